@@ -1,0 +1,85 @@
+#pragma once
+// A peer's condition from one poll (SPEC §4, first table), and the readers that turn
+// status-get / ha-heartbeat answers (Kea 2.2 … 3.x) into observation fields.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "kea_ha/core/result.hpp"
+#include "kea_ha/core/time.hpp"
+#include "kea_ha/core/topology.hpp"
+
+namespace kea_ha::core {
+
+/// SPEC §4 peer conditions.
+enum class PeerCondition {
+    Unreachable,   ///< no answer in time, refused, TLS/auth failure, or the daemon behind the CA is offline
+    Disabled,      ///< the daemon reports its DHCP service disabled
+    Transitional,  ///< HA waiting / syncing / ready, or a state this version does not know
+    Maintenance,   ///< HA in-maintenance
+    Terminated,    ///< HA terminated: serving, but HA is off
+    Active,        ///< HA in a normal serving state (or standalone: answers and enabled)
+};
+
+/// "unreachable", "disabled", "transitional", "maintenance", "terminated", "active".
+std::string_view to_string(PeerCondition condition);
+/// SPEC §4: a peer is usable when it is active or terminated.
+bool is_usable(PeerCondition condition);
+
+/// What one poll of one peer saw. The edge fills it (status-get, then ha-heartbeat).
+struct PeerObservation {
+    bool reached = false;                    ///< the daemon answered (through its CA or directly)
+    std::optional<Error> error;              ///< why not reached (kind Timeout, Refused, DaemonOffline, …)
+    std::optional<std::string> ha_state;     ///< its local HA state, as Kea spells it
+    std::optional<bool> dhcp_enabled;        ///< Kea ≥ 3.0 `dhcp-state`; absent in 2.2 … 2.6
+    std::optional<SystemTime> peer_time;     ///< its clock: ha-heartbeat `date-time` or 3.0 `system-time` (whole seconds)
+    std::optional<double> reported_clock_skew_s;  ///< Kea ≥ 3.0 status-get remote `clock-skew` (vs its partner)
+    SteadyTime observed_at{};                ///< when the poll started
+    SystemTime observed_wall{};              ///< controller's wall clock when peer_time was asked for
+    Duration latency{0};                     ///< poll round trip
+};
+
+/// classify()'s verdict.
+struct ClassifiedPeer {
+    PeerCondition condition = PeerCondition::Unreachable;
+    std::string reason;          ///< for people: "HA state 'waiting'", "server2: connect: connection refused"
+    bool unknown_state = false;  ///< the HA state is unknown (or unexpected for the role): warn
+
+    bool operator==(const ClassifiedPeer&) const = default;
+};
+
+/// SPEC §4 first table. `standalone`: the cluster has no HA (answers + enabled → active).
+/// The HA state `backup` is active only for a backup peer. A peer that answers without
+/// an HA state in an HA cluster is transitional with unknown_state (HA hook not running).
+ClassifiedPeer classify(PeerRole role, bool standalone, const PeerObservation& observation);
+
+/// The condition an HA state name maps to for a peer of `role`; nullopt: unknown to us.
+std::optional<PeerCondition> condition_of_ha_state(std::string_view ha_state, PeerRole role);
+
+/// Reads a status-get answer's `arguments` into `observation`: the local HA state
+/// (high-availability[].ha-servers.local.state), Kea 3.0's local `system-time`, remote
+/// `clock-skew` and `dhcp-state`. With several relationships (hub and spoke, Kea ≥ 2.6)
+/// it picks the entry whose local server-name is `server_name` (and remote is
+/// `partner_name` when given), else whose remote is `partner_name`, else the first.
+/// Missing or odd fields are left unset: this never fails.
+/// dhcp_enabled is false only when disabled by the user or by a lost database
+/// connection: HA's own disabling (local/remote command origins) belongs to its
+/// waiting/syncing transitions and shows as their state.
+void read_status_get(const nlohmann::json& arguments, PeerObservation& observation,
+                     std::string_view server_name = {}, std::string_view partner_name = {});
+
+/// Reads an ha-heartbeat answer's `arguments` ({"state", "date-time", …}) into `observation`.
+/// Fields it cannot read are left as they were.
+void read_ha_heartbeat(const nlohmann::json& arguments, PeerObservation& observation);
+
+/// IMF-fixdate (RFC 9110), as Kea's ha-heartbeat sends it: "Tue, 24 Nov 2026 20:06:05 GMT".
+/// No locale, no timegm. nullopt when malformed or not a real date.
+std::optional<SystemTime> parse_http_date(std::string_view text);
+
+/// Kea 3.0 status-get `system-time`: "2026-11-24 20:06:05" in UTC (fraction allowed, ignored).
+std::optional<SystemTime> parse_kea_system_time(std::string_view text);
+
+}  // namespace kea_ha::core

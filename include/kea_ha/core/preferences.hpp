@@ -1,0 +1,83 @@
+#pragma once
+// preferences.cfg (SPEC §3): an XML root whose children are <KEY value="VALUE"/>,
+// plus <keaServer name=… url=… service=…/> declarations.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kea_ha/core/result.hpp"
+#include "kea_ha/core/time.hpp"
+
+namespace kea_ha::core {
+
+enum class LogLevel { Trace, Debug, Info, Warn, Error };
+
+/// A server declared in preferences.cfg; cannot be removed through the API.
+struct DeclaredServer {
+    std::string name;
+    std::string url;                ///< the primary's CA URL
+    std::string service = "dhcp4";  ///< "dhcp4" or "dhcp6"
+    int line = 0;                   ///< where it was declared
+};
+
+/// Every setting, with SPEC §3 defaults.
+struct Preferences {
+    // Micetro's keys.
+    bool replicate_config = true;                     ///< keaReplicateConfig
+    std::string control_agent_host = "127.0.0.1";     ///< keaControlAgentHost
+    std::uint16_t control_agent_port = 8000;          ///< keaControlAgentPort
+    // The product's keys.
+    Duration poll_interval = std::chrono::seconds(2);          ///< keaPollInterval
+    Duration request_timeout = std::chrono::seconds(5);        ///< keaRequestTimeout
+    Duration config_timeout = std::chrono::seconds(60);        ///< keaConfigTimeout
+    Duration config_sync_interval = std::chrono::seconds(900); ///< keaConfigSyncInterval
+    bool propagate_external_changes = false;                   ///< keaPropagateExternalChanges
+    std::vector<std::string> peer_local_parameters = {         ///< keaPeerLocalParameters
+        "interfaces-config", "control-socket", "lease-database",
+        "hosts-database", "hosts-databases", "loggers"};
+    Duration clock_skew_warning = std::chrono::seconds(30);    ///< keaClockSkewWarning
+    std::optional<std::string> auth_user;                      ///< keaAuthUser
+    std::optional<std::string> auth_password_file;             ///< keaAuthPasswordFile
+    std::optional<std::string> tls_ca_file;                    ///< keaTlsCaFile
+    std::optional<std::string> tls_cert_file;                  ///< keaTlsCertFile
+    std::optional<std::string> tls_key_file;                   ///< keaTlsKeyFile
+    bool tls_verify = true;                                    ///< keaTlsVerify
+    std::uint64_t max_response_size = 256ull << 20;            ///< keaMaxResponseSize (MiB in the file, bytes here)
+    std::string api_listen = "127.0.0.1:8067";                 ///< apiListen
+    std::optional<std::string> api_token_file;                 ///< apiTokenFile
+    std::optional<std::string> api_tls_cert_file;              ///< apiTlsCertFile
+    std::optional<std::string> api_tls_key_file;               ///< apiTlsKeyFile
+    std::string state_directory = "/var/lib/kea-ha-controller";///< stateDirectory
+    LogLevel log_level = LogLevel::Info;                       ///< logLevel
+    std::optional<std::string> log_file;                       ///< logFile (none: stderr)
+    std::uint64_t log_max_size = 10ull << 20;                  ///< logMaxSize (MiB in the file, bytes here)
+    unsigned log_max_files = 5;                                ///< logMaxFiles
+
+    std::vector<DeclaredServer> servers;                       ///< <keaServer …/> elements
+};
+
+/// A problem that does not stop the file from loading (unknown key, …).
+struct PreferencesWarning {
+    int line = 0;
+    std::string key;
+    std::string message;  ///< full text: "FILE:LINE: unknown key 'x' (did you mean 'y'?)"
+};
+
+struct ParsedPreferences {
+    Preferences preferences;
+    std::vector<PreferencesWarning> warnings;
+};
+
+/// Parses the text of a preferences.cfg. `file_name` is used in messages only.
+/// Errors name the file, the line and the key: "prefs.cfg:2: keaPollInterval must be > 0 (got -3)".
+Result<ParsedPreferences> parse_preferences(std::string_view xml_text, std::string_view file_name);
+
+/// Every key the parser knows, in documentation order.
+const std::vector<std::string_view>& known_preference_keys();
+
+std::string_view to_string(LogLevel level);
+
+}  // namespace kea_ha::core

@@ -1,0 +1,57 @@
+#pragma once
+// Kea control commands and answers, as the core sees them. Pure: no I/O.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "kea_ha/core/result.hpp"
+
+namespace kea_ha::kea {
+
+/// Kea's result codes (Kea ARM "Control Agent Command Response Format").
+enum class KeaResult { Success = 0, Error = 1, Unsupported = 2, Empty = 3, Conflict = 4 };
+
+/// One command: `{"command": name, "service": [service], "arguments": arguments}`.
+/// `service` empty means the command is for the CA itself (or a Kea 3 daemon reached directly).
+struct Command {
+    std::string name;
+    std::optional<std::string> service;   ///< "dhcp4" / "dhcp6"
+    nlohmann::json arguments;             ///< null: no "arguments" member
+};
+
+/// The JSON text of a command, as POSTed to the CA.
+std::string to_wire(const Command& command);
+
+/// Common commands.
+Command version_get(std::optional<std::string> service);
+Command status_get(std::optional<std::string> service);
+Command ha_heartbeat(std::optional<std::string> service);
+Command config_get(std::optional<std::string> service);
+Command config_test(std::optional<std::string> service, nlohmann::json config);
+Command config_set(std::optional<std::string> service, nlohmann::json config);
+Command config_write(std::optional<std::string> service);
+
+/// A Kea answer for one service. Only result codes 0, 2, 3, 4 and "plain" 1 reach here;
+/// transport failures, auth maps and "daemon offline" become Errors.
+struct Answer {
+    KeaResult result = KeaResult::Success;
+    std::string text;
+    nlohmann::json arguments;   ///< null when absent
+};
+
+/// Parses an HTTP answer of a CA (or a Kea 3 HTTP control socket): the status, the body.
+/// `service` is the service the command was sent to, used in messages ("CA says dhcp4 is offline: …").
+/// - a JSON list: its first element is the answer;
+/// - a bare map with result 400/401/403 (HTTP-level answers of Kea): Http/Auth error;
+/// - result 1 saying the daemon cannot be reached: DaemonOffline error;
+/// - anything else that is not a Kea answer: BadAnswer error.
+core::Result<Answer> parse_answer(unsigned http_status, std::string_view body,
+                                  const std::optional<std::string>& service);
+
+/// Success, or a KeaError carrying Kea's text ("config-set failed: <text>").
+core::Result<Answer> require_success(core::Result<Answer> answer, std::string_view command_name);
+
+}  // namespace kea_ha::kea

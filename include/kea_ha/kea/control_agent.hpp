@@ -1,0 +1,59 @@
+#pragma once
+// The client side of a Kea Control Agent (or Kea 3 HTTP control socket).
+// Asio's awaitable shows here; Beast stays in src/kea/.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "kea_ha/core/result.hpp"
+#include "kea_ha/core/time.hpp"
+#include "kea_ha/kea/command.hpp"
+
+namespace kea_ha::kea {
+
+/// A parsed http(s) URL of a control endpoint.
+struct Endpoint {
+    bool https = false;
+    std::string host;        ///< IP literal or name; IPv6 without brackets
+    std::uint16_t port = 0;
+    std::string target = "/";
+    std::string text;        ///< the URL as given, for messages
+};
+
+/// Parses "http://127.0.0.1:8000/" or "https://[::1]:8443/". Port defaults to 80/443.
+core::Result<Endpoint> parse_endpoint(const std::string& url);
+
+/// Settings shared by every request of one client (from preferences.cfg).
+struct ClientOptions {
+    std::optional<std::string> auth_user;
+    std::optional<std::string> auth_password;   ///< the contents of keaAuthPasswordFile; never logged
+    std::optional<std::string> tls_ca_file;
+    std::optional<std::string> tls_cert_file;
+    std::optional<std::string> tls_key_file;
+    bool tls_verify = true;
+    std::uint64_t max_response_size = 256ull << 20;
+};
+
+/// Sends commands to Kea endpoints. Many requests may be in flight at once on one
+/// io_context thread. Every call has one deadline covering resolve, connect, TLS
+/// handshake, write and read. Errors name the endpoint and the step:
+/// "http://127.0.0.42:8000/: connect: connection refused".
+class ControlAgentClient {
+public:
+    virtual ~ControlAgentClient() = default;
+    virtual boost::asio::awaitable<core::Result<Answer>> send(const Endpoint& endpoint,
+                                                              const Command& command,
+                                                              core::Duration timeout) = 0;
+};
+
+/// The real client over Boost.Beast. Throws std::runtime_error if TLS files cannot be loaded
+/// (refusing to start).
+std::unique_ptr<ControlAgentClient> make_control_agent_client(boost::asio::io_context& io,
+                                                              ClientOptions options);
+
+}  // namespace kea_ha::kea

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs everything kea-ha-controller needs to build, test and run its lab,
+# from Debian 12's own packages. Used by both README set-up commands and CI.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config ninja-build
+  libboost-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libpugixml-dev
+  libssl-dev libsystemd-dev libgtest-dev libgmock-dev
+  kea-dhcp4-server kea-dhcp6-server kea-ctrl-agent kea-admin
+  curl jq openssl procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+# Kea's packages start their services through systemd where it runs; the lab
+# starts its own daemons, so a policy-rc.d keeps the packaged ones stopped.
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"
