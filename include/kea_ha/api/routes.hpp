@@ -1,0 +1,79 @@
+#pragma once
+// The management API (SPEC §6) as plain request -> response handling. The Beast session
+// lives in src/api/; the daemon implements ApiBackend.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+namespace kea_ha::api {
+
+struct ApiRequest {
+    std::string method;                          ///< "GET", "POST", …
+    std::string target;                          ///< path and query, e.g. "/v1/clusters/dhcp-a"
+    std::map<std::string, std::string> headers;  ///< lower-case names
+    std::string body;
+};
+
+struct ApiResponse {
+    unsigned status = 200;
+    std::string content_type = "application/json";
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;  ///< extra headers (ETag, …)
+};
+
+/// `{"error": {"code": code, "message": message}}` with `status`.
+ApiResponse error_response(unsigned status, std::string code, std::string message);
+/// A JSON body with `status`.
+ApiResponse json_response(unsigned status, const nlohmann::json& body);
+
+/// A registration request (POST /v1/clusters), validated by the routes.
+struct RegisterRequest {
+    std::string name;
+    std::optional<std::string> url;       ///< the primary's CA URL
+    std::optional<std::string> address;   ///< or an address: http://ADDRESS:keaControlAgentPort/
+    std::string service = "dhcp4";
+    std::map<std::string, std::string> control_urls;  ///< per-peer overrides (SPEC §2)
+};
+
+/// What a backend operation produced: an HTTP status and a JSON body (detail or error).
+struct Outcome {
+    unsigned status = 200;
+    nlohmann::json body;
+    std::vector<std::pair<std::string, std::string>> headers;
+};
+
+/// What the routes need from the daemon. All calls run on the io_context thread.
+class ApiBackend {
+public:
+    virtual ~ApiBackend() = default;
+    /// GET /v1/clusters: a JSON array of cluster summaries.
+    virtual nlohmann::json list_clusters() const = 0;
+    /// GET /v1/clusters/NAME: the detail of SPEC §6, or nullopt when unknown.
+    virtual std::optional<nlohmann::json> cluster_detail(const std::string& name) const = 0;
+    /// GET /v1/clusters/NAME/events: events newest last, or nullopt when unknown.
+    virtual std::optional<nlohmann::json> cluster_events(const std::string& name) const = 0;
+    /// POST /v1/clusters: 201 + detail, 409 taken, 422 not a primary / bad HA config, 502 CA unreachable.
+    virtual boost::asio::awaitable<Outcome> register_cluster(RegisterRequest request) = 0;
+    /// DELETE /v1/clusters/NAME: 204, 404 unknown, 409 declared in preferences.cfg.
+    virtual Outcome remove_cluster(const std::string& name) = 0;
+    /// GET /metrics: Prometheus text.
+    virtual std::string metrics() const = 0;
+    /// Version string for GET /v1/health.
+    virtual std::string version() const = 0;
+};
+
+struct ApiSettings {
+    std::optional<std::string> token;   ///< bearer token; nullopt: no auth
+};
+
+/// Routes one request. Never throws; a malformed request gets a 4xx with a message.
+boost::asio::awaitable<ApiResponse> handle(const ApiRequest& request, ApiBackend& backend,
+                                           const ApiSettings& settings);
+
+}  // namespace kea_ha::api

@@ -1,0 +1,41 @@
+#pragma once
+// The management API's HTTP(S) server (Boost.Beast, in src/api/).
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "kea_ha/api/routes.hpp"
+#include "kea_ha/core/result.hpp"
+
+namespace kea_ha::api {
+
+struct ServerSettings {
+    std::string listen = "127.0.0.1:8067";    ///< HOST:PORT or [V6]:PORT; port 0 picks one
+    std::optional<std::string> tls_cert_file;
+    std::optional<std::string> tls_key_file;
+    std::size_t max_body_size = 64ull << 20;  ///< request bodies (configs reach ~9 MB)
+    std::chrono::milliseconds request_timeout{30000};  ///< per request read/write deadline
+    std::size_t max_connections = 256;
+};
+
+using Handler = std::function<boost::asio::awaitable<ApiResponse>(ApiRequest)>;
+
+/// A running server; stops accepting and closes its connections when destroyed or stop()ped.
+class ApiServer {
+public:
+    virtual ~ApiServer() = default;
+    virtual std::uint16_t port() const = 0;     ///< the bound port (useful with port 0)
+    virtual void stop() = 0;
+};
+
+/// Binds and starts accepting on `io`. Errors (bad address, port in use, TLS files) name the cause.
+core::Result<std::unique_ptr<ApiServer>> start_api_server(boost::asio::io_context& io,
+                                                          ServerSettings settings, Handler handler);
+
+}  // namespace kea_ha::api

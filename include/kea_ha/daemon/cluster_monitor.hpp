@@ -1,0 +1,105 @@
+#pragma once
+// One cluster at the edge: discovers its topology, polls every peer concurrently, feeds the
+// observations to the core (core::evaluate), and acts on the decisions: logs and records
+// each change once, keeps the view the API shows, persists what must survive a restart.
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
+
+#include "kea_ha/core/cluster_health.hpp"
+#include "kea_ha/core/preferences.hpp"
+#include "kea_ha/core/topology.hpp"
+#include "kea_ha/kea/control_agent.hpp"
+
+namespace kea_ha::daemon {
+
+class StateStore;
+
+/// What a user registered (SPEC §2), or what preferences.cfg declared.
+struct Registration {
+    std::string name;
+    std::string url;                                  ///< the primary's control URL
+    std::string service = "dhcp4";
+    std::map<std::string, std::string> control_urls;  ///< per-peer overrides
+    bool declared = false;                            ///< from preferences.cfg: not removable via API
+};
+
+/// Shared by every monitor; outlives them.
+struct MonitorContext {
+    boost::asio::io_context& io;
+    kea::ControlAgentClient& client;
+    const core::Preferences* preferences;   ///< the daemon's current settings (changed by SIGHUP)
+    const StateStore* store;                ///< null: nothing persisted (tests)
+    std::function<void()> on_state_change;  ///< a cluster state changed (systemd STATUS, …)
+};
+
+/// Reads the primary's config and learns the topology (SPEC §2). Transport failures keep
+/// their ErrorKind (the API answers 502); a config that is not a usable HA primary is
+/// Invalid or Conflict (422).
+boost::asio::awaitable<core::Result<core::Topology>> discover_topology(
+    kea::ControlAgentClient& client, const core::Preferences& preferences,
+    const Registration& registration);
+
+class ClusterMonitor : public std::enable_shared_from_this<ClusterMonitor> {
+public:
+    /// `stored` is the cluster's document from the state directory (topology cache, events).
+    static std::shared_ptr<ClusterMonitor> create(MonitorContext context, Registration registration,
+                                                  std::optional<core::Topology> topology,
+                                                  const nlohmann::json& stored = nullptr);
+    ~ClusterMonitor();
+
+    /// Starts the discovery and polling coroutines.
+    void start();
+    /// Stops polling; in-flight requests end within their own deadline.
+    void stop();
+    /// No coroutine of this monitor is running (after stop(): safe to end the process).
+    bool idle() const { return running_ == 0; }
+
+    const Registration& registration() const { return registration_; }
+    core::ClusterState state() const;
+    nlohmann::json summary() const;   ///< GET /v1/clusters element
+    nlohmann::json detail() const;    ///< GET /v1/clusters/NAME (SPEC §6)
+    nlohmann::json events() const;    ///< GET /v1/clusters/NAME/events, newest last
+    /// The document saved in the state directory.
+    nlohmann::json document() const;
+
+private:
+    struct PeerSlot;
+    ClusterMonitor(MonitorContext context, Registration registration);
+
+    boost::asio::awaitable<void> discover_loop();
+    boost::asio::awaitable<core::Result<core::Topology>> read_topology();
+    boost::asio::awaitable<void> poll_loop(std::size_t peer_index, std::uint64_t epoch);
+    boost::asio::awaitable<core::PeerObservation> poll_peer(const core::HaPeer& peer);
+    void adopt_topology(core::Topology topology, const char* how);
+    void evaluate_and_apply();
+    void record(const core::Event& event);
+    void persist() const;
+
+    MonitorContext context_;
+    Registration registration_;
+    std::optional<core::Topology> topology_;
+    std::uint64_t topology_epoch_ = 0;        ///< bumps when the peers change: old pollers end
+    std::vector<std::optional<core::PeerObservation>> observations_;
+    core::ClusterMemory memory_;
+    std::optional<core::ClusterView> view_;
+    std::deque<core::Event> events_;
+    std::optional<std::string> discovery_error_;
+    bool stopped_ = false;
+    std::size_t running_ = 0;                 ///< coroutines alive (discover + pollers)
+    /// Timers of the running coroutines, cancelled by stop(); expired entries are pruned.
+    std::vector<std::weak_ptr<boost::asio::steady_timer>> timers_;
+    std::shared_ptr<boost::asio::steady_timer> make_timer();
+};
+
+}  // namespace kea_ha::daemon

@@ -1,0 +1,54 @@
+#pragma once
+// The state directory (SPEC §10): registered servers, the last known topology of each
+// cluster, replication bookkeeping, recent events. Every write is atomic (temporary file,
+// fsync, rename, fsync of the directory); a corrupt or unreadable file is reported and set
+// aside (renamed *.corrupt-<UTC time>), never silently dropped.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "kea_ha/core/result.hpp"
+
+namespace kea_ha::daemon {
+
+/// One cluster's persistent record. `document` is owned by the caller (registration,
+/// topology, bookkeeping, events); the store only keeps it safe.
+struct StoredCluster {
+    std::string name;
+    nlohmann::json document;
+};
+
+/// A problem met while loading (a corrupt file set aside, …), for the log.
+struct StoreProblem {
+    std::string file;
+    std::string message;
+};
+
+class StateStore {
+public:
+    /// Uses `directory` (created with mode 0750 if missing). Fails if it cannot be created or written.
+    static core::Result<StateStore> open(const std::string& directory);
+
+    /// Every cluster file (clusters/<name>.json). Corrupt ones are set aside and reported.
+    std::vector<StoredCluster> load_all(std::vector<StoreProblem>& problems) const;
+
+    /// Atomically replaces clusters/<name>.json.
+    core::Status save(const StoredCluster& cluster) const;
+
+    /// Removes clusters/<name>.json (missing is fine).
+    core::Status remove(const std::string& name) const;
+
+    const std::string& directory() const { return directory_; }
+
+private:
+    explicit StateStore(std::string directory) : directory_(std::move(directory)) {}
+    std::string directory_;
+};
+
+/// Atomic write of `contents` to `path`: temp file in the same dir, fsync, rename, fsync dir.
+core::Status write_file_atomically(const std::string& path, const std::string& contents);
+
+}  // namespace kea_ha::daemon

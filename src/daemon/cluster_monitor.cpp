@@ -1,0 +1,448 @@
+#include "kea_ha/daemon/cluster_monitor.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "kea_ha/daemon/logging.hpp"
+#include "kea_ha/daemon/state_store.hpp"
+
+namespace kea_ha::daemon {
+namespace {
+
+namespace net = boost::asio;
+using namespace std::chrono_literals;
+
+constexpr std::size_t kMaxEvents = 500;
+
+/// Counts a coroutine as running for its whole life (ClusterMonitor::idle()).
+struct RunningGuard {
+    explicit RunningGuard(std::size_t& count) : count_(count) { ++count_; }
+    ~RunningGuard() { --count_; }
+    RunningGuard(const RunningGuard&) = delete;
+    RunningGuard& operator=(const RunningGuard&) = delete;
+    std::size_t& count_;
+};
+
+std::string iso8601(core::SystemTime when) {
+    const auto seconds = std::chrono::system_clock::to_time_t(when);
+    std::tm tm{};
+    gmtime_r(&seconds, &tm);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return text;
+}
+
+nlohmann::json to_json(const core::Event& event) {
+    return {{"when", iso8601(event.when)},
+            {"cluster", event.cluster},
+            {"peer", event.peer ? nlohmann::json(*event.peer) : nlohmann::json()},
+            {"kind", event.kind},
+            {"from", event.from},
+            {"to", event.to},
+            {"reason", event.reason}};
+}
+
+std::optional<core::Event> event_from_json(const nlohmann::json& j) {
+    if (!j.is_object()) return std::nullopt;
+    core::Event event;
+    event.cluster = j.value("cluster", "");
+    if (j.contains("peer") && j["peer"].is_string()) event.peer = j["peer"].get<std::string>();
+    event.kind = j.value("kind", "");
+    event.from = j.value("from", "");
+    event.to = j.value("to", "");
+    event.reason = j.value("reason", "");
+    // Stored as ISO-8601 UTC; parse back without locale.
+    std::tm tm{};
+    const std::string when = j.value("when", "");
+    if (std::sscanf(when.c_str(), "%4d-%2d-%2dT%2d:%2d:%2dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                    &tm.tm_hour, &tm.tm_min, &tm.tm_sec) == 6) {
+        tm.tm_year -= 1900;
+        tm.tm_mon -= 1;
+        event.when = std::chrono::system_clock::from_time_t(timegm(&tm));
+    }
+    return event;
+}
+
+}  // namespace
+
+/// Control URL rules for this registration and the current preferences.
+static core::ControlUrlRules rules_for(const Registration& registration, const core::Preferences& prefs) {
+    core::ControlUrlRules rules;
+    rules.overrides = registration.control_urls;
+    rules.control_agent_port = prefs.control_agent_port;
+    return rules;
+}
+
+net::awaitable<core::Result<core::Topology>> discover_topology(kea::ControlAgentClient& client,
+                                                               const core::Preferences& preferences,
+                                                               const Registration& registration) {
+    auto endpoint = kea::parse_endpoint(registration.url);
+    if (!endpoint) co_return endpoint.error();
+    auto answer = kea::require_success(
+        co_await client.send(*endpoint, kea::config_get(registration.service), preferences.config_timeout),
+        "config-get");
+    if (!answer) co_return answer.error();
+    co_return core::learn_topology(answer->arguments, registration.service, registration.url,
+                                   rules_for(registration, preferences), registration.name);
+}
+
+ClusterMonitor::ClusterMonitor(MonitorContext context, Registration registration)
+    : context_(std::move(context)), registration_(std::move(registration)) {}
+
+ClusterMonitor::~ClusterMonitor() = default;
+
+std::shared_ptr<ClusterMonitor> ClusterMonitor::create(MonitorContext context, Registration registration,
+                                                       std::optional<core::Topology> topology,
+                                                       const nlohmann::json& stored) {
+    std::shared_ptr<ClusterMonitor> monitor(new ClusterMonitor(std::move(context), std::move(registration)));
+    if (stored.is_object()) {
+        for (const auto& j : stored.value("events", nlohmann::json::array())) {
+            if (auto event = event_from_json(j)) monitor->events_.push_back(std::move(*event));
+        }
+        // SPEC §10 / issue 3: a restart while the primary is down still knows the peers.
+        if (!topology && stored.contains("topology_source")) {
+            auto cached = core::learn_topology(stored["topology_source"], monitor->registration_.service,
+                                               monitor->registration_.url,
+                                               rules_for(monitor->registration_, *monitor->context_.preferences),
+                                               monitor->registration_.name);
+            if (cached) {
+                monitor->adopt_topology(std::move(*cached), "cache");
+            } else {
+                logger("health")->warn("cached topology unusable cluster={} error={}",
+                                       monitor->registration_.name, quote_field(cached.error().describe()));
+            }
+        }
+    }
+    if (topology) monitor->adopt_topology(std::move(*topology), "registration");
+    monitor->evaluate_and_apply();
+    monitor->persist();
+    return monitor;
+}
+
+void ClusterMonitor::start() {
+    auto self = shared_from_this();
+    net::co_spawn(context_.io, [self]() { return self->discover_loop(); },
+                  [self](std::exception_ptr e) {
+                      if (!e) return;
+                      try {
+                          std::rethrow_exception(e);
+                      } catch (const std::exception& what) {
+                          // STYLE: one cluster's bug never stops the others.
+                          logger("health")->error("cluster loop failed, restarting in 5 s cluster={} error={}",
+                                                  self->registration_.name, quote_field(what.what()));
+                      }
+                      if (self->stopped_) return;
+                      auto pause = std::make_shared<net::steady_timer>(self->context_.io, 5s);
+                      pause->async_wait([self, pause](const boost::system::error_code& ec) {
+                          if (!ec && !self->stopped_) self->start();
+                      });
+                  });
+}
+
+void ClusterMonitor::stop() {
+    stopped_ = true;
+    ++topology_epoch_;
+    for (auto& weak : timers_) {
+        if (auto timer = weak.lock()) timer->cancel();
+    }
+}
+
+std::shared_ptr<net::steady_timer> ClusterMonitor::make_timer() {
+    std::erase_if(timers_, [](const auto& weak) { return weak.expired(); });
+    auto timer = make_timer();
+    return timer;
+}
+
+core::ClusterState ClusterMonitor::state() const {
+    return view_ ? view_->state : core::ClusterState::Unreachable;
+}
+
+void ClusterMonitor::adopt_topology(core::Topology topology, const char* how) {
+    const bool same_peers = topology_ && topology_->peers == topology.peers;
+    auto log = logger("health");
+    if (!same_peers) {
+        std::string peers;
+        for (const auto& peer : topology.peers) {
+            if (!peers.empty()) peers += ",";
+            peers += peer.name + "(" + std::string(core::to_string(peer.role)) + ")";
+        }
+        log->info("topology learned cluster={} from={} mode={} peers={}", registration_.name, how,
+                  core::to_string(topology.mode), peers);
+        observations_.assign(topology.peers.size(), std::nullopt);
+        ++topology_epoch_;
+    }
+    topology_ = std::move(topology);
+}
+
+net::awaitable<core::Result<core::Topology>> ClusterMonitor::read_topology() {
+    const auto& prefs = *context_.preferences;
+    const auto* sot = view_ && view_->source_of_truth && topology_ ? topology_->find_peer(*view_->source_of_truth)
+                                                                   : nullptr;
+    if (!sot || sot->role == core::PeerRole::Primary) {
+        co_return co_await discover_topology(context_.client, prefs, registration_);
+    }
+    // The primary is away: learn the same relationship from the SoT's own config.
+    const core::Topology known = *topology_;
+    const core::HaPeer source = *sot;  // topology_ may change while we wait
+    auto endpoint = kea::parse_endpoint(source.control_url);
+    if (!endpoint) co_return endpoint.error();
+    auto answer = kea::require_success(
+        co_await context_.client.send(*endpoint, kea::config_get(registration_.service), prefs.config_timeout),
+        "config-get");
+    if (!answer) co_return answer.error();
+    co_return core::learn_topology_from_peer(answer->arguments, source.name, known,
+                                             rules_for(registration_, prefs));
+}
+
+net::awaitable<void> ClusterMonitor::discover_loop() {
+    auto self = shared_from_this();
+    RunningGuard running(running_);
+    auto timer = make_timer();
+    std::uint64_t polling_epoch = 0;
+    auto next_config_read = core::SteadyClock::now();
+    while (!stopped_) {
+        const auto& prefs = *context_.preferences;
+        if (core::SteadyClock::now() >= next_config_read) {
+            // Read the config from the SoT when there is one, else from the registered primary.
+            auto learned = co_await read_topology();
+            if (stopped_) break;
+            if (learned) {
+                if (discovery_error_) {
+                    logger("health")->info("config read again cluster={}", registration_.name);
+                }
+                discovery_error_.reset();
+                adopt_topology(std::move(*learned), "config-get");
+                next_config_read = core::SteadyClock::now() + prefs.config_sync_interval;
+                persist();
+            } else {
+                if (!discovery_error_ || *discovery_error_ != learned.error().describe()) {
+                    logger("health")->warn("cannot read config cluster={} error={}", registration_.name,
+                                           quote_field(learned.error().describe()));
+                }
+                discovery_error_ = learned.error().describe();
+                // Without any topology retry at the poll interval; with one, at the sync interval.
+                next_config_read = core::SteadyClock::now() +
+                                   (topology_ ? std::min<core::Duration>(prefs.config_sync_interval, 30s)
+                                              : prefs.poll_interval);
+            }
+            evaluate_and_apply();
+        }
+        if (topology_ && polling_epoch != topology_epoch_) {
+            polling_epoch = topology_epoch_;
+            for (std::size_t i = 0; i < topology_->peers.size(); ++i) {
+                net::co_spawn(context_.io, poll_loop(i, polling_epoch), net::detached);
+            }
+        }
+        timer->expires_after(std::min<core::Duration>(prefs.poll_interval, 1s));
+        boost::system::error_code ec;
+        co_await timer->async_wait(net::redirect_error(net::use_awaitable, ec));
+    }
+}
+
+net::awaitable<void> ClusterMonitor::poll_loop(std::size_t peer_index, std::uint64_t epoch) {
+    auto self = shared_from_this();
+    RunningGuard running(running_);
+    auto timer = make_timer();
+    while (!stopped_ && epoch == topology_epoch_) {
+        const auto started = core::SteadyClock::now();
+        const core::HaPeer peer = topology_->peers.at(peer_index);
+        auto observation = co_await poll_peer(peer);
+        if (stopped_ || epoch != topology_epoch_) break;
+        observations_.at(peer_index) = std::move(observation);
+        evaluate_and_apply();
+        // Re-armed after the poll: no overlap; a slow peer delays only itself.
+        timer->expires_at(started + context_.preferences->poll_interval);
+        boost::system::error_code ec;
+        co_await timer->async_wait(net::redirect_error(net::use_awaitable, ec));
+    }
+}
+
+net::awaitable<core::PeerObservation> ClusterMonitor::poll_peer(const core::HaPeer& peer) {
+    const auto& prefs = *context_.preferences;
+    core::PeerObservation observation;
+    observation.observed_at = core::SteadyClock::now();
+    observation.observed_wall = core::SystemClock::now();
+    auto endpoint = kea::parse_endpoint(peer.control_url);
+    if (!endpoint) {
+        observation.error = endpoint.error();
+        co_return observation;
+    }
+    auto status = co_await context_.client.send(*endpoint, kea::status_get(registration_.service),
+                                                prefs.request_timeout);
+    observation.latency = std::chrono::duration_cast<core::Duration>(core::SteadyClock::now() -
+                                                                     observation.observed_at);
+    auto checked = kea::require_success(std::move(status), "status-get");
+    if (!checked) {
+        observation.error = checked.error();
+        logger("health")->debug("poll failed cluster={} peer={} error={}", registration_.name, peer.name,
+                                quote_field(checked.error().describe()));
+        co_return observation;
+    }
+    observation.reached = true;
+    // Hub and spoke (Kea ≥ 2.6): pick the relationship this cluster is about.
+    const std::string partner = topology_ && peer.name != topology_->this_server_name ? topology_->this_server_name
+                                                                                      : std::string();
+    core::read_status_get(checked->arguments, observation, peer.name, partner);
+    if (topology_ && topology_->mode != core::HaMode::Standalone) {
+        // ha-heartbeat carries the peer's clock (Kea 2.2's only one) and its HA state.
+        const auto wall_before = core::SystemClock::now();
+        auto heartbeat = kea::require_success(
+            co_await context_.client.send(*endpoint, kea::ha_heartbeat(registration_.service),
+                                          prefs.request_timeout),
+            "ha-heartbeat");
+        if (heartbeat) {
+            observation.observed_wall = wall_before;
+            core::read_ha_heartbeat(heartbeat->arguments, observation);
+        }
+    }
+    logger("health")->debug("poll cluster={} peer={} ha_state={} latency_ms={}", registration_.name, peer.name,
+                            observation.ha_state.value_or("-"), observation.latency.count());
+    co_return observation;
+}
+
+void ClusterMonitor::evaluate_and_apply() {
+    const auto& prefs = *context_.preferences;
+    core::HealthSettings settings;
+    settings.clock_skew_warning = prefs.clock_skew_warning;
+    settings.cluster = registration_.name;
+    auto view = core::evaluate(topology_ ? &*topology_ : nullptr, observations_, memory_,
+                               core::SteadyClock::now(), core::SystemClock::now(), settings);
+    memory_ = view.next_memory;
+    for (const auto& warning : view.new_warnings) {
+        logger("health")->warn("warning raised cluster={} peer={} code={} message={}", registration_.name,
+                               warning.peer.value_or("-"), warning.code, quote_field(warning.message));
+    }
+    bool state_changed = false;
+    for (const auto& event : view.events) {
+        record(event);
+        if (event.kind == "cluster-state") state_changed = true;
+    }
+    view_ = std::move(view);
+    if (!view_->events.empty()) persist();
+    if (state_changed && context_.on_state_change) context_.on_state_change();
+}
+
+void ClusterMonitor::record(const core::Event& event) {
+    auto log = logger("health");
+    if (event.kind == "cluster-state") {
+        const bool worse = event.to != "OK";
+        log->log(worse ? spdlog::level::warn : spdlog::level::info,
+                 "cluster state changed cluster={} from={} to={} reason={}", event.cluster, event.from, event.to,
+                 quote_field(event.reason));
+    } else if (event.kind == "source-of-truth") {
+        log->info("source of truth changed cluster={} from={} to={} reason={}", event.cluster,
+                  event.from.empty() ? "none" : event.from, event.to.empty() ? "none" : event.to,
+                  quote_field(event.reason));
+    } else if (event.kind == "peer-condition") {
+        log->info("peer condition changed cluster={} peer={} from={} to={} reason={}", event.cluster,
+                  event.peer.value_or("-"), event.from, event.to, quote_field(event.reason));
+    } else {
+        log->info("{} cluster={} peer={} from={} to={} reason={}", event.kind, event.cluster,
+                  event.peer.value_or("-"), event.from, event.to, quote_field(event.reason));
+    }
+    events_.push_back(event);
+    while (events_.size() > kMaxEvents) events_.pop_front();
+}
+
+void ClusterMonitor::persist() const {
+    if (!context_.store) return;
+    if (auto saved = context_.store->save({registration_.name, document()}); !saved) {
+        logger("daemon")->error("cannot save cluster state cluster={} error={}", registration_.name,
+                                quote_field(saved.error().describe()));
+    }
+}
+
+nlohmann::json ClusterMonitor::document() const {
+    nlohmann::json events = nlohmann::json::array();
+    for (const auto& event : events_) events.push_back(to_json(event));
+    nlohmann::json doc = {
+        {"version", 1},
+        {"registration",
+         {{"name", registration_.name},
+          {"url", registration_.url},
+          {"service", registration_.service},
+          {"control_urls", registration_.control_urls},
+          {"declared", registration_.declared}}},
+        {"events", std::move(events)}};
+    if (topology_) doc["topology_source"] = topology_->source_config;
+    return doc;
+}
+
+nlohmann::json ClusterMonitor::summary() const {
+    std::size_t warnings = view_ ? view_->warnings.size() : 0;
+    return {{"name", registration_.name},
+            {"service", registration_.service},
+            {"state", std::string(core::to_string(state()))},
+            {"mode", topology_ ? nlohmann::json(std::string(core::to_string(topology_->mode))) : nlohmann::json()},
+            {"source_of_truth", view_ && view_->source_of_truth ? nlohmann::json(*view_->source_of_truth)
+                                                                : nlohmann::json()},
+            {"peers", topology_ ? topology_->peers.size() : 0},
+            {"warnings", warnings}};
+}
+
+nlohmann::json ClusterMonitor::events() const {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& event : events_) list.push_back(to_json(event));
+    return list;
+}
+
+nlohmann::json ClusterMonitor::detail() const {
+    nlohmann::json detail = summary();
+    detail.erase("warnings");
+    detail["url"] = redact_url(registration_.url);
+    detail["transport"] = "agent";
+    detail["declared"] = registration_.declared;
+    detail["reason"] = view_ ? view_->reason : "";
+    const bool replicate = context_.preferences->replicate_config &&
+                           !(topology_ && topology_->config_backend);
+    detail["replication"] = {
+        {"enabled", replicate},
+        {"reason", replicate ? nlohmann::json()
+                             : nlohmann::json(context_.preferences->replicate_config
+                                                  ? "Configuration Backend (config-control) in use"
+                                                  : "keaReplicateConfig=0")},
+        {"generation", 0}};
+    nlohmann::json peers = nlohmann::json::array();
+    if (topology_ && view_) {
+        for (std::size_t i = 0; i < topology_->peers.size(); ++i) {
+            const auto& peer = topology_->peers[i];
+            const auto* seen = i < observations_.size() && observations_[i] ? &*observations_[i] : nullptr;
+            const auto* pv = i < view_->peers.size() ? &view_->peers[i] : nullptr;
+            nlohmann::json p = {{"name", peer.name},
+                                {"role", std::string(core::to_string(peer.role))},
+                                {"url", redact_url(peer.url)},
+                                {"control_url", redact_url(peer.control_url)},
+                                {"condition", pv ? std::string(core::to_string(pv->condition)) : "unreachable"},
+                                {"reason", pv ? pv->reason : "not polled yet"},
+                                {"ha_state", seen && seen->ha_state ? nlohmann::json(*seen->ha_state) : nlohmann::json()},
+                                {"last_seen", pv && pv->last_seen ? nlohmann::json(iso8601(*pv->last_seen)) : nlohmann::json()},
+                                {"last_error", seen && seen->error ? nlohmann::json(seen->error->describe()) : nlohmann::json()},
+                                {"in_sync", nullptr},
+                                {"clock_skew_s", pv && pv->clock_skew_s ? nlohmann::json(*pv->clock_skew_s) : nlohmann::json()},
+                                {"poll_latency_ms", seen ? nlohmann::json(seen->latency.count()) : nlohmann::json()}};
+            peers.push_back(std::move(p));
+        }
+    }
+    detail["peers"] = std::move(peers);
+    nlohmann::json warnings = nlohmann::json::array();
+    if (view_) {
+        for (const auto& w : view_->warnings) {
+            nlohmann::json j = {{"code", w.code}, {"message", w.message}};
+            if (w.peer) j["peer"] = *w.peer;
+            warnings.push_back(std::move(j));
+        }
+    }
+    if (discovery_error_) {
+        warnings.push_back({{"code", "config-unreadable"}, {"message", "cannot read the config: " + *discovery_error_}});
+    }
+    detail["warnings"] = std::move(warnings);
+    return detail;
+}
+
+}  // namespace kea_ha::daemon

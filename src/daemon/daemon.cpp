@@ -1,0 +1,451 @@
+#include "kea_ha/daemon/daemon.hpp"
+
+#include <systemd/sd-daemon.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <memory>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "kea_ha/api/routes.hpp"
+#include "kea_ha/api/server.hpp"
+#include "kea_ha/daemon/cluster_monitor.hpp"
+#include "kea_ha/daemon/logging.hpp"
+#include "kea_ha/daemon/preferences_file.hpp"
+#include "kea_ha/daemon/state_store.hpp"
+
+namespace kea_ha::daemon {
+namespace {
+
+namespace net = boost::asio;
+
+/// Everything the running daemon owns. Implements the API's view of it.
+class Daemon final : public api::ApiBackend {
+public:
+    Daemon(net::io_context& io, DaemonOptions options)
+        : io_(io), options_(std::move(options)), prefs_(options_.preferences) {}
+
+    ~Daemon() override { shutdown(); }
+
+    /// Builds the object graph. Returns false (after logging why) when it cannot start.
+    bool start();
+    void shutdown();
+    void reload();
+    /// Every cluster's coroutines have ended (after shutdown()).
+    bool idle() const {
+        for (const auto& [name, monitor] : clusters_) {
+            if (!monitor->idle()) return false;
+        }
+        return true;
+    }
+
+    // api::ApiBackend
+    nlohmann::json list_clusters() const override;
+    std::optional<nlohmann::json> cluster_detail(const std::string& name) const override;
+    std::optional<nlohmann::json> cluster_events(const std::string& name) const override;
+    net::awaitable<api::Outcome> register_cluster(api::RegisterRequest request) override;
+    api::Outcome remove_cluster(const std::string& name) override;
+    std::string metrics() const override;
+    std::string version() const override { return KEA_HA_VERSION; }
+    core::Duration longest_operation() const { return std::max(prefs_.config_timeout, prefs_.request_timeout); }
+
+private:
+    MonitorContext monitor_context();
+    void add_monitor(Registration registration, std::optional<core::Topology> topology,
+                     const nlohmann::json& stored);
+    void notify_status() const;
+    kea::ClientOptions client_options(const core::Preferences& prefs, bool& ok) const;
+
+    net::io_context& io_;
+    DaemonOptions options_;
+    core::Preferences prefs_;
+    std::unique_ptr<lab::KeaLab> lab_;
+    std::unique_ptr<kea::ControlAgentClient> client_;
+    std::optional<StateStore> store_;
+    std::map<std::string, std::shared_ptr<ClusterMonitor>> clusters_;
+    std::unique_ptr<api::ApiServer> api_server_;
+    api::ApiSettings api_settings_;
+    bool stopped_ = false;
+};
+
+kea::ClientOptions Daemon::client_options(const core::Preferences& prefs, bool& ok) const {
+    kea::ClientOptions client;
+    ok = true;
+    client.auth_user = prefs.auth_user;
+    if (prefs.auth_password_file) {
+        auto password = read_secret_file(*prefs.auth_password_file, "keaAuthPasswordFile");
+        if (!password) {
+            logger("prefs")->error("cannot read secret {}", password.error().describe());
+            ok = false;
+        } else {
+            client.auth_password = *password;
+        }
+    }
+    client.tls_ca_file = prefs.tls_ca_file;
+    client.tls_cert_file = prefs.tls_cert_file;
+    client.tls_key_file = prefs.tls_key_file;
+    client.tls_verify = prefs.tls_verify;
+    client.max_response_size = prefs.max_response_size;
+    return client;
+}
+
+bool Daemon::start() {
+    auto log = logger("daemon");
+    log->info("starting version={} preferences={}", KEA_HA_VERSION,
+              options_.preferences_path.empty() ? "(built-in defaults)" : options_.preferences_path);
+    for (const auto& warning : options_.warnings) logger("prefs")->warn("{}", warning.message);
+
+    if (options_.lab) {
+        auto lab_log = logger("lab");
+        lab_log->info("starting Kea lab service={} mode={} backup={}", options_.lab->service,
+                      options_.lab->mode == lab::LabMode::HotStandby ? "hot-standby" : "load-balancing",
+                      options_.lab->with_backup);
+        auto started = lab::KeaLab::start(*options_.lab);
+        if (!started) {
+            lab_log->error("Kea lab did not start: {}", started.error().describe());
+            return false;
+        }
+        lab_ = std::move(*started);
+        for (const auto& peer : lab_->peers()) {
+            lab_log->info("lab peer up peer={} role={} url={}", peer.name, peer.role, peer.url);
+        }
+        if (options_.preferences_path.empty()) {
+            prefs_.state_directory = lab_->directory() + "/controller-state";
+        }
+        prefs_.servers.push_back({"lab", lab_->peers().front().url, options_.lab->service, 0});
+        if (lab_->options().auth_user) {
+            prefs_.auth_user = lab_->options().auth_user;
+        }
+    }
+
+    bool secrets_ok = true;
+    auto client_opts = client_options(prefs_, secrets_ok);
+    if (!secrets_ok) return false;
+    if (lab_ && lab_->options().auth_password) client_opts.auth_password = lab_->options().auth_password;
+    try {
+        client_ = kea::make_control_agent_client(io_, client_opts);
+    } catch (const std::exception& e) {
+        logger("kea")->error("cannot set up the Control Agent client: {}", e.what());
+        return false;
+    }
+
+    auto store = StateStore::open(prefs_.state_directory);
+    if (!store) {
+        log->error("cannot use the state directory: {}", store.error().describe());
+        return false;
+    }
+    store_ = std::move(*store);
+
+    // Declared servers first (they win over a stored registration of the same name).
+    std::vector<StoreProblem> problems;
+    auto stored = store_->load_all(problems);
+    for (const auto& problem : problems) {
+        log->error("state file set aside file={} problem={}", problem.file, quote_field(problem.message));
+    }
+    std::map<std::string, nlohmann::json> stored_by_name;
+    for (auto& cluster : stored) stored_by_name[cluster.name] = std::move(cluster.document);
+
+    for (const auto& server : prefs_.servers) {
+        Registration registration{server.name, server.url, server.service, {}, true};
+        auto found = stored_by_name.find(server.name);
+        const nlohmann::json document = found == stored_by_name.end() ? nlohmann::json() : found->second;
+        if (found != stored_by_name.end()) stored_by_name.erase(found);
+        add_monitor(std::move(registration), std::nullopt, document);
+    }
+    for (const auto& [name, document] : stored_by_name) {
+        const auto& reg = document.value("registration", nlohmann::json::object());
+        if (reg.value("declared", false)) {
+            log->info("cluster no longer declared in preferences, forgetting cluster={}", name);
+            (void)store_->remove(name);
+            continue;
+        }
+        Registration registration;
+        registration.name = name;
+        registration.url = reg.value("url", "");
+        registration.service = reg.value("service", "dhcp4");
+        registration.control_urls = reg.value("control_urls", std::map<std::string, std::string>{});
+        if (registration.url.empty()) {
+            log->error("stored cluster has no URL, ignoring cluster={}", name);
+            continue;
+        }
+        add_monitor(std::move(registration), std::nullopt, document);
+    }
+
+    // The API last: once it answers, the state it shows is loaded (systemd READY below).
+    if (prefs_.api_token_file) {
+        auto token = read_secret_file(*prefs_.api_token_file, "apiTokenFile");
+        if (!token) {
+            logger("api")->error("cannot read secret {}", token.error().describe());
+            return false;
+        }
+        api_settings_.token = *token;
+    }
+    api::ServerSettings server_settings;
+    server_settings.listen = prefs_.api_listen;
+    server_settings.tls_cert_file = prefs_.api_tls_cert_file;
+    server_settings.tls_key_file = prefs_.api_tls_key_file;
+    auto server = api::start_api_server(
+        io_, server_settings, [this](api::ApiRequest request) -> net::awaitable<api::ApiResponse> {
+            co_return co_await api::handle(request, *this, api_settings_);
+        });
+    if (!server) {
+        logger("api")->error("cannot start the management API: {}", server.error().describe());
+        return false;
+    }
+    api_server_ = std::move(*server);
+    logger("api")->info("management API listening address={} tls={}", prefs_.api_listen,
+                        prefs_.api_tls_cert_file ? "on" : "off");
+    for (auto& [name, monitor] : clusters_) monitor->start();
+    sd_notify(0, "READY=1");
+    notify_status();
+    return true;
+}
+
+MonitorContext Daemon::monitor_context() {
+    return MonitorContext{io_, *client_, &prefs_, store_ ? &*store_ : nullptr,
+                          [this] { notify_status(); }};
+}
+
+void Daemon::add_monitor(Registration registration, std::optional<core::Topology> topology,
+                         const nlohmann::json& stored) {
+    const std::string name = registration.name;
+    clusters_[name] = ClusterMonitor::create(monitor_context(), std::move(registration),
+                                             std::move(topology), stored);
+}
+
+void Daemon::notify_status() const {
+    std::map<std::string, int> counts;
+    for (const auto& [name, monitor] : clusters_) ++counts[std::string(core::to_string(monitor->state()))];
+    std::string status = std::to_string(clusters_.size()) + " cluster" + (clusters_.size() == 1 ? "" : "s");
+    const char* order[] = {"OK", "Impaired", "Down", "Unreachable"};
+    bool first = true;
+    for (const char* state : order) {
+        auto found = counts.find(state);
+        if (found == counts.end()) continue;
+        status += (first ? ": " : ", ") + std::to_string(found->second) + " " + state;
+        first = false;
+    }
+    sd_notify(0, ("STATUS=" + status).c_str());
+}
+
+void Daemon::shutdown() {
+    if (stopped_) return;
+    stopped_ = true;
+    if (api_server_) api_server_->stop();
+    for (auto& [name, monitor] : clusters_) monitor->stop();
+}
+
+void Daemon::reload() {
+    auto log = logger("daemon");
+    if (options_.preferences_path.empty()) {
+        log->info("SIGHUP: no preferences file (built-in defaults); reopening the log only");
+        configure_logging(log_settings_from(prefs_));
+        return;
+    }
+    auto loaded = load_preferences_file(options_.preferences_path);
+    if (!loaded) {
+        log->error("SIGHUP: preferences not reloaded, running settings stay error={}",
+                   quote_field(loaded.error().describe()));
+        return;
+    }
+    auto next = loaded->preferences;
+    // What cannot change without a restart keeps its running value (docs/configuration.md).
+    next.state_directory = prefs_.state_directory;
+    next.api_listen = prefs_.api_listen;
+    next.servers = prefs_.servers;
+    try {
+        configure_logging(log_settings_from(next));
+    } catch (const std::exception& e) {
+        log->error("SIGHUP: cannot open the new log destination, keeping the old one error={}",
+                   quote_field(e.what()));
+        return;
+    }
+    for (const auto& warning : loaded->warnings) logger("prefs")->warn("{}", warning.message);
+    prefs_ = next;
+    log->info("SIGHUP: preferences reloaded file={}", options_.preferences_path);
+}
+
+nlohmann::json Daemon::list_clusters() const {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& [name, monitor] : clusters_) list.push_back(monitor->summary());
+    return list;
+}
+
+std::optional<nlohmann::json> Daemon::cluster_detail(const std::string& name) const {
+    auto found = clusters_.find(name);
+    if (found == clusters_.end()) return std::nullopt;
+    return found->second->detail();
+}
+
+std::optional<nlohmann::json> Daemon::cluster_events(const std::string& name) const {
+    auto found = clusters_.find(name);
+    if (found == clusters_.end()) return std::nullopt;
+    return found->second->events();
+}
+
+net::awaitable<api::Outcome> Daemon::register_cluster(api::RegisterRequest request) {
+    auto error = [](unsigned status, std::string code, std::string message) {
+        return api::Outcome{status, {{"error", {{"code", std::move(code)}, {"message", std::move(message)}}}}, {}};
+    };
+    if (clusters_.count(request.name)) {
+        co_return error(409, "name-taken", "a cluster named '" + request.name + "' is already registered");
+    }
+    Registration registration;
+    registration.name = request.name;
+    registration.service = request.service;
+    registration.control_urls = request.control_urls;
+    if (request.url) {
+        registration.url = *request.url;
+    } else {
+        // SPEC §2: by address → http://ADDRESS:keaControlAgentPort/; none → keaControlAgentHost.
+        std::string host = request.address.value_or(prefs_.control_agent_host);
+        if (host.find(':') != std::string::npos && host.front() != '[') host = "[" + host + "]";
+        registration.url = "http://" + host + ":" + std::to_string(prefs_.control_agent_port) + "/";
+    }
+    if (auto endpoint = kea::parse_endpoint(registration.url); !endpoint) {
+        co_return error(400, "bad-request", endpoint.error().describe());
+    }
+    auto topology = co_await discover_topology(*client_, prefs_, registration);
+    if (!topology) {
+        const auto& e = topology.error();
+        const bool config_problem = e.kind == core::ErrorKind::Invalid ||
+                                    e.kind == core::ErrorKind::Conflict ||
+                                    e.kind == core::ErrorKind::KeaError;
+        co_return error(config_problem ? 422 : 502, config_problem ? "not-registrable" : "unreachable",
+                        e.describe());
+    }
+    if (clusters_.count(request.name)) {  // registered meanwhile by another request
+        co_return error(409, "name-taken", "a cluster named '" + request.name + "' is already registered");
+    }
+    logger("health")->info("cluster registered cluster={} url={} service={} mode={} peers={}",
+                           registration.name, redact_url(registration.url), registration.service,
+                           core::to_string(topology->mode), topology->peers.size());
+    add_monitor(registration, std::move(*topology), nullptr);
+    auto& monitor = clusters_.at(request.name);
+    monitor->start();
+    notify_status();
+    co_return api::Outcome{201, monitor->detail(), {{"Location", "/v1/clusters/" + request.name}}};
+}
+
+api::Outcome Daemon::remove_cluster(const std::string& name) {
+    auto found = clusters_.find(name);
+    if (found == clusters_.end()) {
+        return {404, {{"error", {{"code", "not-found"}, {"message", "no cluster named '" + name + "'"}}}}, {}};
+    }
+    if (found->second->registration().declared) {
+        return {409, {{"error", {{"code", "declared"}, {"message", "cluster '" + name +
+                      "' is declared in preferences.cfg; remove it there and reload"}}}}, {}};
+    }
+    found->second->stop();
+    clusters_.erase(found);
+    if (store_) {
+        if (auto removed = store_->remove(name); !removed) {
+            logger("daemon")->error("cannot remove state file cluster={} error={}", name,
+                                    quote_field(removed.error().describe()));
+        }
+    }
+    logger("health")->info("cluster removed cluster={}", name);
+    notify_status();
+    return {204, nullptr, {}};
+}
+
+std::string Daemon::metrics() const {
+    // Full Prometheus exposition arrives with the operations issue; the state is here already.
+    std::string text = "# HELP kea_ha_cluster_state Cluster state (1 for the current state).\n"
+                       "# TYPE kea_ha_cluster_state gauge\n";
+    for (const auto& [name, monitor] : clusters_) {
+        for (auto state : {core::ClusterState::Ok, core::ClusterState::Impaired,
+                           core::ClusterState::Down, core::ClusterState::Unreachable}) {
+            text += "kea_ha_cluster_state{cluster=\"" + name + "\",state=\"" +
+                    std::string(core::to_string(state)) + "\"} " +
+                    (monitor->state() == state ? "1" : "0") + "\n";
+        }
+    }
+    return text;
+}
+
+}  // namespace
+
+int run_daemon(DaemonOptions options) {
+    try {
+        configure_logging(log_settings_from(options.preferences));
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "error: cannot open the log: %s\n", e.what());
+        return 1;
+    }
+    net::io_context io(1);
+    auto daemon = std::make_unique<Daemon>(io, std::move(options));
+
+    net::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
+    int stop_requests = 0;
+    std::function<void(const boost::system::error_code&, int)> on_signal =
+        [&](const boost::system::error_code& ec, int signal) {
+            if (ec) return;  // cancelled at shutdown
+            if (signal == SIGHUP) {
+                daemon->reload();
+                signals.async_wait(on_signal);
+                return;
+            }
+            ++stop_requests;
+            logger("daemon")->info("stopping signal={}", signal == SIGINT ? "SIGINT" : "SIGTERM");
+            sd_notify(0, "STOPPING=1");
+            if (stop_requests > 1) {
+                logger("daemon")->warn("second stop signal: stopping at once");
+                io.stop();
+                return;
+            }
+            daemon->shutdown();
+            signals.async_wait(on_signal);
+            // SPEC §9: stop after the operation in flight. Requests end within their own
+            // deadline (keaConfigTimeout at most); check every 50 ms, stop when all are done.
+            const auto deadline = std::chrono::steady_clock::now() + daemon->longest_operation() +
+                                  std::chrono::seconds(1);
+            auto check = std::make_shared<net::steady_timer>(io);
+            auto wait_idle = std::make_shared<std::function<void()>>();
+            // The pending timer handler owns the function; the function only refers back weakly.
+            *wait_idle = [&io, &daemon, check, weak = std::weak_ptr(wait_idle), deadline] {
+                if (daemon->idle() || std::chrono::steady_clock::now() >= deadline) {
+                    io.stop();
+                    return;
+                }
+                check->expires_after(std::chrono::milliseconds(50));
+                check->async_wait([strong = weak.lock()](const boost::system::error_code& ec) {
+                    if (!ec && strong) (*strong)();
+                });
+            };
+            (*wait_idle)();
+        };
+    signals.async_wait(on_signal);
+
+    // systemd watchdog: ping from the event loop at half the configured interval.
+    std::uint64_t watchdog_usec = 0;
+    std::shared_ptr<net::steady_timer> watchdog;
+    std::function<void()> ping;
+    if (sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0) {
+        watchdog = std::make_shared<net::steady_timer>(io);
+        ping = [&] {
+            sd_notify(0, "WATCHDOG=1");
+            watchdog->expires_after(std::chrono::microseconds(watchdog_usec / 2));
+            watchdog->async_wait([&](const boost::system::error_code& ec) { if (!ec) ping(); });
+        };
+        ping();
+    }
+
+    if (!daemon->start()) {
+        daemon.reset();
+        return 1;
+    }
+    io.run();
+    logger("daemon")->info("stopped");
+    daemon.reset();  // stops the lab, if any, by PID
+    return 0;
+}
+
+}  // namespace kea_ha::daemon

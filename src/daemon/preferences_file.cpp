@@ -1,0 +1,48 @@
+#include "kea_ha/daemon/preferences_file.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace kea_ha::daemon {
+namespace {
+
+core::Result<std::string> read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        return core::make_error(core::ErrorKind::Io,
+                                std::string("cannot read file: ") + std::strerror(errno), path);
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in.bad()) {
+        return core::make_error(core::ErrorKind::Io, "read failed", path);
+    }
+    return text.str();
+}
+
+}  // namespace
+
+core::Result<core::ParsedPreferences> load_preferences_file(const std::string& path) {
+    auto text = read_file(path);
+    if (!text) return text.error();
+    return core::parse_preferences(*text, path);
+}
+
+core::Result<std::string> read_secret_file(const std::string& path, std::string_view key) {
+    auto text = read_file(path);
+    if (!text) {
+        return core::make_error(core::ErrorKind::Io,
+                                std::string(key) + ": " + text.error().message, path);
+    }
+    std::string secret = std::move(*text);
+    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+    if (secret.empty()) {
+        return core::make_error(core::ErrorKind::Invalid, std::string(key) + ": the file is empty",
+                                path);
+    }
+    return secret;
+}
+
+}  // namespace kea_ha::daemon

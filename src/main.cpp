@@ -1,0 +1,111 @@
+// kea-ha-controller: argv, load preferences, build the daemon, run it. Nothing else.
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "kea_ha/daemon/daemon.hpp"
+#include "kea_ha/daemon/preferences_file.hpp"
+#include "kea_ha/lab/kea_lab.hpp"
+
+namespace {
+
+constexpr const char* kDefaultPreferences = "/etc/kea-ha-controller/preferences.cfg";
+
+constexpr const char* kUsage =
+    "usage: kea-ha-controller [-p FILE] [--check] [--version]\n"
+    "       kea-ha-controller --lab [--lab-mode hot-standby|load-balancing]\n"
+    "                         [--lab-service dhcp4|dhcp6] [--lab-backup] [-p FILE]\n"
+    "\n"
+    "  -p, --preferences FILE  preferences.cfg (default /etc/kea-ha-controller/preferences.cfg)\n"
+    "  --check                 validate the preferences file and exit 0 (valid) or 1\n"
+    "  --lab                   start a local Kea HA lab on loopback (real kea-dhcp4/6 and\n"
+    "                          kea-ctrl-agent) and manage it; Ctrl-C stops everything\n"
+    "  --version               print the version and exit\n";
+
+struct Arguments {
+    std::optional<std::string> preferences;
+    bool check = false;
+    bool lab = false;
+    kea_ha::lab::LabOptions lab_options;
+};
+
+[[noreturn]] void usage_error(const std::string& message) {
+    std::fprintf(stderr, "kea-ha-controller: %s\n%s", message.c_str(), kUsage);
+    std::exit(2);
+}
+
+Arguments parse_arguments(int argc, char** argv) {
+    Arguments args;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) usage_error(std::string(arg) + " needs a value");
+            return argv[++i];
+        };
+        if (arg == "--version" || arg == "-V") {
+            std::printf("kea-ha-controller %s\n", KEA_HA_VERSION);
+            std::exit(0);
+        } else if (arg == "--help" || arg == "-h") {
+            std::fputs(kUsage, stdout);
+            std::exit(0);
+        } else if (arg == "-p" || arg == "--preferences") {
+            args.preferences = value();
+        } else if (arg == "--check") {
+            args.check = true;
+        } else if (arg == "--lab") {
+            args.lab = true;
+        } else if (arg == "--lab-mode") {
+            const auto mode = value();
+            if (mode == "hot-standby") {
+                args.lab_options.mode = kea_ha::lab::LabMode::HotStandby;
+            } else if (mode == "load-balancing") {
+                args.lab_options.mode = kea_ha::lab::LabMode::LoadBalancing;
+            } else {
+                usage_error("--lab-mode must be hot-standby or load-balancing (got '" + mode + "')");
+            }
+        } else if (arg == "--lab-service") {
+            args.lab_options.service = value();
+            if (args.lab_options.service != "dhcp4" && args.lab_options.service != "dhcp6") {
+                usage_error("--lab-service must be dhcp4 or dhcp6");
+            }
+        } else if (arg == "--lab-backup") {
+            args.lab_options.with_backup = true;
+        } else {
+            usage_error("unknown argument '" + std::string(arg) + "'");
+        }
+    }
+    return args;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const Arguments args = parse_arguments(argc, argv);
+
+    // --lab without -p runs on the built-in defaults; otherwise the file must load.
+    kea_ha::daemon::DaemonOptions options;
+    if (args.preferences || !args.lab) {
+        options.preferences_path = args.preferences.value_or(kDefaultPreferences);
+        auto loaded = kea_ha::daemon::load_preferences_file(options.preferences_path);
+        if (!loaded) {
+            std::fprintf(stderr, "error: %s\n", loaded.error().describe().c_str());
+            return 1;
+        }
+        for (const auto& warning : loaded->warnings) {
+            std::fprintf(stderr, "warning: %s\n", warning.message.c_str());
+        }
+        if (args.check) {
+            std::printf("%s: OK (%zu warning%s)\n", options.preferences_path.c_str(),
+                        loaded->warnings.size(), loaded->warnings.size() == 1 ? "" : "s");
+            return 0;
+        }
+        options.preferences = loaded->preferences;
+        options.warnings = loaded->warnings;
+    } else if (args.check) {
+        usage_error("--check needs -p FILE");
+    }
+    if (args.lab) options.lab = args.lab_options;
+    return kea_ha::daemon::run_daemon(std::move(options));
+}
