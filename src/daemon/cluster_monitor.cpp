@@ -155,7 +155,8 @@ void ClusterMonitor::stop() {
 
 std::shared_ptr<net::steady_timer> ClusterMonitor::make_timer() {
     std::erase_if(timers_, [](const auto& weak) { return weak.expired(); });
-    auto timer = make_timer();
+    auto timer = std::make_shared<net::steady_timer>(context_.io);
+    timers_.push_back(timer);
     return timer;
 }
 
@@ -220,6 +221,8 @@ net::awaitable<void> ClusterMonitor::discover_loop() {
                 adopt_topology(std::move(*learned), "config-get");
                 next_config_read = core::SteadyClock::now() + prefs.config_sync_interval;
                 persist();
+                co_await check_peer_configs();
+                if (stopped_) break;
             } else {
                 if (!discovery_error_ || *discovery_error_ != learned.error().describe()) {
                     logger("health")->warn("cannot read config cluster={} error={}", registration_.name,
@@ -243,6 +246,39 @@ net::awaitable<void> ClusterMonitor::discover_loop() {
         boost::system::error_code ec;
         co_await timer->async_wait(net::redirect_error(net::use_awaitable, ec));
     }
+}
+
+net::awaitable<void> ClusterMonitor::check_peer_configs() {
+    // SPEC §4: the HA config of a peer that disagrees with the primary's is a warning. Read
+    // each other peer's config (at keaConfigSyncInterval only: config-get is heavy on large
+    // configs) and compare; a peer that cannot be read now is simply not compared.
+    if (!topology_ || topology_->mode == core::HaMode::Standalone) co_return;
+    const core::Topology known = *topology_;
+    const auto epoch = topology_epoch_;
+    std::vector<core::Warning> mismatches;
+    for (const auto& peer : known.peers) {
+        if (peer.name == known.this_server_name) continue;
+        auto endpoint = kea::parse_endpoint(peer.control_url);
+        if (!endpoint) continue;
+        auto answer = kea::require_success(
+            co_await context_.client.send(*endpoint, kea::config_get(registration_.service),
+                                          context_.preferences->config_timeout),
+            "config-get");
+        if (stopped_) co_return;
+        if (!answer) {
+            logger("health")->debug("peer config not compared cluster={} peer={} error={}", registration_.name,
+                                    peer.name, quote_field(answer.error().describe()));
+            continue;
+        }
+        for (auto& warning : core::compare_peer_topology(known, peer.name, answer->arguments)) {
+            mismatches.push_back(std::move(warning));
+        }
+    }
+    if (!topology_ || epoch != topology_epoch_) co_return;  // the topology moved meanwhile
+    auto& warnings = topology_->warnings;
+    std::erase_if(warnings, [](const core::Warning& w) { return w.code == core::warning_code::kPeerConfigMismatch; });
+    warnings.insert(warnings.end(), mismatches.begin(), mismatches.end());
+    evaluate_and_apply();
 }
 
 net::awaitable<void> ClusterMonitor::poll_loop(std::size_t peer_index, std::uint64_t epoch) {

@@ -1,5 +1,6 @@
 #include "kea_ha/daemon/daemon.hpp"
 
+#include <sys/resource.h>
 #include <systemd/sd-daemon.h>
 
 #include <chrono>
@@ -379,6 +380,12 @@ int run_daemon(DaemonOptions options) {
     } catch (const std::exception& e) {
         std::fprintf(stderr, "error: cannot open the log: %s\n", e.what());
         return 1;
+    }
+    // Every polled peer holds a socket while its request is in flight: a fleet of a few
+    // hundred pairs needs more than the usual soft limit of 1024 descriptors.
+    if (rlimit limit{}; ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &limit);
     }
     net::io_context io(1);
     auto daemon = std::make_unique<Daemon>(io, std::move(options));

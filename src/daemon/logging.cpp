@@ -22,7 +22,7 @@ spdlog::level::level_enum to_spdlog(core::LogLevel level) {
     return spdlog::level::info;
 }
 
-bool known_name(std::string_view name) {
+[[maybe_unused]] bool known_name(std::string_view name) {
     for (auto known : kLoggerNames) {
         if (known == name) return true;
     }

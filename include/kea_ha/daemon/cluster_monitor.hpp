@@ -79,6 +79,8 @@ private:
 
     boost::asio::awaitable<void> discover_loop();
     boost::asio::awaitable<core::Result<core::Topology>> read_topology();
+    /// Reads the other peers' configs and sets the peer-config-mismatch warnings.
+    boost::asio::awaitable<void> check_peer_configs();
     boost::asio::awaitable<void> poll_loop(std::size_t peer_index, std::uint64_t epoch);
     boost::asio::awaitable<core::PeerObservation> poll_peer(const core::HaPeer& peer);
     void adopt_topology(core::Topology topology, const char* how);

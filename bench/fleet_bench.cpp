@@ -1,0 +1,344 @@
+// Fleet benchmark (issue 3): one fake Control Agent process-side emulates 2×N Kea 2.2 peers
+// (N hot-standby pairs, each peer on its own 127.0.0.1 port, answers shaped like Kea 2.2's),
+// the real kea-ha-controller binary polls them every keaPollInterval. Reports the
+// controller's CPU share of one core, its RSS, and poll lateness p50/p99 (measured here, from
+// the arrival times of each peer's status-get), at several fleet sizes, as ratios against the
+// issue's targets and against the idle controller (0 clusters) measured in the same run.
+//
+// Run on demand: bench/run-fleet.sh (or build with -DKEA_HA_BENCH=ON and run fleet_bench).
+// Traffic stays on 127.0.0.1; every phase is bounded in time.
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
+
+#include "kea_ha/lab/kea_lab.hpp"
+#include "support/controller_process.hpp"
+
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+/// One emulated peer: its port, its role in the pair, and when its status-gets arrived.
+struct FakePeer {
+    std::uint16_t port = 0;
+    std::string name;      // server1 / server2
+    std::string role;      // primary / standby
+    std::size_t pair = 0;
+    std::vector<Clock::time_point> arrivals;
+};
+
+std::string http_date_now() {
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char text[64];
+    std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    return text;
+}
+
+/// The fleet: 2×pairs acceptors on one io_context thread.
+class FakeFleet {
+public:
+    FakeFleet(std::size_t pairs, const nlohmann::json& config_template) : template_(config_template) {
+        for (std::size_t pair = 0; pair < pairs; ++pair) {
+            for (int i = 0; i < 2; ++i) {
+                auto acceptor = std::make_unique<tcp::acceptor>(io_, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
+                auto peer = std::make_unique<FakePeer>();
+                peer->port = acceptor->local_endpoint().port();
+                peer->name = i == 0 ? "server1" : "server2";
+                peer->role = i == 0 ? "primary" : "standby";
+                peer->pair = pair;
+                peer->arrivals.reserve(4096);
+                peers_.push_back(std::move(peer));
+                acceptors_.push_back(std::move(acceptor));
+            }
+        }
+        for (std::size_t i = 0; i < acceptors_.size(); ++i) {
+            net::co_spawn(io_, accept_loop(i), net::detached);
+        }
+        thread_ = std::thread([this] { io_.run(); });
+    }
+    ~FakeFleet() {
+        io_.stop();
+        thread_.join();
+    }
+
+    std::string url(std::size_t pair, int which) const {
+        return "http://127.0.0.1:" + std::to_string(peers_[pair * 2 + which]->port) + "/";
+    }
+
+    /// Poll lateness samples (ms) for arrivals within [from, to): each interval minus `interval`.
+    std::vector<double> lateness(Clock::time_point from, Clock::time_point to, std::chrono::milliseconds interval) {
+        std::lock_guard lock(mutex_);
+        std::vector<double> out;
+        for (const auto& peer : peers_) {
+            const auto& a = peer->arrivals;
+            for (std::size_t k = 1; k < a.size(); ++k) {
+                if (a[k] < from || a[k] >= to) continue;
+                const double gap = std::chrono::duration<double, std::milli>(a[k] - a[k - 1]).count();
+                out.push_back(std::max(0.0, gap - static_cast<double>(interval.count())));
+            }
+        }
+        return out;
+    }
+
+    std::size_t requests() const { return requests_.load(); }
+
+private:
+    net::awaitable<void> accept_loop(std::size_t index) {
+        for (;;) {
+            boost::system::error_code ec;
+            tcp::socket socket = co_await acceptors_[index]->async_accept(net::redirect_error(net::use_awaitable, ec));
+            if (ec) co_return;
+            net::co_spawn(io_, session(std::move(socket), index), net::detached);
+        }
+    }
+
+    net::awaitable<void> session(tcp::socket socket, std::size_t index) {
+        beast::tcp_stream stream(std::move(socket));
+        beast::flat_buffer buffer;
+        for (;;) {
+            http::request<http::string_body> request;
+            boost::system::error_code ec;
+            stream.expires_after(30s);
+            co_await http::async_read(stream, buffer, request, net::redirect_error(net::use_awaitable, ec));
+            if (ec) co_return;
+            http::response<http::string_body> response{http::status::ok, request.version()};
+            response.set(http::field::content_type, "application/json");
+            response.keep_alive(request.keep_alive());
+            response.body() = answer(request.body(), index);
+            response.prepare_payload();
+            co_await http::async_write(stream, response, net::redirect_error(net::use_awaitable, ec));
+            if (ec || !response.keep_alive()) {
+                stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+                co_return;
+            }
+        }
+    }
+
+    std::string answer(const std::string& body, std::size_t index) {
+        ++requests_;
+        const auto parsed = nlohmann::json::parse(body, nullptr, false);
+        const std::string command = parsed.is_object() ? parsed.value("command", "") : "";
+        auto& peer = *peers_[index];
+        const std::string partner_role = peer.role == "primary" ? "standby" : "primary";
+        if (command == "status-get") {
+            {
+                std::lock_guard lock(mutex_);
+                peer.arrivals.push_back(Clock::now());
+            }
+            nlohmann::json answer = {
+                {{"result", 0},
+                 {"arguments",
+                  {{"high-availability",
+                    {{{"ha-mode", "hot-standby"},
+                      {"ha-servers",
+                       {{"local", {{"role", peer.role}, {"scopes", {peer.role == "primary" ? "server1" : "server2"}}, {"state", "hot-standby"}}},
+                        {"remote", {{"age", 0}, {"analyzed-packets", 0}, {"communication-interrupted", false},
+                                    {"connecting-clients", 0}, {"in-touch", true}, {"last-scopes", nlohmann::json::array()},
+                                    {"last-state", "hot-standby"}, {"role", partner_role}, {"unacked-clients", 0},
+                                    {"unacked-clients-left", 0}}}}}}}},
+                   {"multi-threading-enabled", false},
+                   {"pid", 1000 + index},
+                   {"reload", 100},
+                   {"sockets", {{"status", "ready"}}},
+                   {"uptime", 100}}}}};
+            return answer.dump();
+        }
+        if (command == "ha-heartbeat") {
+            nlohmann::json answer = {{{"result", 0},
+                                      {"text", "HA peer status returned."},
+                                      {"arguments",
+                                       {{"date-time", http_date_now()},
+                                        {"scopes", {"server1"}},
+                                        {"state", "hot-standby"},
+                                        {"unsent-update-count", 0}}}}};
+            return answer.dump();
+        }
+        if (command == "config-get") {
+            nlohmann::json config = template_;
+            auto& dhcp = config[0]["arguments"]["Dhcp4"];
+            for (auto& hook : dhcp["hooks-libraries"]) {
+                if (hook.value("library", "").find("libdhcp_ha.so") == std::string::npos) continue;
+                auto& ha = hook["parameters"]["high-availability"][0];
+                ha["this-server-name"] = peer.name;
+                auto& peers = ha["peers"];
+                for (auto& p : peers) {
+                    const int which = p.value("name", "") == "server1" ? 0 : 1;
+                    p["url"] = "http://127.0.0.1:" + std::to_string(peers_[peer.pair * 2 + which]->port) + "/";
+                }
+            }
+            return config.dump();
+        }
+        return R"([{"result":2,"text":"command not supported."}])";
+    }
+
+    nlohmann::json template_;
+    net::io_context io_{1};
+    std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
+    std::vector<std::unique_ptr<FakePeer>> peers_;
+    std::mutex mutex_;
+    std::atomic<std::size_t> requests_{0};
+    std::thread thread_;
+};
+
+/// utime + stime of a process, in seconds.
+double cpu_seconds(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto close = text.rfind(')');
+    if (close == std::string::npos) return 0;
+    std::istringstream fields(text.substr(close + 2));
+    std::string field;
+    double utime = 0, stime = 0;
+    for (int i = 3; fields >> field; ++i) {
+        if (i == 14) utime = std::stod(field);
+        if (i == 15) {
+            stime = std::stod(field);
+            break;
+        }
+    }
+    return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+/// VmRSS of a process, in MiB.
+double rss_mib(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+    }
+    return 0;
+}
+
+double percentile(std::vector<double> values, double p) {
+    if (values.empty()) return 0;
+    std::sort(values.begin(), values.end());
+    const auto rank = static_cast<std::size_t>(p / 100.0 * static_cast<double>(values.size() - 1) + 0.5);
+    return values[std::min(rank, values.size() - 1)];
+}
+
+struct Figures {
+    std::size_t clusters = 0;
+    double cpu_share = 0;   // of one core
+    double rss = 0;         // MiB
+    double p50 = 0, p99 = 0;
+    std::size_t samples = 0;
+    bool all_ok = false;
+};
+
+Figures run(std::size_t clusters, std::chrono::seconds measure, const nlohmann::json& config_template) {
+    Figures figures;
+    figures.clusters = clusters;
+    auto fleet = std::make_unique<FakeFleet>(clusters, config_template);
+    std::string servers;
+    for (std::size_t i = 0; i < clusters; ++i) {
+        servers += "  <keaServer name=\"pair" + std::to_string(i) + "\" url=\"" + fleet->url(i, 0) + "\"/>\n";
+    }
+    const std::string directory = kea_ha::testing::make_temp_directory("kea-ha-fleet");
+    kea_ha::testing::ControllerProcess controller(
+        directory, {{"keaPollInterval", "1"}, {"keaRequestTimeout", "2"}, {"logLevel", "warn"}}, servers);
+    if (auto started = controller.start(60s); !started) {
+        std::fprintf(stderr, "controller did not start: %s\n", started.error().describe().c_str());
+        std::exit(1);
+    }
+    // Warm-up: every cluster OK (topology learned, every peer polled), bounded in time.
+    figures.all_ok = kea_ha::lab::wait_until(
+        [&] {
+            auto list = controller.get_json("/v1/clusters");
+            if (!list || list->size() != clusters) return false;
+            for (const auto& c : *list) {
+                if (c.value("state", "") != "OK") return false;
+            }
+            return true;
+        },
+        120s, 500ms);
+    std::this_thread::sleep_for(2s);  // let the first polls' start-up burst pass (measurement, not sync)
+    const auto from = Clock::now();
+    const double cpu_before = cpu_seconds(controller.pid());
+    std::this_thread::sleep_for(measure);  // the measured window itself
+    const double cpu_after = cpu_seconds(controller.pid());
+    const auto to = Clock::now();
+    figures.cpu_share = (cpu_after - cpu_before) / std::chrono::duration<double>(to - from).count();
+    figures.rss = rss_mib(controller.pid());
+    auto lateness = fleet->lateness(from, to, 1000ms);
+    figures.samples = lateness.size();
+    figures.p50 = percentile(lateness, 50);
+    figures.p99 = percentile(lateness, 99);
+    controller.stop();
+    std::error_code ignored;
+    std::filesystem::remove_all(directory, ignored);
+    return figures;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::size_t> sizes = {10, 100, 500};
+    int seconds = 20;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--seconds" && i + 1 < argc) {
+            seconds = std::clamp(std::atoi(argv[++i]), 5, 300);
+        } else if (arg == "--sizes" && i + 1 < argc) {
+            sizes.clear();
+            std::stringstream list(argv[++i]);
+            for (std::string item; std::getline(list, item, ',');) sizes.push_back(std::clamp<std::size_t>(std::stoul(item), 1, 1000));
+        } else {
+            std::fprintf(stderr, "usage: fleet_bench [--seconds 5..300] [--sizes 10,100,500]\n");
+            return 2;
+        }
+    }
+    // 1000 peers + 1000 controller connections need more than the default 1024 descriptors.
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0) {
+        limit.rlim_cur = limit.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
+    std::ifstream in(std::string(KEA_HA_TEST_DATA) + "/kea-2.2/config-get-hot-standby-primary.json");
+    const auto config_template = nlohmann::json::parse(in);
+
+    std::printf("fleet benchmark: fake Kea 2.2 peers on 127.0.0.1, keaPollInterval 1 s, %d s measured per size\n", seconds);
+    const Figures idle = run(0, std::chrono::seconds(seconds), config_template);
+    std::printf("baseline (0 clusters): CPU %.2f%% of one core, RSS %.1f MiB\n\n", idle.cpu_share * 100, idle.rss);
+    std::printf("%-9s %-8s %-9s %-10s %-9s %-9s %-8s | %-10s %-10s %-10s %-12s\n", "clusters", "all OK", "CPU %",
+                "RSS MiB", "p50 ms", "p99 ms", "samples", "CPU/5%", "RSS/100MiB", "p99/50ms", "RSS/idle");
+    for (auto size : sizes) {
+        const auto f = run(size, std::chrono::seconds(seconds), config_template);
+        std::printf("%-9zu %-8s %-9.2f %-10.1f %-9.2f %-9.2f %-8zu | %-10.2f %-10.2f %-10.2f %-12.2f\n", f.clusters,
+                    f.all_ok ? "yes" : "NO", f.cpu_share * 100, f.rss, f.p50, f.p99, f.samples, f.cpu_share / 0.05,
+                    f.rss / 100.0, f.p99 / 50.0, idle.rss > 0 ? f.rss / idle.rss : 0.0);
+    }
+    std::printf("\nratios ≤ 1.00 meet the issue 3 targets (≤ 5%% of one core, ≤ 100 MiB, p99 lateness ≤ 50 ms)\n");
+    return 0;
+}
