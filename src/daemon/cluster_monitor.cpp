@@ -290,6 +290,9 @@ net::awaitable<void> ClusterMonitor::poll_loop(std::size_t peer_index, std::uint
         const core::HaPeer peer = topology_->peers.at(peer_index);
         auto observation = co_await poll_peer(peer);
         if (stopped_ || epoch != topology_epoch_) break;
+        auto& counters = poll_counters_[peer.name];
+        ++counters.polls;
+        if (!observation.reached) ++counters.errors;
         observations_.at(peer_index) = std::move(observation);
         evaluate_and_apply();
         // Re-armed after the poll: no overlap; a slow peer delays only itself.
@@ -479,6 +482,35 @@ nlohmann::json ClusterMonitor::detail() const {
     }
     detail["warnings"] = std::move(warnings);
     return detail;
+}
+
+}  // namespace kea_ha::daemon
+
+namespace kea_ha::daemon {
+
+ClusterMetrics ClusterMonitor::metrics() const {
+    ClusterMetrics out;
+    out.name = registration_.name;
+    out.state = state();
+    out.warnings = view_ ? view_->warnings.size() : 0;
+    if (!topology_) return out;
+    for (std::size_t i = 0; i < topology_->peers.size(); ++i) {
+        const auto& peer = topology_->peers[i];
+        const auto* seen = i < observations_.size() && observations_[i] ? &*observations_[i] : nullptr;
+        const auto* pv = view_ && i < view_->peers.size() ? &view_->peers[i] : nullptr;
+        PeerMetrics p;
+        p.name = peer.name;
+        p.role = std::string(core::to_string(peer.role));
+        p.condition = pv ? std::string(core::to_string(pv->condition)) : "unreachable";
+        if (seen) p.poll_latency_s = std::chrono::duration<double>(seen->latency).count();
+        if (auto found = poll_counters_.find(peer.name); found != poll_counters_.end()) {
+            p.polls = found->second.polls;
+            p.poll_errors = found->second.errors;
+        }
+        if (pv) p.clock_skew_s = pv->clock_skew_s;
+        out.peers.push_back(std::move(p));
+    }
+    return out;
 }
 
 }  // namespace kea_ha::daemon

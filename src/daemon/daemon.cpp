@@ -27,6 +27,30 @@ namespace {
 
 namespace net = boost::asio;
 
+/// Escapes a Prometheus label value: backslash, double quote and newline.
+std::string prometheus_label(std::string_view raw) {
+    std::string out;
+    for (char c : raw) {
+        if (c == '\\' || c == '"') out += '\\';
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        out += c;
+    }
+    return out;
+}
+
+std::string prometheus_number(double value) {
+    char text[32];
+    if (value == static_cast<double>(static_cast<long long>(value)) && value < 1e15 && value > -1e15) {
+        std::snprintf(text, sizeof text, "%lld", static_cast<long long>(value));
+    } else {
+        std::snprintf(text, sizeof text, "%.6g", value);
+    }
+    return text;
+}
+
 /// Everything the running daemon owns. Implements the API's view of it.
 class Daemon final : public api::ApiBackend {
 public:
@@ -358,15 +382,75 @@ api::Outcome Daemon::remove_cluster(const std::string& name) {
 }
 
 std::string Daemon::metrics() const {
-    // Full Prometheus exposition arrives with the operations issue; the state is here already.
-    std::string text = "# HELP kea_ha_cluster_state Cluster state (1 for the current state).\n"
-                       "# TYPE kea_ha_cluster_state gauge\n";
-    for (const auto& [name, monitor] : clusters_) {
-        for (auto state : {core::ClusterState::Ok, core::ClusterState::Impaired,
-                           core::ClusterState::Down, core::ClusterState::Unreachable}) {
-            text += "kea_ha_cluster_state{cluster=\"" + name + "\",state=\"" +
-                    std::string(core::to_string(state)) + "\"} " +
-                    (monitor->state() == state ? "1" : "0") + "\n";
+    // Prometheus text exposition format 0.0.4 (SPEC §8): one HELP and TYPE per family, then
+    // every sample of that family, labelled by cluster and peer.
+    std::vector<ClusterMetrics> all;
+    for (const auto& [name, monitor] : clusters_) all.push_back(monitor->metrics());
+    std::string text;
+    auto family = [&](const char* name, const char* type, const char* help) {
+        text += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+    };
+    auto sample = [&](const char* name, const std::vector<std::pair<const char*, std::string>>& labels, double value) {
+        text += name;
+        if (!labels.empty()) {
+            text += "{";
+            bool first = true;
+            for (const auto& [key, raw] : labels) {
+                text += std::string(first ? "" : ",") + key + "=\"" + prometheus_label(raw) + "\"";
+                first = false;
+            }
+            text += "}";
+        }
+        text += " " + prometheus_number(value) + "\n";
+    };
+    family("kea_ha_build_info", "gauge", "Version of the running controller (always 1).");
+    sample("kea_ha_build_info", {{"version", KEA_HA_VERSION}}, 1);
+    family("kea_ha_clusters", "gauge", "Clusters managed by this controller.");
+    sample("kea_ha_clusters", {}, static_cast<double>(all.size()));
+    family("kea_ha_cluster_state", "gauge", "Cluster state: 1 for the current state, 0 for the others.");
+    for (const auto& c : all) {
+        for (auto state : {core::ClusterState::Ok, core::ClusterState::Impaired, core::ClusterState::Down,
+                           core::ClusterState::Unreachable}) {
+            sample("kea_ha_cluster_state", {{"cluster", c.name}, {"state", std::string(core::to_string(state))}},
+                   c.state == state ? 1 : 0);
+        }
+    }
+    family("kea_ha_cluster_warnings", "gauge", "Warnings currently raised on the cluster.");
+    for (const auto& c : all) sample("kea_ha_cluster_warnings", {{"cluster", c.name}}, static_cast<double>(c.warnings));
+    family("kea_ha_peer_condition", "gauge", "Peer condition: 1 for the current condition, 0 for the others.");
+    for (const auto& c : all) {
+        for (const auto& p : c.peers) {
+            for (auto condition : {"active", "terminated", "maintenance", "transitional", "disabled", "unreachable"}) {
+                sample("kea_ha_peer_condition",
+                       {{"cluster", c.name}, {"peer", p.name}, {"role", p.role}, {"condition", condition}},
+                       p.condition == condition ? 1 : 0);
+            }
+        }
+    }
+    family("kea_ha_peer_polls_total", "counter", "Polls of the peer since the controller started.");
+    for (const auto& c : all) {
+        for (const auto& p : c.peers) sample("kea_ha_peer_polls_total", {{"cluster", c.name}, {"peer", p.name}}, static_cast<double>(p.polls));
+    }
+    family("kea_ha_peer_poll_errors_total", "counter", "Polls that did not reach the peer (timeout, refused, daemon offline, ...).");
+    for (const auto& c : all) {
+        for (const auto& p : c.peers) sample("kea_ha_peer_poll_errors_total", {{"cluster", c.name}, {"peer", p.name}}, static_cast<double>(p.poll_errors));
+    }
+    family("kea_ha_peer_poll_latency_seconds", "gauge", "Round trip of the last status-get to the peer.");
+    for (const auto& c : all) {
+        for (const auto& p : c.peers) {
+            if (p.poll_latency_s) sample("kea_ha_peer_poll_latency_seconds", {{"cluster", c.name}, {"peer", p.name}}, *p.poll_latency_s);
+        }
+    }
+    family("kea_ha_peer_clock_skew_seconds", "gauge", "The peer's clock minus the controller's (1 s resolution on Kea 2.2).");
+    for (const auto& c : all) {
+        for (const auto& p : c.peers) {
+            if (p.clock_skew_s) sample("kea_ha_peer_clock_skew_seconds", {{"cluster", c.name}, {"peer", p.name}}, *p.clock_skew_s);
+        }
+    }
+    family("kea_ha_peer_in_sync", "gauge", "1 when the peer's config equals the source of truth's (transformed), 0 when not; absent when unknown.");
+    for (const auto& c : all) {
+        for (const auto& p : c.peers) {
+            if (p.in_sync) sample("kea_ha_peer_in_sync", {{"cluster", c.name}, {"peer", p.name}}, *p.in_sync ? 1 : 0);
         }
     }
     return text;

@@ -50,6 +50,26 @@ boost::asio::awaitable<core::Result<core::Topology>> discover_topology(
     kea::ControlAgentClient& client, const core::Preferences& preferences,
     const Registration& registration);
 
+/// Figures /metrics shows for one peer (SPEC §8).
+struct PeerMetrics {
+    std::string name;
+    std::string role;
+    std::string condition;                 ///< as shown ("unreachable" before the first poll)
+    std::optional<double> poll_latency_s;  ///< last poll's round trip
+    std::uint64_t polls = 0;               ///< polls since start
+    std::uint64_t poll_errors = 0;         ///< polls that did not reach it
+    std::optional<double> clock_skew_s;
+    std::optional<bool> in_sync;
+};
+
+/// Figures /metrics shows for one cluster.
+struct ClusterMetrics {
+    std::string name;
+    core::ClusterState state = core::ClusterState::Unreachable;
+    std::size_t warnings = 0;
+    std::vector<PeerMetrics> peers;
+};
+
 class ClusterMonitor : public std::enable_shared_from_this<ClusterMonitor> {
 public:
     /// `stored` is the cluster's document from the state directory (topology cache, events).
@@ -70,11 +90,16 @@ public:
     nlohmann::json summary() const;   ///< GET /v1/clusters element
     nlohmann::json detail() const;    ///< GET /v1/clusters/NAME (SPEC §6)
     nlohmann::json events() const;    ///< GET /v1/clusters/NAME/events, newest last
+    ClusterMetrics metrics() const;   ///< GET /metrics figures
     /// The document saved in the state directory.
     nlohmann::json document() const;
 
 private:
-    struct PeerSlot;
+    /// Poll counters by peer name (kept across topology changes).
+    struct PollCounters {
+        std::uint64_t polls = 0;
+        std::uint64_t errors = 0;
+    };
     ClusterMonitor(MonitorContext context, Registration registration);
 
     boost::asio::awaitable<void> discover_loop();
@@ -96,6 +121,7 @@ private:
     core::ClusterMemory memory_;
     std::optional<core::ClusterView> view_;
     std::deque<core::Event> events_;
+    std::map<std::string, PollCounters> poll_counters_;
     std::optional<std::string> discovery_error_;
     bool stopped_ = false;
     std::size_t running_ = 0;                 ///< coroutines alive (discover + pollers)
