@@ -9,6 +9,12 @@ packages=(
   libssl-dev libsystemd-dev libgtest-dev libgmock-dev
   kea-dhcp4-server kea-dhcp6-server kea-ctrl-agent kea-admin
   curl jq openssl procps
+  # The Debian package and its test (tests/package/package_test.sh): dpkg-shlibdeps,
+  # lintian, systemd-analyze (from the systemd package; installing it does not need
+  # systemd to run as PID 1), man -w.
+  dpkg-dev lintian file man-db systemd
+  # Headless browser for the status page test.
+  chromium
 )
 
 missing=()

@@ -1,42 +1,466 @@
 // kea-ha-ctl: the command-line client of the management API (SPEC §7).
+//
+// Exit status: 0 success, 1 the API answered an error, 2 usage error (bad arguments, unreadable
+// file), 3 the controller cannot be reached.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+#include <string>
 #include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/http_client.hpp"
 
 namespace {
 
-constexpr const char* kUsage =
-    "usage: kea-ha-ctl [--api URL] [--token-file FILE] [--json] COMMAND\n"
+using nlohmann::json;
+using namespace kea_ha::cli;
+
+constexpr int kOk = 0;
+constexpr int kApiError = 1;
+constexpr int kUsage = 2;
+constexpr int kUnreachable = 3;
+
+constexpr const char* kUsageText =
+    "usage: kea-ha-ctl [OPTIONS] COMMAND\n"
     "\n"
     "commands:\n"
-    "  status [NAME]                 clusters and their peers\n"
-    "  add NAME [URL|ADDRESS] [--service dhcp6]\n"
+    "  status [NAME]                 clusters, or one cluster with its peers\n"
+    "  add NAME [URL|ADDRESS] [--service dhcp4|dhcp6] [--control-url PEER=URL]...\n"
     "                                register the primary of an HA pair\n"
     "  remove NAME                   forget a cluster (Kea is not touched)\n"
-    "  events NAME                   recent events of a cluster\n"
-    "  config get NAME | config set NAME FILE | config patch NAME FILE | sync NAME\n"
+    "  events NAME                   recent events of a cluster, oldest first\n"
+    "  config get NAME               the source of truth's configuration\n"
+    "  config set NAME FILE          replace the configuration (FILE or - for stdin)\n"
+    "  config patch NAME FILE        JSON Patch (array) or JSON Merge Patch (object)\n"
+    "  sync NAME                     replicate the configuration to every peer now\n"
     "\n"
     "options:\n"
-    "  --api URL         management API (default http://127.0.0.1:8067/)\n"
-    "  --token-file F    bearer token file (apiTokenFile of the daemon)\n"
-    "  --json            machine-readable output\n"
+    "  --api URL         management API (default $KEA_HA_API or http://127.0.0.1:8067)\n"
+    "  --token-file F    bearer token file (the daemon's apiTokenFile)\n"
+    "  --json            machine-readable output (the API's JSON)\n"
+    "  --timeout SEC     per-step timeout in seconds (default 30)\n"
+    "  --ca-file F       https: trust this CA certificate\n"
+    "  --insecure        https: do not verify the controller's certificate\n"
     "  --version         print the version and exit\n"
-    "  --help            this text\n";
+    "  --help            this text\n"
+    "\n"
+    "exit status: 0 ok, 1 API error, 2 usage error, 3 controller unreachable\n";
+
+struct Options {
+    std::string api = "http://127.0.0.1:8067";
+    std::optional<std::string> token_file;
+    bool json = false;
+    ClientOptions client;
+    std::string service;
+    std::vector<std::string> control_urls;
+    std::vector<std::string> words;  // command and its arguments
+};
+
+int usage_error(const std::string& message) {
+    std::fprintf(stderr, "kea-ha-ctl: %s\n(see kea-ha-ctl --help)\n", message.c_str());
+    return kUsage;
+}
+
+std::string trimmed(std::string text) {
+    const auto first = text.find_first_not_of(" \t\r\n");
+    if (first == std::string::npos) return {};
+    const auto last = text.find_last_not_of(" \t\r\n");
+    return text.substr(first, last - first + 1);
+}
+
+bool read_file(const std::string& path, std::string& out) {
+    if (path == "-") {
+        out.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+        return true;
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return false;
+    std::ostringstream text;
+    text << in.rdbuf();
+    out = text.str();
+    return !in.bad();
+}
+
+/// Percent-encodes a path segment (cluster names are restricted, but be safe).
+std::string encode(const std::string& segment) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : segment) {
+        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out;
+}
+
+std::string text_of(const json& value) {
+    if (value.is_null()) return "-";
+    if (value.is_string()) return value.get<std::string>().empty() ? "-" : value.get<std::string>();
+    if (value.is_boolean()) return value.get<bool>() ? "yes" : "no";
+    if (value.is_array()) return std::to_string(value.size());
+    return value.dump();
+}
+
+std::string field(const json& object, const char* name) {
+    if (!object.is_object()) return "-";
+    auto found = object.find(name);
+    return found == object.end() ? "-" : text_of(*found);
+}
+
+void print_table(const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& rows) {
+    std::vector<std::size_t> width(head.size());
+    for (std::size_t i = 0; i < head.size(); ++i) width[i] = head[i].size();
+    for (const auto& row : rows) {
+        for (std::size_t i = 0; i < row.size() && i < width.size(); ++i) width[i] = std::max(width[i], row[i].size());
+    }
+    auto line = [&](const std::vector<std::string>& cells) {
+        std::string out;
+        for (std::size_t i = 0; i < cells.size(); ++i) {
+            out += cells[i];
+            if (i + 1 < cells.size()) out += std::string(width[i] - cells[i].size() + 2, ' ');
+        }
+        std::printf("%s\n", out.c_str());
+    };
+    line(head);
+    for (const auto& row : rows) line(row);
+}
+
+class Client {
+public:
+    Client(ApiUrl api, ClientOptions options) : api_(std::move(api)), options_(std::move(options)) {}
+
+    /// Calls the API. Returns the exit status; on success `body` holds the parsed answer
+    /// (null for an empty one).
+    int call(const std::string& method, const std::string& path, json& body, const std::string& payload = {},
+             const std::string& type = "application/json") {
+        Reply reply;
+        Failure failure;
+        if (!send_request(api_, options_, method, path, payload, type, reply, failure)) {
+            if (failure.unreachable) {
+                std::fprintf(stderr, "kea-ha-ctl: cannot reach the controller at %s: %s\n", api_.text.c_str(),
+                             failure.message.c_str());
+                return kUnreachable;
+            }
+            std::fprintf(stderr, "kea-ha-ctl: %s\n", failure.message.c_str());
+            return kApiError;
+        }
+        json parsed;
+        bool is_json = false;
+        if (!trimmed(reply.body).empty()) {
+            try {
+                parsed = json::parse(reply.body);
+                is_json = true;
+            } catch (const json::exception&) {
+            }
+        }
+        if (reply.status >= 300) {
+            std::string message;
+            if (is_json && parsed.is_object() && parsed.contains("error") && parsed["error"].is_object()) {
+                message = parsed["error"].value("message", "");
+                if (message.empty()) message = parsed["error"].value("code", "");
+            }
+            if (message.empty()) message = trimmed(reply.body);
+            if (message.empty()) message = "the API answered without a message";
+            std::fprintf(stderr, "kea-ha-ctl: %s (HTTP %u)\n", message.c_str(), reply.status);
+            return kApiError;
+        }
+        if (!trimmed(reply.body).empty() && !is_json) {
+            std::fprintf(stderr, "kea-ha-ctl: the API answered something that is not JSON (HTTP %u)\n",
+                         reply.status);
+            return kApiError;
+        }
+        body = std::move(parsed);
+        return kOk;
+    }
+
+private:
+    ApiUrl api_;
+    ClientOptions options_;
+};
+
+void print_json(const json& value) { std::printf("%s\n", value.dump(2).c_str()); }
+
+void print_cluster_list(const json& list) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& c : list) {
+        rows.push_back({field(c, "name"), field(c, "state"), field(c, "mode"), field(c, "source_of_truth"),
+                        field(c, "peers"), field(c, "warnings")});
+    }
+    if (rows.empty()) {
+        std::printf("no clusters registered (kea-ha-ctl add NAME URL)\n");
+        return;
+    }
+    print_table({"NAME", "STATE", "MODE", "SOT", "PEERS", "WARNINGS"}, rows);
+}
+
+void print_cluster_detail(const json& c) {
+    std::string state = field(c, "state");
+    if (c.is_object() && c.value("reason", json()).is_string() && !c["reason"].get<std::string>().empty()) {
+        state += " (" + c["reason"].get<std::string>() + ")";
+    }
+    std::printf("Cluster:          %s\n", field(c, "name").c_str());
+    std::printf("Service:          %s\n", field(c, "service").c_str());
+    std::printf("State:            %s\n", state.c_str());
+    std::printf("Mode:             %s\n", field(c, "mode").c_str());
+    std::printf("Source of truth:  %s\n", field(c, "source_of_truth").c_str());
+    if (c.contains("url")) std::printf("URL:              %s\n", field(c, "url").c_str());
+    if (c.contains("replication") && c["replication"].is_object()) {
+        const auto& r = c["replication"];
+        std::string text = r.value("enabled", false) ? "enabled" : "disabled";
+        if (r.contains("reason") && r["reason"].is_string()) text += " (" + r["reason"].get<std::string>() + ")";
+        std::printf("Replication:      %s\n", text.c_str());
+    }
+    std::printf("\n");
+    std::vector<std::vector<std::string>> rows;
+    if (c.contains("peers") && c["peers"].is_array()) {
+        for (const auto& p : c["peers"]) {
+            rows.push_back({field(p, "name"), field(p, "role"), field(p, "condition"), field(p, "ha_state"),
+                            field(p, "last_seen"), field(p, "in_sync"), field(p, "last_error")});
+        }
+    }
+    if (rows.empty()) {
+        std::printf("no peers known yet\n");
+    } else {
+        print_table({"NAME", "ROLE", "CONDITION", "HA-STATE", "LAST-SEEN", "IN-SYNC", "ERROR"}, rows);
+    }
+    if (c.contains("warnings") && c["warnings"].is_array() && !c["warnings"].empty()) {
+        std::printf("\nWarnings:\n");
+        for (const auto& w : c["warnings"]) {
+            if (w.is_object()) {
+                std::printf("  %s: %s\n", field(w, "code").c_str(), field(w, "message").c_str());
+            } else {
+                std::printf("  %s\n", text_of(w).c_str());
+            }
+        }
+    }
+}
+
+void print_events(const json& events) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& e : events) {
+        rows.push_back({field(e, "when"), field(e, "cluster"), field(e, "peer"), field(e, "from"), field(e, "to"),
+                        field(e, "reason")});
+    }
+    if (rows.empty()) {
+        std::printf("no events\n");
+        return;
+    }
+    print_table({"WHEN", "CLUSTER", "PEER", "FROM", "TO", "REASON"}, rows);
+}
+
+/// Per-peer outcome of a config write or sync ({"peers": {...}} or [..]), best effort.
+void print_write_outcome(const json& answer) {
+    if (answer.is_null()) {
+        std::printf("done\n");
+        return;
+    }
+    print_json(answer);
+}
+
+int run(Options& o) {
+    std::string why;
+    auto api = parse_api_url(o.api, why);
+    if (!api) return usage_error("bad --api URL '" + o.api + "': " + why);
+    if (o.token_file) {
+        std::string token;
+        if (!read_file(*o.token_file, token)) {
+            return usage_error("cannot read --token-file " + *o.token_file + ": " + std::strerror(errno));
+        }
+        token = trimmed(token);
+        if (token.empty()) return usage_error("--token-file " + *o.token_file + " is empty");
+        o.client.token = token;
+    }
+    if (o.words.empty()) return usage_error("no command given");
+    const std::string command = o.words[0];
+    const std::vector<std::string> args(o.words.begin() + 1, o.words.end());
+    if (command != "add" && (!o.service.empty() || !o.control_urls.empty())) {
+        return usage_error("--service and --control-url belong to 'add'");
+    }
+    Client client(*api, o.client);
+    json answer;
+    auto cluster_path = [](const std::string& name) { return "/v1/clusters/" + encode(name); };
+
+    if (command == "status") {
+        if (args.size() > 1) return usage_error("usage: status [NAME]");
+        if (args.empty()) {
+            if (int rc = client.call("GET", "/v1/clusters", answer)) return rc;
+            if (o.json) print_json(answer); else print_cluster_list(answer);
+        } else {
+            if (int rc = client.call("GET", cluster_path(args[0]), answer)) return rc;
+            if (o.json) print_json(answer); else print_cluster_detail(answer);
+        }
+        return kOk;
+    }
+    if (command == "add") {
+        if (args.empty() || args.size() > 2) return usage_error("usage: add NAME [URL|ADDRESS] [--service dhcp6] [--control-url PEER=URL]...");
+        json body = {{"name", args[0]}};
+        if (args.size() == 2) body[args[1].find("://") != std::string::npos ? "url" : "address"] = args[1];
+        if (!o.service.empty()) {
+            if (o.service != "dhcp4" && o.service != "dhcp6") return usage_error("--service is dhcp4 or dhcp6");
+            body["service"] = o.service;
+        }
+        if (!o.control_urls.empty()) {
+            json urls = json::object();
+            for (const auto& pair : o.control_urls) {
+                const auto eq = pair.find('=');
+                if (eq == std::string::npos || eq == 0 || eq + 1 == pair.size()) {
+                    return usage_error("--control-url takes PEER=URL, not '" + pair + "'");
+                }
+                urls[pair.substr(0, eq)] = pair.substr(eq + 1);
+            }
+            body["control_urls"] = urls;
+        }
+        if (int rc = client.call("POST", "/v1/clusters", answer, body.dump())) return rc;
+        if (o.json) {
+            print_json(answer);
+        } else {
+            std::printf("registered %s\n\n", args[0].c_str());
+            print_cluster_detail(answer);
+        }
+        return kOk;
+    }
+    if (command == "remove") {
+        if (args.size() != 1) return usage_error("usage: remove NAME");
+        if (int rc = client.call("DELETE", cluster_path(args[0]), answer)) return rc;
+        if (o.json) print_json(json{{"removed", args[0]}}); else std::printf("removed %s\n", args[0].c_str());
+        return kOk;
+    }
+    if (command == "events") {
+        if (args.size() != 1) return usage_error("usage: events NAME");
+        if (int rc = client.call("GET", cluster_path(args[0]) + "/events", answer)) return rc;
+        if (o.json) print_json(answer); else print_events(answer);
+        return kOk;
+    }
+    if (command == "sync") {
+        if (args.size() != 1) return usage_error("usage: sync NAME");
+        if (int rc = client.call("POST", cluster_path(args[0]) + "/sync", answer)) return rc;
+        print_write_outcome(answer);
+        return kOk;
+    }
+    if (command == "config") {
+        if (args.empty()) return usage_error("usage: config get NAME | config set NAME FILE | config patch NAME FILE");
+        const std::string& sub = args[0];
+        if (sub == "get") {
+            if (args.size() != 2) return usage_error("usage: config get NAME");
+            if (int rc = client.call("GET", cluster_path(args[1]) + "/config", answer)) return rc;
+            print_json(answer);
+            return kOk;
+        }
+        if (sub == "set" || sub == "patch") {
+            if (args.size() != 3) return usage_error("usage: config " + sub + " NAME FILE");
+            std::string text;
+            if (!read_file(args[2], text)) return usage_error("cannot read " + args[2] + ": " + std::strerror(errno));
+            json document;
+            try {
+                document = json::parse(text);
+            } catch (const json::parse_error& e) {
+                return usage_error(args[2] + " is not JSON: " + e.what());
+            }
+            std::string type = "application/json";
+            if (sub == "patch") {
+                if (document.is_array()) {
+                    type = "application/json-patch+json";
+                } else if (document.is_object()) {
+                    type = "application/merge-patch+json";
+                } else {
+                    return usage_error(args[2] + ": a patch is a JSON array (RFC 6902) or object (RFC 7396)");
+                }
+            } else if (!document.is_object()) {
+                return usage_error(args[2] + ": the configuration must be a JSON object ({\"Dhcp4\": {...}})");
+            }
+            if (int rc = client.call(sub == "set" ? "PUT" : "PATCH", cluster_path(args[1]) + "/config", answer,
+                                     text, type)) {
+                return rc;
+            }
+            print_write_outcome(answer);
+            return kOk;
+        }
+        return usage_error("unknown config command '" + sub + "' (get, set, patch)");
+    }
+    return usage_error("unknown command '" + command + "'");
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
+    Options o;
+    if (const char* env = std::getenv("KEA_HA_API"); env && *env) o.api = env;
+    bool options_done = false;
     for (int i = 1; i < argc; ++i) {
-        const std::string_view arg = argv[i];
+        std::string arg = argv[i];
+        if (options_done || arg.size() < 2 || arg[0] != '-' || arg == "-") {
+            o.words.push_back(arg);
+            continue;
+        }
+        if (arg == "--") {
+            options_done = true;
+            continue;
+        }
+        std::optional<std::string> inline_value;
+        if (auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+            inline_value = arg.substr(eq + 1);
+            arg = arg.substr(0, eq);
+        }
+        auto value = [&](std::string& out) {
+            if (inline_value) {
+                out = *inline_value;
+                return true;
+            }
+            if (i + 1 >= argc) return false;
+            out = argv[++i];
+            return true;
+        };
+        std::string v;
         if (arg == "--version") {
             std::printf("kea-ha-ctl %s\n", KEA_HA_VERSION);
-            return 0;
-        }
-        if (arg == "--help" || arg == "-h") {
-            std::fputs(kUsage, stdout);
-            return 0;
+            return kOk;
+        } else if (arg == "--help" || arg == "-h") {
+            std::fputs(kUsageText, stdout);
+            return kOk;
+        } else if (arg == "--json") {
+            o.json = true;
+        } else if (arg == "--insecure") {
+            o.client.insecure = true;
+        } else if (arg == "--api") {
+            if (!value(o.api)) return usage_error("--api needs a URL");
+        } else if (arg == "--token-file") {
+            if (!value(v)) return usage_error("--token-file needs a file");
+            o.token_file = v;
+        } else if (arg == "--ca-file") {
+            if (!value(v)) return usage_error("--ca-file needs a file");
+            o.client.ca_file = v;
+        } else if (arg == "--timeout") {
+            if (!value(v)) return usage_error("--timeout needs seconds");
+            char* end = nullptr;
+            const double seconds = std::strtod(v.c_str(), &end);
+            if (end == v.c_str() || *end || !(seconds > 0) || seconds > 86400) {
+                return usage_error("--timeout takes seconds > 0, not '" + v + "'");
+            }
+            o.client.timeout = std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
+        } else if (arg == "--service") {
+            if (!value(o.service)) return usage_error("--service needs dhcp4 or dhcp6");
+        } else if (arg == "--control-url") {
+            if (!value(v)) return usage_error("--control-url needs PEER=URL");
+            o.control_urls.push_back(v);
+        } else {
+            return usage_error("unknown option '" + arg + "'");
         }
     }
-    std::fputs(kUsage, stderr);
-    return 2;
+    try {
+        return run(o);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "kea-ha-ctl: %s\n", e.what());
+        return kApiError;
+    }
 }

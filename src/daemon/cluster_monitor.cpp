@@ -11,6 +11,7 @@
 
 #include "kea_ha/daemon/logging.hpp"
 #include "kea_ha/daemon/state_store.hpp"
+#include "daemon/monitor_support.hpp"
 
 namespace kea_ha::daemon {
 namespace {
@@ -19,24 +20,6 @@ namespace net = boost::asio;
 using namespace std::chrono_literals;
 
 constexpr std::size_t kMaxEvents = 500;
-
-/// Counts a coroutine as running for its whole life (ClusterMonitor::idle()).
-struct RunningGuard {
-    explicit RunningGuard(std::size_t& count) : count_(count) { ++count_; }
-    ~RunningGuard() { --count_; }
-    RunningGuard(const RunningGuard&) = delete;
-    RunningGuard& operator=(const RunningGuard&) = delete;
-    std::size_t& count_;
-};
-
-std::string iso8601(core::SystemTime when) {
-    const auto seconds = std::chrono::system_clock::to_time_t(when);
-    std::tm tm{};
-    gmtime_r(&seconds, &tm);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return text;
-}
 
 nlohmann::json to_json(const core::Event& event) {
     return {{"when", iso8601(event.when)},
@@ -104,6 +87,17 @@ std::shared_ptr<ClusterMonitor> ClusterMonitor::create(MonitorContext context, R
     if (stored.is_object()) {
         for (const auto& j : stored.value("events", nlohmann::json::array())) {
             if (auto event = event_from_json(j)) monitor->events_.push_back(std::move(*event));
+        }
+        if (const auto& book = stored.value("replication", nlohmann::json::object()); book.is_object()) {
+            monitor->book_.generation = book.value("generation", std::uint64_t{0});
+            if (book.contains("carries") && book["carries"].is_object()) {
+                for (const auto& [peer, generation] : book["carries"].items()) {
+                    if (generation.is_number_unsigned()) monitor->book_.carries[peer] = generation.get<std::uint64_t>();
+                }
+            }
+            if (book.contains("sot_etag") && book["sot_etag"].is_string()) {
+                monitor->book_.sot_etag = book["sot_etag"].get<std::string>();
+            }
         }
         // SPEC §10 / issue 3: a restart while the primary is down still knows the peers.
         if (!topology && stored.contains("topology_source")) {
@@ -223,6 +217,7 @@ net::awaitable<void> ClusterMonitor::discover_loop() {
                 persist();
                 co_await check_peer_configs();
                 if (stopped_) break;
+                schedule("check-sync", [self]() { return self->check_sync_locked(); });
             } else {
                 if (!discovery_error_ || *discovery_error_ != learned.error().describe()) {
                     logger("health")->warn("cannot read config cluster={} error={}", registration_.name,
@@ -364,6 +359,7 @@ void ClusterMonitor::evaluate_and_apply() {
     }
     view_ = std::move(view);
     if (!view_->events.empty()) persist();
+    if (!view_->events.empty() || !first_sot_seen_) consider_replication(view_->events);
     if (state_changed && context_.on_state_change) context_.on_state_change();
 }
 
@@ -410,6 +406,9 @@ nlohmann::json ClusterMonitor::document() const {
           {"declared", registration_.declared}}},
         {"events", std::move(events)}};
     if (topology_) doc["topology_source"] = topology_->source_config;
+    doc["replication"] = {{"generation", book_.generation},
+                          {"carries", book_.carries},
+                          {"sot_etag", book_.sot_etag ? nlohmann::json(*book_.sot_etag) : nlohmann::json()}};
     return doc;
 }
 
@@ -446,7 +445,10 @@ nlohmann::json ClusterMonitor::detail() const {
                              : nlohmann::json(context_.preferences->replicate_config
                                                   ? "Configuration Backend (config-control) in use"
                                                   : "keaReplicateConfig=0")},
-        {"generation", 0}};
+        {"generation", book_.generation},
+        {"replications_done", replications_done_},
+        {"replications_failed", replications_failed_},
+        {"last_replication_s", last_replication_s_ ? nlohmann::json(*last_replication_s_) : nlohmann::json()}};
     nlohmann::json peers = nlohmann::json::array();
     if (topology_ && view_) {
         for (std::size_t i = 0; i < topology_->peers.size(); ++i) {
@@ -462,7 +464,7 @@ nlohmann::json ClusterMonitor::detail() const {
                                 {"ha_state", seen && seen->ha_state ? nlohmann::json(*seen->ha_state) : nlohmann::json()},
                                 {"last_seen", pv && pv->last_seen ? nlohmann::json(iso8601(*pv->last_seen)) : nlohmann::json()},
                                 {"last_error", seen && seen->error ? nlohmann::json(seen->error->describe()) : nlohmann::json()},
-                                {"in_sync", nullptr},
+                                {"in_sync", in_sync_.count(peer.name) ? nlohmann::json(in_sync_.at(peer.name)) : nlohmann::json()},
                                 {"clock_skew_s", pv && pv->clock_skew_s ? nlohmann::json(*pv->clock_skew_s) : nlohmann::json()},
                                 {"poll_latency_ms", seen ? nlohmann::json(seen->latency.count()) : nlohmann::json()}};
             peers.push_back(std::move(p));
@@ -493,6 +495,9 @@ ClusterMetrics ClusterMonitor::metrics() const {
     out.name = registration_.name;
     out.state = state();
     out.warnings = view_ ? view_->warnings.size() : 0;
+    out.replications_done = replications_done_;
+    out.replications_failed = replications_failed_;
+    out.last_replication_s = last_replication_s_;
     if (!topology_) return out;
     for (std::size_t i = 0; i < topology_->peers.size(); ++i) {
         const auto& peer = topology_->peers[i];
@@ -508,6 +513,7 @@ ClusterMetrics ClusterMonitor::metrics() const {
             p.poll_errors = found->second.errors;
         }
         if (pv) p.clock_skew_s = pv->clock_skew_s;
+        if (auto found = in_sync_.find(peer.name); found != in_sync_.end()) p.in_sync = found->second;
         out.peers.push_back(std::move(p));
     }
     return out;

@@ -447,6 +447,15 @@ std::string Daemon::metrics() const {
             if (p.clock_skew_s) sample("kea_ha_peer_clock_skew_seconds", {{"cluster", c.name}, {"peer", p.name}}, *p.clock_skew_s);
         }
     }
+    family("kea_ha_replications_total", "counter", "Config replications (API changes, syncs, automatic convergence) by outcome.");
+    for (const auto& c : all) {
+        sample("kea_ha_replications_total", {{"cluster", c.name}, {"outcome", "done"}}, static_cast<double>(c.replications_done));
+        sample("kea_ha_replications_total", {{"cluster", c.name}, {"outcome", "failed"}}, static_cast<double>(c.replications_failed));
+    }
+    family("kea_ha_last_replication_duration_seconds", "gauge", "Duration of the cluster's last replication.");
+    for (const auto& c : all) {
+        if (c.last_replication_s) sample("kea_ha_last_replication_duration_seconds", {{"cluster", c.name}}, *c.last_replication_s);
+    }
     family("kea_ha_peer_in_sync", "gauge", "1 when the peer's config equals the source of truth's (transformed), 0 when not; absent when unknown.");
     for (const auto& c : all) {
         for (const auto& p : c.peers) {

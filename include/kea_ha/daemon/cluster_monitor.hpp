@@ -67,7 +67,32 @@ struct ClusterMetrics {
     std::string name;
     core::ClusterState state = core::ClusterState::Unreachable;
     std::size_t warnings = 0;
+    std::uint64_t replications_done = 0;
+    std::uint64_t replications_failed = 0;
+    std::optional<double> last_replication_s;
     std::vector<PeerMetrics> peers;
+};
+
+/// The answer of a config operation (SPEC §6 config endpoints): an HTTP status, a JSON body
+/// (document, per-peer outcomes or error) and, for reads, the SoT config's ETag.
+struct ConfigOutcome {
+    unsigned status = 200;
+    nlohmann::json body;
+    std::optional<std::string> etag;
+};
+
+/// What a write asks for (SPEC §6): a whole document (PUT), a patch (PATCH), or nothing (sync).
+struct ConfigChange {
+    enum class Kind { Replace, JsonPatch, MergePatch, Sync } kind = Kind::Sync;
+    nlohmann::json body;                   ///< the document or the patch
+    std::optional<std::string> if_match;   ///< If-Match header, verbatim
+};
+
+/// Replication bookkeeping kept in the state directory (SPEC §5 rule 3, §10).
+struct ReplicationBook {
+    std::uint64_t generation = 0;                   ///< last change accepted through the API
+    std::map<std::string, std::uint64_t> carries;   ///< per peer: the generation its config carries
+    std::optional<std::string> sot_etag;            ///< the SoT config as last seen (external changes)
 };
 
 class ClusterMonitor : public std::enable_shared_from_this<ClusterMonitor> {
@@ -91,6 +116,12 @@ public:
     nlohmann::json detail() const;    ///< GET /v1/clusters/NAME (SPEC §6)
     nlohmann::json events() const;    ///< GET /v1/clusters/NAME/events, newest last
     ClusterMetrics metrics() const;   ///< GET /metrics figures
+
+    /// GET /v1/clusters/NAME/config: the SoT's document and ETag (503 without a SoT).
+    boost::asio::awaitable<ConfigOutcome> read_config();
+    /// PUT / PATCH /v1/clusters/NAME/config and POST /v1/clusters/NAME/sync (SPEC §5 rule 1).
+    /// Serialized with every other config operation of this cluster.
+    boost::asio::awaitable<ConfigOutcome> change_config(ConfigChange change);
     /// The document saved in the state directory.
     nlohmann::json document() const;
 
@@ -106,6 +137,29 @@ private:
     boost::asio::awaitable<core::Result<core::Topology>> read_topology();
     /// Reads the other peers' configs and sets the peer-config-mismatch warnings.
     boost::asio::awaitable<void> check_peer_configs();
+
+    // Replication (src/daemon/cluster_replication.cpp).
+    struct PeerWrite;
+    boost::asio::awaitable<void> lock_operations();
+    void unlock_operations();
+    boost::asio::awaitable<ConfigOutcome> change_config_locked(ConfigChange change);
+    /// SPEC §5 rules 2 and 3: bring the SoT up to the latest accepted change, then every
+    /// reachable peer to the SoT. `reason` goes to the log and the event.
+    boost::asio::awaitable<ConfigOutcome> converge_locked(const std::string& reason, bool answer_per_peer);
+    /// SPEC §5 rule 4 (keaConfigSyncInterval): external changes on the SoT, drift elsewhere.
+    boost::asio::awaitable<void> check_sync_locked();
+    /// Runs one config operation in the background, serialized with the others.
+    void schedule(const char* what, std::function<boost::asio::awaitable<void>()> operation);
+    /// After an evaluation: decide whether rules 2/3 call for a convergence.
+    void consider_replication(const std::vector<core::Event>& events);
+    boost::asio::awaitable<core::Result<nlohmann::json>> fetch_config(const core::HaPeer& peer);
+    boost::asio::awaitable<PeerWrite> write_config(const core::HaPeer& peer, nlohmann::json document);
+    boost::asio::awaitable<core::Result<kea::Answer>> test_config(const core::HaPeer& peer, nlohmann::json document);
+    std::optional<std::string> replication_blocked() const;
+    bool reachable(const std::string& peer) const;
+    void persist_book() const;
+    void record_replication_event(const std::string& kind, const std::string& peer, std::string from,
+                                  std::string to, std::string reason);
     boost::asio::awaitable<void> poll_loop(std::size_t peer_index, std::uint64_t epoch);
     boost::asio::awaitable<core::PeerObservation> poll_peer(const core::HaPeer& peer);
     void adopt_topology(core::Topology topology, const char* how);
@@ -122,6 +176,16 @@ private:
     std::optional<core::ClusterView> view_;
     std::deque<core::Event> events_;
     std::map<std::string, PollCounters> poll_counters_;
+    ReplicationBook book_;
+    std::map<std::string, bool> in_sync_;          ///< per peer, from the last comparison
+    bool operation_running_ = false;               ///< a config operation holds the lock
+    std::deque<std::shared_ptr<boost::asio::steady_timer>> operation_waiters_;
+    bool convergence_scheduled_ = false;
+    bool first_sot_seen_ = false;
+    std::map<std::string, core::SteadyTime> written_at_;  ///< our last config-set per peer
+    std::uint64_t replications_done_ = 0;
+    std::uint64_t replications_failed_ = 0;
+    std::optional<double> last_replication_s_;
     std::optional<std::string> discovery_error_;
     bool stopped_ = false;
     std::size_t running_ = 0;                 ///< coroutines alive (discover + pollers)

@@ -1,0 +1,325 @@
+// The management API's routing (SPEC §6): ApiRequest -> ApiResponse, no sockets here.
+#include "kea_ha/api/routes.hpp"
+
+#include "api/status_page.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <exception>
+#include <regex>
+#include <string_view>
+#include <variant>
+
+namespace kea_ha::api {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kMetricsType = "text/plain; version=0.0.4; charset=utf-8";
+
+std::string lower(std::string_view text) {
+    std::string out(text);
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+    return out;
+}
+
+std::string_view trim(std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+    return text;
+}
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/// Percent-decodes one path segment; nullopt on a malformed escape.
+std::optional<std::string> url_decode(std::string_view segment) {
+    std::string out;
+    out.reserve(segment.size());
+    for (std::size_t i = 0; i < segment.size(); ++i) {
+        if (segment[i] != '%') {
+            out += segment[i];
+            continue;
+        }
+        if (i + 2 >= segment.size()) return std::nullopt;
+        const int hi = hex_value(segment[i + 1]);
+        const int lo = hex_value(segment[i + 2]);
+        if (hi < 0 || lo < 0) return std::nullopt;
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+    }
+    return out;
+}
+
+/// The path of a target split at '/', decoded; query and fragment dropped. A single
+/// trailing slash is ignored ("/v1/clusters/" is "/v1/clusters").
+std::optional<std::vector<std::string>> split_path(std::string_view target) {
+    if (auto cut = target.find_first_of("?#"); cut != std::string_view::npos) target = target.substr(0, cut);
+    if (target.empty() || target.front() != '/') return std::nullopt;
+    target.remove_prefix(1);
+    if (!target.empty() && target.back() == '/') target.remove_suffix(1);
+    std::vector<std::string> segments;
+    if (target.empty()) return segments;
+    std::size_t start = 0;
+    while (true) {
+        const auto end = target.find('/', start);
+        auto decoded = url_decode(target.substr(start, end == std::string_view::npos ? end : end - start));
+        if (!decoded) return std::nullopt;
+        segments.push_back(std::move(*decoded));
+        if (end == std::string_view::npos) break;
+        start = end + 1;
+    }
+    return segments;
+}
+
+/// Constant-time comparison: the time depends on the longer length only, never on where
+/// the strings differ.
+bool same_secret(std::string_view a, std::string_view b) {
+    const std::size_t n = std::max(a.size(), b.size());
+    volatile unsigned char diff = a.size() == b.size() ? 0 : 1;
+    for (std::size_t i = 0; i < n; ++i) {
+        const unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+        const unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+        diff = diff | static_cast<unsigned char>(x ^ y);
+    }
+    return diff == 0;
+}
+
+const std::string* header(const ApiRequest& request, const std::string& name) {
+    auto found = request.headers.find(name);
+    return found == request.headers.end() ? nullptr : &found->second;
+}
+
+bool authorized(const ApiRequest& request, const std::string& token) {
+    const std::string* value = header(request, "authorization");
+    if (!value) return false;
+    std::string_view text = trim(*value);
+    if (text.size() < 7 || lower(text.substr(0, 7)) != "bearer ") return false;
+    return same_secret(trim(text.substr(7)), token);
+}
+
+ApiResponse unauthorized(std::string message) {
+    auto response = error_response(401, "unauthorized", std::move(message));
+    response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"kea-ha-controller\"");
+    return response;
+}
+
+ApiResponse method_not_allowed(const ApiRequest& request, std::string allow) {
+    auto response = error_response(405, "method-not-allowed",
+                                   "method " + request.method + " is not allowed here; allowed: " + allow);
+    response.headers.emplace_back("Allow", std::move(allow));
+    return response;
+}
+
+ApiResponse from_outcome(Outcome outcome) {
+    ApiResponse response;
+    response.status = outcome.status;
+    if (outcome.status == 204 || outcome.body.is_null()) {
+        response.content_type.clear();
+    } else {
+        response.body = outcome.body.dump(-1, ' ', false, json::error_handler_t::replace);
+    }
+    response.headers = std::move(outcome.headers);
+    return response;
+}
+
+ApiResponse not_found_cluster(const std::string& name) {
+    return error_response(404, "not-found", "no cluster named '" + name + "'");
+}
+
+/// Checks the body of a write: present, application/json, a JSON object. Sets `out` or
+/// returns the error response.
+std::optional<ApiResponse> json_object_body(const ApiRequest& request, json& out) {
+    if (trim(request.body).empty()) {
+        return error_response(400, "bad-request", "a JSON object body is required");
+    }
+    const std::string* type = header(request, "content-type");
+    std::string media = type ? lower(trim(std::string_view(*type).substr(0, type->find(';')))) : std::string();
+    if (media != "application/json") {
+        return error_response(415, "unsupported-media-type",
+                              "Content-Type must be application/json, not '" + (type ? *type : std::string()) + "'");
+    }
+    try {
+        out = json::parse(request.body);
+    } catch (const json::parse_error& e) {
+        return error_response(400, "bad-json", e.what());
+    }
+    if (!out.is_object()) {
+        return error_response(400, "bad-request", std::string("the body must be a JSON object, not ") + out.type_name());
+    }
+    return std::nullopt;
+}
+
+/// Validates POST /v1/clusters. Errors are 400 "bad-request" naming the field, except
+/// "auth" (per-cluster credentials), which is 422 "not-supported".
+std::variant<RegisterRequest, ApiResponse> parse_register(const json& body) {
+    static const std::regex kName("[A-Za-z0-9._-]{1,64}");
+    auto bad = [](std::string message) { return error_response(400, "bad-request", std::move(message)); };
+    auto string_field = [&](const char* field) -> std::variant<std::optional<std::string>, ApiResponse> {
+        auto found = body.find(field);
+        if (found == body.end() || found->is_null()) return std::optional<std::string>();
+        if (!found->is_string()) {
+            return bad(std::string("field '") + field + "' must be a string, not " + found->type_name());
+        }
+        auto value = found->get<std::string>();
+        if (value.empty()) return bad(std::string("field '") + field + "' must not be empty");
+        return std::optional<std::string>(std::move(value));
+    };
+
+    for (const auto& [key, value] : body.items()) {
+        if (key != "name" && key != "url" && key != "address" && key != "service" && key != "control_urls" &&
+            key != "auth") {
+            return bad("unknown field '" + key + "' (known: name, url, address, service, control_urls)");
+        }
+    }
+    RegisterRequest request;
+    auto name = string_field("name");
+    if (auto* e = std::get_if<ApiResponse>(&name)) return *e;
+    if (!std::get<0>(name)) return bad("field 'name' is required");
+    request.name = *std::get<0>(name);
+    if (!std::regex_match(request.name, kName)) {
+        return bad("field 'name' must be 1 to 64 characters of A-Z a-z 0-9 . _ -, not '" + request.name + "'");
+    }
+    auto url = string_field("url");
+    if (auto* e = std::get_if<ApiResponse>(&url)) return *e;
+    request.url = std::get<0>(url);
+    auto address = string_field("address");
+    if (auto* e = std::get_if<ApiResponse>(&address)) return *e;
+    request.address = std::get<0>(address);
+    if (request.url && request.address) return bad("give either 'url' or 'address', not both");
+    auto service = string_field("service");
+    if (auto* e = std::get_if<ApiResponse>(&service)) return *e;
+    if (std::get<0>(service)) {
+        request.service = *std::get<0>(service);
+        if (request.service != "dhcp4" && request.service != "dhcp6") {
+            return bad("field 'service' must be \"dhcp4\" or \"dhcp6\", not '" + request.service + "'");
+        }
+    }
+    if (auto found = body.find("control_urls"); found != body.end() && !found->is_null()) {
+        if (!found->is_object()) {
+            return bad(std::string("field 'control_urls' must be an object of peer name to URL, not ") +
+                       found->type_name());
+        }
+        for (const auto& [peer, value] : found->items()) {
+            if (!value.is_string() || value.get<std::string>().empty()) {
+                return bad("field 'control_urls." + peer + "' must be a non-empty string (a URL)");
+            }
+            request.control_urls[peer] = value.get<std::string>();
+        }
+    }
+    if (auto found = body.find("auth"); found != body.end() && !found->is_null()) {
+        return error_response(422, "not-supported",
+                              "per-cluster auth is not supported yet; use keaAuthUser and keaAuthPasswordFile "
+                              "in preferences.cfg");
+    }
+    return request;
+}
+
+boost::asio::awaitable<ApiResponse> route(const ApiRequest& request, ApiBackend& backend,
+                                          const ApiSettings& settings) {
+    const std::string& method = request.method;
+    auto path = split_path(request.target);
+    if (!path) co_return error_response(400, "bad-request", "malformed request target '" + request.target + "'");
+    const auto& p = *path;
+
+    const bool health = p.size() == 2 && p[0] == "v1" && p[1] == "health";
+    // The status page (SPEC §8) holds no data; its own API calls carry the token.
+    const bool page = p.empty();
+    if (settings.token && !((health || page) && method == "GET")) {
+        if (!header(request, "authorization")) {
+            co_return unauthorized("this API needs 'Authorization: Bearer TOKEN' (apiTokenFile)");
+        }
+        if (!authorized(request, *settings.token)) co_return unauthorized("invalid bearer token");
+    }
+
+    if (health) {
+        if (method != "GET") co_return method_not_allowed(request, "GET");
+        co_return json_response(200, {{"status", "ok"}, {"version", backend.version()}});
+    }
+    if (p.size() == 1 && p[0] == "metrics") {
+        if (method != "GET") co_return method_not_allowed(request, "GET");
+        ApiResponse response;
+        response.content_type = kMetricsType;
+        response.body = backend.metrics();
+        co_return response;
+    }
+    if (page) {
+        if (method != "GET") co_return method_not_allowed(request, "GET");
+        ApiResponse response;
+        response.content_type = "text/html; charset=utf-8";
+        response.body = std::string(status_page_html());
+        co_return response;
+    }
+    if (p.size() >= 2 && p[0] == "v1" && p[1] == "clusters") {
+        if (p.size() == 2) {
+            if (method == "GET") co_return json_response(200, backend.list_clusters());
+            if (method != "POST") co_return method_not_allowed(request, "GET, POST");
+            json body;
+            if (auto error = json_object_body(request, body)) co_return *error;
+            auto parsed = parse_register(body);
+            if (auto* e = std::get_if<ApiResponse>(&parsed)) co_return *e;
+            auto outcome = co_await backend.register_cluster(std::get<RegisterRequest>(std::move(parsed)));
+            co_return from_outcome(std::move(outcome));
+        }
+        const std::string& name = p[2];
+        if (name.empty()) co_return error_response(404, "not-found", "no such path: " + request.target);
+        if (p.size() == 3) {
+            if (method == "GET") {
+                auto detail = backend.cluster_detail(name);
+                if (!detail) co_return not_found_cluster(name);
+                co_return json_response(200, *detail);
+            }
+            if (method == "DELETE") co_return from_outcome(backend.remove_cluster(name));
+            co_return method_not_allowed(request, "GET, DELETE");
+        }
+        if (p.size() == 4 && p[3] == "events") {
+            if (method != "GET") co_return method_not_allowed(request, "GET");
+            auto events = backend.cluster_events(name);
+            if (!events) co_return not_found_cluster(name);
+            co_return json_response(200, *events);
+        }
+        if (p.size() == 4 && (p[3] == "config" || p[3] == "sync")) {
+            const bool config = p[3] == "config";
+            if (config ? (method != "GET" && method != "PUT" && method != "PATCH") : method != "POST") {
+                co_return method_not_allowed(request, config ? "GET, PUT, PATCH" : "POST");
+            }
+            if (!backend.cluster_events(name)) co_return not_found_cluster(name);
+            co_return error_response(501, "not-implemented",
+                                     config ? "configuration management (" + method +
+                                                  " /v1/clusters/NAME/config) is not implemented yet"
+                                            : "configuration replication (POST /v1/clusters/NAME/sync) is not "
+                                              "implemented yet");
+        }
+    }
+    co_return error_response(404, "not-found", "no such path: " + request.target);
+}
+
+}  // namespace
+
+ApiResponse error_response(unsigned status, std::string code, std::string message) {
+    return json_response(status, {{"error", {{"code", std::move(code)}, {"message", std::move(message)}}}});
+}
+
+ApiResponse json_response(unsigned status, const nlohmann::json& body) {
+    ApiResponse response;
+    response.status = status;
+    response.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return response;
+}
+
+boost::asio::awaitable<ApiResponse> handle(const ApiRequest& request, ApiBackend& backend,
+                                           const ApiSettings& settings) {
+    try {
+        co_return co_await route(request, backend, settings);
+    } catch (const std::exception& e) {
+        co_return error_response(500, "internal", std::string("internal error: ") + e.what());
+    } catch (...) {
+        co_return error_response(500, "internal", "internal error");
+    }
+}
+
+}  // namespace kea_ha::api

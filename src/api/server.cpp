@@ -1,0 +1,385 @@
+// The management API's HTTP(S) server: Beast sessions as C++20 coroutines on the daemon's
+// io_context. One coroutine accepts; one coroutine per connection reads requests (keep-alive),
+// calls the handler and writes the answers.
+#include "kea_ha/api/server.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <map>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+namespace kea_ha::api {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+using boost::system::error_code;
+
+constexpr std::uint32_t kHeaderLimit = 64 * 1024;
+constexpr auto kDrainTime = std::chrono::seconds(2);
+constexpr std::size_t kDrainBytes = 4u << 20;
+
+std::string lower(std::string text) {
+    std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+    return text;
+}
+
+/// "Address already in use" -> "address already in use" (messages continue a sentence).
+std::string message_of(const error_code& ec) {
+    std::string text = ec.message();
+    if (!text.empty() && text.size() > 1 && std::isupper(static_cast<unsigned char>(text[0])) &&
+        std::islower(static_cast<unsigned char>(text[1]))) {
+        text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+    }
+    return text;
+}
+
+core::Error listen_error(const std::string& listen, const std::string& step, const std::string& what) {
+    return core::make_error(core::ErrorKind::Io, "apiListen " + listen + ": " + step + ": " + what);
+}
+
+/// "HOST:PORT" or "[V6]:PORT" -> endpoint (names are resolved once, the first address wins).
+core::Result<tcp::endpoint> parse_listen(net::io_context& io, const std::string& listen) {
+    std::string host;
+    std::string port;
+    if (!listen.empty() && listen.front() == '[') {
+        const auto close = listen.find(']');
+        if (close == std::string::npos || close + 1 >= listen.size() || listen[close + 1] != ':') {
+            return listen_error(listen, "parse", "expected [IPV6]:PORT");
+        }
+        host = listen.substr(1, close - 1);
+        port = listen.substr(close + 2);
+    } else {
+        const auto colon = listen.rfind(':');
+        if (colon == std::string::npos) return listen_error(listen, "parse", "expected HOST:PORT");
+        host = listen.substr(0, colon);
+        port = listen.substr(colon + 1);
+        if (host.find(':') != std::string::npos) {
+            return listen_error(listen, "parse", "an IPv6 address needs brackets: [V6]:PORT");
+        }
+    }
+    if (host.empty()) return listen_error(listen, "parse", "no host");
+    if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), [](unsigned char c) {
+            return std::isdigit(c);
+        }) || std::stoul(port) > 65535) {
+        return listen_error(listen, "parse", "bad port '" + port + "'");
+    }
+    const auto port_number = static_cast<std::uint16_t>(std::stoul(port));
+    error_code ec;
+    auto address = net::ip::make_address(host, ec);
+    if (!ec) return tcp::endpoint(address, port_number);
+    tcp::resolver resolver(io);
+    auto results = resolver.resolve(host, port, ec);
+    if (ec || results.empty()) return listen_error(listen, "resolve", ec ? message_of(ec) : "no address");
+    return results.begin()->endpoint();
+}
+
+/// Something stop() can close.
+class Closable {
+public:
+    virtual ~Closable() = default;
+    virtual void close() = 0;
+};
+
+template <typename Stream>
+class Session final : public Closable {
+public:
+    explicit Session(Stream s) : stream(std::move(s)) {}
+    void close() override {
+        error_code ec;
+        beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ec);
+        beast::get_lowest_layer(stream).close();
+    }
+    Stream stream;
+};
+
+struct ServerState : std::enable_shared_from_this<ServerState> {
+    ServerState(net::io_context& io_, ServerSettings settings_, Handler handler_)
+        : io(io_), settings(std::move(settings_)), handler(std::move(handler_)), acceptor(io_) {}
+
+    net::io_context& io;
+    ServerSettings settings;
+    Handler handler;
+    tcp::acceptor acceptor;
+    std::optional<ssl::context> tls;
+    std::map<std::uint64_t, std::weak_ptr<Closable>> sessions;
+    std::uint64_t next_id = 0;
+    bool stopped = false;
+
+    void shutdown() {
+        if (stopped) return;
+        stopped = true;
+        error_code ec;
+        acceptor.close(ec);
+        auto open = std::move(sessions);
+        sessions.clear();
+        for (auto& [id, weak] : open) {
+            if (auto session = weak.lock()) session->close();
+        }
+    }
+};
+
+http::response<http::string_body> make_response(const ApiResponse& answer, unsigned version, bool keep_alive) {
+    http::response<http::string_body> res{static_cast<http::status>(answer.status), version};
+    res.set(http::field::server, "kea-ha-controller/" KEA_HA_VERSION);
+    if (!answer.content_type.empty()) res.set(http::field::content_type, answer.content_type);
+    for (const auto& [name, value] : answer.headers) res.insert(name, value);
+    res.set(http::field::cache_control, "no-store");
+    res.body() = answer.body;
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    return res;
+}
+
+template <typename Stream>
+auto& lowest(Stream& stream) {
+    return beast::get_lowest_layer(stream);
+}
+
+template <typename Stream>
+constexpr bool is_tls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+/// Closes the connection politely: TLS close_notify, or half-close and drain what the client
+/// is still sending so that the kernel does not reset the connection under our last answer.
+template <typename Stream>
+net::awaitable<void> finish(Stream& stream) {
+    error_code ec;
+    if constexpr (is_tls<Stream>) {
+        lowest(stream).expires_after(kDrainTime);
+        co_await stream.async_shutdown(net::redirect_error(net::use_awaitable, ec));
+    } else {
+        stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+        if (ec) co_return;
+        char scratch[16 * 1024];
+        std::size_t drained = 0;
+        stream.expires_after(kDrainTime);
+        while (drained < kDrainBytes) {
+            const std::size_t n =
+                co_await stream.async_read_some(net::buffer(scratch), net::redirect_error(net::use_awaitable, ec));
+            if (ec) break;
+            drained += n;
+        }
+    }
+    lowest(stream).close();
+}
+
+template <typename Stream>
+net::awaitable<bool> send(Stream& stream, const ApiResponse& answer, unsigned version, bool keep_alive,
+                          std::chrono::milliseconds timeout) {
+    auto res = make_response(answer, version, keep_alive);
+    error_code ec;
+    lowest(stream).expires_after(timeout);
+    co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
+    co_return !ec;
+}
+
+ApiRequest to_api_request(const http::request<http::string_body>& req) {
+    ApiRequest request;
+    request.method = std::string(req.method_string());
+    request.target = std::string(req.target());
+    for (const auto& field : req) {
+        auto name = lower(std::string(field.name_string()));
+        auto [it, inserted] = request.headers.emplace(name, std::string(field.value()));
+        if (!inserted) it->second += ", " + std::string(field.value());
+    }
+    request.body = req.body();
+    return request;
+}
+
+template <typename Stream>
+net::awaitable<void> run_session(std::shared_ptr<ServerState> state, std::shared_ptr<Session<Stream>> session,
+                                 std::uint64_t id) {
+    auto& stream = session->stream;
+    const auto timeout = state->settings.request_timeout;
+    error_code ec;
+    beast::flat_buffer buffer;
+    bool close_politely = true;
+
+    if constexpr (is_tls<Stream>) {
+        lowest(stream).expires_after(timeout);
+        co_await stream.async_handshake(ssl::stream_base::server, net::redirect_error(net::use_awaitable, ec));
+        if (ec) close_politely = false;
+    }
+
+    while (close_politely && !state->stopped) {
+        http::request_parser<http::string_body> parser;
+        parser.header_limit(kHeaderLimit);
+        parser.body_limit(state->settings.max_body_size);
+        lowest(stream).expires_after(timeout);
+        co_await http::async_read_header(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+        if (!ec && !parser.is_done()) {
+            const auto& head = parser.get();
+            if (auto expect = head.find(http::field::expect);
+                expect != head.end() && lower(std::string(expect->value())) == "100-continue") {
+                http::response<http::empty_body> go_on{http::status::continue_, head.version()};
+                co_await http::async_write(stream, go_on, net::redirect_error(net::use_awaitable, ec));
+            }
+            if (!ec) co_await http::async_read(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+        }
+        if (ec) {
+            std::optional<ApiResponse> answer;
+            if (ec == http::error::body_limit) {
+                answer = error_response(413, "too-large", "request body larger than " +
+                                                              std::to_string(state->settings.max_body_size) +
+                                                              " bytes");
+            } else if (ec == http::error::header_limit) {
+                answer = error_response(431, "headers-too-large",
+                                        "request headers larger than " + std::to_string(kHeaderLimit) + " bytes");
+            } else if (ec.category() == http::make_error_code(http::error::bad_method).category() &&
+                       ec != http::error::end_of_stream && ec != http::error::partial_message) {
+                answer = error_response(400, "bad-http", "malformed HTTP request: " + ec.message());
+            }
+            if (answer && co_await send(stream, *answer, 11, false, timeout)) co_await finish(stream);
+            close_politely = false;
+            break;
+        }
+        auto req = parser.release();
+        const bool keep_alive = req.keep_alive();
+        const unsigned version = req.version();
+        ApiResponse answer;
+        lowest(stream).expires_never();
+        try {
+            answer = co_await state->handler(to_api_request(req));
+        } catch (const std::exception& e) {
+            answer = error_response(500, "internal", std::string("internal error: ") + e.what());
+        } catch (...) {
+            answer = error_response(500, "internal", "internal error");
+        }
+        if (state->stopped) break;
+        if (!co_await send(stream, answer, version, keep_alive, timeout)) {
+            close_politely = false;
+            break;
+        }
+        if (!keep_alive) break;
+    }
+    if (close_politely && !state->stopped) co_await finish(stream);
+    lowest(stream).close();
+    state->sessions.erase(id);
+}
+
+/// Over max_connections: a short 503 (plain HTTP only) and close.
+net::awaitable<void> reject(std::shared_ptr<ServerState> state, tcp::socket socket) {
+    if (state->tls) co_return;  // no handshake for a connection we refuse
+    beast::tcp_stream stream(std::move(socket));
+    auto answer = error_response(503, "busy", "too many connections (" +
+                                                  std::to_string(state->settings.max_connections) +
+                                                  "); try again");
+    answer.headers.emplace_back("Retry-After", "1");
+    if (co_await send(stream, answer, 11, false, std::chrono::seconds(2))) co_await finish(stream);
+}
+
+net::awaitable<void> accept_loop(std::shared_ptr<ServerState> state) {
+    net::steady_timer backoff(state->io);
+    while (!state->stopped) {
+        error_code ec;
+        tcp::socket socket = co_await state->acceptor.async_accept(net::redirect_error(net::use_awaitable, ec));
+        if (state->stopped) co_return;
+        if (ec) {
+            if (ec == net::error::operation_aborted || ec == net::error::bad_descriptor) co_return;
+            // EMFILE and friends: wait a little instead of spinning.
+            backoff.expires_after(std::chrono::milliseconds(100));
+            co_await backoff.async_wait(net::redirect_error(net::use_awaitable, ec));
+            continue;
+        }
+        if (state->sessions.size() >= state->settings.max_connections) {
+            net::co_spawn(state->io, reject(state, std::move(socket)), net::detached);
+            continue;
+        }
+        socket.set_option(tcp::no_delay(true), ec);
+        const auto id = state->next_id++;
+        if (state->tls) {
+            using Stream = beast::ssl_stream<beast::tcp_stream>;
+            auto session = std::make_shared<Session<Stream>>(Stream(beast::tcp_stream(std::move(socket)), *state->tls));
+            state->sessions.emplace(id, session);
+            net::co_spawn(state->io, run_session<Stream>(state, session, id), net::detached);
+        } else {
+            using Stream = beast::tcp_stream;
+            auto session = std::make_shared<Session<Stream>>(Stream(std::move(socket)));
+            state->sessions.emplace(id, session);
+            net::co_spawn(state->io, run_session<Stream>(state, session, id), net::detached);
+        }
+    }
+}
+
+class ServerImpl final : public ApiServer {
+public:
+    ServerImpl(std::shared_ptr<ServerState> state, std::uint16_t port) : state_(std::move(state)), port_(port) {}
+    ~ServerImpl() override { stop(); }
+    std::uint16_t port() const override { return port_; }
+    void stop() override {
+        auto state = state_;
+        if (!state) return;
+        if (state->io.get_executor().running_in_this_thread() || state->io.stopped()) {
+            state->shutdown();
+        } else {
+            net::post(state->io, [state] { state->shutdown(); });
+        }
+    }
+
+private:
+    std::shared_ptr<ServerState> state_;
+    std::uint16_t port_;
+};
+
+core::Result<ssl::context> make_tls(const ServerSettings& settings) {
+    if (!settings.tls_cert_file || !settings.tls_key_file) {
+        return core::make_error(core::ErrorKind::Invalid,
+                                "apiTlsCertFile and apiTlsKeyFile must be set together");
+    }
+    ssl::context ctx(ssl::context::tls_server);
+    ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                    ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+    error_code ec;
+    ctx.use_certificate_chain_file(*settings.tls_cert_file, ec);
+    if (ec) {
+        return core::make_error(core::ErrorKind::Tls, "apiTlsCertFile " + *settings.tls_cert_file + ": " + message_of(ec));
+    }
+    ctx.use_private_key_file(*settings.tls_key_file, ssl::context::pem, ec);
+    if (ec) {
+        return core::make_error(core::ErrorKind::Tls, "apiTlsKeyFile " + *settings.tls_key_file + ": " + message_of(ec));
+    }
+    return ctx;
+}
+
+}  // namespace
+
+core::Result<std::unique_ptr<ApiServer>> start_api_server(net::io_context& io, ServerSettings settings,
+                                                          Handler handler) {
+    auto endpoint = parse_listen(io, settings.listen);
+    if (!endpoint) return endpoint.error();
+    auto state = std::make_shared<ServerState>(io, settings, std::move(handler));
+    if (settings.tls_cert_file || settings.tls_key_file) {
+        auto tls = make_tls(settings);
+        if (!tls) return tls.error();
+        state->tls.emplace(std::move(*tls));
+    }
+    auto& acceptor = state->acceptor;
+    error_code ec;
+    acceptor.open(endpoint->protocol(), ec);
+    if (ec) return listen_error(settings.listen, "socket", message_of(ec));
+    acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+    acceptor.bind(*endpoint, ec);
+    if (ec) return listen_error(settings.listen, "bind", message_of(ec));
+    acceptor.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) return listen_error(settings.listen, "listen", message_of(ec));
+    const auto port = acceptor.local_endpoint(ec).port();
+    net::co_spawn(io, accept_loop(state), net::detached);
+    return std::unique_ptr<ApiServer>(std::make_unique<ServerImpl>(std::move(state), port));
+}
+
+}  // namespace kea_ha::api

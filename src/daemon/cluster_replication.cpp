@@ -1,0 +1,622 @@
+// ClusterMonitor, replication half (SPEC §5): config reads and writes through the SoT,
+// automatic convergence, external change and drift detection. The decisions (transform,
+// comparison, patching) are core::replication; this file does the I/O in order and keeps
+// the bookkeeping that makes a change answered 200 impossible to lose.
+
+#include <chrono>
+#include <cstdlib>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "daemon/monitor_support.hpp"
+#include "kea_ha/core/replication.hpp"
+#include "kea_ha/daemon/cluster_monitor.hpp"
+#include "kea_ha/daemon/logging.hpp"
+#include "kea_ha/daemon/state_store.hpp"
+
+namespace kea_ha::daemon {
+namespace {
+
+namespace net = boost::asio;
+using namespace std::chrono_literals;
+
+nlohmann::json error_body(std::string code, std::string message) {
+    return {{"error", {{"code", std::move(code)}, {"message", std::move(message)}}}};
+}
+
+/// Runs every task concurrently on `io` and waits for all of them (Boost 1.74 has no
+/// parallel_group): a shared countdown wakes the waiter through a timer's cancel().
+template <class T>
+net::awaitable<std::vector<T>> run_all(net::io_context& io, std::vector<std::function<net::awaitable<T>()>> tasks) {
+    struct Shared {
+        std::vector<std::optional<T>> results;
+        std::size_t remaining = 0;
+        net::steady_timer done;
+        explicit Shared(net::io_context& io) : done(io, net::steady_timer::time_point::max()) {}
+    };
+    auto shared = std::make_shared<Shared>(io);
+    shared->results.resize(tasks.size());
+    shared->remaining = tasks.size();
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+        net::co_spawn(
+            io,
+            [shared, i, task = std::move(tasks[i])]() -> net::awaitable<void> {
+                shared->results[i] = co_await task();
+                if (--shared->remaining == 0) shared->done.cancel();
+            },
+            net::detached);
+    }
+    if (shared->remaining > 0) {
+        boost::system::error_code ec;
+        co_await shared->done.async_wait(net::redirect_error(net::use_awaitable, ec));
+    }
+    std::vector<T> results;
+    for (auto& result : shared->results) results.push_back(std::move(*result));
+    co_return results;
+}
+
+/// Test hook for the kill -9 end-to-end test (issue 4): pause this many ms after the SoT's
+/// config-set+config-write, before the targets. Never set in production.
+core::Duration pause_after_sot_write() {
+    const char* text = std::getenv("KEA_HA_TEST_PAUSE_AFTER_SOT_WRITE_MS");
+    return core::Duration(text ? std::atoll(text) : 0);
+}
+
+}  // namespace
+
+/// One peer's outcome of a write: applied (and persisted or not), or failed.
+struct ClusterMonitor::PeerWrite {
+    std::string peer;
+    std::string outcome;   ///< "applied", "pending", "failed", "unchanged"
+    std::string message;
+    bool persisted = true;
+
+    nlohmann::json to_json() const {
+        nlohmann::json j = {{"name", peer}, {"outcome", outcome}};
+        j["message"] = message.empty() ? nlohmann::json() : nlohmann::json(message);
+        if (outcome == "applied") j["persisted"] = persisted;
+        return j;
+    }
+};
+
+net::awaitable<void> ClusterMonitor::lock_operations() {
+    // One io_context thread: a flag and a queue of parked timers make an async mutex.
+    if (!operation_running_) {
+        operation_running_ = true;
+        co_return;
+    }
+    auto waiter = std::make_shared<net::steady_timer>(context_.io, net::steady_timer::time_point::max());
+    operation_waiters_.push_back(waiter);
+    boost::system::error_code ec;
+    co_await waiter->async_wait(net::redirect_error(net::use_awaitable, ec));
+    // unlock_operations() handed the lock over (operation_running_ stayed true).
+}
+
+void ClusterMonitor::unlock_operations() {
+    if (operation_waiters_.empty()) {
+        operation_running_ = false;
+        return;
+    }
+    auto next = operation_waiters_.front();
+    operation_waiters_.pop_front();
+    next->cancel();
+}
+
+/// Holds the operation lock for a scope (released also when the coroutine throws).
+class OperationGuard {
+public:
+    explicit OperationGuard(std::function<void()> release) : release_(std::move(release)) {}
+    ~OperationGuard() { release_(); }
+    OperationGuard(const OperationGuard&) = delete;
+    OperationGuard& operator=(const OperationGuard&) = delete;
+
+private:
+    std::function<void()> release_;
+};
+
+std::optional<std::string> ClusterMonitor::replication_blocked() const {
+    if (!context_.preferences->replicate_config) return "replication is off (keaReplicateConfig=0)";
+    if (topology_ && topology_->config_backend) {
+        return "the config uses a Configuration Backend (config-control): config is shared, the controller "
+               "does not replicate it";
+    }
+    return std::nullopt;
+}
+
+bool ClusterMonitor::reachable(const std::string& peer) const {
+    if (!view_ || !topology_) return false;
+    for (std::size_t i = 0; i < topology_->peers.size() && i < view_->peers.size(); ++i) {
+        if (topology_->peers[i].name != peer) continue;
+        // A peer in its own HA restart still answers config commands; only "no answer" counts.
+        return view_->peers[i].condition != core::PeerCondition::Unreachable;
+    }
+    return false;
+}
+
+net::awaitable<core::Result<nlohmann::json>> ClusterMonitor::fetch_config(const core::HaPeer& peer) {
+    auto endpoint = kea::parse_endpoint(peer.control_url);
+    if (!endpoint) co_return endpoint.error();
+    auto answer = kea::require_success(
+        co_await context_.client.send(*endpoint, kea::config_get(registration_.service),
+                                      context_.preferences->config_timeout),
+        "config-get");
+    if (!answer) co_return answer.error();
+    auto canonical = core::canonical_config(answer->arguments, registration_.service);
+    if (!canonical) {
+        co_return core::make_error(core::ErrorKind::BadAnswer,
+                                   peer.name + ": config-get answer: " + canonical.error().message);
+    }
+    co_return std::move(*canonical);
+}
+
+net::awaitable<core::Result<kea::Answer>> ClusterMonitor::test_config(const core::HaPeer& peer,
+                                                                     nlohmann::json document) {
+    auto endpoint = kea::parse_endpoint(peer.control_url);
+    if (!endpoint) co_return endpoint.error();
+    co_return kea::require_success(
+        co_await context_.client.send(*endpoint, kea::config_test(registration_.service, std::move(document)),
+                                      context_.preferences->config_timeout),
+        "config-test");
+}
+
+net::awaitable<ClusterMonitor::PeerWrite> ClusterMonitor::write_config(const core::HaPeer& peer,
+                                                                      nlohmann::json document) {
+    PeerWrite result{peer.name, "failed", {}, false};
+    auto endpoint = kea::parse_endpoint(peer.control_url);
+    if (!endpoint) {
+        result.message = endpoint.error().describe();
+        co_return result;
+    }
+    // SPEC §4: config-set restarts the peer's HA service; not an outage of ours to report.
+    if (topology_) core::note_applying_config(memory_, *topology_, peer.name, core::SteadyClock::now());
+    written_at_[peer.name] = core::SteadyClock::now();
+    auto set = kea::require_success(
+        co_await context_.client.send(*endpoint, kea::config_set(registration_.service, std::move(document)),
+                                      context_.preferences->config_timeout),
+        "config-set");
+    if (!set) {
+        result.message = set.error().describe();
+        co_return result;
+    }
+    result.outcome = "applied";
+    auto write = kea::require_success(
+        co_await context_.client.send(*endpoint, kea::config_write(registration_.service),
+                                      context_.preferences->config_timeout),
+        "config-write");
+    result.persisted = static_cast<bool>(write);
+    if (!write) {
+        // In memory, not on disk: a restart of that Kea would lose it. Say so.
+        result.message = "applied but not persisted: " + write.error().describe();
+    }
+    co_return result;
+}
+
+void ClusterMonitor::persist_book() const { persist(); }
+
+void ClusterMonitor::record_replication_event(const std::string& kind, const std::string& peer, std::string from,
+                                              std::string to, std::string reason) {
+    core::Event event;
+    event.when = core::SystemClock::now();
+    event.cluster = registration_.name;
+    if (!peer.empty()) event.peer = peer;
+    event.kind = kind;
+    event.from = std::move(from);
+    event.to = std::move(to);
+    event.reason = std::move(reason);
+    record(event);
+    persist();
+}
+
+net::awaitable<ConfigOutcome> ClusterMonitor::read_config() {
+    if (!topology_ || !view_ || !view_->source_of_truth) {
+        co_return ConfigOutcome{503, error_body("no-source-of-truth", "cluster '" + registration_.name +
+                                                                          "' has no source of truth (state " +
+                                                                          std::string(core::to_string(state())) + ")"),
+                                std::nullopt};
+    }
+    const core::HaPeer sot = *topology_->find_peer(*view_->source_of_truth);
+    auto config = co_await fetch_config(sot);
+    if (!config) {
+        co_return ConfigOutcome{502, error_body("unreachable", sot.name + ": " + config.error().describe()),
+                                std::nullopt};
+    }
+    auto etag = core::config_etag(*config);
+    co_return ConfigOutcome{200, std::move(*config), etag};
+}
+
+net::awaitable<ConfigOutcome> ClusterMonitor::change_config(ConfigChange change) {
+    auto self = shared_from_this();
+    RunningGuard running(running_);
+    co_await lock_operations();
+    OperationGuard guard([this] { unlock_operations(); });
+    co_return co_await change_config_locked(std::move(change));
+}
+
+net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange change) {
+    auto log = logger("replication");
+    const auto started = core::SteadyClock::now();
+    if (auto blocked = replication_blocked()) co_return ConfigOutcome{409, error_body("replication-off", *blocked), std::nullopt};
+    if (!topology_ || !view_ || !view_->source_of_truth || state() == core::ClusterState::Down) {
+        co_return ConfigOutcome{503, error_body("cluster-down", "cluster '" + registration_.name + "' is " +
+                                                                    std::string(core::to_string(state())) +
+                                                                    ": no source of truth, changes are refused"),
+                                std::nullopt};
+    }
+    if (change.kind == ConfigChange::Kind::Sync) co_return co_await converge_locked("sync requested", true);
+
+    const core::Topology topology = *topology_;  // the operation works on one picture
+    const core::HaPeer sot = *topology.find_peer(*view_->source_of_truth);
+    auto current = co_await fetch_config(sot);
+    if (!current) co_return ConfigOutcome{502, error_body("unreachable", sot.name + ": " + current.error().describe()), std::nullopt};
+    const auto current_etag = core::config_etag(*current);
+    if (change.if_match && *change.if_match != "*" && *change.if_match != current_etag) {
+        co_return ConfigOutcome{412, error_body("precondition-failed",
+                                                "the config of " + sot.name + " changed since " + *change.if_match +
+                                                    "; read it again (current ETag " + current_etag + ")"),
+                                current_etag};
+    }
+    if (book_.sot_etag && *book_.sot_etag != current_etag) {
+        // SPEC §5 rule 4: an external change on the SoT goes out with this change.
+        record_replication_event("config-external-change", sot.name, "", "",
+                                 "config of " + sot.name + " changed outside the controller; included in this change");
+    }
+    core::Result<nlohmann::json> desired = change.body;
+    if (change.kind == ConfigChange::Kind::JsonPatch || change.kind == ConfigChange::Kind::MergePatch) {
+        desired = core::apply_patch(*current, change.body,
+                                    change.kind == ConfigChange::Kind::JsonPatch ? core::PatchKind::JsonPatch
+                                                                                 : core::PatchKind::MergePatch,
+                                    registration_.service);
+    } else {
+        desired = core::canonical_config(change.body, registration_.service);
+    }
+    if (!desired) co_return ConfigOutcome{400, error_body("bad-config", desired.error().message), std::nullopt};
+    // The SoT keeps its identity even when the document came from another peer.
+    auto sot_document = core::transform_for(*desired, registration_.service, sot.name, *current, {});
+    if (!sot_document) co_return ConfigOutcome{422, error_body("bad-config", sot_document.error().message), std::nullopt};
+
+    // Phase 1: read every reachable target, transform, and config-test everywhere.
+    struct Target {
+        core::HaPeer peer;
+        std::optional<nlohmann::json> document;  ///< none: pending
+        std::string why_pending;
+    };
+    std::vector<Target> targets;
+    for (const auto& peer : topology.peers) {
+        if (peer.name == sot.name) continue;
+        Target target{peer, std::nullopt, {}};
+        if (!reachable(peer.name)) {
+            target.why_pending = "unreachable";
+        } else if (auto theirs = co_await fetch_config(peer); !theirs) {
+            target.why_pending = theirs.error().describe();
+        } else {
+            auto transformed = core::transform_for(*sot_document, registration_.service, peer.name, *theirs,
+                                                   context_.preferences->peer_local_parameters);
+            if (!transformed) co_return ConfigOutcome{422, error_body("bad-config", transformed.error().message), std::nullopt};
+            target.document = std::move(*transformed);
+        }
+        targets.push_back(std::move(target));
+    }
+    std::vector<std::function<net::awaitable<std::pair<std::string, core::Result<kea::Answer>>>()>> tests;
+    tests.push_back([this, sot, doc = *sot_document]() -> net::awaitable<std::pair<std::string, core::Result<kea::Answer>>> {
+        co_return std::pair{sot.name, co_await test_config(sot, doc)};
+    });
+    for (const auto& target : targets) {
+        if (!target.document) continue;
+        tests.push_back([this, peer = target.peer, doc = *target.document]()
+                            -> net::awaitable<std::pair<std::string, core::Result<kea::Answer>>> {
+            co_return std::pair{peer.name, co_await test_config(peer, doc)};
+        });
+    }
+    for (auto& [peer, tested] : co_await run_all(context_.io, std::move(tests))) {
+        if (tested) continue;
+        const bool rejected = tested.error().kind == core::ErrorKind::KeaError;
+        log->warn("config change refused cluster={} peer={} error={}", registration_.name, peer,
+                  quote_field(tested.error().describe()));
+        co_return ConfigOutcome{rejected ? 422u : 502u,
+                                {{"error", {{"code", rejected ? "rejected" : "unreachable"},
+                                            {"message", peer + (rejected ? " rejected the config: " : ": ") +
+                                                            tested.error().describe()},
+                                            {"peer", peer}}}},
+                                std::nullopt};
+    }
+
+    // Phase 2: the SoT first. The generation is stored before the write, so a restart knows
+    // a change may be half-way (SPEC §10).
+    const auto generation = book_.generation + 1;
+    book_.generation = generation;
+    persist_book();
+    auto sot_write = co_await write_config(sot, *sot_document);
+    if (sot_write.outcome != "applied") {
+        ++replications_failed_;
+        log->error("config change failed on the source of truth cluster={} peer={} error={}", registration_.name,
+                   sot.name, quote_field(sot_write.message));
+        co_return ConfigOutcome{502, error_body("sot-write-failed", sot.name + ": " + sot_write.message), std::nullopt};
+    }
+    book_.carries[sot.name] = generation;
+    book_.sot_etag.reset();  // Kea fills defaults in: learn the real ETag at the next read
+    persist_book();
+    if (const auto pause = pause_after_sot_write(); pause.count() > 0) {
+        auto timer = make_timer();
+        timer->expires_after(pause);
+        boost::system::error_code ec;
+        co_await timer->async_wait(net::redirect_error(net::use_awaitable, ec));
+    }
+
+    // Phase 3: the targets in parallel; unreachable ones stay pending (rule 2 syncs them).
+    std::vector<std::function<net::awaitable<PeerWrite>()>> writes;
+    std::vector<PeerWrite> outcomes{sot_write};
+    for (const auto& target : targets) {
+        if (!target.document) {
+            outcomes.push_back({target.peer.name, "pending", target.why_pending, false});
+            in_sync_.erase(target.peer.name);
+            continue;
+        }
+        writes.push_back([this, peer = target.peer, doc = *target.document]() -> net::awaitable<PeerWrite> {
+            co_return co_await write_config(peer, doc);
+        });
+    }
+    for (auto& written : co_await run_all(context_.io, std::move(writes))) {
+        if (written.outcome == "applied") {
+            book_.carries[written.peer] = generation;
+            in_sync_[written.peer] = true;
+        } else {
+            in_sync_.erase(written.peer);
+        }
+        outcomes.push_back(std::move(written));
+    }
+    in_sync_[sot.name] = true;
+    persist_book();
+    const double took = std::chrono::duration<double>(core::SteadyClock::now() - started).count();
+    last_replication_s_ = took;
+    nlohmann::json peers = nlohmann::json::array();
+    std::string summary;
+    bool all_applied = true;
+    for (const auto& outcome : outcomes) {
+        peers.push_back(outcome.to_json());
+        summary += (summary.empty() ? "" : ",") + outcome.peer + ":" + outcome.outcome;
+        if (outcome.outcome != "applied") all_applied = false;
+    }
+    all_applied ? ++replications_done_ : ++replications_failed_;
+    log->info("config changed cluster={} generation={} source_of_truth={} peers={} seconds={:.3f}", registration_.name,
+              generation, sot.name, summary, took);
+    record_replication_event("config-change", "", "", std::to_string(generation),
+                             "change through the API applied on " + sot.name + " (" + summary + ")");
+    co_return ConfigOutcome{200,
+                            {{"generation", generation}, {"source_of_truth", sot.name}, {"peers", std::move(peers)}},
+                            std::nullopt};
+}
+
+net::awaitable<ConfigOutcome> ClusterMonitor::converge_locked(const std::string& reason, bool answer_per_peer) {
+    auto log = logger("replication");
+    if (auto blocked = replication_blocked()) co_return ConfigOutcome{409, error_body("replication-off", *blocked), std::nullopt};
+    if (!topology_ || !view_ || !view_->source_of_truth) {
+        co_return ConfigOutcome{503, error_body("cluster-down", "no source of truth"), std::nullopt};
+    }
+    const auto started = core::SteadyClock::now();
+    const core::Topology topology = *topology_;
+    const core::HaPeer sot = *topology.find_peer(*view_->source_of_truth);
+
+    // SPEC §5 rule 3: never lose a change answered 200. If another peer carries a later
+    // generation than the SoT (a change made while the primary was away), the SoT gets it
+    // first; if that peer cannot be read now, nobody is overwritten.
+    const auto carried = [&](const std::string& peer) {
+        auto found = book_.carries.find(peer);
+        return found == book_.carries.end() ? std::uint64_t{0} : found->second;
+    };
+    const core::HaPeer* latest = &sot;
+    for (const auto& peer : topology.peers) {
+        if (carried(peer.name) > carried(latest->name)) latest = topology.find_peer(peer.name);
+    }
+    if (latest->name != sot.name) {
+        const core::HaPeer holder = *latest;
+        auto theirs = reachable(holder.name) ? co_await fetch_config(holder)
+                                             : core::Result<nlohmann::json>(core::make_error(
+                                                   core::ErrorKind::Refused, "unreachable"));
+        if (!theirs) {
+            log->warn("latest change not reachable, not overwriting cluster={} holder={} generation={} error={}",
+                      registration_.name, holder.name, carried(holder.name), quote_field(theirs.error().describe()));
+            co_return ConfigOutcome{503, error_body("latest-change-unreachable",
+                                                    "generation " + std::to_string(carried(holder.name)) +
+                                                        " lives on " + holder.name + ", which cannot be read now"),
+                                    std::nullopt};
+        }
+        auto mine = co_await fetch_config(sot);
+        if (!mine) co_return ConfigOutcome{502, error_body("unreachable", sot.name + ": " + mine.error().describe()), std::nullopt};
+        auto for_sot = core::transform_for(*theirs, registration_.service, sot.name, *mine,
+                                           context_.preferences->peer_local_parameters);
+        if (!for_sot) co_return ConfigOutcome{422, error_body("bad-config", for_sot.error().message), std::nullopt};
+        if (!core::same_config(*for_sot, *mine)) {
+            auto written = co_await write_config(sot, *for_sot);
+            if (written.outcome != "applied") {
+                ++replications_failed_;
+                log->error("cannot bring the latest change to the source of truth cluster={} peer={} error={}",
+                           registration_.name, sot.name, quote_field(written.message));
+                co_return ConfigOutcome{502, error_body("sot-write-failed", sot.name + ": " + written.message), std::nullopt};
+            }
+            record_replication_event("config-brought-to-sot", sot.name, std::to_string(carried(sot.name)),
+                                     std::to_string(carried(holder.name)),
+                                     "generation " + std::to_string(carried(holder.name)) + " made while " + sot.name +
+                                         " was away, copied from " + holder.name);
+        }
+        book_.carries[sot.name] = carried(holder.name);
+        book_.sot_etag.reset();
+        persist_book();
+    }
+
+    auto source = co_await fetch_config(sot);
+    if (!source) co_return ConfigOutcome{502, error_body("unreachable", sot.name + ": " + source.error().describe()), std::nullopt};
+    book_.sot_etag = core::config_etag(*source);
+    in_sync_[sot.name] = true;
+    std::vector<PeerWrite> outcomes;
+    for (const auto& peer : topology.peers) {
+        if (peer.name == sot.name) continue;
+        if (!reachable(peer.name)) {
+            outcomes.push_back({peer.name, "pending", "unreachable", false});
+            continue;
+        }
+        auto theirs = co_await fetch_config(peer);
+        if (!theirs) {
+            outcomes.push_back({peer.name, "pending", theirs.error().describe(), false});
+            continue;
+        }
+        auto transformed = core::transform_for(*source, registration_.service, peer.name, *theirs,
+                                               context_.preferences->peer_local_parameters);
+        if (!transformed) {
+            outcomes.push_back({peer.name, "failed", transformed.error().message, false});
+            continue;
+        }
+        if (core::same_config(*transformed, *theirs)) {
+            in_sync_[peer.name] = true;
+            book_.carries[peer.name] = carried(sot.name);
+            outcomes.push_back({peer.name, "unchanged", {}, true});
+            continue;
+        }
+        auto tested = co_await test_config(peer, *transformed);
+        if (!tested) {
+            in_sync_[peer.name] = false;
+            outcomes.push_back({peer.name, "failed", "config-test: " + tested.error().describe(), false});
+            continue;
+        }
+        auto written = co_await write_config(peer, std::move(*transformed));
+        if (written.outcome == "applied") {
+            in_sync_[peer.name] = true;
+            book_.carries[peer.name] = carried(sot.name);
+            record_replication_event("config-synced", peer.name, "", std::to_string(carried(sot.name)),
+                                     "config of " + sot.name + " replicated to " + peer.name + " (" + reason + ")");
+        } else {
+            in_sync_[peer.name] = false;
+        }
+        outcomes.push_back(std::move(written));
+    }
+    persist_book();
+    nlohmann::json peers = nlohmann::json::array();
+    std::string summary;
+    bool failed = false;
+    for (const auto& outcome : outcomes) {
+        peers.push_back(outcome.to_json());
+        summary += (summary.empty() ? "" : ",") + outcome.peer + ":" + outcome.outcome;
+        if (outcome.outcome == "failed") failed = true;
+    }
+    const double took = std::chrono::duration<double>(core::SteadyClock::now() - started).count();
+    failed ? ++replications_failed_ : ++replications_done_;
+    last_replication_s_ = took;
+    log->info("config converged cluster={} source_of_truth={} reason={} peers={} seconds={:.3f}", registration_.name,
+              sot.name, quote_field(reason), summary.empty() ? "-" : summary, took);
+    if (!answer_per_peer) co_return ConfigOutcome{};
+    co_return ConfigOutcome{200,
+                            {{"generation", book_.generation}, {"source_of_truth", sot.name}, {"peers", std::move(peers)}},
+                            std::nullopt};
+}
+
+net::awaitable<void> ClusterMonitor::check_sync_locked() {
+    // SPEC §5 rule 4: read the SoT and every other peer; an external change on the SoT is an
+    // event (propagated only with keaPropagateExternalChanges=1); a peer that differs is drift.
+    if (!topology_ || !view_ || !view_->source_of_truth || replication_blocked()) co_return;
+    auto log = logger("replication");
+    const core::Topology topology = *topology_;
+    const core::HaPeer sot = *topology.find_peer(*view_->source_of_truth);
+    auto source = co_await fetch_config(sot);
+    if (!source) co_return;
+    const auto etag = core::config_etag(*source);
+    bool external = false;
+    if (book_.sot_etag && *book_.sot_etag != etag) {
+        external = true;
+        log->warn("external config change cluster={} peer={} propagate={}", registration_.name, sot.name,
+                  context_.preferences->propagate_external_changes ? "now" : "on the next change or sync");
+        record_replication_event("config-external-change", sot.name, *book_.sot_etag, etag,
+                                 "config of " + sot.name + " changed outside the controller");
+    }
+    book_.sot_etag = etag;
+    in_sync_[sot.name] = true;
+    for (const auto& peer : topology.peers) {
+        if (peer.name == sot.name) continue;
+        auto theirs = co_await fetch_config(peer);
+        if (!theirs) {
+            in_sync_.erase(peer.name);
+            continue;
+        }
+        auto transformed = core::transform_for(*source, registration_.service, peer.name, *theirs,
+                                               context_.preferences->peer_local_parameters);
+        const bool same = transformed && core::same_config(*transformed, *theirs);
+        auto before = in_sync_.find(peer.name);
+        if (!same && (before == in_sync_.end() || before->second)) {
+            log->warn("config drift cluster={} peer={} source_of_truth={}", registration_.name, peer.name, sot.name);
+            record_replication_event("config-drift", peer.name, "in-sync", "drift",
+                                     "config of " + peer.name + " differs from " + sot.name +
+                                         "'s; overwritten by the next replication");
+        }
+        in_sync_[peer.name] = same;
+    }
+    persist_book();
+    if (external && context_.preferences->propagate_external_changes) {
+        co_await converge_locked("external change on " + sot.name + " (keaPropagateExternalChanges=1)", false);
+    }
+}
+
+void ClusterMonitor::schedule(const char* what, std::function<net::awaitable<void>()> operation) {
+    auto self = shared_from_this();
+    net::co_spawn(
+        context_.io,
+        [self, operation = std::move(operation)]() -> net::awaitable<void> {
+            RunningGuard running(self->running_);
+            co_await self->lock_operations();
+            OperationGuard guard([self] { self->unlock_operations(); });
+            if (self->stopped_) co_return;
+            co_await operation();
+        },
+        [self, what](std::exception_ptr e) {
+            if (!e) return;
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& error) {
+                logger("replication")->error("config operation failed cluster={} operation={} error={}",
+                                             self->registration_.name, what, quote_field(error.what()));
+            }
+        });
+}
+
+void ClusterMonitor::consider_replication(const std::vector<core::Event>& events) {
+    if (stopped_ || replication_blocked() || !topology_ || !view_ || !view_->source_of_truth) return;
+    std::string why;
+    const auto now = core::SteadyClock::now();
+    const auto grace = core::config_grace_period(*topology_);
+    for (const auto& event : events) {
+        if (event.kind == core::event_kind::kSourceOfTruth && !event.from.empty() && event.from != "unknown") {
+            // Rule 3: the primary is SoT again (or the SoT moved): converge from it.
+            why = "source of truth now " + event.to;
+        } else if (event.kind == core::event_kind::kPeerCondition && event.peer && event.to == "active" &&
+                   event.from != "active" && event.from != "unknown") {
+            // Rule 2, except the HA restart our own config-set caused: that peer is in sync.
+            auto written = written_at_.find(*event.peer);
+            if (written != written_at_.end() && now - written->second < grace + std::chrono::seconds(30)) continue;
+            why = *event.peer + " is back";
+        }
+    }
+    // Pending peers (a change they missed, or an operation cut short by a restart).
+    if (why.empty()) {
+        for (const auto& peer : topology_->peers) {
+            auto found = book_.carries.find(peer.name);
+            const auto carried = found == book_.carries.end() ? 0 : found->second;
+            if (carried < book_.generation && reachable(peer.name) && !first_sot_seen_) {
+                why = "pending change for " + peer.name;
+            } else if (carried < book_.generation && reachable(peer.name) && in_sync_.count(peer.name) == 0) {
+                why = "pending change for " + peer.name;
+            }
+        }
+    }
+    first_sot_seen_ = true;
+    if (why.empty() || convergence_scheduled_) return;
+    convergence_scheduled_ = true;
+    logger("replication")->info("convergence scheduled cluster={} reason={}", registration_.name, quote_field(why));
+    auto self = shared_from_this();
+    schedule("converge", [self, why]() -> net::awaitable<void> {
+        self->convergence_scheduled_ = false;
+        co_await self->converge_locked(why, false);
+    });
+}
+
+}  // namespace kea_ha::daemon

@@ -1,0 +1,366 @@
+// The Control Agent client over Boost.Beast: one connection per request (Connection: close),
+// one deadline per request covering resolve, connect, TLS handshake, write and read.
+
+#include <openssl/ssl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include "kea_ha/kea/control_agent.hpp"
+
+namespace kea_ha::kea {
+
+namespace {
+
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = boost::asio::ip::tcp;
+using boost::system::error_code;
+using core::ErrorKind;
+
+constexpr std::size_t kHeaderLimit = 64 * 1024;
+
+std::string base64(std::string_view in) {
+    static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    out.reserve((in.size() + 2) / 3 * 4);
+    std::size_t i = 0;
+    for (; i + 2 < in.size(); i += 3) {
+        const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
+                           static_cast<unsigned char>(in[i + 2]);
+        out += alphabet[(v >> 18) & 63];
+        out += alphabet[(v >> 12) & 63];
+        out += alphabet[(v >> 6) & 63];
+        out += alphabet[v & 63];
+    }
+    if (const auto rest = in.size() - i; rest > 0) {
+        unsigned v = static_cast<unsigned char>(in[i]) << 16;
+        if (rest == 2) v |= static_cast<unsigned char>(in[i + 1]) << 8;
+        out += alphabet[(v >> 18) & 63];
+        out += alphabet[(v >> 12) & 63];
+        out += rest == 2 ? alphabet[(v >> 6) & 63] : '=';
+        out += '=';
+    }
+    return out;
+}
+
+/// "5 s", "0.3 s", "1.25 s".
+std::string format_seconds(core::Duration duration) {
+    const auto ms = duration.count();
+    if (ms % 1000 == 0) return std::to_string(ms / 1000) + " s";
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%.3f", static_cast<double>(ms) / 1000.0);
+    std::string text = buffer;
+    while (!text.empty() && text.back() == '0') text.pop_back();
+    if (!text.empty() && text.back() == '.') text.pop_back();
+    return text + " s";
+}
+
+/// "256 MiB", "64 KiB", "1.5 MiB", "1000 bytes".
+std::string format_size(std::uint64_t bytes) {
+    constexpr std::uint64_t kib = 1024;
+    constexpr std::uint64_t mib = 1024 * kib;
+    constexpr std::uint64_t gib = 1024 * mib;
+    auto scaled = [&](std::uint64_t unit, const char* name) {
+        if (bytes % unit == 0) return std::to_string(bytes / unit) + " " + name;
+        char buffer[64];
+        std::snprintf(buffer, sizeof buffer, "%.1f %s", static_cast<double>(bytes) / static_cast<double>(unit), name);
+        return std::string(buffer);
+    };
+    if (bytes >= gib) return scaled(gib, "GiB");
+    if (bytes >= mib) return scaled(mib, "MiB");
+    if (bytes >= kib) return scaled(kib, "KiB");
+    return std::to_string(bytes) + " bytes";
+}
+
+/// ec.message() with a lower-case first letter ("connection refused").
+std::string what(const error_code& ec) {
+    std::string text = ec.message();
+    if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z' &&
+        (text.size() < 2 || !(text[1] >= 'A' && text[1] <= 'Z'))) {
+        text[0] = static_cast<char>(text[0] - 'A' + 'a');
+    }
+    return text;
+}
+
+bool is_timeout(const error_code& ec) {
+    return ec == beast::error::timeout || ec == net::error::timed_out;
+}
+
+bool is_tls_error(const error_code& ec) {
+    return ec.category() == net::error::get_ssl_category() || ec.category() == ssl::error::get_stream_category();
+}
+
+/// What one request needs, copied out of the caller's objects before the first suspension.
+struct Request {
+    Endpoint endpoint;
+    std::string wire;
+    std::optional<std::string> service;
+    core::Duration timeout;
+    core::SteadyTime deadline;
+
+    core::Error fail(ErrorKind kind, const std::string& step, const std::string& text) const {
+        return core::make_error(kind, step + ": " + text, endpoint.text);
+    }
+    core::Error timed_out(const std::string& step) const {
+        return fail(ErrorKind::Timeout, step, "timed out after " + format_seconds(timeout));
+    }
+};
+
+/// Shared between a resolve completion handler and the coroutine waiting for it.
+struct ResolveState {
+    explicit ResolveState(const net::any_io_executor& ex) : signal(ex), resolver(ex) {}
+    net::steady_timer signal;
+    tcp::resolver resolver;
+    bool done = false;
+    error_code ec;
+    std::vector<tcp::endpoint> endpoints;
+};
+
+class BeastClient final : public ControlAgentClient {
+public:
+    BeastClient(net::io_context& io, ClientOptions options) : io_(io), options_(std::move(options)) {
+        if (options_.auth_user) {
+            authorization_ = "Basic " + base64(*options_.auth_user + ":" + options_.auth_password.value_or(""));
+        }
+        tls_ = make_tls_context();
+    }
+
+    net::awaitable<core::Result<Answer>> send(const Endpoint& endpoint, const Command& command,
+                                              core::Duration timeout) override {
+        // Not a coroutine: copy everything now, so temporaries of the caller may go away.
+        Request request{endpoint, to_wire(command), command.service, timeout,
+                        core::SteadyClock::now() + timeout};
+        return run(std::move(request));
+    }
+
+private:
+    std::unique_ptr<ssl::context> make_tls_context() const {
+        auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
+        ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                         ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+        error_code ec;
+        if (options_.tls_ca_file) {
+            ctx->load_verify_file(*options_.tls_ca_file, ec);
+            if (ec) throw std::runtime_error("cannot load TLS CA file " + *options_.tls_ca_file + ": " + what(ec));
+        } else {
+            ctx->set_default_verify_paths(ec);  // no system store: verification fails later, per request
+        }
+        if (options_.tls_cert_file.has_value() != options_.tls_key_file.has_value()) {
+            throw std::runtime_error("a TLS client certificate needs both a certificate file and a key file");
+        }
+        if (options_.tls_cert_file) {
+            ctx->use_certificate_chain_file(*options_.tls_cert_file, ec);
+            if (ec) {
+                throw std::runtime_error("cannot load TLS certificate file " + *options_.tls_cert_file + ": " +
+                                         what(ec));
+            }
+            ctx->use_private_key_file(*options_.tls_key_file, ssl::context::pem, ec);
+            if (ec) throw std::runtime_error("cannot load TLS key file " + *options_.tls_key_file + ": " + what(ec));
+        }
+        ctx->set_verify_mode(options_.tls_verify ? ssl::verify_peer : ssl::verify_none);
+        return ctx;
+    }
+
+    std::string host_header(const Endpoint& endpoint) const {
+        std::string host = endpoint.host.find(':') != std::string::npos ? "[" + endpoint.host + "]" : endpoint.host;
+        const std::uint16_t default_port = endpoint.https ? 443 : 80;
+        if (endpoint.port != default_port) host += ":" + std::to_string(endpoint.port);
+        return host;
+    }
+
+    /// The endpoints to connect to: the IP literal itself, or what the resolver says (within the deadline).
+    net::awaitable<core::Result<std::vector<tcp::endpoint>>> resolve(const Request& request) {
+        const auto& endpoint = request.endpoint;
+        error_code ec;
+        auto address = net::ip::make_address(endpoint.host, ec);
+        if (!ec) co_return std::vector<tcp::endpoint>{tcp::endpoint(address, endpoint.port)};
+
+        auto ex = co_await net::this_coro::executor;
+        auto state = std::make_shared<ResolveState>(ex);
+        state->signal.expires_at(request.deadline);
+        state->resolver.async_resolve(endpoint.host, std::to_string(endpoint.port),
+                                      [state](const error_code& error, const tcp::resolver::results_type& results) {
+                                          state->done = true;
+                                          state->ec = error;
+                                          for (const auto& entry : results) state->endpoints.push_back(entry.endpoint());
+                                          state->signal.cancel();
+                                      });
+        if (!state->done) {
+            error_code wait_ec;
+            co_await state->signal.async_wait(net::redirect_error(net::use_awaitable, wait_ec));
+        }
+        if (!state->done) {
+            state->resolver.cancel();
+            co_return request.timed_out("resolve");
+        }
+        if (state->ec) co_return request.fail(ErrorKind::Refused, "resolve", what(state->ec));
+        if (state->endpoints.empty()) co_return request.fail(ErrorKind::Refused, "resolve", "no addresses");
+        co_return std::move(state->endpoints);
+    }
+
+    core::Error connect_error(const Request& request, const error_code& ec) const {
+        if (is_timeout(ec)) return request.timed_out("connect");
+        return request.fail(ErrorKind::Refused, "connect", what(ec));
+    }
+
+    /// Writes the request and reads the answer on a connected (and handshaken) stream.
+    template <typename Stream>
+    net::awaitable<core::Result<Answer>> exchange(Stream& stream, const Request& request) {
+        const auto& endpoint = request.endpoint;
+        http::request<http::string_body> message{http::verb::post, endpoint.target, 11};
+        message.set(http::field::host, host_header(endpoint));
+        message.set(http::field::user_agent, "kea-ha-controller/" KEA_HA_VERSION);
+        message.set(http::field::content_type, "application/json");
+        message.set(http::field::accept, "application/json");
+        if (!authorization_.empty()) message.set(http::field::authorization, authorization_);
+        message.keep_alive(false);
+        message.body() = request.wire;
+        message.prepare_payload();
+
+        error_code ec;
+        co_await http::async_write(stream, message, net::redirect_error(net::use_awaitable, ec));
+        if (ec) {
+            if (is_timeout(ec)) co_return request.timed_out("write");
+            if (is_tls_error(ec)) co_return request.fail(ErrorKind::Tls, "write", what(ec));
+            co_return request.fail(ErrorKind::Http, "write", what(ec));
+        }
+
+        beast::flat_buffer buffer;
+        http::response_parser<http::string_body> parser;
+        parser.body_limit(options_.max_response_size);
+        parser.header_limit(static_cast<std::uint32_t>(kHeaderLimit));
+        // The header first: Boost 1.74's eager parse loses the body_limit error for a Content-Length
+        // above the limit when header and body arrive together, so check that length here.
+        co_await http::async_read_header(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+        if (!ec) {
+            if (const auto length = parser.content_length(); length && *length > options_.max_response_size) {
+                ec = http::error::body_limit;
+            }
+        }
+        if (!ec && !parser.is_done()) {
+            co_await http::async_read(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+        }
+        if (ec) {
+            if (is_timeout(ec)) co_return request.timed_out("read");
+            if (ec == http::error::body_limit) {
+                co_return request.fail(ErrorKind::TooLarge, "read",
+                                       "answer larger than " + format_size(options_.max_response_size));
+            }
+            if (ec == http::error::header_limit) {
+                co_return request.fail(ErrorKind::Http, "read",
+                                       "answer headers larger than " + format_size(kHeaderLimit));
+            }
+            if (ec == http::error::end_of_stream) {
+                co_return request.fail(ErrorKind::Http, "read", "connection closed without an answer");
+            }
+            if (ec == http::error::partial_message || ec == ssl::error::stream_truncated) {
+                co_return request.fail(ErrorKind::Http, "read", "answer truncated: connection closed mid-answer");
+            }
+            if (is_tls_error(ec)) co_return request.fail(ErrorKind::Tls, "read", what(ec));
+            if (ec.category() == error_code(http::error::bad_version).category()) {
+                co_return request.fail(ErrorKind::BadAnswer, "read", "not an HTTP answer: " + what(ec));
+            }
+            co_return request.fail(ErrorKind::Http, "read", what(ec));
+        }
+
+        auto& response = parser.get();
+        const std::string content_type(response[http::field::content_type]);
+        auto answer = parse_answer(response.result_int(), response.body(), request.service);
+        if (!answer) {
+            core::Error error = answer.error();
+            if (error.kind == ErrorKind::BadAnswer) {
+                std::string lowered = content_type;
+                std::transform(lowered.begin(), lowered.end(), lowered.begin(),
+                               [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+                if (lowered.find("json") == std::string::npos) {
+                    error.message += content_type.empty() ? " (no Content-Type)"
+                                                          : " (Content-Type: " + content_type + ")";
+                }
+            }
+            if (error.where.empty()) error.where = endpoint.text;
+            co_return error;
+        }
+        co_return answer;
+    }
+
+    net::awaitable<core::Result<Answer>> run(Request request) {
+        auto endpoints = co_await resolve(request);
+        if (!endpoints) co_return endpoints.error();
+        auto ex = co_await net::this_coro::executor;
+        error_code ec;
+
+        if (!request.endpoint.https) {
+            beast::tcp_stream stream(ex);
+            stream.expires_at(request.deadline);
+            co_await stream.async_connect(*endpoints, net::redirect_error(net::use_awaitable, ec));
+            if (ec) co_return connect_error(request, ec);
+            auto answer = co_await exchange(stream, request);
+            stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+            stream.close();
+            co_return answer;
+        }
+
+        beast::ssl_stream<beast::tcp_stream> stream(ex, *tls_);
+        const auto& host = request.endpoint.host;
+        error_code literal_ec;
+        net::ip::make_address(host, literal_ec);
+        if (literal_ec) {
+            // SNI only for names (RFC 6066 forbids IP literals).
+            if (!SSL_set_tlsext_host_name(stream.native_handle(), host.c_str())) {
+                co_return request.fail(ErrorKind::Tls, "handshake", "cannot set SNI host name");
+            }
+        }
+        if (options_.tls_verify) stream.set_verify_callback(ssl::host_name_verification(host));
+        auto& lowest = beast::get_lowest_layer(stream);
+        lowest.expires_at(request.deadline);
+        co_await lowest.async_connect(*endpoints, net::redirect_error(net::use_awaitable, ec));
+        if (ec) co_return connect_error(request, ec);
+        co_await stream.async_handshake(ssl::stream_base::client, net::redirect_error(net::use_awaitable, ec));
+        if (ec) {
+            if (is_timeout(ec)) co_return request.timed_out("handshake");
+            std::string text = what(ec);
+            if (const long verify = SSL_get_verify_result(stream.native_handle()); verify != X509_V_OK) {
+                text += " (" + std::string(X509_verify_cert_error_string(verify)) + ")";
+            }
+            co_return request.fail(ErrorKind::Tls, "handshake", text);
+        }
+        auto answer = co_await exchange(stream, request);
+        // Connection: close; no close_notify exchange (it could only delay us).
+        lowest.socket().shutdown(tcp::socket::shutdown_both, ec);
+        lowest.close();
+        co_return answer;
+    }
+
+    [[maybe_unused]] net::io_context& io_;
+    ClientOptions options_;
+    std::string authorization_;
+    std::unique_ptr<ssl::context> tls_;
+};
+
+}  // namespace
+
+std::unique_ptr<ControlAgentClient> make_control_agent_client(boost::asio::io_context& io, ClientOptions options) {
+    return std::make_unique<BeastClient>(io, std::move(options));
+}
+
+}  // namespace kea_ha::kea

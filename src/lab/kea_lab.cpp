@@ -1,0 +1,918 @@
+// KeaLab: real Kea 2.2 daemons on loopback (see kea_lab.hpp). Plain POSIX: fork/exec for the
+// daemons, blocking sockets with poll() deadlines for HTTP. Links only kea_ha_core.
+
+#include "kea_ha/lab/kea_lab.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+namespace kea_ha::lab {
+
+using core::ErrorKind;
+using core::make_error;
+using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kHooksDir = "/usr/lib/x86_64-linux-gnu/kea/hooks/";
+constexpr std::uint16_t kAgentPort = 8000;
+constexpr std::size_t kMaxAnswer = 256u * 1024u * 1024u;
+constexpr auto kCommandTimeout = std::chrono::seconds(10);
+constexpr auto kStopGrace = std::chrono::seconds(5);
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers: base64, files, log tails.
+
+std::string base64(const std::string& in) {
+    static const char* tbl = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    out.reserve((in.size() + 2) / 3 * 4);
+    std::size_t i = 0;
+    for (; i + 2 < in.size(); i += 3) {
+        const unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
+                           (static_cast<unsigned char>(in[i + 1]) << 8) | static_cast<unsigned char>(in[i + 2]);
+        out += tbl[(v >> 18) & 63];
+        out += tbl[(v >> 12) & 63];
+        out += tbl[(v >> 6) & 63];
+        out += tbl[v & 63];
+    }
+    const std::size_t rest = in.size() - i;
+    if (rest == 1) {
+        const unsigned v = static_cast<unsigned char>(in[i]) << 16;
+        out += tbl[(v >> 18) & 63];
+        out += tbl[(v >> 12) & 63];
+        out += "==";
+    } else if (rest == 2) {
+        const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
+        out += tbl[(v >> 18) & 63];
+        out += tbl[(v >> 12) & 63];
+        out += tbl[(v >> 6) & 63];
+        out += '=';
+    }
+    return out;
+}
+
+bool write_file(const std::string& path, const std::string& text) {
+    std::ofstream out(path, std::ios::trunc);
+    out << text;
+    out.close();
+    return static_cast<bool>(out);
+}
+
+std::string tail_lines(const std::string& path, std::size_t lines) {
+    std::ifstream in(path);
+    if (!in) return {};
+    std::deque<std::string> last;
+    std::string line;
+    while (std::getline(in, line)) {
+        last.push_back(std::move(line));
+        if (last.size() > lines) last.pop_front();
+    }
+    std::string out;
+    for (const auto& l : last) out += "    " + l + "\n";
+    return out;
+}
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+/// True if a listening socket could be bound on address:port right now (SO_REUSEADDR, like Kea's CA).
+bool bindable(const std::string& address, std::uint16_t port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    bool ok = ::inet_pton(AF_INET, address.c_str(), &sa.sin_addr) == 1 &&
+              ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 && ::listen(fd, 1) == 0;
+    ::close(fd);
+    return ok;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes.
+
+struct Process {
+    std::string what;          ///< "kea-dhcp4 of server1"
+    std::vector<std::string> argv;
+    std::string workdir;       ///< KEA_PIDFILE_DIR / KEA_LOCKFILE_DIR
+    std::string output_path;   ///< stdout + stderr
+    std::string log_path;      ///< the daemon's own log file (loggers)
+    pid_t pid = -1;
+    std::string last_exit;     ///< "exited with status 1" once reaped
+
+    bool running() {
+        if (pid <= 0) return false;
+        int status = 0;
+        const pid_t r = ::waitpid(pid, &status, WNOHANG);
+        if (r == 0) return true;
+        if (r == pid) record_exit(status);
+        else pid = -1;  // not our child any more (ECHILD): nothing to wait for
+        return false;
+    }
+
+    void record_exit(int status) {
+        if (WIFEXITED(status)) last_exit = "exited with status " + std::to_string(WEXITSTATUS(status));
+        else if (WIFSIGNALED(status)) last_exit = "killed by signal " + std::to_string(WTERMSIG(status));
+        else last_exit = "ended";
+        pid = -1;
+    }
+
+    std::string tail(std::size_t lines = 20) const {
+        std::string out;
+        const std::string log = tail_lines(log_path, lines);
+        if (!log.empty()) out += "  last lines of " + log_path + ":\n" + log;
+        const std::string o = tail_lines(output_path, lines);
+        if (!o.empty()) out += "  last lines of " + output_path + ":\n" + o;
+        if (out.empty()) out = "  (no output in " + log_path + " or " + output_path + ")\n";
+        return out;
+    }
+};
+
+/// PR_SET_PDEATHSIG fires when the parent *thread* ends, not the process: a lab started from a
+/// short-lived thread (std::async, a worker) would lose its daemons with that thread. So every
+/// fork happens on one helper thread that lives as long as the process. Its state is leaked on
+/// purpose: nothing to destroy while it may still be waiting at exit.
+pid_t run_on_spawner_thread(const std::function<pid_t()>& fork_child) {
+    struct Spawner {
+        std::mutex mutex;
+        std::condition_variable cv;
+        std::deque<std::packaged_task<pid_t()>> queue;
+    };
+    static Spawner* spawner = [] {
+        auto* sp = new Spawner;
+        std::thread([sp] {
+            while (true) {
+                std::packaged_task<pid_t()> task;
+                {
+                    std::unique_lock lock(sp->mutex);
+                    sp->cv.wait(lock, [sp] { return !sp->queue.empty(); });
+                    task = std::move(sp->queue.front());
+                    sp->queue.pop_front();
+                }
+                task();
+            }
+        }).detach();
+        return sp;
+    }();
+    std::packaged_task<pid_t()> task(fork_child);
+    auto result = task.get_future();
+    {
+        std::lock_guard lock(spawner->mutex);
+        spawner->queue.push_back(std::move(task));
+    }
+    spawner->cv.notify_one();
+    return result.get();
+}
+
+core::Status spawn(Process& p) {
+    if (p.running()) return make_error(ErrorKind::Conflict, p.what + " is already running (pid " + std::to_string(p.pid) + ")");
+
+    // Everything the child needs is prepared before fork(): the child only calls async-signal-safe functions.
+    std::vector<std::string> env_strings;
+    for (char** e = environ; e && *e; ++e) {
+        const std::string_view v(*e);
+        if (v.starts_with("KEA_PIDFILE_DIR=") || v.starts_with("KEA_LOCKFILE_DIR=")) continue;
+        env_strings.emplace_back(v);
+    }
+    env_strings.push_back("KEA_PIDFILE_DIR=" + p.workdir);
+    env_strings.push_back("KEA_LOCKFILE_DIR=" + p.workdir);
+    std::vector<char*> envp;
+    for (auto& s : env_strings) envp.push_back(s.data());
+    envp.push_back(nullptr);
+    std::vector<std::string> args = p.argv;
+    std::vector<char*> argv;
+    for (auto& s : args) argv.push_back(s.data());
+    argv.push_back(nullptr);
+
+    const int out = ::open(p.output_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (out < 0) return make_error(ErrorKind::Io, "cannot open " + p.output_path + ": " + errno_text(errno));
+    const int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    const pid_t parent = ::getpid();
+
+    int fork_errno = 0;
+    const pid_t pid = run_on_spawner_thread([&]() -> pid_t {
+        const pid_t child = ::fork();
+        if (child == 0) {
+            ::setpgid(0, 0);
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (::getppid() != parent) ::_exit(127);  // the parent died before prctl took effect
+            if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
+            ::dup2(out, STDOUT_FILENO);
+            ::dup2(out, STDERR_FILENO);
+            // Do not leak the parent's descriptors (test sockets, other labs' files) into Kea.
+            if (::close_range(3, ~0U, 0) != 0)
+                for (int fd = 3; fd < 1024; ++fd) ::close(fd);
+            ::execvpe(argv[0], argv.data(), envp.data());
+            static const char msg[] = "exec failed\n";
+            [[maybe_unused]] auto n = ::write(STDERR_FILENO, msg, sizeof msg - 1);
+            ::_exit(127);
+        }
+        if (child < 0) fork_errno = errno;
+        return child;
+    });
+    if (pid < 0) {
+        const int err = fork_errno;
+        ::close(out);
+        if (devnull >= 0) ::close(devnull);
+        return make_error(ErrorKind::Io, "fork for " + p.what + " failed: " + errno_text(err));
+    }
+    ::setpgid(pid, pid);  // also from the parent, so it holds before we might signal the group
+    ::close(out);
+    if (devnull >= 0) ::close(devnull);
+    p.pid = pid;
+    p.last_exit.clear();
+    return core::Done{};
+}
+
+/// SIGTERM every running process, wait up to kStopGrace for all, then SIGKILL the rest; reap.
+void stop_processes(const std::vector<Process*>& procs) {
+    std::vector<Process*> live;
+    for (Process* p : procs)
+        if (p->running()) live.push_back(p);
+    for (Process* p : live) ::kill(p->pid, SIGTERM);
+    const auto deadline = Clock::now() + kStopGrace;
+    while (true) {
+        std::erase_if(live, [](Process* p) { return !p->running(); });
+        if (live.empty() || Clock::now() >= deadline) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    for (Process* p : live) {
+        ::kill(p->pid, SIGKILL);
+        int status = 0;
+        while (::waitpid(p->pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        p->record_exit(status);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP.
+
+struct Url {
+    std::string host;
+    std::string port = "80";
+    std::string target = "/";
+};
+
+std::optional<Url> parse_url(const std::string& url) {
+    const std::string scheme = "http://";
+    if (url.rfind(scheme, 0) != 0) return std::nullopt;
+    Url u;
+    std::string rest = url.substr(scheme.size());
+    const auto slash = rest.find('/');
+    if (slash != std::string::npos) {
+        u.target = rest.substr(slash);
+        rest = rest.substr(0, slash);
+    }
+    if (!rest.empty() && rest.front() == '[') {
+        const auto close = rest.find(']');
+        if (close == std::string::npos) return std::nullopt;
+        u.host = rest.substr(1, close - 1);
+        if (close + 1 < rest.size()) {
+            if (rest[close + 1] != ':') return std::nullopt;
+            u.port = rest.substr(close + 2);
+        }
+    } else {
+        const auto colon = rest.rfind(':');
+        if (colon != std::string::npos) {
+            u.host = rest.substr(0, colon);
+            u.port = rest.substr(colon + 1);
+        } else {
+            u.host = rest;
+        }
+    }
+    if (u.host.empty() || u.port.empty()) return std::nullopt;
+    return u;
+}
+
+class FdGuard {
+public:
+    explicit FdGuard(int fd) : fd_(fd) {}
+    ~FdGuard() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    FdGuard(const FdGuard&) = delete;
+    FdGuard& operator=(const FdGuard&) = delete;
+    int get() const { return fd_; }
+
+private:
+    int fd_;
+};
+
+int remaining_ms(Clock::time_point deadline) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    return left <= 0 ? 0 : static_cast<int>(std::min<long long>(left, 1 << 30));
+}
+
+/// Waits for `events` on fd until the deadline: 1 ready, 0 timed out, -1 error (errno set).
+int wait_fd(int fd, short events, Clock::time_point deadline) {
+    while (true) {
+        pollfd pfd{fd, events, 0};
+        const int ms = remaining_ms(deadline);
+        if (ms == 0) return 0;
+        const int r = ::poll(&pfd, 1, ms);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return -1;
+        if (r == 0) return 0;
+        return 1;
+    }
+}
+
+struct HttpResponse {
+    int status = 0;
+    std::string reason;
+    std::vector<std::pair<std::string, std::string>> headers;  // lower-case names
+    std::string body;
+};
+
+std::optional<std::string> header(const HttpResponse& r, const std::string& name) {
+    for (const auto& [k, v] : r.headers)
+        if (k == name) return v;
+    return std::nullopt;
+}
+
+/// Parses the head (status line + headers) of `raw` if complete; returns the body offset or npos.
+std::size_t parse_head(const std::string& raw, HttpResponse& out, std::string& problem) {
+    const auto end = raw.find("\r\n\r\n");
+    if (end == std::string::npos) return std::string::npos;
+    std::istringstream in(raw.substr(0, end));
+    std::string line;
+    std::getline(in, line);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.rfind("HTTP/1.", 0) != 0 || line.size() < 12) {
+        problem = "not an HTTP/1.x status line: '" + line.substr(0, 80) + "'";
+        return std::string::npos;
+    }
+    try {
+        out.status = std::stoi(line.substr(9, 3));
+    } catch (const std::exception&) {
+        problem = "bad HTTP status line: '" + line.substr(0, 80) + "'";
+        return std::string::npos;
+    }
+    out.reason = line.size() > 13 ? line.substr(13) : "";
+    while (std::getline(in, line)) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        const auto colon = line.find(':');
+        if (colon == std::string::npos) continue;
+        std::string value = line.substr(colon + 1);
+        const auto first = value.find_first_not_of(" \t");
+        value = first == std::string::npos ? "" : value.substr(first);
+        while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.pop_back();
+        out.headers.emplace_back(lower(line.substr(0, colon)), value);
+    }
+    return end + 4;
+}
+
+/// Decodes a chunked body; nullopt while incomplete, sets problem on a framing error.
+std::optional<std::string> dechunk(const std::string& data, std::string& problem) {
+    std::string out;
+    std::size_t pos = 0;
+    while (true) {
+        const auto eol = data.find("\r\n", pos);
+        if (eol == std::string::npos) return std::nullopt;
+        std::size_t size = 0;
+        try {
+            size = std::stoul(data.substr(pos, eol - pos), nullptr, 16);
+        } catch (const std::exception&) {
+            problem = "bad chunk size";
+            return std::nullopt;
+        }
+        pos = eol + 2;
+        if (size == 0) return out;
+        if (data.size() < pos + size + 2) return std::nullopt;
+        out.append(data, pos, size);
+        pos += size + 2;
+    }
+}
+
+core::Result<HttpResponse> http_post(const Url& u, const std::string& body, Clock::time_point deadline,
+                                     const std::optional<std::string>& auth_user,
+                                     const std::optional<std::string>& auth_password) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    addrinfo* res = nullptr;
+    if (const int rc = ::getaddrinfo(u.host.c_str(), u.port.c_str(), &hints, &res); rc != 0 || !res)
+        return make_error(ErrorKind::Refused, "cannot resolve " + u.host + ": " + ::gai_strerror(rc));
+    std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> guard(res, &::freeaddrinfo);
+
+    FdGuard fd(::socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (fd.get() < 0) return make_error(ErrorKind::Io, "socket: " + errno_text(errno));
+    if (::connect(fd.get(), res->ai_addr, res->ai_addrlen) < 0) {
+        if (errno == ECONNREFUSED) return make_error(ErrorKind::Refused, "connect: connection refused");
+        if (errno != EINPROGRESS) return make_error(ErrorKind::Refused, "connect: " + errno_text(errno));
+        const int w = wait_fd(fd.get(), POLLOUT, deadline);
+        if (w == 0) return make_error(ErrorKind::Timeout, "connect timed out");
+        if (w < 0) return make_error(ErrorKind::Io, "poll: " + errno_text(errno));
+        int err = 0;
+        socklen_t len = sizeof err;
+        ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err == ECONNREFUSED) return make_error(ErrorKind::Refused, "connect: connection refused");
+        if (err != 0) return make_error(ErrorKind::Refused, "connect: " + errno_text(err));
+    }
+
+    std::string request = "POST " + u.target + " HTTP/1.1\r\n";
+    request += "Host: " + (u.host.find(':') != std::string::npos ? "[" + u.host + "]" : u.host) + ":" + u.port + "\r\n";
+    request += "Content-Type: application/json\r\n";
+    request += "Accept: application/json\r\n";
+    request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+    request += "Connection: close\r\n";
+    if (auth_user)
+        request += "Authorization: Basic " + base64(*auth_user + ":" + auth_password.value_or("")) + "\r\n";
+    request += "\r\n";
+    request += body;
+
+    std::size_t sent = 0;
+    while (sent < request.size()) {
+        const ssize_t n = ::send(fd.get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+        if (n > 0) {
+            sent += static_cast<std::size_t>(n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            const int w = wait_fd(fd.get(), POLLOUT, deadline);
+            if (w == 0) return make_error(ErrorKind::Timeout, "timed out sending the request");
+            if (w < 0) return make_error(ErrorKind::Io, "poll: " + errno_text(errno));
+            continue;
+        }
+        if (n < 0 && errno == ECONNREFUSED) return make_error(ErrorKind::Refused, "send: connection refused");
+        return make_error(ErrorKind::Http, "send: " + errno_text(errno));
+    }
+
+    std::string raw;
+    HttpResponse resp;
+    std::size_t body_at = std::string::npos;
+    char buf[65536];
+    while (true) {
+        // Complete already?
+        if (body_at == std::string::npos) {
+            std::string problem;
+            resp = HttpResponse{};
+            body_at = parse_head(raw, resp, problem);
+            if (!problem.empty()) return make_error(ErrorKind::Http, problem);
+        }
+        if (body_at != std::string::npos) {
+            if (auto te = header(resp, "transfer-encoding"); te && lower(*te).find("chunked") != std::string::npos) {
+                std::string problem;
+                auto decoded = dechunk(raw.substr(body_at), problem);
+                if (!problem.empty()) return make_error(ErrorKind::Http, problem);
+                if (decoded) {
+                    resp.body = std::move(*decoded);
+                    return resp;
+                }
+            } else if (auto cl = header(resp, "content-length")) {
+                std::size_t want = 0;
+                try {
+                    want = std::stoul(*cl);
+                } catch (const std::exception&) {
+                    return make_error(ErrorKind::Http, "bad Content-Length '" + *cl + "'");
+                }
+                if (want > kMaxAnswer) return make_error(ErrorKind::TooLarge, "answer of " + *cl + " bytes");
+                if (raw.size() - body_at >= want) {
+                    resp.body = raw.substr(body_at, want);
+                    return resp;
+                }
+            }
+        }
+        if (raw.size() > kMaxAnswer) return make_error(ErrorKind::TooLarge, "answer larger than the limit");
+
+        const int w = wait_fd(fd.get(), POLLIN, deadline);
+        if (w == 0) return make_error(ErrorKind::Timeout, raw.empty() ? "timed out waiting for the answer"
+                                                                      : "timed out reading the answer");
+        if (w < 0) return make_error(ErrorKind::Io, "poll: " + errno_text(errno));
+        const ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
+        if (n < 0) {
+            if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
+            if (errno == ECONNREFUSED) return make_error(ErrorKind::Refused, "recv: connection refused");
+            if (errno == ECONNRESET && raw.empty()) return make_error(ErrorKind::Http, "connection reset before an answer");
+            return make_error(ErrorKind::Http, "recv: " + errno_text(errno));
+        }
+        if (n == 0) {  // closed by the peer
+            if (body_at == std::string::npos)
+                return make_error(ErrorKind::Http, raw.empty() ? "connection closed without an answer"
+                                                               : "connection closed inside the HTTP head");
+            if (header(resp, "content-length") || header(resp, "transfer-encoding"))
+                return make_error(ErrorKind::Http, "connection closed before the whole body arrived");
+            resp.body = raw.substr(body_at);
+            return resp;
+        }
+        raw.append(buf, static_cast<std::size_t>(n));
+    }
+}
+
+const std::vector<std::string> kActiveStates = {"hot-standby", "load-balancing", "backup", "passive-backup"};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Free functions.
+
+bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds step) {
+    const auto deadline = Clock::now() + timeout;
+    while (true) {
+        if (condition()) return true;
+        const auto now = Clock::now();
+        if (now >= deadline) return false;
+        std::this_thread::sleep_for(std::min<Clock::duration>(step, deadline - now));
+    }
+}
+
+core::Result<nlohmann::json> post_json(const std::string& url, const nlohmann::json& body,
+                                       std::chrono::milliseconds timeout,
+                                       const std::optional<std::string>& auth_user,
+                                       const std::optional<std::string>& auth_password) {
+    const auto u = parse_url(url);
+    if (!u) return make_error(ErrorKind::Invalid, "not an http:// URL: '" + url + "'", url);
+    auto resp = http_post(*u, body.dump(), Clock::now() + timeout, auth_user, auth_password);
+    if (!resp) {
+        auto e = resp.error();
+        e.where = url;
+        return e;
+    }
+    const auto snippet = resp->body.substr(0, 300);
+    if (resp->status == 401 || resp->status == 403)
+        return make_error(ErrorKind::Auth, "HTTP " + std::to_string(resp->status) + " " + resp->reason + ": " + snippet, url);
+    if (resp->status < 200 || resp->status > 299)
+        return make_error(ErrorKind::Http, "HTTP " + std::to_string(resp->status) + " " + resp->reason + ": " + snippet, url);
+    try {
+        return nlohmann::json::parse(resp->body);
+    } catch (const nlohmann::json::exception& e) {
+        return make_error(ErrorKind::BadAnswer, std::string("answer is not JSON (") + e.what() + "): " + snippet, url);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// KeaLab.
+
+struct KeaLab::Impl {
+    LabOptions options;
+    std::string directory;
+    bool own_directory = false;
+    std::vector<LabPeer> peers;
+    std::vector<Process> dhcp;   // parallel to peers
+    std::vector<Process> agent;  // parallel to peers
+    bool stopped = false;
+
+    std::size_t index(const std::string& name) const {
+        for (std::size_t i = 0; i < peers.size(); ++i)
+            if (peers[i].name == name) return i;
+        return peers.size();
+    }
+
+    nlohmann::json dhcp_config(std::size_t i) const {
+        const bool v4 = options.service == "dhcp4";
+        const std::string dir = directory + "/" + peers[i].name;
+        nlohmann::json ha_peers = nlohmann::json::array();
+        for (const auto& p : peers) {
+            nlohmann::json e = {{"name", p.name}, {"url", p.url}, {"role", p.role}, {"auto-failover", true}};
+            if (options.auth_user) {
+                e["basic-auth-user"] = *options.auth_user;
+                e["basic-auth-password"] = options.auth_password.value_or("");
+            }
+            ha_peers.push_back(std::move(e));
+        }
+        nlohmann::json ha = {
+            {"this-server-name", peers[i].name},
+            {"mode", options.mode == LabMode::HotStandby ? "hot-standby" : "load-balancing"},
+            {"heartbeat-delay", options.heartbeat_delay_ms},
+            {"max-response-delay", options.max_response_delay_ms},
+            {"max-ack-delay", options.max_ack_delay_ms},
+            {"max-unacked-clients", options.max_unacked_clients},
+            {"peers", ha_peers},
+        };
+        nlohmann::json cfg = {
+            {"interfaces-config", {{"interfaces", nlohmann::json::array()}}},
+            {"control-socket", {{"socket-type", "unix"}, {"socket-name", dir + "/ctrl.sock"}}},
+            {"lease-database",
+             {{"type", "memfile"}, {"persist", true}, {"lfc-interval", 0},
+              {"name", dir + (v4 ? "/leases4.csv" : "/leases6.csv")}}},
+            {"hooks-libraries",
+             nlohmann::json::array({{{"library", std::string(kHooksDir) + "libdhcp_lease_cmds.so"}},
+                                    {{"library", std::string(kHooksDir) + "libdhcp_ha.so"},
+                                     {"parameters", {{"high-availability", nlohmann::json::array({ha})}}}}})},
+            {"loggers",
+             nlohmann::json::array({{{"name", v4 ? "kea-dhcp4" : "kea-dhcp6"},
+                                     {"output_options", nlohmann::json::array({{{"output", dir + "/dhcp.log"}}})},
+                                     {"severity", "INFO"}}})},
+        };
+        if (v4) {
+            cfg["subnet4"] = nlohmann::json::array(
+                {{{"id", 1}, {"subnet", "192.0.2.0/24"}, {"pools", nlohmann::json::array({{{"pool", "192.0.2.100 - 192.0.2.200"}}})}}});
+            return {{"Dhcp4", cfg}};
+        }
+        cfg["data-directory"] = dir;  // kea-dhcp6 keeps its server DUID file there
+        cfg["subnet6"] = nlohmann::json::array(
+            {{{"id", 1}, {"subnet", "2001:db8:1::/64"},
+              {"pools", nlohmann::json::array({{{"pool", "2001:db8:1::100 - 2001:db8:1::200"}}})}}});
+        return {{"Dhcp6", cfg}};
+    }
+
+    nlohmann::json agent_config(std::size_t i) const {
+        const std::string dir = directory + "/" + peers[i].name;
+        nlohmann::json cfg = {
+            {"http-host", peers[i].address},
+            {"http-port", peers[i].port},
+            {"control-sockets", {{options.service, {{"socket-type", "unix"}, {"socket-name", dir + "/ctrl.sock"}}}}},
+            {"loggers",
+             nlohmann::json::array({{{"name", "kea-ctrl-agent"},
+                                     {"output_options", nlohmann::json::array({{{"output", dir + "/agent.log"}}})},
+                                     {"severity", "INFO"}}})},
+        };
+        if (options.auth_user) {
+            cfg["authentication"] = {
+                {"type", "basic"},
+                {"realm", "kea-ha-lab"},
+                {"clients", nlohmann::json::array({{{"user", *options.auth_user},
+                                                    {"password", options.auth_password.value_or("")}}})}};
+        }
+        return {{"Control-agent", cfg}};
+    }
+
+    std::vector<Process*> all_processes() {
+        std::vector<Process*> out;
+        for (auto& p : agent) out.push_back(&p);
+        for (auto& p : dhcp) out.push_back(&p);
+        return out;
+    }
+
+    core::Status process_op(const std::string& peer, bool is_dhcp, bool start) {
+        const auto i = index(peer);
+        if (i >= peers.size()) return make_error(ErrorKind::NotFound, "no lab peer named '" + peer + "'");
+        if (stopped) return make_error(ErrorKind::Conflict, "the lab has been stopped");
+        Process& p = is_dhcp ? dhcp[i] : agent[i];
+        if (start) return spawn(p);
+        if (!p.running()) return make_error(ErrorKind::Conflict, p.what + " is not running");
+        stop_processes({&p});
+        return core::Done{};
+    }
+
+    void stop_all() {
+        stop_processes(all_processes());
+        if (own_directory && !options.keep_dir && !directory.empty()) {
+            std::error_code ec;
+            fs::remove_all(directory, ec);
+        }
+        stopped = true;
+    }
+};
+
+KeaLab::KeaLab(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+KeaLab::~KeaLab() { stop_all(); }
+
+const std::vector<LabPeer>& KeaLab::peers() const { return impl_->peers; }
+
+const LabPeer& KeaLab::peer(const std::string& name) const {
+    const auto i = impl_->index(name);
+    if (i >= impl_->peers.size()) throw std::out_of_range("no lab peer named '" + name + "'");
+    return impl_->peers[i];
+}
+
+const LabOptions& KeaLab::options() const { return impl_->options; }
+
+const std::string& KeaLab::directory() const { return impl_->directory; }
+
+void KeaLab::stop_all() {
+    if (impl_ && !impl_->stopped) impl_->stop_all();
+}
+
+core::Status KeaLab::stop_dhcp(const std::string& peer) { return impl_->process_op(peer, true, false); }
+core::Status KeaLab::start_dhcp(const std::string& peer) { return impl_->process_op(peer, true, true); }
+core::Status KeaLab::stop_agent(const std::string& peer) { return impl_->process_op(peer, false, false); }
+core::Status KeaLab::start_agent(const std::string& peer) { return impl_->process_op(peer, false, true); }
+
+core::Result<nlohmann::json> KeaLab::command(const std::string& peer, const std::string& name,
+                                             const nlohmann::json& arguments) const {
+    const auto i = impl_->index(peer);
+    if (i >= impl_->peers.size()) return make_error(ErrorKind::NotFound, "no lab peer named '" + peer + "'");
+    nlohmann::json body = {{"command", name}, {"service", nlohmann::json::array({impl_->options.service})}};
+    if (!arguments.is_null()) body["arguments"] = arguments;
+    auto answer = post_json(impl_->peers[i].url, body, kCommandTimeout, impl_->options.auth_user,
+                            impl_->options.auth_password);
+    if (!answer) {
+        auto e = answer.error();
+        e.where = peer + " " + name;
+        return e;
+    }
+    if (answer->is_array()) {
+        if (answer->empty()) return make_error(ErrorKind::BadAnswer, "empty answer list", peer + " " + name);
+        return (*answer)[0];
+    }
+    if (answer->is_object()) return *answer;
+    return make_error(ErrorKind::BadAnswer, "answer is neither a list nor a map: " + answer->dump().substr(0, 200),
+                      peer + " " + name);
+}
+
+core::Result<std::string> KeaLab::ha_state(const std::string& peer) const {
+    auto answer = command(peer, "status-get");
+    if (!answer) return answer.error();
+    const auto& a = *answer;
+    const std::string where = peer + " status-get";
+    const int result = a.contains("result") && a["result"].is_number_integer() ? a["result"].get<int>() : -1;
+    const std::string text = a.contains("text") && a["text"].is_string() ? a["text"].get<std::string>() : "";
+    if (result != 0) {
+        const bool offline = text.find("offline") != std::string::npos ||
+                             text.find("unable to forward") != std::string::npos;
+        return make_error(offline ? ErrorKind::DaemonOffline : ErrorKind::KeaError,
+                          "result " + std::to_string(result) + ": " + text, where);
+    }
+    try {
+        return a.at("arguments").at("high-availability").at(0).at("ha-servers").at("local").at("state").get<std::string>();
+    } catch (const nlohmann::json::exception& e) {
+        return make_error(ErrorKind::BadAnswer, std::string("no HA state in status-get: ") + e.what(), where);
+    }
+}
+
+core::Result<std::unique_ptr<KeaLab>> KeaLab::start(LabOptions options) {
+    if (options.service != "dhcp4" && options.service != "dhcp6")
+        return make_error(ErrorKind::Invalid, "lab service must be dhcp4 or dhcp6, not '" + options.service + "'");
+    if (options.auth_password && !options.auth_user)
+        return make_error(ErrorKind::Invalid, "auth_password without auth_user");
+
+    auto impl = std::make_unique<Impl>();
+    impl->options = options;
+
+    // Directory.
+    if (options.base_dir.empty()) {
+        auto make_temp = [](std::string parent) -> std::string {
+            while (parent.size() > 1 && parent.back() == '/') parent.pop_back();
+            std::string tmpl = parent + "/kea-ha-lab-XXXXXX";
+            std::vector<char> buf(tmpl.begin(), tmpl.end());
+            buf.push_back('\0');
+            if (!::mkdtemp(buf.data())) return {};
+            return std::string(buf.data());
+        };
+        const char* tmp = std::getenv("TMPDIR");
+        std::string parent = (tmp && *tmp) ? tmp : "/tmp";
+        // Unix socket paths are limited to 107 bytes: "<dir>/serverN/ctrl.sock" must fit.
+        if (parent.size() + 40 > 100) parent = "/tmp";
+        impl->directory = make_temp(parent);
+        if (impl->directory.empty() && parent != "/tmp") impl->directory = make_temp("/tmp");
+        if (impl->directory.empty())
+            return make_error(ErrorKind::Io, "mkdtemp under " + parent + " failed: " + errno_text(errno));
+        impl->own_directory = true;
+    } else {
+        std::error_code ec;
+        fs::create_directories(options.base_dir, ec);
+        if (ec) return make_error(ErrorKind::Io, "cannot create " + options.base_dir + ": " + ec.message());
+        impl->directory = fs::absolute(options.base_dir).lexically_normal().string();
+        while (impl->directory.size() > 1 && impl->directory.back() == '/') impl->directory.pop_back();
+    }
+    if (impl->directory.size() + std::string("/server1/ctrl.sock").size() > 107) {
+        auto dir = impl->directory;
+        if (impl->own_directory) fs::remove_all(dir);
+        return make_error(ErrorKind::Invalid, "lab directory path too long for a unix socket: " + dir);
+    }
+
+    // Addresses: a random 127.R1.R2.{10,11,12} block whose CA port is free on every address.
+    const std::size_t count = options.with_backup ? 3 : 2;
+    std::random_device rd;
+    std::uniform_int_distribution<int> d1(100, 250), d2(1, 254);
+    std::string prefix;
+    for (int attempt = 0; attempt < 20 && prefix.empty(); ++attempt) {
+        const std::string candidate = "127." + std::to_string(d1(rd)) + "." + std::to_string(d2(rd)) + ".";
+        bool ok = true;
+        for (std::size_t i = 0; i < count && ok; ++i) ok = bindable(candidate + std::to_string(10 + i), kAgentPort);
+        if (ok) prefix = candidate;
+    }
+    if (prefix.empty()) {
+        if (impl->own_directory) fs::remove_all(impl->directory);
+        return make_error(ErrorKind::Conflict, "no free 127.x.y.z block with port 8000 after 20 attempts");
+    }
+
+    const std::string second_role = options.mode == LabMode::HotStandby ? "standby" : "secondary";
+    const std::vector<std::string> roles = {"primary", second_role, "backup"};
+    for (std::size_t i = 0; i < count; ++i) {
+        LabPeer p;
+        p.name = "server" + std::to_string(i + 1);
+        p.role = roles[i];
+        p.address = prefix + std::to_string(10 + i);
+        p.port = kAgentPort;
+        p.url = "http://" + p.address + ":" + std::to_string(p.port) + "/";
+        const std::string dir = impl->directory + "/" + p.name;
+        p.dhcp_config_path = dir + "/" + options.service + ".json";
+        p.agent_config_path = dir + "/agent.json";
+        impl->peers.push_back(std::move(p));
+    }
+
+    auto fail = [&](core::Error e) -> core::Result<std::unique_ptr<KeaLab>> {
+        impl->stop_all();
+        return e;
+    };
+
+    const std::string dhcp_binary = "kea-" + options.service;
+    for (std::size_t i = 0; i < count; ++i) {
+        const auto& p = impl->peers[i];
+        const std::string dir = impl->directory + "/" + p.name;
+        std::error_code ec;
+        fs::create_directories(dir, ec);
+        if (ec) return fail(make_error(ErrorKind::Io, "cannot create " + dir + ": " + ec.message()));
+        if (!write_file(p.dhcp_config_path, impl->dhcp_config(i).dump(2) + "\n") ||
+            !write_file(p.agent_config_path, impl->agent_config(i).dump(2) + "\n"))
+            return fail(make_error(ErrorKind::Io, "cannot write the configs in " + dir));
+
+        Process d;
+        d.what = dhcp_binary + " of " + p.name;
+        d.argv = {dhcp_binary, "-c", p.dhcp_config_path};
+        d.workdir = dir;
+        d.output_path = dir + "/dhcp.out";
+        d.log_path = dir + "/dhcp.log";
+        impl->dhcp.push_back(std::move(d));
+
+        Process a;
+        a.what = "kea-ctrl-agent of " + p.name;
+        a.argv = {"kea-ctrl-agent", "-c", p.agent_config_path};
+        a.workdir = dir;
+        a.output_path = dir + "/agent.out";
+        a.log_path = dir + "/agent.log";
+        impl->agent.push_back(std::move(a));
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+        if (auto s = spawn(impl->dhcp[i]); !s) return fail(s.error());
+        if (auto s = spawn(impl->agent[i]); !s) return fail(s.error());
+    }
+
+    // Wait until every peer reports an active HA state.
+    std::unique_ptr<KeaLab> lab(new KeaLab(std::move(impl)));
+    Impl& im = *lab->impl_;
+    const auto deadline = Clock::now() + options.start_timeout;
+    std::vector<std::string> last(count);
+    std::vector<bool> active(count, false);
+    while (true) {
+        for (std::size_t i = 0; i < count; ++i) {
+            for (Process* p : {&im.dhcp[i], &im.agent[i]}) {
+                if (!p->running()) {
+                    auto e = make_error(ErrorKind::Internal,
+                                        p->what + " " + (p->last_exit.empty() ? "is not running" : p->last_exit) +
+                                            " during lab start (directory " + im.directory + ")\n" + p->tail(),
+                                        "lab start");
+                    lab->stop_all();
+                    return e;
+                }
+            }
+            if (active[i]) continue;
+            auto state = lab->ha_state(im.peers[i].name);
+            if (state && std::find(kActiveStates.begin(), kActiveStates.end(), *state) != kActiveStates.end()) {
+                active[i] = true;
+            } else {
+                last[i] = state ? "HA state " + *state : state.error().describe();
+            }
+        }
+        if (std::all_of(active.begin(), active.end(), [](bool b) { return b; })) return lab;
+        if (Clock::now() >= deadline) {
+            std::string msg = "not every peer reached an active HA state within " +
+                              std::to_string(options.start_timeout.count()) + " ms (directory " + im.directory + ")";
+            for (std::size_t i = 0; i < count; ++i) {
+                if (active[i]) continue;
+                msg += "\n" + im.peers[i].name + ": " + last[i] + "\n";
+                const bool agent_problem = last[i].find("refused") != std::string::npos ||
+                                           last[i].find("timed out") != std::string::npos;
+                msg += (agent_problem ? im.agent[i] : im.dhcp[i]).tail();
+            }
+            lab->stop_all();
+            return make_error(ErrorKind::Timeout, msg, "lab start");
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+}
+
+}  // namespace kea_ha::lab

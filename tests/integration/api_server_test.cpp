@@ -1,0 +1,537 @@
+// The management API (routes + Beast server) against a fake backend, over real sockets.
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "kea_ha/api/routes.hpp"
+#include "kea_ha/api/server.hpp"
+#include "support/controller_process.hpp"
+#include "support/http_probe.hpp"
+
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using kea_ha::testing::http_request;
+using nlohmann::json;
+using namespace kea_ha::api;
+
+class FakeBackend final : public ApiBackend {
+public:
+    std::map<std::string, json> clusters;
+    std::vector<RegisterRequest> registered;
+
+    FakeBackend() {
+        clusters["dhcp-a"] = {{"name", "dhcp-a"}, {"service", "dhcp4"}, {"state", "Healthy"},
+                              {"mode", "hot-standby"}, {"source_of_truth", "server1"}, {"peers", json::array()}};
+    }
+    json list_clusters() const override {
+        json list = json::array();
+        for (const auto& [name, detail] : clusters) list.push_back({{"name", name}, {"state", detail["state"]}});
+        return list;
+    }
+    std::optional<json> cluster_detail(const std::string& name) const override {
+        auto found = clusters.find(name);
+        if (found == clusters.end()) return std::nullopt;
+        return found->second;
+    }
+    std::optional<json> cluster_events(const std::string& name) const override {
+        if (!clusters.count(name)) return std::nullopt;
+        return json::array({{{"when", "2026-01-01T00:00:00Z"}, {"cluster", name}, {"peer", nullptr},
+                             {"kind", "cluster-state"}, {"from", "Unknown"}, {"to", "Healthy"},
+                             {"reason", "both peers answer"}}});
+    }
+    net::awaitable<Outcome> register_cluster(RegisterRequest request) override {
+        registered.push_back(request);
+        if (clusters.count(request.name)) {
+            co_return Outcome{409, {{"error", {{"code", "name-taken"}, {"message", "taken"}}}}, {}};
+        }
+        if (request.url && request.url->find("unreachable") != std::string::npos) {
+            co_return Outcome{502, {{"error", {{"code", "unreachable"}, {"message", "connection refused"}}}}, {}};
+        }
+        json detail = {{"name", request.name}, {"service", request.service}, {"state", "Unknown"}};
+        clusters[request.name] = detail;
+        co_return Outcome{201, detail, {{"Location", "/v1/clusters/" + request.name}}};
+    }
+    Outcome remove_cluster(const std::string& name) override {
+        if (!clusters.erase(name)) {
+            return {404, {{"error", {{"code", "not-found"}, {"message", "no cluster named '" + name + "'"}}}}, {}};
+        }
+        return {204, nullptr, {}};
+    }
+    std::string metrics() const override { return "kea_ha_clusters 1\n"; }
+    std::string version() const override { return "9.9.9"; }
+};
+
+class ApiServerTest : public ::testing::Test {
+protected:
+    void start(ServerSettings settings = {}, std::optional<std::string> token = std::string("s3cret")) {
+        settings.listen = "127.0.0.1:0";
+        api_settings_.token = token;
+        auto server = start_api_server(io_, settings, [this](ApiRequest request) -> net::awaitable<ApiResponse> {
+            co_return co_await handle(request, backend_, api_settings_);
+        });
+        ASSERT_TRUE(server.ok()) << server.error().describe();
+        server_ = std::move(*server);
+        port_ = server_->port();
+        thread_ = std::thread([this] { io_.run(); });
+    }
+    void TearDown() override {
+        if (server_) server_->stop();
+        if (thread_.joinable()) thread_.join();  // stop() must let io.run() return
+        server_.reset();
+    }
+    kea_ha::core::Result<kea_ha::testing::HttpReply> call(const std::string& method, const std::string& target,
+                                                           const std::string& body = {},
+                                                           std::map<std::string, std::string> headers = {},
+                                                           bool with_token = true) {
+        if (with_token) headers.emplace("Authorization", "Bearer s3cret");
+        return http_request("127.0.0.1", port_, method, target, body, headers, std::chrono::seconds(10));
+    }
+    static std::string code_of(const kea_ha::testing::HttpReply& reply) {
+        return json::parse(reply.body).at("error").at("code").get<std::string>();
+    }
+
+    net::io_context io_;
+    FakeBackend backend_;
+    ApiSettings api_settings_;
+    std::unique_ptr<ApiServer> server_;
+    std::thread thread_;
+    unsigned short port_ = 0;
+};
+
+TEST_F(ApiServerTest, HealthNeedsNoToken) {
+    start();
+    auto reply = call("GET", "/v1/health", {}, {}, false);
+    ASSERT_TRUE(reply.ok()) << reply.error().describe();
+    EXPECT_EQ(reply->status, 200u);
+    EXPECT_EQ(reply->headers["content-type"], "application/json");
+    auto body = json::parse(reply->body);
+    EXPECT_EQ(body["status"], "ok");
+    EXPECT_EQ(body["version"], "9.9.9");
+}
+
+TEST_F(ApiServerTest, StatusPageNeedsNoToken) {
+    start();
+    auto reply = call("GET", "/", {}, {}, false);
+    ASSERT_TRUE(reply.ok()) << reply.error().describe();
+    EXPECT_EQ(reply->status, 200u);
+    EXPECT_EQ(reply->headers["content-type"].rfind("text/html", 0), 0u);
+    auto post = call("POST", "/", {}, {}, false);
+    ASSERT_TRUE(post.ok());
+    EXPECT_EQ(post->status, 401u);
+}
+
+TEST_F(ApiServerTest, TokenIsRequiredAndChecked) {
+    start();
+    auto none = call("GET", "/v1/clusters", {}, {}, false);
+    ASSERT_TRUE(none.ok());
+    EXPECT_EQ(none->status, 401u);
+    EXPECT_EQ(none->headers["www-authenticate"].rfind("Bearer", 0), 0u);
+    EXPECT_EQ(code_of(*none), "unauthorized");
+
+    auto wrong = call("GET", "/v1/clusters", {}, {{"Authorization", "Bearer s3cres"}}, false);
+    ASSERT_TRUE(wrong.ok());
+    EXPECT_EQ(wrong->status, 401u);
+    auto longer = call("GET", "/v1/clusters", {}, {{"Authorization", "Bearer s3cret2"}}, false);
+    ASSERT_TRUE(longer.ok());
+    EXPECT_EQ(longer->status, 401u);
+    auto basic = call("GET", "/v1/clusters", {}, {{"Authorization", "Basic czNjcmV0"}}, false);
+    ASSERT_TRUE(basic.ok());
+    EXPECT_EQ(basic->status, 401u);
+    // Auth comes before routing: unknown paths do not leak without a token.
+    auto unknown = call("GET", "/v1/nothing", {}, {}, false);
+    ASSERT_TRUE(unknown.ok());
+    EXPECT_EQ(unknown->status, 401u);
+
+    auto right = call("GET", "/v1/clusters");
+    ASSERT_TRUE(right.ok());
+    EXPECT_EQ(right->status, 200u);
+    auto list = json::parse(right->body);
+    ASSERT_TRUE(list.is_array());
+    EXPECT_EQ(list.at(0)["name"], "dhcp-a");
+}
+
+TEST_F(ApiServerTest, NoTokenConfiguredMeansOpen) {
+    start({}, std::nullopt);
+    auto reply = call("GET", "/v1/clusters", {}, {}, false);
+    ASSERT_TRUE(reply.ok());
+    EXPECT_EQ(reply->status, 200u);
+}
+
+TEST_F(ApiServerTest, ClusterDetailEventsAndNotFound) {
+    start();
+    auto detail = call("GET", "/v1/clusters/dhcp-a?verbose=1");
+    ASSERT_TRUE(detail.ok());
+    EXPECT_EQ(detail->status, 200u);
+    EXPECT_EQ(json::parse(detail->body)["mode"], "hot-standby");
+
+    auto encoded = call("GET", "/v1/clusters/dhcp%2Da/");
+    ASSERT_TRUE(encoded.ok());
+    EXPECT_EQ(encoded->status, 200u);
+
+    auto events = call("GET", "/v1/clusters/dhcp-a/events");
+    ASSERT_TRUE(events.ok());
+    EXPECT_EQ(events->status, 200u);
+    EXPECT_EQ(json::parse(events->body).at(0)["to"], "Healthy");
+
+    auto missing = call("GET", "/v1/clusters/nope");
+    ASSERT_TRUE(missing.ok());
+    EXPECT_EQ(missing->status, 404u);
+    EXPECT_EQ(code_of(*missing), "not-found");
+    auto missing_events = call("GET", "/v1/clusters/nope/events");
+    ASSERT_TRUE(missing_events.ok());
+    EXPECT_EQ(missing_events->status, 404u);
+    auto no_path = call("GET", "/v2/whatever");
+    ASSERT_TRUE(no_path.ok());
+    EXPECT_EQ(no_path->status, 404u);
+    auto bad_escape = call("GET", "/v1/clusters/%zz");
+    ASSERT_TRUE(bad_escape.ok());
+    EXPECT_EQ(bad_escape->status, 400u);
+}
+
+TEST_F(ApiServerTest, WrongMethodIs405WithAllow) {
+    start();
+    auto reply = call("PUT", "/v1/clusters");
+    ASSERT_TRUE(reply.ok());
+    EXPECT_EQ(reply->status, 405u);
+    EXPECT_EQ(reply->headers["allow"], "GET, POST");
+    auto health = call("POST", "/v1/health");
+    ASSERT_TRUE(health.ok());
+    EXPECT_EQ(health->status, 405u);
+    EXPECT_EQ(health->headers["allow"], "GET");
+    auto detail = call("POST", "/v1/clusters/dhcp-a");
+    ASSERT_TRUE(detail.ok());
+    EXPECT_EQ(detail->status, 405u);
+    EXPECT_EQ(detail->headers["allow"], "GET, DELETE");
+}
+
+TEST_F(ApiServerTest, RegisterValidatesTheBody) {
+    start();
+    auto bad_json = call("POST", "/v1/clusters", "{\"name\": ");
+    ASSERT_TRUE(bad_json.ok());
+    EXPECT_EQ(bad_json->status, 400u);
+    EXPECT_EQ(code_of(*bad_json), "bad-json");
+    EXPECT_NE(json::parse(bad_json->body)["error"]["message"].get<std::string>().find("parse error"),
+              std::string::npos);
+
+    auto not_object = call("POST", "/v1/clusters", "[1,2]");
+    ASSERT_TRUE(not_object.ok());
+    EXPECT_EQ(not_object->status, 400u);
+
+    auto no_name = call("POST", "/v1/clusters", R"({"url": "http://127.0.0.1:8000/"})");
+    ASSERT_TRUE(no_name.ok());
+    EXPECT_EQ(no_name->status, 400u);
+    EXPECT_EQ(code_of(*no_name), "bad-request");
+    EXPECT_NE(no_name->body.find("'name'"), std::string::npos);
+
+    auto name_type = call("POST", "/v1/clusters", R"({"name": 7})");
+    ASSERT_TRUE(name_type.ok());
+    EXPECT_EQ(name_type->status, 400u);
+    EXPECT_NE(name_type->body.find("'name'"), std::string::npos);
+
+    auto bad_name = call("POST", "/v1/clusters", R"({"name": "a b/c"})");
+    ASSERT_TRUE(bad_name.ok());
+    EXPECT_EQ(bad_name->status, 400u);
+
+    auto both = call("POST", "/v1/clusters", R"({"name": "x", "url": "http://a/", "address": "10.0.0.1"})");
+    ASSERT_TRUE(both.ok());
+    EXPECT_EQ(both->status, 400u);
+
+    auto service = call("POST", "/v1/clusters", R"({"name": "x", "service": "dhcp5"})");
+    ASSERT_TRUE(service.ok());
+    EXPECT_EQ(service->status, 400u);
+    EXPECT_NE(service->body.find("'service'"), std::string::npos);
+
+    auto control = call("POST", "/v1/clusters", R"({"name": "x", "control_urls": {"server1": 5}})");
+    ASSERT_TRUE(control.ok());
+    EXPECT_EQ(control->status, 400u);
+    EXPECT_NE(control->body.find("control_urls.server1"), std::string::npos);
+
+    auto unknown = call("POST", "/v1/clusters", R"({"name": "x", "adress": "10.0.0.1"})");
+    ASSERT_TRUE(unknown.ok());
+    EXPECT_EQ(unknown->status, 400u);
+
+    auto auth = call("POST", "/v1/clusters", R"({"name": "x", "auth": {"user": "u"}})");
+    ASSERT_TRUE(auth.ok());
+    EXPECT_EQ(auth->status, 422u);
+    EXPECT_EQ(code_of(*auth), "not-supported");
+
+    auto type = call("POST", "/v1/clusters", R"({"name": "x"})", {{"Content-Type", "text/plain"}});
+    ASSERT_TRUE(type.ok());
+    EXPECT_EQ(type->status, 415u);
+
+    auto empty = call("POST", "/v1/clusters", "");
+    ASSERT_TRUE(empty.ok());
+    EXPECT_EQ(empty->status, 400u);
+    EXPECT_TRUE(backend_.registered.empty());  // nothing reached the backend
+}
+
+TEST_F(ApiServerTest, RegisterAndRemove) {
+    start();
+    auto created = call("POST", "/v1/clusters",
+                        R"({"name": "dhcp-b", "address": "10.0.0.1", "service": "dhcp6",
+                            "control_urls": {"server2": "http://10.0.0.2:8000/"}})",
+                        {{"Content-Type", "application/json; charset=utf-8"}});
+    ASSERT_TRUE(created.ok());
+    EXPECT_EQ(created->status, 201u) << created->body;
+    EXPECT_EQ(created->headers["location"], "/v1/clusters/dhcp-b");
+    ASSERT_EQ(backend_.registered.size(), 1u);
+    EXPECT_EQ(backend_.registered[0].address, "10.0.0.1");
+    EXPECT_FALSE(backend_.registered[0].url);
+    EXPECT_EQ(backend_.registered[0].service, "dhcp6");
+    EXPECT_EQ(backend_.registered[0].control_urls.at("server2"), "http://10.0.0.2:8000/");
+
+    auto taken = call("POST", "/v1/clusters", R"({"name": "dhcp-b"})");
+    ASSERT_TRUE(taken.ok());
+    EXPECT_EQ(taken->status, 409u);
+    auto unreachable = call("POST", "/v1/clusters", R"({"name": "dhcp-c", "url": "http://unreachable/"})");
+    ASSERT_TRUE(unreachable.ok());
+    EXPECT_EQ(unreachable->status, 502u);
+
+    auto removed = call("DELETE", "/v1/clusters/dhcp-b");
+    ASSERT_TRUE(removed.ok());
+    EXPECT_EQ(removed->status, 204u);
+    EXPECT_TRUE(removed->body.empty());
+    auto again = call("DELETE", "/v1/clusters/dhcp-b");
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(again->status, 404u);
+}
+
+TEST_F(ApiServerTest, ConfigEndpointsAreNotImplementedYet) {
+    start();
+    for (const auto& [method, target] : std::vector<std::pair<std::string, std::string>>{
+             {"GET", "/v1/clusters/dhcp-a/config"},
+             {"PUT", "/v1/clusters/dhcp-a/config"},
+             {"PATCH", "/v1/clusters/dhcp-a/config"},
+             {"POST", "/v1/clusters/dhcp-a/sync"}}) {
+        auto reply = call(method, target);
+        ASSERT_TRUE(reply.ok());
+        EXPECT_EQ(reply->status, 501u) << method << " " << target;
+        EXPECT_EQ(code_of(*reply), "not-implemented");
+    }
+    auto unknown = call("GET", "/v1/clusters/nope/config");
+    ASSERT_TRUE(unknown.ok());
+    EXPECT_EQ(unknown->status, 404u);
+}
+
+TEST_F(ApiServerTest, Metrics) {
+    start();
+    auto reply = call("GET", "/metrics");
+    ASSERT_TRUE(reply.ok());
+    EXPECT_EQ(reply->status, 200u);
+    EXPECT_EQ(reply->headers["content-type"].rfind("text/plain; version=0.0.4", 0), 0u);
+    EXPECT_EQ(reply->body, "kea_ha_clusters 1\n");
+}
+
+TEST_F(ApiServerTest, OversizeBodyIs413) {
+    ServerSettings settings;
+    settings.max_body_size = 1024;
+    start(settings);
+    const std::string big = "{\"name\": \"" + std::string(8000, 'x') + "\"}";
+    auto reply = call("POST", "/v1/clusters", big);
+    ASSERT_TRUE(reply.ok()) << reply.error().describe();
+    EXPECT_EQ(reply->status, 413u);
+    EXPECT_EQ(code_of(*reply), "too-large");
+    auto after = call("GET", "/v1/health");
+    ASSERT_TRUE(after.ok());
+    EXPECT_EQ(after->status, 200u);
+}
+
+TEST_F(ApiServerTest, ConcurrentClientsAreAllAnswered) {
+    start();
+    std::atomic<int> ok{0};
+    std::vector<std::thread> clients;
+    for (int i = 0; i < 20; ++i) {
+        clients.emplace_back([&] {
+            auto reply = call("GET", "/v1/clusters");
+            if (reply.ok() && reply->status == 200u) ++ok;
+        });
+    }
+    for (auto& client : clients) client.join();
+    EXPECT_EQ(ok.load(), 20);
+}
+
+std::string raw_exchange(unsigned short port, const std::string& bytes) {
+    net::io_context io;
+    net::ip::tcp::socket socket(io);
+    socket.connect({net::ip::make_address("127.0.0.1"), port});
+    timeval tv{5, 0};
+    ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    net::write(socket, net::buffer(bytes));
+    std::string answer;
+    char buffer[4096];
+    boost::system::error_code ec;
+    for (;;) {
+        const auto n = socket.read_some(net::buffer(buffer), ec);
+        if (ec) break;
+        answer.append(buffer, n);
+    }
+    return answer;
+}
+
+TEST_F(ApiServerTest, MalformedHttpGets400AndServerKeepsServing) {
+    start();
+    const auto answer = raw_exchange(port_, "\x01\x02 garbage\r\n\r\n");
+    EXPECT_EQ(answer.rfind("HTTP/1.1 400", 0), 0u) << answer;
+    EXPECT_NE(answer.find("bad-http"), std::string::npos);
+    auto after = call("GET", "/v1/health");
+    ASSERT_TRUE(after.ok());
+    EXPECT_EQ(after->status, 200u);
+}
+
+TEST_F(ApiServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
+    start();
+    const std::string get = "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n";
+    const auto answer = raw_exchange(port_, get + get + "GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    std::size_t count = 0;
+    for (auto pos = answer.find("HTTP/1.1 200"); pos != std::string::npos; pos = answer.find("HTTP/1.1 200", pos + 1)) {
+        ++count;
+    }
+    EXPECT_EQ(count, 3u) << answer;
+}
+
+TEST_F(ApiServerTest, MaxConnectionsAnswers503) {
+    ServerSettings settings;
+    settings.max_connections = 1;
+    start(settings);
+    net::io_context io;
+    net::ip::tcp::socket holder(io);
+    holder.connect({net::ip::make_address("127.0.0.1"), port_});
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the server accepts it
+    auto reply = call("GET", "/v1/health");
+    ASSERT_TRUE(reply.ok()) << reply.error().describe();
+    EXPECT_EQ(reply->status, 503u);
+    holder.close();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    auto later = call("GET", "/v1/health");
+    ASSERT_TRUE(later.ok());
+    EXPECT_EQ(later->status, 200u);
+}
+
+TEST_F(ApiServerTest, StopClosesIdleConnections) {
+    start();
+    net::io_context io;
+    net::ip::tcp::socket idle(io);
+    idle.connect({net::ip::make_address("127.0.0.1"), port_});
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    server_->stop();
+    thread_.join();  // io.run() returns although a client still holds a connection
+    SUCCEED();
+}
+
+TEST_F(ApiServerTest, BindErrorsNameTheCause) {
+    start();
+    net::io_context other;
+    ServerSettings settings;
+    settings.listen = "127.0.0.1:" + std::to_string(port_);
+    auto second = start_api_server(other, settings, [](ApiRequest) -> net::awaitable<ApiResponse> {
+        co_return ApiResponse{};
+    });
+    ASSERT_FALSE(second.ok());
+    EXPECT_EQ(second.error().describe(), "apiListen " + settings.listen + ": bind: address already in use");
+
+    settings.listen = "nonsense";
+    auto bad = start_api_server(other, settings, [](ApiRequest) -> net::awaitable<ApiResponse> {
+        co_return ApiResponse{};
+    });
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.error().describe().find("apiListen nonsense"), std::string::npos);
+
+    settings.listen = "[::1]:0";
+    auto v6 = start_api_server(other, settings, [](ApiRequest) -> net::awaitable<ApiResponse> {
+        co_return ApiResponse{};
+    });
+    if (v6.ok()) {
+        EXPECT_NE((*v6)->port(), 0);
+    }
+}
+
+TEST_F(ApiServerTest, HandlerExceptionsBecome500) {
+    net::io_context io;
+    ServerSettings settings;
+    settings.listen = "127.0.0.1:0";
+    auto server = start_api_server(io, settings, [](ApiRequest) -> net::awaitable<ApiResponse> {
+        throw std::runtime_error("boom");
+        co_return ApiResponse{};
+    });
+    ASSERT_TRUE(server.ok());
+    std::thread runner([&] { io.run(); });
+    auto reply = http_request("127.0.0.1", (*server)->port(), "GET", "/v1/health");
+    ASSERT_TRUE(reply.ok());
+    EXPECT_EQ(reply->status, 500u);
+    EXPECT_NE(reply->body.find("boom"), std::string::npos);
+    (*server)->stop();
+    runner.join();
+}
+
+TEST_F(ApiServerTest, Tls) {
+    const auto dir = kea_ha::testing::make_temp_directory("api-tls");
+    const std::string cert = dir + "/cert.pem";
+    const std::string key = dir + "/key.pem";
+    const std::string command = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -keyout " +
+                                key + " -out " + cert + " >/dev/null 2>&1";
+    if (std::system(command.c_str()) != 0) GTEST_SKIP() << "openssl CLI not available";
+    ServerSettings settings;
+    settings.tls_cert_file = cert;
+    settings.tls_key_file = key;
+    start(settings);
+
+    net::io_context io;
+    net::ssl::context ctx(net::ssl::context::tls_client);
+    ctx.load_verify_file(cert);
+    ctx.set_verify_mode(net::ssl::verify_peer);
+    beast::ssl_stream<beast::tcp_stream> stream(io, ctx);
+    beast::get_lowest_layer(stream).connect({net::ip::make_address("127.0.0.1"), port_});
+    stream.handshake(net::ssl::stream_base::client);
+    http::request<http::string_body> req{http::verb::get, "/v1/clusters", 11};
+    req.set(http::field::host, "127.0.0.1");
+    req.set(http::field::authorization, "Bearer s3cret");
+    http::write(stream, req);
+    beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    http::read(stream, buffer, res);
+    EXPECT_EQ(res.result_int(), 200u);
+    EXPECT_EQ(json::parse(res.body()).at(0)["name"], "dhcp-a");
+    boost::system::error_code ec;
+    stream.shutdown(ec);
+
+    // Plain HTTP against the TLS port is not answered in clear text.
+    auto plain = http_request("127.0.0.1", port_, "GET", "/v1/health", {}, {}, std::chrono::seconds(5));
+    EXPECT_TRUE(!plain.ok() || plain->status == 0u || plain->status >= 400u);
+
+    ServerSettings broken;
+    broken.listen = "127.0.0.1:0";
+    broken.tls_cert_file = dir + "/missing.pem";
+    broken.tls_key_file = key;
+    net::io_context other;
+    auto failed = start_api_server(other, broken, [](ApiRequest) -> net::awaitable<ApiResponse> {
+        co_return ApiResponse{};
+    });
+    ASSERT_FALSE(failed.ok());
+    EXPECT_NE(failed.error().describe().find("missing.pem"), std::string::npos);
+    std::filesystem::remove_all(dir);
+}
+
+}  // namespace

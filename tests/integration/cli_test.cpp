@@ -1,0 +1,277 @@
+// kea-ha-ctl, the real binary, against an in-process API server with a fake backend.
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "kea_ha/api/routes.hpp"
+#include "kea_ha/api/server.hpp"
+#include "support/controller_process.hpp"
+#include "support/http_probe.hpp"
+
+namespace {
+
+namespace net = boost::asio;
+using nlohmann::json;
+using namespace kea_ha::api;
+
+class FakeBackend final : public ApiBackend {
+public:
+    std::map<std::string, json> clusters;
+    std::vector<RegisterRequest> registered;
+
+    FakeBackend() {
+        clusters["dhcp-a"] = {
+            {"name", "dhcp-a"}, {"service", "dhcp4"}, {"state", "Impaired"}, {"reason", "server1 unreachable"},
+            {"mode", "hot-standby"}, {"source_of_truth", "server2"},
+            {"replication", {{"enabled", true}, {"reason", nullptr}, {"generation", 7}}},
+            {"peers", json::array({{{"name", "server1"}, {"role", "primary"}, {"condition", "unreachable"},
+                                    {"ha_state", nullptr}, {"last_seen", "2026-11-24T19:40:02Z"},
+                                    {"last_error", "connection refused"}, {"in_sync", nullptr}},
+                                   {{"name", "server2"}, {"role", "standby"}, {"condition", "active"},
+                                    {"ha_state", "partner-down"}, {"last_seen", "2026-11-24T19:41:00Z"},
+                                    {"last_error", nullptr}, {"in_sync", true}}})},
+            {"warnings", json::array({{{"code", "clock-skew"}, {"message", "server2 is 40 s ahead"}}})}};
+    }
+    json list_clusters() const override {
+        json list = json::array();
+        for (const auto& [name, d] : clusters) {
+            list.push_back({{"name", name}, {"service", d["service"]}, {"state", d["state"]},
+                            {"mode", d.value("mode", json())}, {"source_of_truth", d.value("source_of_truth", json())},
+                            {"peers", d.value("peers", json::array()).size()},
+                            {"warnings", d.value("warnings", json::array()).size()}});
+        }
+        return list;
+    }
+    std::optional<json> cluster_detail(const std::string& name) const override {
+        auto found = clusters.find(name);
+        if (found == clusters.end()) return std::nullopt;
+        return found->second;
+    }
+    std::optional<json> cluster_events(const std::string& name) const override {
+        if (!clusters.count(name)) return std::nullopt;
+        return json::array({{{"when", "2026-11-24T19:40:02Z"}, {"cluster", name}, {"peer", "server1"},
+                             {"kind", "peer-condition"}, {"from", "active"}, {"to", "unreachable"},
+                             {"reason", "connection refused"}},
+                            {{"when", "2026-11-24T19:40:03Z"}, {"cluster", name}, {"peer", nullptr},
+                             {"kind", "cluster-state"}, {"from", "OK"}, {"to", "Impaired"},
+                             {"reason", "server1 unreachable"}}});
+    }
+    net::awaitable<Outcome> register_cluster(RegisterRequest request) override {
+        registered.push_back(request);
+        if (clusters.count(request.name)) {
+            co_return Outcome{409, {{"error", {{"code", "name-taken"},
+                                               {"message", "a cluster named '" + request.name +
+                                                               "' is already registered"}}}},
+                              {}};
+        }
+        json detail = {{"name", request.name}, {"service", request.service}, {"state", "Unknown"},
+                       {"mode", "hot-standby"}, {"source_of_truth", nullptr}, {"peers", json::array()}};
+        clusters[request.name] = detail;
+        co_return Outcome{201, detail, {}};
+    }
+    Outcome remove_cluster(const std::string& name) override {
+        if (!clusters.erase(name)) {
+            return {404, {{"error", {{"code", "not-found"}, {"message", "no cluster named '" + name + "'"}}}}, {}};
+        }
+        return {204, nullptr, {}};
+    }
+    std::string metrics() const override { return ""; }
+    std::string version() const override { return "0.0.0-test"; }
+};
+
+struct CtlRun {
+    int status = -1;
+    std::string out;
+};
+
+class CliTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = kea_ha::testing::make_temp_directory("cli-test");
+        token_file_ = dir_ + "/token";
+        std::ofstream(token_file_) << "t0ken\n";
+        api_settings_.token = "t0ken";
+        ServerSettings settings;
+        settings.listen = "127.0.0.1:0";
+        auto server = start_api_server(io_, settings, [this](ApiRequest request) -> net::awaitable<ApiResponse> {
+            co_return co_await handle(request, backend_, api_settings_);
+        });
+        ASSERT_TRUE(server.ok()) << server.error().describe();
+        server_ = std::move(*server);
+        thread_ = std::thread([this] { io_.run(); });
+        api_ = "http://127.0.0.1:" + std::to_string(server_->port());
+    }
+    void TearDown() override {
+        if (server_) server_->stop();
+        if (thread_.joinable()) thread_.join();
+        std::filesystem::remove_all(dir_);
+    }
+    /// Runs kea-ha-ctl with the API and token prepended; `stderr_too` merges stderr.
+    CtlRun ctl(const std::string& arguments, bool stderr_too = true, bool with_api = true) {
+        std::string command = std::string(KEA_HA_BINARY_DIR) + "/kea-ha-ctl ";
+        if (with_api) command += "--api " + api_ + " --token-file " + token_file_ + " ";
+        command += arguments + (stderr_too ? " 2>&1" : " 2>/dev/null");
+        CtlRun result;
+        FILE* pipe = ::popen(command.c_str(), "r");
+        if (!pipe) return result;
+        std::array<char, 4096> buffer{};
+        while (std::fgets(buffer.data(), buffer.size(), pipe)) result.out += buffer.data();
+        const int raw = ::pclose(pipe);
+        result.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+        return result;
+    }
+
+    net::io_context io_;
+    FakeBackend backend_;
+    ApiSettings api_settings_;
+    std::unique_ptr<ApiServer> server_;
+    std::thread thread_;
+    std::string api_;
+    std::string dir_;
+    std::string token_file_;
+};
+
+TEST_F(CliTest, StatusTable) {
+    auto run = ctl("status");
+    EXPECT_EQ(run.status, 0) << run.out;
+    EXPECT_NE(run.out.find("NAME    STATE     MODE         SOT      PEERS  WARNINGS"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("dhcp-a  Impaired  hot-standby  server2  2      1"), std::string::npos) << run.out;
+}
+
+TEST_F(CliTest, StatusOfOneCluster) {
+    auto run = ctl("status dhcp-a");
+    EXPECT_EQ(run.status, 0) << run.out;
+    EXPECT_NE(run.out.find("State:            Impaired (server1 unreachable)"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("NAME     ROLE     CONDITION    HA-STATE      LAST-SEEN             IN-SYNC  ERROR"),
+              std::string::npos)
+        << run.out;
+    EXPECT_NE(run.out.find("server1  primary  unreachable  -"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("partner-down"), std::string::npos);
+    EXPECT_NE(run.out.find("clock-skew: server2 is 40 s ahead"), std::string::npos) << run.out;
+}
+
+TEST_F(CliTest, JsonOutputParses) {
+    auto run = ctl("--json status", false);
+    ASSERT_EQ(run.status, 0) << run.out;
+    auto list = json::parse(run.out);
+    ASSERT_TRUE(list.is_array());
+    EXPECT_EQ(list.at(0)["name"], "dhcp-a");
+    auto one = ctl("status dhcp-a --json", false);
+    ASSERT_EQ(one.status, 0);
+    EXPECT_EQ(json::parse(one.out)["source_of_truth"], "server2");
+}
+
+TEST_F(CliTest, Events) {
+    auto run = ctl("events dhcp-a");
+    EXPECT_EQ(run.status, 0) << run.out;
+    EXPECT_NE(run.out.find("WHEN                  CLUSTER  PEER     FROM    TO           REASON"),
+              std::string::npos)
+        << run.out;
+    EXPECT_NE(run.out.find("2026-11-24T19:40:03Z  dhcp-a   -        OK      Impaired     server1 unreachable"),
+              std::string::npos)
+        << run.out;
+}
+
+TEST_F(CliTest, UnknownClusterIsApiErrorWithMessage) {
+    auto run = ctl("status nope");
+    EXPECT_EQ(run.status, 1);
+    EXPECT_NE(run.out.find("kea-ha-ctl: no cluster named 'nope' (HTTP 404)"), std::string::npos) << run.out;
+}
+
+TEST_F(CliTest, MissingTokenIs401) {
+    auto run = ctl("--api " + api_ + " status", true, false);
+    EXPECT_EQ(run.status, 1);
+    EXPECT_NE(run.out.find("(HTTP 401)"), std::string::npos) << run.out;
+}
+
+TEST_F(CliTest, UnreachableControllerExits3) {
+    const auto port = kea_ha::testing::free_port();
+    auto run = ctl("--api http://127.0.0.1:" + std::to_string(port) + " status", true, false);
+    EXPECT_EQ(run.status, 3) << run.out;
+    EXPECT_NE(run.out.find("cannot reach the controller at http://127.0.0.1:" + std::to_string(port) +
+                           ": connection refused"),
+              std::string::npos)
+        << run.out;
+}
+
+TEST_F(CliTest, UsageErrorsExit2) {
+    EXPECT_EQ(ctl("").status, 2);
+    EXPECT_EQ(ctl("frobnicate").status, 2);
+    EXPECT_EQ(ctl("remove").status, 2);
+    EXPECT_EQ(ctl("status a b").status, 2);
+    EXPECT_EQ(ctl("--bogus status").status, 2);
+    EXPECT_EQ(ctl("add x --control-url nonsense").status, 2);
+    EXPECT_EQ(ctl("--api ftp://x status", true, false).status, 2);
+    EXPECT_EQ(ctl("config set dhcp-a /nonexistent/file").status, 2);
+    EXPECT_EQ(ctl("--token-file /nonexistent/token status", true, false).status, 2);
+    auto help = ctl("--help", true, false);
+    EXPECT_EQ(help.status, 0);
+    EXPECT_NE(help.out.find("usage: kea-ha-ctl"), std::string::npos);
+    auto version = ctl("--version", true, false);
+    EXPECT_EQ(version.status, 0);
+    EXPECT_EQ(version.out.rfind("kea-ha-ctl ", 0), 0u);
+}
+
+TEST_F(CliTest, AddAndRemove) {
+    auto add = ctl("add dhcp-b 10.0.0.1 --service dhcp6 --control-url server2=http://10.0.0.2:8000/");
+    EXPECT_EQ(add.status, 0) << add.out;
+    EXPECT_NE(add.out.find("registered dhcp-b"), std::string::npos) << add.out;
+    ASSERT_EQ(backend_.registered.size(), 1u);
+    EXPECT_EQ(backend_.registered[0].address, "10.0.0.1");
+    EXPECT_EQ(backend_.registered[0].service, "dhcp6");
+    EXPECT_EQ(backend_.registered[0].control_urls.at("server2"), "http://10.0.0.2:8000/");
+
+    auto by_url = ctl("add dhcp-c http://10.0.0.3:8000/");
+    EXPECT_EQ(by_url.status, 0) << by_url.out;
+    ASSERT_EQ(backend_.registered.size(), 2u);
+    EXPECT_EQ(backend_.registered[1].url, "http://10.0.0.3:8000/");
+
+    auto taken = ctl("add dhcp-b");
+    EXPECT_EQ(taken.status, 1);
+    EXPECT_NE(taken.out.find("already registered (HTTP 409)"), std::string::npos) << taken.out;
+
+    auto bad_name = ctl("add 'bad name'");
+    EXPECT_EQ(bad_name.status, 1);
+    EXPECT_NE(bad_name.out.find("(HTTP 400)"), std::string::npos) << bad_name.out;
+
+    auto removed = ctl("remove dhcp-b");
+    EXPECT_EQ(removed.status, 0) << removed.out;
+    EXPECT_NE(removed.out.find("removed dhcp-b"), std::string::npos);
+    auto again = ctl("remove dhcp-b");
+    EXPECT_EQ(again.status, 1);
+    EXPECT_NE(again.out.find("(HTTP 404)"), std::string::npos);
+}
+
+TEST_F(CliTest, ConfigCommandsReportNotImplemented) {
+    auto get = ctl("config get dhcp-a");
+    EXPECT_EQ(get.status, 1);
+    EXPECT_NE(get.out.find("not implemented yet (HTTP 501)"), std::string::npos) << get.out;
+    const std::string file = dir_ + "/patch.json";
+    std::ofstream(file) << R"({"Dhcp4": {"valid-lifetime": 600}})";
+    auto patch = ctl("config patch dhcp-a " + file);
+    EXPECT_EQ(patch.status, 1);
+    EXPECT_NE(patch.out.find("(HTTP 501)"), std::string::npos) << patch.out;
+    auto sync = ctl("sync dhcp-a");
+    EXPECT_EQ(sync.status, 1);
+    EXPECT_NE(sync.out.find("(HTTP 501)"), std::string::npos) << sync.out;
+}
+
+TEST_F(CliTest, ApiFromEnvironment) {
+    const std::string command = "KEA_HA_API=" + api_ + " " + std::string(KEA_HA_BINARY_DIR) +
+                                "/kea-ha-ctl --token-file " + token_file_ + " status >/dev/null 2>&1";
+    const int raw = std::system(command.c_str());
+    EXPECT_TRUE(WIFEXITED(raw));
+    EXPECT_EQ(WEXITSTATUS(raw), 0);
+}
+
+}  // namespace
