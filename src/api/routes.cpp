@@ -288,17 +288,51 @@ boost::asio::awaitable<ApiResponse> route(const ApiRequest& request, ApiBackend&
                 co_return method_not_allowed(request, config ? "GET, PUT, PATCH" : "POST");
             }
             if (!backend.cluster_events(name)) co_return not_found_cluster(name);
-            co_return error_response(501, "not-implemented",
-                                     config ? "configuration management (" + method +
-                                                  " /v1/clusters/NAME/config) is not implemented yet"
-                                            : "configuration replication (POST /v1/clusters/NAME/sync) is not "
-                                              "implemented yet");
+            ConfigRequest operation;
+            if (const std::string* if_match = header(request, "if-match")) operation.if_match = std::string(trim(*if_match));
+            if (!config) {
+                operation.kind = ConfigRequest::Kind::Sync;
+            } else if (method == "GET") {
+                operation.kind = ConfigRequest::Kind::Read;
+            } else if (method == "PUT") {
+                operation.kind = ConfigRequest::Kind::Replace;
+                if (auto error = json_object_body(request, operation.body)) co_return *error;
+            } else {
+                // SPEC §6: RFC 6902 JSON Patch or RFC 7396 Merge Patch, told apart by Content-Type.
+                const std::string* type = header(request, "content-type");
+                const std::string media =
+                    type ? lower(trim(std::string_view(*type).substr(0, type->find(';')))) : std::string();
+                if (media == "application/json-patch+json") {
+                    operation.kind = ConfigRequest::Kind::JsonPatch;
+                } else if (media == "application/merge-patch+json") {
+                    operation.kind = ConfigRequest::Kind::MergePatch;
+                } else {
+                    co_return error_response(415, "unsupported-media-type",
+                                             "PATCH needs Content-Type application/json-patch+json or "
+                                             "application/merge-patch+json, not '" +
+                                                 (type ? *type : std::string()) + "'");
+                }
+                if (trim(request.body).empty()) co_return error_response(400, "bad-request", "a patch body is required");
+                try {
+                    operation.body = json::parse(request.body);
+                } catch (const json::parse_error& e) {
+                    co_return error_response(400, "bad-json", e.what());
+                }
+            }
+            co_return from_outcome(co_await backend.config_operation(name, std::move(operation)));
         }
     }
     co_return error_response(404, "not-found", "no such path: " + request.target);
 }
 
 }  // namespace
+
+boost::asio::awaitable<Outcome> ApiBackend::config_operation(const std::string& name, ConfigRequest request) {
+    (void)request;
+    co_return Outcome{501, {{"error", {{"code", "not-implemented"},
+                                       {"message", "this controller does not manage the config of '" + name + "'"}}}},
+                      {}};
+}
 
 ApiResponse error_response(unsigned status, std::string code, std::string message) {
     return json_response(status, {{"error", {{"code", std::move(code)}, {"message", std::move(message)}}}});

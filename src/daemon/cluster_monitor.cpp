@@ -97,6 +97,7 @@ std::shared_ptr<ClusterMonitor> ClusterMonitor::create(MonitorContext context, R
             }
             if (book.contains("sot_etag") && book["sot_etag"].is_string()) {
                 monitor->book_.sot_etag = book["sot_etag"].get<std::string>();
+                monitor->book_.sot_peer = book.value("sot_peer", "");
             }
         }
         // SPEC §10 / issue 3: a restart while the primary is down still knows the peers.
@@ -408,7 +409,8 @@ nlohmann::json ClusterMonitor::document() const {
     if (topology_) doc["topology_source"] = topology_->source_config;
     doc["replication"] = {{"generation", book_.generation},
                           {"carries", book_.carries},
-                          {"sot_etag", book_.sot_etag ? nlohmann::json(*book_.sot_etag) : nlohmann::json()}};
+                          {"sot_etag", book_.sot_etag ? nlohmann::json(*book_.sot_etag) : nlohmann::json()},
+                          {"sot_peer", book_.sot_peer}};
     return doc;
 }
 

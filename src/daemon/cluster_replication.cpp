@@ -137,6 +137,14 @@ bool ClusterMonitor::reachable(const std::string& peer) const {
     return false;
 }
 
+bool ClusterMonitor::usable(const std::string& peer) const {
+    if (!view_ || !topology_) return false;
+    for (std::size_t i = 0; i < topology_->peers.size() && i < view_->peers.size(); ++i) {
+        if (topology_->peers[i].name == peer) return core::is_usable(view_->peers[i].condition);
+    }
+    return false;
+}
+
 net::awaitable<core::Result<nlohmann::json>> ClusterMonitor::fetch_config(const core::HaPeer& peer) {
     auto endpoint = kea::parse_endpoint(peer.control_url);
     if (!endpoint) co_return endpoint.error();
@@ -173,7 +181,6 @@ net::awaitable<ClusterMonitor::PeerWrite> ClusterMonitor::write_config(const cor
     }
     // SPEC §4: config-set restarts the peer's HA service; not an outage of ours to report.
     if (topology_) core::note_applying_config(memory_, *topology_, peer.name, core::SteadyClock::now());
-    written_at_[peer.name] = core::SteadyClock::now();
     auto set = kea::require_success(
         co_await context_.client.send(*endpoint, kea::config_set(registration_.service, std::move(document)),
                                       context_.preferences->config_timeout),
@@ -259,7 +266,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
                                                     "; read it again (current ETag " + current_etag + ")"),
                                 current_etag};
     }
-    if (book_.sot_etag && *book_.sot_etag != current_etag) {
+    if (book_.sot_etag && book_.sot_peer == sot.name && *book_.sot_etag != current_etag) {
         // SPEC §5 rule 4: an external change on the SoT goes out with this change.
         record_replication_event("config-external-change", sot.name, "", "",
                                  "config of " + sot.name + " changed outside the controller; included in this change");
@@ -311,7 +318,8 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
             co_return std::pair{peer.name, co_await test_config(peer, doc)};
         });
     }
-    for (auto& [peer, tested] : co_await run_all(context_.io, std::move(tests))) {
+    auto test_results = co_await run_all(context_.io, std::move(tests));
+    for (auto& [peer, tested] : test_results) {
         if (tested) continue;
         const bool rejected = tested.error().kind == core::ErrorKind::KeaError;
         log->warn("config change refused cluster={} peer={} error={}", registration_.name, peer,
@@ -359,7 +367,8 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
             co_return co_await write_config(peer, doc);
         });
     }
-    for (auto& written : co_await run_all(context_.io, std::move(writes))) {
+    auto write_results = co_await run_all(context_.io, std::move(writes));
+    for (auto& written : write_results) {
         if (written.outcome == "applied") {
             book_.carries[written.peer] = generation;
             in_sync_[written.peer] = true;
@@ -413,9 +422,9 @@ net::awaitable<ConfigOutcome> ClusterMonitor::converge_locked(const std::string&
     }
     if (latest->name != sot.name) {
         const core::HaPeer holder = *latest;
-        auto theirs = reachable(holder.name) ? co_await fetch_config(holder)
-                                             : core::Result<nlohmann::json>(core::make_error(
-                                                   core::ErrorKind::Refused, "unreachable"));
+        // (No co_await inside a conditional expression: g++ 12 miscompiles that.)
+        core::Result<nlohmann::json> theirs = core::make_error(core::ErrorKind::Refused, "unreachable");
+        if (reachable(holder.name)) theirs = co_await fetch_config(holder);
         if (!theirs) {
             log->warn("latest change not reachable, not overwriting cluster={} holder={} generation={} error={}",
                       registration_.name, holder.name, carried(holder.name), quote_field(theirs.error().describe()));
@@ -450,12 +459,13 @@ net::awaitable<ConfigOutcome> ClusterMonitor::converge_locked(const std::string&
     auto source = co_await fetch_config(sot);
     if (!source) co_return ConfigOutcome{502, error_body("unreachable", sot.name + ": " + source.error().describe()), std::nullopt};
     book_.sot_etag = core::config_etag(*source);
+    book_.sot_peer = sot.name;
     in_sync_[sot.name] = true;
     std::vector<PeerWrite> outcomes;
     for (const auto& peer : topology.peers) {
         if (peer.name == sot.name) continue;
-        if (!reachable(peer.name)) {
-            outcomes.push_back({peer.name, "pending", "unreachable", false});
+        if (!usable(peer.name)) {
+            outcomes.push_back({peer.name, "pending", reachable(peer.name) ? "not active yet" : "unreachable", false});
             continue;
         }
         auto theirs = co_await fetch_config(peer);
@@ -523,7 +533,7 @@ net::awaitable<void> ClusterMonitor::check_sync_locked() {
     if (!source) co_return;
     const auto etag = core::config_etag(*source);
     bool external = false;
-    if (book_.sot_etag && *book_.sot_etag != etag) {
+    if (book_.sot_etag && book_.sot_peer == sot.name && *book_.sot_etag != etag) {
         external = true;
         log->warn("external config change cluster={} peer={} propagate={}", registration_.name, sot.name,
                   context_.preferences->propagate_external_changes ? "now" : "on the next change or sync");
@@ -531,6 +541,7 @@ net::awaitable<void> ClusterMonitor::check_sync_locked() {
                                  "config of " + sot.name + " changed outside the controller");
     }
     book_.sot_etag = etag;
+    book_.sot_peer = sot.name;
     in_sync_[sot.name] = true;
     for (const auto& peer : topology.peers) {
         if (peer.name == sot.name) continue;
@@ -580,35 +591,43 @@ void ClusterMonitor::schedule(const char* what, std::function<net::awaitable<voi
 }
 
 void ClusterMonitor::consider_replication(const std::vector<core::Event>& events) {
-    if (stopped_ || replication_blocked() || !topology_ || !view_ || !view_->source_of_truth) return;
-    std::string why;
-    const auto now = core::SteadyClock::now();
-    const auto grace = core::config_grace_period(*topology_);
+    // "Away" means not answering (or DHCP disabled): a peer merely restarting its HA service
+    // (transitional, e.g. after an external config-set) was never away, and must not have an
+    // external change or drift silently overwritten (SPEC §5 rule 4).
     for (const auto& event : events) {
-        if (event.kind == core::event_kind::kSourceOfTruth && !event.from.empty() && event.from != "unknown") {
-            // Rule 3: the primary is SoT again (or the SoT moved): converge from it.
-            why = "source of truth now " + event.to;
-        } else if (event.kind == core::event_kind::kPeerCondition && event.peer && event.to == "active" &&
-                   event.from != "active" && event.from != "unknown") {
-            // Rule 2, except the HA restart our own config-set caused: that peer is in sync.
-            auto written = written_at_.find(*event.peer);
-            if (written != written_at_.end() && now - written->second < grace + std::chrono::seconds(30)) continue;
+        if (event.kind == core::event_kind::kPeerCondition && event.peer &&
+            (event.to == "unreachable" || event.to == "disabled")) {
+            away_.insert(*event.peer);
+        }
+    }
+    if (stopped_ || replication_blocked() || !topology_ || !view_ || !view_->source_of_truth) return;
+    const bool first_look = !first_sot_seen_;
+    first_sot_seen_ = true;
+    if (first_look && !book_.sot_etag) {
+        // Learn the SoT's config (ETag, in_sync) as soon as there is a SoT.
+        auto self = shared_from_this();
+        schedule("check-sync", [self]() { return self->check_sync_locked(); });
+    }
+    std::string why;
+    for (const auto& event : events) {
+        // Rules 2 and 3: a peer back from being away (the primary included: it is SoT again
+        // in the same evaluation, and converge_locked() brings it the latest change first).
+        if (event.kind == core::event_kind::kPeerCondition && event.peer && event.to == "active" &&
+            away_.count(*event.peer)) {
+            away_.erase(*event.peer);
             why = *event.peer + " is back";
         }
     }
-    // Pending peers (a change they missed, or an operation cut short by a restart).
-    if (why.empty()) {
+    // Pending peers: a change they missed, or an operation cut short by a restart.
+    if (why.empty() && (first_look || !events.empty())) {
         for (const auto& peer : topology_->peers) {
             auto found = book_.carries.find(peer.name);
             const auto carried = found == book_.carries.end() ? 0 : found->second;
-            if (carried < book_.generation && reachable(peer.name) && !first_sot_seen_) {
-                why = "pending change for " + peer.name;
-            } else if (carried < book_.generation && reachable(peer.name) && in_sync_.count(peer.name) == 0) {
+            if (carried < book_.generation && usable(peer.name) && (first_look || in_sync_.count(peer.name) == 0)) {
                 why = "pending change for " + peer.name;
             }
         }
     }
-    first_sot_seen_ = true;
     if (why.empty() || convergence_scheduled_) return;
     convergence_scheduled_ = true;
     logger("replication")->info("convergence scheduled cluster={} reason={}", registration_.name, quote_field(why));

@@ -4,6 +4,7 @@
 #include <systemd/sd-daemon.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -42,11 +43,15 @@ std::string prometheus_label(std::string_view raw) {
 }
 
 std::string prometheus_number(double value) {
+    // The exposition format spells the special values NaN, +Inf, -Inf (printf says nan/inf),
+    // and casting them (or anything out of range) to long long is undefined: check first.
+    if (std::isnan(value)) return "NaN";
+    if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
     char text[32];
-    if (value == static_cast<double>(static_cast<long long>(value)) && value < 1e15 && value > -1e15) {
+    if (value < 1e15 && value > -1e15 && value == std::trunc(value)) {
         std::snprintf(text, sizeof text, "%lld", static_cast<long long>(value));
     } else {
-        std::snprintf(text, sizeof text, "%.6g", value);
+        std::snprintf(text, sizeof text, "%.9g", value);
     }
     return text;
 }
@@ -77,6 +82,7 @@ public:
     std::optional<nlohmann::json> cluster_events(const std::string& name) const override;
     net::awaitable<api::Outcome> register_cluster(api::RegisterRequest request) override;
     api::Outcome remove_cluster(const std::string& name) override;
+    net::awaitable<api::Outcome> config_operation(const std::string& name, api::ConfigRequest request) override;
     std::string metrics() const override;
     std::string version() const override { return KEA_HA_VERSION; }
     core::Duration longest_operation() const { return std::max(prefs_.config_timeout, prefs_.request_timeout); }
@@ -357,6 +363,32 @@ net::awaitable<api::Outcome> Daemon::register_cluster(api::RegisterRequest reque
     monitor->start();
     notify_status();
     co_return api::Outcome{201, monitor->detail(), {{"Location", "/v1/clusters/" + request.name}}};
+}
+
+net::awaitable<api::Outcome> Daemon::config_operation(const std::string& name, api::ConfigRequest request) {
+    auto found = clusters_.find(name);
+    if (found == clusters_.end()) {
+        co_return api::Outcome{404, {{"error", {{"code", "not-found"}, {"message", "no cluster named '" + name + "'"}}}}, {}};
+    }
+    auto monitor = found->second;  // stays alive even if the cluster is removed meanwhile
+    ConfigOutcome outcome;
+    if (request.kind == api::ConfigRequest::Kind::Read) {
+        outcome = co_await monitor->read_config();
+    } else {
+        ConfigChange change;
+        switch (request.kind) {
+            case api::ConfigRequest::Kind::Replace: change.kind = ConfigChange::Kind::Replace; break;
+            case api::ConfigRequest::Kind::JsonPatch: change.kind = ConfigChange::Kind::JsonPatch; break;
+            case api::ConfigRequest::Kind::MergePatch: change.kind = ConfigChange::Kind::MergePatch; break;
+            default: change.kind = ConfigChange::Kind::Sync; break;
+        }
+        change.body = std::move(request.body);
+        change.if_match = std::move(request.if_match);
+        outcome = co_await monitor->change_config(std::move(change));
+    }
+    api::Outcome answer{outcome.status, std::move(outcome.body), {}};
+    if (outcome.etag) answer.headers.emplace_back("ETag", *outcome.etag);
+    co_return answer;
 }
 
 api::Outcome Daemon::remove_cluster(const std::string& name) {

@@ -48,6 +48,13 @@ struct Outcome {
     std::vector<std::pair<std::string, std::string>> headers;
 };
 
+/// A config operation (SPEC §6): GET/PUT/PATCH /v1/clusters/NAME/config, POST …/sync.
+struct ConfigRequest {
+    enum class Kind { Read, Replace, JsonPatch, MergePatch, Sync } kind = Kind::Read;
+    nlohmann::json body;                  ///< the document (Replace) or the patch
+    std::optional<std::string> if_match;  ///< If-Match, verbatim
+};
+
 /// What the routes need from the daemon. All calls run on the io_context thread.
 class ApiBackend {
 public:
@@ -62,6 +69,9 @@ public:
     virtual boost::asio::awaitable<Outcome> register_cluster(RegisterRequest request) = 0;
     /// DELETE /v1/clusters/NAME: 204, 404 unknown, 409 declared in preferences.cfg.
     virtual Outcome remove_cluster(const std::string& name) = 0;
+    /// Config read / change / sync of a cluster: 200 (+ ETag on reads), 400, 404, 409, 412,
+    /// 422, 502, 503 as SPEC §6 says. The default answers 501 (a backend without replication).
+    virtual boost::asio::awaitable<Outcome> config_operation(const std::string& name, ConfigRequest request);
     /// GET /metrics: Prometheus text.
     virtual std::string metrics() const = 0;
     /// Version string for GET /v1/health.

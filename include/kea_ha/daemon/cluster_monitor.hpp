@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -93,6 +94,7 @@ struct ReplicationBook {
     std::uint64_t generation = 0;                   ///< last change accepted through the API
     std::map<std::string, std::uint64_t> carries;   ///< per peer: the generation its config carries
     std::optional<std::string> sot_etag;            ///< the SoT config as last seen (external changes)
+    std::string sot_peer;                           ///< the peer sot_etag was read from
 };
 
 class ClusterMonitor : public std::enable_shared_from_this<ClusterMonitor> {
@@ -157,6 +159,7 @@ private:
     boost::asio::awaitable<core::Result<kea::Answer>> test_config(const core::HaPeer& peer, nlohmann::json document);
     std::optional<std::string> replication_blocked() const;
     bool reachable(const std::string& peer) const;
+    bool usable(const std::string& peer) const;
     void persist_book() const;
     void record_replication_event(const std::string& kind, const std::string& peer, std::string from,
                                   std::string to, std::string reason);
@@ -182,7 +185,7 @@ private:
     std::deque<std::shared_ptr<boost::asio::steady_timer>> operation_waiters_;
     bool convergence_scheduled_ = false;
     bool first_sot_seen_ = false;
-    std::map<std::string, core::SteadyTime> written_at_;  ///< our last config-set per peer
+    std::set<std::string> away_;                   ///< peers seen unreachable/disabled, not yet back
     std::uint64_t replications_done_ = 0;
     std::uint64_t replications_failed_ = 0;
     std::optional<double> last_replication_s_;

@@ -1,0 +1,348 @@
+// End-to-end: config replication (SPEC §5, issue 4) by the real controller on real Kea 2.2 pairs.
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "kea_ha/lab/kea_lab.hpp"
+#include "support/controller_process.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using kea_ha::lab::KeaLab;
+using kea_ha::lab::LabOptions;
+using kea_ha::lab::wait_until;
+using kea_ha::testing::ControllerProcess;
+using kea_ha::testing::make_temp_directory;
+
+const std::map<std::string, std::string> kSettings = {
+    {"keaPollInterval", "0.5"}, {"keaRequestTimeout", "1"}, {"keaConfigTimeout", "10"}};
+
+struct Pair {
+    std::unique_ptr<KeaLab> lab;
+    std::string directory = make_temp_directory("kea-ha-repl");
+    std::unique_ptr<ControllerProcess> controller;
+
+    explicit Pair(std::map<std::string, std::string> settings = kSettings) {
+        auto started = KeaLab::start({});
+        if (!started) {
+            ADD_FAILURE() << "lab did not start: " << started.error().describe();
+            return;
+        }
+        lab = std::move(*started);
+        controller = std::make_unique<ControllerProcess>(directory, std::move(settings));
+    }
+    ~Pair() {
+        controller.reset();
+        if (!::testing::Test::HasFailure()) std::filesystem::remove_all(directory);
+        else std::fprintf(stderr, "controller directory kept: %s\n", directory.c_str());
+    }
+
+    /// Starts the controller and registers server1 as "pair"; waits for OK.
+    bool up() {
+        if (!lab || !controller->start()) return false;
+        nlohmann::json body = {{"name", "pair"}, {"url", lab->peer("server1").url}};
+        auto added = controller->request("POST", "/v1/clusters", body.dump(), {{"Content-Type", "application/json"}});
+        if (!added || added->status != 201) return false;
+        return wait_state("OK", "server1");
+    }
+
+    nlohmann::json detail() {
+        auto d = controller->get_json("/v1/clusters/pair");
+        return d && d->is_object() ? *d : nlohmann::json::object();
+    }
+
+    bool wait_state(const std::string& state, const std::string& sot, std::chrono::milliseconds timeout = 20s) {
+        return wait_until(
+            [&] {
+                auto d = detail();
+                return d.value("state", "") == state && d["source_of_truth"].is_string() && d["source_of_truth"] == sot;
+            },
+            timeout, 100ms);
+    }
+
+    /// A peer's own service config, straight from its Kea.
+    nlohmann::json kea_config(const std::string& peer) {
+        auto answer = lab->command(peer, "config-get");
+        if (!answer || !answer->is_object() || answer->value("result", -1) != 0) return nlohmann::json::object();
+        return (*answer)["arguments"]["Dhcp4"];
+    }
+
+    kea_ha::core::Result<kea_ha::testing::HttpReply> patch(const nlohmann::json& merge,
+                                                          std::map<std::string, std::string> headers = {}) {
+        headers["Content-Type"] = "application/merge-patch+json";
+        return controller->request("PATCH", "/v1/clusters/pair/config", merge.dump(), headers);
+    }
+
+    std::string explain() {
+        std::string log = controller ? controller->log() : std::string();
+        if (log.size() > 6000) log = log.substr(log.size() - 6000);
+        return detail().dump(2) + "\n--- controller log tail ---\n" + log;
+    }
+};
+
+nlohmann::json lifetime_patch(int seconds) { return {{"Dhcp4", {{"valid-lifetime", seconds}}}}; }
+
+std::string this_server_name(const nlohmann::json& dhcp4) {
+    for (const auto& hook : dhcp4["hooks-libraries"]) {
+        if (hook["library"].get<std::string>().find("libdhcp_ha.so") != std::string::npos) {
+            return hook["parameters"]["high-availability"][0]["this-server-name"];
+        }
+    }
+    return {};
+}
+
+std::string outcome_of(const nlohmann::json& answer, const std::string& peer) {
+    for (const auto& p : answer["peers"]) {
+        if (p["name"] == peer) return p["outcome"];
+    }
+    return "absent";
+}
+
+bool has_event(const nlohmann::json& events, const std::string& kind, const std::string& peer = {}) {
+    for (const auto& e : events) {
+        if (e.value("kind", "") == kind && (peer.empty() || (e["peer"].is_string() && e["peer"] == peer))) return true;
+    }
+    return false;
+}
+
+TEST(ReplicationE2E, MergePatchReachesEveryPeerEachKeepingItsIdentity) {
+    Pair p;
+    ASSERT_TRUE(p.up()) << p.explain();
+    auto read = p.controller->request("GET", "/v1/clusters/pair/config");
+    ASSERT_TRUE(read);
+    ASSERT_EQ(read->status, 200u) << read->body;
+    ASSERT_TRUE(read->headers.count("etag")) << "no ETag";
+    auto document = nlohmann::json::parse(read->body);
+    ASSERT_TRUE(document.contains("Dhcp4"));
+    EXPECT_FALSE(document["Dhcp4"].contains("hash"));
+
+    const auto standby_before = p.kea_config("server2");
+    auto changed = p.patch(lifetime_patch(7201), {{"If-Match", read->headers["etag"]}});
+    ASSERT_TRUE(changed);
+    ASSERT_EQ(changed->status, 200u) << changed->body << p.explain();
+    auto answer = nlohmann::json::parse(changed->body);
+    EXPECT_EQ(outcome_of(answer, "server1"), "applied") << answer.dump();
+    EXPECT_EQ(outcome_of(answer, "server2"), "applied") << answer.dump();
+    EXPECT_EQ(answer["generation"], 1);
+
+    for (const std::string peer : {"server1", "server2"}) {
+        auto config = p.kea_config(peer);
+        EXPECT_EQ(config["valid-lifetime"], 7201) << peer;
+        EXPECT_EQ(this_server_name(config), peer);
+    }
+    // Peer-local parameters stayed the standby's own.
+    const auto standby_after = p.kea_config("server2");
+    EXPECT_EQ(standby_after["control-socket"], standby_before["control-socket"]);
+    EXPECT_EQ(standby_after["lease-database"], standby_before["lease-database"]);
+    EXPECT_EQ(standby_after["loggers"], standby_before["loggers"]);
+
+    // Both back in hot-standby, and the cluster never stopped being OK (SPEC §4 grace).
+    auto hot_standby = [&](const std::string& peer) {
+        auto state = p.lab->ha_state(peer);
+        return state && *state == "hot-standby";
+    };
+    EXPECT_TRUE(wait_until([&] { return hot_standby("server1") && hot_standby("server2"); },
+                           20s, 100ms));
+    EXPECT_TRUE(p.wait_state("OK", "server1")) << p.explain();
+    auto events = p.controller->get_json("/v1/clusters/pair/events");
+    ASSERT_TRUE(events);
+    for (const auto& e : *events) {
+        EXPECT_FALSE(e["kind"] == "cluster-state" && e["to"] == "Impaired") << "false alarm: " << e.dump();
+    }
+    EXPECT_TRUE(has_event(*events, "config-change"));
+    // The HA restart our own config-set caused started no second replication.
+    EXPECT_FALSE(has_event(*events, "config-synced")) << events->dump(1);
+    auto d = p.detail();
+    for (const auto& peer : d["peers"]) EXPECT_EQ(peer["in_sync"], true) << peer.dump();
+}
+
+TEST(ReplicationE2E, InvalidChangeIsRefusedWithKeasTextAndNothingChanges) {
+    Pair p;
+    ASSERT_TRUE(p.up()) << p.explain();
+    const auto primary_before = p.kea_config("server1");
+    const auto standby_before = p.kea_config("server2");
+    auto bad = p.patch({{"Dhcp4", {{"subnet4", {{{"id", 9}, {"subnet", "nope"}}}}}}});
+    ASSERT_TRUE(bad);
+    EXPECT_EQ(bad->status, 422u) << bad->body;
+    EXPECT_NE(bad->body.find("rejected"), std::string::npos) << bad->body;
+    EXPECT_NE(bad->body.find("server"), std::string::npos) << bad->body;
+    EXPECT_NE(bad->body.find("nope"), std::string::npos) << "Kea's own text expected: " << bad->body;
+    EXPECT_EQ(p.kea_config("server1"), primary_before);
+    EXPECT_EQ(p.kea_config("server2"), standby_before);
+
+    // Malformed patches never reach Kea.
+    auto not_json = p.controller->request("PATCH", "/v1/clusters/pair/config", "{",
+                                          {{"Content-Type", "application/merge-patch+json"}});
+    ASSERT_TRUE(not_json);
+    EXPECT_EQ(not_json->status, 400u);
+    auto bad_op = p.controller->request("PATCH", "/v1/clusters/pair/config",
+                                        R"([{"op":"replace","path":"/Dhcp4/nope/x","value":1}])",
+                                        {{"Content-Type", "application/json-patch+json"}});
+    ASSERT_TRUE(bad_op);
+    EXPECT_EQ(bad_op->status, 400u) << bad_op->body;
+}
+
+TEST(ReplicationE2E, StaleIfMatchIs412AndExternalChangeWaitsForSync) {
+    auto settings = kSettings;
+    settings["keaConfigSyncInterval"] = "10";
+    Pair p(settings);
+    ASSERT_TRUE(p.up()) << p.explain();
+    auto read = p.controller->request("GET", "/v1/clusters/pair/config");
+    ASSERT_TRUE(read && read->status == 200u);
+    const std::string etag = read->headers["etag"];
+
+    // An external config-set on the primary, behind the controller's back.
+    auto external = p.kea_config("server1");
+    external["valid-lifetime"] = 5555;
+    auto set = p.lab->command("server1", "config-set", {{"Dhcp4", external}});
+    ASSERT_TRUE(set && set->value("result", -1) == 0) << (set ? set->dump() : set.error().describe());
+
+    auto stale = p.patch(lifetime_patch(6000), {{"If-Match", etag}});
+    ASSERT_TRUE(stale);
+    EXPECT_EQ(stale->status, 412u) << stale->body;
+    EXPECT_TRUE(stale->headers.count("etag"));
+    EXPECT_NE(stale->headers["etag"], etag);
+
+    // Detected at keaConfigSyncInterval, recorded, not propagated.
+    EXPECT_TRUE(wait_until(
+        [&] {
+            auto events = p.controller->get_json("/v1/clusters/pair/events");
+            return events && has_event(*events, "config-external-change");
+        },
+        30s, 250ms))
+        << p.explain();
+    EXPECT_NE(p.kea_config("server2")["valid-lifetime"], 5555);
+    auto d = p.detail();
+    EXPECT_EQ(d["peers"][1]["in_sync"], false) << d.dump(1);
+
+    // Until sync.
+    auto sync = p.controller->request("POST", "/v1/clusters/pair/sync");
+    ASSERT_TRUE(sync);
+    ASSERT_EQ(sync->status, 200u) << sync->body;
+    EXPECT_EQ(outcome_of(nlohmann::json::parse(sync->body), "server2"), "applied") << sync->body;
+    EXPECT_EQ(p.kea_config("server2")["valid-lifetime"], 5555);
+    EXPECT_EQ(this_server_name(p.kea_config("server2")), "server2");
+}
+
+TEST(ReplicationE2E, DriftOnStandbyIsReportedThenOverwrittenAndLocalKeysSurvive) {
+    auto settings = kSettings;
+    settings["keaConfigSyncInterval"] = "10";
+    Pair p(settings);
+    ASSERT_TRUE(p.up()) << p.explain();
+    // Drift on the standby: its own lifetime, and a peer-specific interfaces-config.
+    auto drifted = p.kea_config("server2");
+    drifted["valid-lifetime"] = 4321;
+    drifted["interfaces-config"]["re-detect"] = false;
+    auto set = p.lab->command("server2", "config-set", {{"Dhcp4", drifted}});
+    ASSERT_TRUE(set && set->value("result", -1) == 0);
+    EXPECT_TRUE(wait_until([&] { return p.detail()["peers"][1]["in_sync"] == false; }, 30s, 250ms)) << p.explain();
+    auto events = p.controller->get_json("/v1/clusters/pair/events");
+    ASSERT_TRUE(events);
+    EXPECT_TRUE(has_event(*events, "config-drift", "server2")) << events->dump(1);
+
+    auto changed = p.patch(lifetime_patch(3600));
+    ASSERT_TRUE(changed && changed->status == 200u) << (changed ? changed->body : "") << p.explain();
+    const auto standby = p.kea_config("server2");
+    EXPECT_EQ(standby["valid-lifetime"], 3600);
+    EXPECT_EQ(standby["interfaces-config"]["re-detect"], false) << "peer-local interfaces-config lost";
+    EXPECT_NE(p.kea_config("server1")["interfaces-config"]["re-detect"], false);
+    EXPECT_EQ(p.detail()["peers"][1]["in_sync"], true);
+}
+
+TEST(ReplicationE2E, StandbyAwayDuringChangeIsSyncedWhenBack) {
+    Pair p;
+    ASSERT_TRUE(p.up()) << p.explain();
+    ASSERT_TRUE(p.lab->stop_dhcp("server2"));
+    ASSERT_TRUE(p.wait_state("Impaired", "server1")) << p.explain();
+    auto changed = p.patch(lifetime_patch(4444));
+    ASSERT_TRUE(changed);
+    ASSERT_EQ(changed->status, 200u) << changed->body;
+    EXPECT_EQ(outcome_of(nlohmann::json::parse(changed->body), "server2"), "pending") << changed->body;
+
+    ASSERT_TRUE(p.lab->start_dhcp("server2"));
+    EXPECT_TRUE(wait_until([&] { return p.kea_config("server2")["valid-lifetime"] == 4444; }, 30s, 200ms))
+        << p.explain();
+    EXPECT_EQ(this_server_name(p.kea_config("server2")), "server2");
+    EXPECT_TRUE(p.wait_state("OK", "server1", 30s)) << p.explain();
+}
+
+TEST(ReplicationE2E, ChangeMadeWhilePrimaryAwayIsBroughtToThePrimary) {
+    Pair p;
+    ASSERT_TRUE(p.up()) << p.explain();
+    ASSERT_TRUE(p.lab->stop_dhcp("server1"));
+    ASSERT_TRUE(p.wait_state("Impaired", "server2")) << p.explain();
+    auto changed = p.patch(lifetime_patch(9999));
+    ASSERT_TRUE(changed);
+    ASSERT_EQ(changed->status, 200u) << changed->body << p.explain();
+    auto answer = nlohmann::json::parse(changed->body);
+    EXPECT_EQ(answer["source_of_truth"], "server2");
+    EXPECT_EQ(outcome_of(answer, "server1"), "pending");
+    EXPECT_EQ(p.kea_config("server2")["valid-lifetime"], 9999);
+
+    // The primary returns with its old config: it must not overwrite the change.
+    ASSERT_TRUE(p.lab->start_dhcp("server1"));
+    EXPECT_TRUE(p.wait_state("OK", "server1", 40s)) << p.explain();
+    EXPECT_TRUE(wait_until([&] { return p.kea_config("server1")["valid-lifetime"] == 9999; }, 30s, 200ms))
+        << p.explain();
+    EXPECT_EQ(p.kea_config("server2")["valid-lifetime"], 9999);
+    EXPECT_EQ(this_server_name(p.kea_config("server1")), "server1");
+    auto events = p.controller->get_json("/v1/clusters/pair/events");
+    ASSERT_TRUE(events);
+    EXPECT_TRUE(has_event(*events, "config-brought-to-sot", "server1")) << events->dump(1);
+}
+
+TEST(ReplicationE2E, ReplicationOffIs409AndMonitoringGoesOn) {
+    auto settings = kSettings;
+    settings["keaReplicateConfig"] = "0";
+    Pair p(settings);
+    ASSERT_TRUE(p.up()) << p.explain();
+    auto changed = p.patch(lifetime_patch(1234));
+    ASSERT_TRUE(changed);
+    EXPECT_EQ(changed->status, 409u) << changed->body;
+    EXPECT_NE(changed->body.find("keaReplicateConfig"), std::string::npos);
+    EXPECT_EQ(p.detail()["replication"]["enabled"], false);
+    ASSERT_TRUE(p.lab->stop_dhcp("server2"));
+    EXPECT_TRUE(p.wait_state("Impaired", "server1")) << p.explain();
+}
+
+TEST(ReplicationE2E, DownClusterRefusesChangesWith503) {
+    Pair p;
+    ASSERT_TRUE(p.up()) << p.explain();
+    ASSERT_TRUE(p.lab->stop_dhcp("server1"));
+    ASSERT_TRUE(p.lab->stop_dhcp("server2"));
+    ASSERT_TRUE(wait_until([&] { return p.detail().value("state", "") == "Down"; }, 20s, 100ms)) << p.explain();
+    auto changed = p.patch(lifetime_patch(1234));
+    ASSERT_TRUE(changed);
+    EXPECT_EQ(changed->status, 503u) << changed->body;
+}
+
+TEST(ReplicationE2E, KillMinusNineBetweenSotAndStandbyConvergesOnRestart) {
+    Pair p;
+    ASSERT_TRUE(p.lab);
+    // Test hook: the controller pauses after the SoT's config-set + config-write.
+    ::setenv("KEA_HA_TEST_PAUSE_AFTER_SOT_WRITE_MS", "60000", 1);
+    const bool up = p.up();
+    ::unsetenv("KEA_HA_TEST_PAUSE_AFTER_SOT_WRITE_MS");
+    ASSERT_TRUE(up) << p.explain();
+
+    // The PATCH blocks in the pause; send it from a thread and kill the controller meanwhile.
+    std::thread client([&] { (void)p.patch(lifetime_patch(8888)); });
+    const bool sot_written = wait_until([&] { return p.kea_config("server1")["valid-lifetime"] == 8888; }, 20s, 100ms);
+    p.controller->kill9();
+    client.join();
+    ASSERT_TRUE(sot_written) << p.explain();
+    EXPECT_NE(p.kea_config("server2")["valid-lifetime"], 8888) << "the standby must not have it yet";
+
+    ASSERT_TRUE(p.controller->start()) << p.controller->log();
+    EXPECT_TRUE(wait_until([&] { return p.kea_config("server2")["valid-lifetime"] == 8888; }, 30s, 200ms))
+        << p.explain();
+    EXPECT_EQ(this_server_name(p.kea_config("server2")), "server2");
+    EXPECT_TRUE(p.wait_state("OK", "server1", 30s)) << p.explain();
+}
+
+}  // namespace
