@@ -234,6 +234,12 @@ bool Daemon::start() {
     logger("api")->info("management API listening address={} tls={}", prefs_.api_listen,
                         prefs_.api_tls_cert_file ? "on" : "off");
     for (auto& [name, monitor] : clusters_) monitor->start();
+    if (lab_) {
+        // README command (a): say where to look.
+        const std::string base = std::string(prefs_.api_tls_cert_file ? "https" : "http") + "://" + prefs_.api_listen;
+        logger("lab")->info("lab ready: status page {}/ , API {}/v1/clusters/lab , CLI: kea-ha-ctl --api {} status lab",
+                            base, base, base);
+    }
     sd_notify(0, "READY=1");
     notify_status();
     return true;
