@@ -94,6 +94,7 @@ class Closable {
 public:
     virtual ~Closable() = default;
     virtual void close() = 0;
+    bool busy = false;  ///< a request is being handled or answered
 };
 
 template <typename Stream>
@@ -120,6 +121,25 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
     std::map<std::uint64_t, std::weak_ptr<Closable>> sessions;
     std::uint64_t next_id = 0;
     bool stopped = false;
+    bool draining = false;
+
+    void drain() {
+        if (stopped || draining) return;
+        draining = true;
+        error_code ec;
+        acceptor.close(ec);
+        for (auto& [id, weak] : sessions) {
+            if (auto session = weak.lock(); session && !session->busy) session->close();
+        }
+    }
+
+    std::size_t in_flight() const {
+        std::size_t busy = 0;
+        for (const auto& [id, weak] : sessions) {
+            if (auto session = weak.lock(); session && session->busy) ++busy;
+        }
+        return busy;
+    }
 
     void shutdown() {
         if (stopped) return;
@@ -216,7 +236,7 @@ net::awaitable<void> run_session(std::shared_ptr<ServerState> state, std::shared
         if (ec) close_politely = false;
     }
 
-    while (close_politely && !state->stopped) {
+    while (close_politely && !state->stopped && !state->draining) {
         http::request_parser<http::string_body> parser;
         parser.header_limit(kHeaderLimit);
         parser.body_limit(state->settings.max_body_size);
@@ -248,8 +268,9 @@ net::awaitable<void> run_session(std::shared_ptr<ServerState> state, std::shared
             close_politely = false;
             break;
         }
+        if (state->draining) break;  // stopping: requests read after drain() are not started
         auto req = parser.release();
-        const bool keep_alive = req.keep_alive();
+        session->busy = true;
         const unsigned version = req.version();
         ApiResponse answer;
         lowest(stream).expires_never();
@@ -261,12 +282,16 @@ net::awaitable<void> run_session(std::shared_ptr<ServerState> state, std::shared
             answer = error_response(500, "internal", "internal error");
         }
         if (state->stopped) break;
-        if (!co_await send(stream, answer, version, keep_alive, timeout)) {
+        const bool keep_alive = req.keep_alive() && !state->draining;
+        const bool sent = co_await send(stream, answer, version, keep_alive, timeout);
+        session->busy = false;
+        if (!sent) {
             close_politely = false;
             break;
         }
         if (!keep_alive) break;
     }
+    session->busy = false;
     if (close_politely && !state->stopped) co_await finish(stream);
     lowest(stream).close();
     state->sessions.erase(id);
@@ -330,6 +355,10 @@ public:
             net::post(state->io, [state] { state->shutdown(); });
         }
     }
+    void drain() override {
+        if (state_) state_->drain();
+    }
+    std::size_t requests_in_flight() const override { return state_ ? state_->in_flight() : 0; }
 
 private:
     std::shared_ptr<ServerState> state_;

@@ -70,6 +70,7 @@ public:
     void reload();
     /// Every cluster's coroutines have ended (after shutdown()).
     bool idle() const {
+        if (api_server_ && api_server_->requests_in_flight() > 0) return false;
         for (const auto& [name, monitor] : clusters_) {
             if (!monitor->idle()) return false;
         }
@@ -275,7 +276,9 @@ void Daemon::notify_status() const {
 void Daemon::shutdown() {
     if (stopped_) return;
     stopped_ = true;
-    if (api_server_) api_server_->stop();
+    // The API stops taking requests but answers the ones in flight (a change being
+    // replicated gets its 200 with each peer's outcome); idle() waits for them.
+    if (api_server_) api_server_->drain();
     for (auto& [name, monitor] : clusters_) monitor->stop();
 }
 

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <thread>
 #include <vector>
@@ -16,6 +17,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -80,8 +83,15 @@ public:
         }
         return {204, nullptr, {}};
     }
+    net::awaitable<Outcome> config_operation(const std::string& name, ConfigRequest request) override {
+        config_requests.emplace_back(name, request);
+        co_return Outcome{200, {{"kind", static_cast<int>(request.kind)}, {"body", request.body}},
+                          {{"ETag", "\"abc\""}}};
+    }
     std::string metrics() const override { return "kea_ha_clusters 1\n"; }
     std::string version() const override { return "9.9.9"; }
+
+    std::vector<std::pair<std::string, ConfigRequest>> config_requests;
 };
 
 class ApiServerTest : public ::testing::Test {
@@ -319,21 +329,71 @@ TEST_F(ApiServerTest, RegisterAndRemove) {
     EXPECT_EQ(again->status, 404u);
 }
 
-TEST_F(ApiServerTest, ConfigEndpointsAreNotImplementedYet) {
+TEST_F(ApiServerTest, ConfigEndpointsRouteEachOperationToTheBackend) {
     start();
-    for (const auto& [method, target] : std::vector<std::pair<std::string, std::string>>{
-             {"GET", "/v1/clusters/dhcp-a/config"},
-             {"PUT", "/v1/clusters/dhcp-a/config"},
-             {"PATCH", "/v1/clusters/dhcp-a/config"},
-             {"POST", "/v1/clusters/dhcp-a/sync"}}) {
-        auto reply = call(method, target);
-        ASSERT_TRUE(reply.ok());
-        EXPECT_EQ(reply->status, 501u) << method << " " << target;
-        EXPECT_EQ(code_of(*reply), "not-implemented");
-    }
+    using Kind = ConfigRequest::Kind;
+    auto get = call("GET", "/v1/clusters/dhcp-a/config");
+    ASSERT_TRUE(get.ok());
+    EXPECT_EQ(get->status, 200u);
+    EXPECT_EQ(get->headers["etag"], "\"abc\"");
+    auto put = call("PUT", "/v1/clusters/dhcp-a/config", R"({"Dhcp4": {}})", {{"If-Match", " \"abc\" "}});
+    ASSERT_TRUE(put.ok());
+    EXPECT_EQ(put->status, 200u);
+    auto merge = call("PATCH", "/v1/clusters/dhcp-a/config", R"({"Dhcp4": {"valid-lifetime": 600}})",
+                      {{"Content-Type", "application/merge-patch+json; charset=utf-8"}});
+    ASSERT_TRUE(merge.ok());
+    EXPECT_EQ(merge->status, 200u);
+    auto patch = call("PATCH", "/v1/clusters/dhcp-a/config",
+                      R"([{"op": "replace", "path": "/Dhcp4/valid-lifetime", "value": 600}])",
+                      {{"Content-Type", "application/json-patch+json"}});
+    ASSERT_TRUE(patch.ok());
+    EXPECT_EQ(patch->status, 200u);
+    auto sync = call("POST", "/v1/clusters/dhcp-a/sync");
+    ASSERT_TRUE(sync.ok());
+    EXPECT_EQ(sync->status, 200u);
+
+    const auto& seen = backend_.config_requests;
+    ASSERT_EQ(seen.size(), 5u);
+    EXPECT_EQ(seen[0].second.kind, Kind::Read);
+    EXPECT_FALSE(seen[0].second.if_match);
+    EXPECT_EQ(seen[1].second.kind, Kind::Replace);
+    EXPECT_EQ(seen[1].second.body, json::parse(R"({"Dhcp4": {}})"));
+    EXPECT_EQ(seen[1].second.if_match.value_or(""), "\"abc\"");
+    EXPECT_EQ(seen[2].second.kind, Kind::MergePatch);
+    EXPECT_EQ(seen[2].second.body["Dhcp4"]["valid-lifetime"], 600);
+    EXPECT_EQ(seen[3].second.kind, Kind::JsonPatch);
+    EXPECT_TRUE(seen[3].second.body.is_array());
+    EXPECT_EQ(seen[4].second.kind, Kind::Sync);
+    for (const auto& [name, request] : seen) EXPECT_EQ(name, "dhcp-a");
+}
+
+TEST_F(ApiServerTest, ConfigEndpointsRefuseBadRequestsBeforeTheBackend) {
+    start();
     auto unknown = call("GET", "/v1/clusters/nope/config");
     ASSERT_TRUE(unknown.ok());
     EXPECT_EQ(unknown->status, 404u);
+    auto wrong_type = call("PATCH", "/v1/clusters/dhcp-a/config", "{}", {{"Content-Type", "text/plain"}});
+    ASSERT_TRUE(wrong_type.ok());
+    EXPECT_EQ(wrong_type->status, 415u);
+    EXPECT_NE(wrong_type->body.find("text/plain"), std::string::npos) << wrong_type->body;
+    auto bad_json = call("PATCH", "/v1/clusters/dhcp-a/config", "{oops",
+                         {{"Content-Type", "application/merge-patch+json"}});
+    ASSERT_TRUE(bad_json.ok());
+    EXPECT_EQ(bad_json->status, 400u);
+    EXPECT_EQ(code_of(*bad_json), "bad-json");
+    auto empty = call("PATCH", "/v1/clusters/dhcp-a/config", "", {{"Content-Type", "application/json-patch+json"}});
+    ASSERT_TRUE(empty.ok());
+    EXPECT_EQ(empty->status, 400u);
+    auto not_object = call("PUT", "/v1/clusters/dhcp-a/config", "[1, 2]");
+    ASSERT_TRUE(not_object.ok());
+    EXPECT_EQ(not_object->status, 400u);
+    auto wrong_method = call("DELETE", "/v1/clusters/dhcp-a/config");
+    ASSERT_TRUE(wrong_method.ok());
+    EXPECT_EQ(wrong_method->status, 405u);
+    auto sync_get = call("GET", "/v1/clusters/dhcp-a/sync");
+    ASSERT_TRUE(sync_get.ok());
+    EXPECT_EQ(sync_get->status, 405u);
+    EXPECT_TRUE(backend_.config_requests.empty());
 }
 
 TEST_F(ApiServerTest, Metrics) {
@@ -532,6 +592,51 @@ TEST_F(ApiServerTest, Tls) {
     ASSERT_FALSE(failed.ok());
     EXPECT_NE(failed.error().describe().find("missing.pem"), std::string::npos);
     std::filesystem::remove_all(dir);
+}
+
+// SIGTERM path: drain() refuses new work but answers the request in flight, then the
+// io_context runs out of work by itself.
+TEST(ApiServerDrain, RequestInFlightIsAnsweredAndNewConnectionsAreRefused) {
+    net::io_context io;
+    std::atomic<bool> entered{false};
+    ServerSettings settings;
+    settings.listen = "127.0.0.1:0";
+    auto server = start_api_server(io, settings, [&](ApiRequest) -> net::awaitable<ApiResponse> {
+        entered = true;
+        net::steady_timer slow(io, std::chrono::milliseconds(400));
+        co_await slow.async_wait(net::use_awaitable);
+        co_return json_response(200, {{"done", true}});
+    });
+    ASSERT_TRUE(server.ok()) << server.error().describe();
+    const auto port = (*server)->port();
+    std::thread runner([&] { io.run(); });
+
+    kea_ha::core::Result<kea_ha::testing::HttpReply> reply = kea_ha::core::make_error(
+        kea_ha::core::ErrorKind::Invalid, "no answer yet");
+    std::thread client([&] { reply = kea_ha::testing::http_request("127.0.0.1", port, "POST", "/slow", "{}"); });
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!entered && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    ASSERT_TRUE(entered);
+
+    std::promise<std::size_t> in_flight;
+    net::post(io, [&] {
+        (*server)->drain();
+        in_flight.set_value((*server)->requests_in_flight());
+    });
+    EXPECT_EQ(in_flight.get_future().get(), 1u);
+    auto refused = kea_ha::testing::http_request("127.0.0.1", port, "GET", "/v1/health", {}, {},
+                                                 std::chrono::seconds(2));
+    EXPECT_FALSE(refused.ok()) << "a drained server must not take new connections";
+
+    client.join();
+    ASSERT_TRUE(reply.ok()) << reply.error().describe();
+    EXPECT_EQ(reply->status, 200u);
+    EXPECT_EQ(json::parse(reply->body)["done"], true);
+    EXPECT_EQ(reply->headers["connection"], "close");
+    runner.join();  // nothing left to do: run() returns without stop()
+    EXPECT_EQ((*server)->requests_in_flight(), 0u);
 }
 
 }  // namespace

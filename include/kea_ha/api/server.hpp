@@ -32,6 +32,12 @@ public:
     virtual ~ApiServer() = default;
     virtual std::uint16_t port() const = 0;     ///< the bound port (useful with port 0)
     virtual void stop() = 0;
+    /// Graceful stop: no new connections or requests; a request being handled is still
+    /// answered (with `Connection: close`), idle connections are closed now. Call on the
+    /// io_context thread.
+    virtual void drain() = 0;
+    /// Requests whose handler is running or whose answer is being written.
+    virtual std::size_t requests_in_flight() const = 0;
 };
 
 /// Binds and starts accepting on `io`. Errors (bad address, port in use, TLS files) name the cause.

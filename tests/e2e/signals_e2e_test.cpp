@@ -1,0 +1,206 @@
+// End-to-end: the controller's signals (SPEC §9): SIGHUP reloads preferences (a bad file is
+// reported and the running settings stay), SIGTERM stops cleanly after the operation in flight,
+// a second SIGTERM stops at once.
+#include <signal.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "kea_ha/lab/kea_lab.hpp"
+#include "support/controller_process.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using kea_ha::lab::KeaLab;
+using kea_ha::lab::wait_until;
+using kea_ha::testing::ControllerProcess;
+using kea_ha::testing::make_temp_directory;
+
+constexpr int kRequestTimeoutS = 1;
+
+std::map<std::string, std::string> settings(const std::string& log_level) {
+    return {{"keaPollInterval", "0.5"},
+            {"keaRequestTimeout", std::to_string(kRequestTimeoutS)},
+            {"keaConfigTimeout", "2"},
+            {"logLevel", log_level}};
+}
+
+std::size_t count_of(const std::string& text, const std::string& what, std::size_t from = 0) {
+    std::size_t n = 0;
+    for (auto at = text.find(what, from); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
+    return n;
+}
+
+struct Fixture {
+    std::unique_ptr<KeaLab> lab;
+    std::string directory = make_temp_directory("kea-ha-signals");
+    std::unique_ptr<ControllerProcess> controller;
+
+    explicit Fixture(const std::string& log_level = "debug", bool with_lab = true) {
+        if (with_lab) {
+            auto started = KeaLab::start({});
+            if (!started) {
+                ADD_FAILURE() << "lab did not start: " << started.error().describe();
+                return;
+            }
+            lab = std::move(*started);
+        }
+        controller = std::make_unique<ControllerProcess>(directory, settings(log_level));
+    }
+    ~Fixture() {
+        controller.reset();
+        if (!::testing::Test::HasFailure()) std::filesystem::remove_all(directory);
+        else std::fprintf(stderr, "test directory kept: %s\n", directory.c_str());
+    }
+
+    nlohmann::json detail() {
+        auto d = controller->get_json("/v1/clusters/pair");
+        return d && d->is_object() ? *d : nlohmann::json::object();
+    }
+
+    /// Starts the controller, registers server1 as "pair" and waits for OK.
+    bool up() {
+        if (!lab || !controller->start()) return false;
+        nlohmann::json body = {{"name", "pair"}, {"url", lab->peer("server1").url}};
+        auto added = controller->request("POST", "/v1/clusters", body.dump(), {{"Content-Type", "application/json"}});
+        if (!added || added->status != 201) return false;
+        return wait_until([&] { return detail().value("state", "") == "OK"; }, 20s, 100ms);
+    }
+
+    bool healthy() {
+        auto reply = controller->request("GET", "/v1/health");
+        return reply && reply->status == 200;
+    }
+
+    nlohmann::json kea_config(const std::string& peer) {
+        auto answer = lab->command(peer, "config-get");
+        if (!answer || !answer->is_object() || answer->value("result", -1) != 0) return nlohmann::json::object();
+        return (*answer)["arguments"]["Dhcp4"];
+    }
+
+    /// Waits until the log has `what` at or after byte `from`.
+    bool wait_log(const std::string& what, std::size_t from = 0, std::chrono::milliseconds timeout = 10s) {
+        return wait_until([&] { return controller->log().find(what, from) != std::string::npos; }, timeout, 50ms);
+    }
+
+    std::string explain() {
+        std::string log = controller ? controller->log() : std::string();
+        if (log.size() > 6000) log = log.substr(log.size() - 6000);
+        return "\n--- controller log tail ---\n" + log;
+    }
+};
+
+TEST(SignalsE2E, SighupAppliesNewPreferencesAndKeepsRunningSettingsOnABadFile) {
+    Fixture f("info");
+    ASSERT_TRUE(f.up()) << f.explain();
+    // At info, the per-poll debug line is not logged.
+    EXPECT_EQ(f.controller->log().find("poll cluster=pair"), std::string::npos) << f.explain();
+
+    // A good file: logLevel debug takes effect without a restart.
+    f.controller->settings()["logLevel"] = "debug";
+    f.controller->write_preferences();
+    std::size_t mark = f.controller->log().size();
+    ASSERT_EQ(::kill(f.controller->pid(), SIGHUP), 0);
+    ASSERT_TRUE(f.wait_log("SIGHUP: preferences reloaded", mark)) << f.explain();
+    mark = f.controller->log().find("SIGHUP: preferences reloaded", mark);
+    EXPECT_TRUE(f.wait_log("poll cluster=pair", mark)) << "logLevel debug not in effect" << f.explain();
+
+    // A bad file: reported with file:line, the running settings (debug) stay, polling goes on.
+    {
+        std::ofstream out(f.controller->preferences_path());
+        out << "<?xml version=\"1.0\"?>\n<preferences>\n  <keaPollInterval value=\"fast\"/>\n  <logLevel "
+               "value=\"error\"/>\n</preferences>\n";
+    }
+    mark = f.controller->log().size();
+    ASSERT_EQ(::kill(f.controller->pid(), SIGHUP), 0);
+    ASSERT_TRUE(f.wait_log("preferences not reloaded", mark)) << f.explain();
+    const std::string log = f.controller->log();
+    const auto failure = log.find("preferences not reloaded", mark);
+    const auto line_end = log.find('\n', failure);
+    const std::string failure_line = log.substr(failure, line_end - failure);
+    EXPECT_NE(failure_line.find(f.controller->preferences_path() + ":3"), std::string::npos) << failure_line;
+    EXPECT_NE(failure_line.find("keaPollInterval"), std::string::npos) << failure_line;
+
+    EXPECT_TRUE(f.healthy());
+    // Still polling, still at debug (logLevel error from the bad file was not applied).
+    EXPECT_TRUE(wait_until([&] { return count_of(f.controller->log(), "poll cluster=pair", line_end) >= 4; }, 10s,
+                           100ms))
+        << f.explain();
+    EXPECT_EQ(f.detail().value("state", ""), "OK");
+
+    // Stopping the DHCP daemon of the standby is still noticed (the monitor runs).
+    ASSERT_TRUE(f.lab->stop_dhcp("server2"));
+    EXPECT_TRUE(wait_until([&] { return f.detail().value("state", "") == "Impaired"; }, 20s, 100ms)) << f.explain();
+    EXPECT_TRUE(f.healthy());
+}
+
+TEST(SignalsE2E, SigtermStopsCleanlyWithinTheBound) {
+    Fixture f("debug", /*with_lab=*/true);
+    ASSERT_TRUE(f.up()) << f.explain();
+    const auto started = std::chrono::steady_clock::now();
+    const int status = f.controller->stop(std::chrono::seconds(kRequestTimeoutS + 3));
+    const auto took = std::chrono::steady_clock::now() - started;
+    EXPECT_EQ(status, 0) << f.explain();
+    EXPECT_LT(took, std::chrono::seconds(kRequestTimeoutS + 3)) << f.explain();
+    const std::string log = f.controller->log();
+    EXPECT_NE(log.find("stopping signal=SIGTERM"), std::string::npos) << f.explain();
+    EXPECT_NE(log.find("] stopped"), std::string::npos) << f.explain();
+}
+
+TEST(SignalsE2E, SecondSigtermStopsPromptly) {
+    Fixture f("debug", /*with_lab=*/true);
+    ASSERT_TRUE(f.up()) << f.explain();
+    const auto started = std::chrono::steady_clock::now();
+    ASSERT_EQ(::kill(f.controller->pid(), SIGTERM), 0);
+    ASSERT_EQ(::kill(f.controller->pid(), SIGTERM), 0);
+    // stop() sends one more SIGTERM and reaps the process.
+    const int status = f.controller->stop(std::chrono::seconds(kRequestTimeoutS + 3));
+    const auto took = std::chrono::steady_clock::now() - started;
+    EXPECT_EQ(status, 0) << f.explain();
+    EXPECT_LT(took, std::chrono::seconds(kRequestTimeoutS + 3)) << f.explain();
+    EXPECT_NE(f.controller->log().find("] stopped"), std::string::npos) << f.explain();
+}
+
+TEST(SignalsE2E, SigtermDuringReplicationFinishesTheChangeFirst) {
+    Fixture f;
+    ASSERT_TRUE(f.lab);
+    // Test hook: the controller pauses after the SoT's config-set + config-write.
+    ::setenv("KEA_HA_TEST_PAUSE_AFTER_SOT_WRITE_MS", "60000", 1);
+    const bool up = f.up();
+    ::unsetenv("KEA_HA_TEST_PAUSE_AFTER_SOT_WRITE_MS");
+    ASSERT_TRUE(up) << f.explain();
+
+    std::optional<unsigned> answered;
+    std::thread client([&] {
+        auto reply = f.controller->request("PATCH", "/v1/clusters/pair/config",
+                                           R"({"Dhcp4": {"valid-lifetime": 7777}})",
+                                           {{"Content-Type", "application/merge-patch+json"}});
+        if (reply) answered = reply->status;
+    });
+    const bool sot_written =
+        wait_until([&] { return f.kea_config("server1")["valid-lifetime"] == 7777; }, 20s, 100ms);
+    ASSERT_TRUE(sot_written) << f.explain();
+    EXPECT_NE(f.kea_config("server2")["valid-lifetime"], 7777) << "the standby must not have it yet";
+
+    // SIGTERM mid-replication: the pause ends, the standby gets the change, then it exits 0.
+    const auto started = std::chrono::steady_clock::now();
+    const int status = f.controller->stop(std::chrono::seconds(10));
+    const auto took = std::chrono::steady_clock::now() - started;
+    client.join();
+    EXPECT_EQ(status, 0) << f.explain();
+    EXPECT_LT(took, std::chrono::seconds(2 + 1 + 2)) << "keaConfigTimeout + 1 s, plus slack" << f.explain();
+    EXPECT_EQ(f.kea_config("server2")["valid-lifetime"], 7777) << f.explain();
+    // The client of the change in flight gets its answer before the controller exits.
+    ASSERT_TRUE(answered) << "no answer to the PATCH in flight at SIGTERM" << f.explain();
+    EXPECT_EQ(*answered, 200u);
+}
+
+}  // namespace
