@@ -182,6 +182,14 @@ std::optional<ApiUrl> parse_api_url(const std::string& url, std::string& why) {
 bool send_request(const ApiUrl& api, const ClientOptions& options, const std::string& method,
                   const std::string& path, const std::string& body, const std::string& content_type,
                   Reply& reply, Failure& failure) {
+    return send_request_with_headers(api, options, method, path, body, content_type, {}, reply, failure);
+}
+
+bool send_request_with_headers(const ApiUrl& api, const ClientOptions& options, const std::string& method,
+                               const std::string& path, const std::string& body,
+                               const std::string& content_type,
+                               const std::map<std::string, std::string>& headers, Reply& reply,
+                               Failure& failure) {
     net::io_context io;
     Exchange x{api, options, {}, reply, failure};
     x.request.method_string(method);
@@ -193,6 +201,7 @@ bool send_request(const ApiUrl& api, const ClientOptions& options, const std::st
     x.request.set(http::field::accept, "application/json");
     x.request.set(http::field::connection, "close");
     if (options.token) x.request.set(http::field::authorization, "Bearer " + *options.token);
+    for (const auto& [name, value] : headers) x.request.set(name, value);
     if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
         if (!body.empty()) x.request.set(http::field::content_type, content_type);
         x.request.body() = body;

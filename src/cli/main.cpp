@@ -1,13 +1,16 @@
 // kea-ha-ctl: the command-line client of the management API (SPEC §7).
 //
 // Exit status: 0 success, 1 the API answered an error, 2 usage error (bad arguments, unreadable
-// file), 3 the controller cannot be reached.
+// file), 3 the controller cannot be reached, 4 a config write or sync answered 200 but some peer
+// is pending or failed.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -16,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/http_client.hpp"
+
 
 namespace {
 
@@ -26,6 +30,7 @@ constexpr int kOk = 0;
 constexpr int kApiError = 1;
 constexpr int kUsage = 2;
 constexpr int kUnreachable = 3;
+constexpr int kIncomplete = 4;
 
 constexpr const char* kUsageText =
     "usage: kea-ha-ctl [OPTIONS] COMMAND\n"
@@ -37,8 +42,10 @@ constexpr const char* kUsageText =
     "  remove NAME                   forget a cluster (Kea is not touched)\n"
     "  events NAME                   recent events of a cluster, oldest first\n"
     "  config get NAME               the source of truth's configuration\n"
-    "  config set NAME FILE          replace the configuration (FILE or - for stdin)\n"
-    "  config patch NAME FILE        JSON Patch (array) or JSON Merge Patch (object)\n"
+    "  config set NAME FILE [--if-match ETAG]\n"
+    "                                replace the configuration (FILE or - for stdin)\n"
+    "  config patch NAME FILE [--if-match ETAG]\n"
+    "                                JSON Patch (array) or JSON Merge Patch (object)\n"
     "  sync NAME                     replicate the configuration to every peer now\n"
     "\n"
     "options:\n"
@@ -51,7 +58,8 @@ constexpr const char* kUsageText =
     "  --version         print the version and exit\n"
     "  --help            this text\n"
     "\n"
-    "exit status: 0 ok, 1 API error, 2 usage error, 3 controller unreachable\n";
+    "exit status: 0 ok, 1 API error, 2 usage error, 3 controller unreachable,\n"
+    "             4 config set/patch/sync answered but some peer is pending or failed\n";
 
 struct Options {
     std::string api = "http://127.0.0.1:8067";
@@ -60,6 +68,7 @@ struct Options {
     ClientOptions client;
     std::string service;
     std::vector<std::string> control_urls;
+    std::optional<std::string> if_match;
     std::vector<std::string> words;  // command and its arguments
 };
 
@@ -143,10 +152,12 @@ public:
     /// Calls the API. Returns the exit status; on success `body` holds the parsed answer
     /// (null for an empty one).
     int call(const std::string& method, const std::string& path, json& body, const std::string& payload = {},
-             const std::string& type = "application/json") {
-        Reply reply;
+             const std::string& type = "application/json",
+             const std::map<std::string, std::string>& headers = {}) {
+        Reply& reply = last_reply_;
+        reply = Reply{};
         Failure failure;
-        if (!send_request(api_, options_, method, path, payload, type, reply, failure)) {
+        if (!send_request_with_headers(api_, options_, method, path, payload, type, headers, reply, failure)) {
             if (failure.unreachable) {
                 std::fprintf(stderr, "kea-ha-ctl: cannot reach the controller at %s: %s\n", api_.text.c_str(),
                              failure.message.c_str());
@@ -173,6 +184,12 @@ public:
             if (message.empty()) message = trimmed(reply.body);
             if (message.empty()) message = "the API answered without a message";
             std::fprintf(stderr, "kea-ha-ctl: %s (HTTP %u)\n", message.c_str(), reply.status);
+            if (reply.status == 412) {
+                // The write was conditional: say what the config is now, so the caller can re-read.
+                if (auto etag = reply.headers.find("etag"); etag != reply.headers.end()) {
+                    std::fprintf(stderr, "ETag: %s\n", etag->second.c_str());
+                }
+            }
             return kApiError;
         }
         if (!trimmed(reply.body).empty() && !is_json) {
@@ -184,9 +201,13 @@ public:
         return kOk;
     }
 
+    /// The last HTTP answer (headers: lower-case names).
+    const Reply& last_reply() const { return last_reply_; }
+
 private:
     ApiUrl api_;
     ClientOptions options_;
+    Reply last_reply_;
 };
 
 void print_json(const json& value) { std::printf("%s\n", value.dump(2).c_str()); }
@@ -259,13 +280,50 @@ void print_events(const json& events) {
     print_table({"WHEN", "CLUSTER", "PEER", "FROM", "TO", "REASON"}, rows);
 }
 
-/// Per-peer outcome of a config write or sync ({"peers": {...}} or [..]), best effort.
+/// The per-peer outcome of a config write or sync:
+/// {"generation", "source_of_truth", "peers": [{"name", "outcome", "message", "persisted"?}]}.
+/// Returns kOk when every peer is applied or unchanged, kIncomplete otherwise.
+int write_outcome_status(const json& answer) {
+    if (!answer.is_object() || !answer.contains("peers") || !answer["peers"].is_array()) return kOk;
+    for (const auto& p : answer["peers"]) {
+        const std::string outcome = p.is_object() ? p.value("outcome", "") : "";
+        if (outcome != "applied" && outcome != "unchanged") return kIncomplete;
+    }
+    return kOk;
+}
+
 void print_write_outcome(const json& answer) {
-    if (answer.is_null()) {
-        std::printf("done\n");
+    if (!answer.is_object()) {
+        if (answer.is_null()) std::printf("done\n"); else print_json(answer);
         return;
     }
-    print_json(answer);
+    std::vector<std::vector<std::string>> rows;
+    bool unpersisted = false;
+    if (answer.contains("peers") && answer["peers"].is_array()) {
+        for (const auto& p : answer["peers"]) {
+            std::string persisted = "-";
+            if (p.is_object() && p.contains("persisted") && p["persisted"].is_boolean()) {
+                persisted = p["persisted"].get<bool>() ? "yes" : "no";
+                if (!p["persisted"].get<bool>()) unpersisted = true;
+            }
+            rows.push_back({field(p, "name"), field(p, "outcome"), persisted, field(p, "message")});
+        }
+    }
+    if (rows.empty()) {
+        std::printf("no peers\n");
+    } else {
+        print_table({"PEER", "OUTCOME", "PERSISTED", "MESSAGE"}, rows);
+    }
+    std::printf("\ngeneration %s, source of truth %s\n", field(answer, "generation").c_str(),
+                field(answer, "source_of_truth").c_str());
+    if (unpersisted) {
+        std::fprintf(stderr, "kea-ha-ctl: warning: some peer runs the change but could not write it to its "
+                             "config file (config-write failed): a restart of that Kea would lose it\n");
+    }
+    if (write_outcome_status(answer) != kOk) {
+        std::fprintf(stderr, "kea-ha-ctl: not every peer has the change yet (pending peers are synced when "
+                             "they are back; see the MESSAGE column)\n");
+    }
 }
 
 int run(Options& o) {
@@ -286,6 +344,9 @@ int run(Options& o) {
     const std::vector<std::string> args(o.words.begin() + 1, o.words.end());
     if (command != "add" && (!o.service.empty() || !o.control_urls.empty())) {
         return usage_error("--service and --control-url belong to 'add'");
+    }
+    if (o.if_match && !(command == "config" && o.words.size() > 1 && (o.words[1] == "set" || o.words[1] == "patch"))) {
+        return usage_error("--if-match belongs to 'config set' and 'config patch'");
     }
     Client client(*api, o.client);
     json answer;
@@ -345,8 +406,8 @@ int run(Options& o) {
     if (command == "sync") {
         if (args.size() != 1) return usage_error("usage: sync NAME");
         if (int rc = client.call("POST", cluster_path(args[0]) + "/sync", answer)) return rc;
-        print_write_outcome(answer);
-        return kOk;
+        if (o.json) print_json(answer); else print_write_outcome(answer);
+        return write_outcome_status(answer);
     }
     if (command == "config") {
         if (args.empty()) return usage_error("usage: config get NAME | config set NAME FILE | config patch NAME FILE");
@@ -354,7 +415,13 @@ int run(Options& o) {
         if (sub == "get") {
             if (args.size() != 2) return usage_error("usage: config get NAME");
             if (int rc = client.call("GET", cluster_path(args[1]) + "/config", answer)) return rc;
+            // The document on stdout (ready for config set), its ETag on stderr (for --if-match).
             print_json(answer);
+            const auto& headers = client.last_reply().headers;
+            if (auto etag = headers.find("etag"); etag != headers.end()) {
+                std::fflush(stdout);
+                std::fprintf(stderr, "ETag: %s\n", etag->second.c_str());
+            }
             return kOk;
         }
         if (sub == "set" || sub == "patch") {
@@ -379,12 +446,14 @@ int run(Options& o) {
             } else if (!document.is_object()) {
                 return usage_error(args[2] + ": the configuration must be a JSON object ({\"Dhcp4\": {...}})");
             }
+            std::map<std::string, std::string> headers;
+            if (o.if_match) headers["If-Match"] = *o.if_match;
             if (int rc = client.call(sub == "set" ? "PUT" : "PATCH", cluster_path(args[1]) + "/config", answer,
-                                     text, type)) {
+                                     text, type, headers)) {
                 return rc;
             }
-            print_write_outcome(answer);
-            return kOk;
+            if (o.json) print_json(answer); else print_write_outcome(answer);
+            return write_outcome_status(answer);
         }
         return usage_error("unknown config command '" + sub + "' (get, set, patch)");
     }
@@ -450,6 +519,13 @@ int main(int argc, char** argv) {
             o.client.timeout = std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
         } else if (arg == "--service") {
             if (!value(o.service)) return usage_error("--service needs dhcp4 or dhcp6");
+        } else if (arg == "--if-match") {
+            if (!value(v) || trimmed(v).empty()) return usage_error("--if-match needs an ETag (from config get)");
+            o.if_match = trimmed(v);
+            // ETags are quoted strings ("0123abcd…"); accept one copied without its quotes.
+            if (*o.if_match != "*" && o.if_match->front() != '"' && o.if_match->rfind("W/", 0) != 0) {
+                o.if_match = "\"" + *o.if_match + "\"";
+            }
         } else if (arg == "--control-url") {
             if (!value(v)) return usage_error("--control-url needs PEER=URL");
             o.control_urls.push_back(v);

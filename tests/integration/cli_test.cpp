@@ -85,8 +85,29 @@ public:
         }
         return {204, nullptr, {}};
     }
+    // Config: the ETag is "e1"; a change with another If-Match is 412; a change leaves
+    // server1 pending (it is unreachable in this fake), so the CLI must exit 4.
+    net::awaitable<Outcome> config_operation(const std::string& name, ConfigRequest request) override {
+        config_requests.push_back(request);
+        if (request.kind == ConfigRequest::Kind::Read) {
+            co_return Outcome{200, {{"Dhcp4", {{"valid-lifetime", 4000}}}}, {{"ETag", "\"e1\""}}};
+        }
+        if (request.if_match && *request.if_match != "\"e1\"") {
+            co_return Outcome{412, {{"error", {{"code", "precondition-failed"},
+                                               {"message", "the config of '" + name + "' changed (ETag \"e1\")"}}}},
+                              {{"ETag", "\"e1\""}}};
+        }
+        co_return Outcome{200, {{"generation", 8}, {"source_of_truth", "server2"},
+                                {"peers", json::array({{{"name", "server2"}, {"outcome", "applied"},
+                                                        {"persisted", true}, {"message", nullptr}},
+                                                       {{"name", "server1"}, {"outcome", "pending"},
+                                                        {"message", "unreachable: synced when it returns"}}})}},
+                          {}};
+    }
     std::string metrics() const override { return ""; }
     std::string version() const override { return "0.0.0-test"; }
+
+    std::vector<ConfigRequest> config_requests;
 };
 
 struct CtlRun {
@@ -252,18 +273,62 @@ TEST_F(CliTest, AddAndRemove) {
     EXPECT_NE(again.out.find("(HTTP 404)"), std::string::npos);
 }
 
-TEST_F(CliTest, ConfigCommandsReportNotImplemented) {
-    auto get = ctl("config get dhcp-a");
-    EXPECT_EQ(get.status, 1);
-    EXPECT_NE(get.out.find("not implemented yet (HTTP 501)"), std::string::npos) << get.out;
+TEST_F(CliTest, ConfigGetPrintsTheDocumentAndItsEtag) {
+    auto get = ctl("config get dhcp-a", false);
+    EXPECT_EQ(get.status, 0) << get.out;
+    EXPECT_EQ(json::parse(get.out)["Dhcp4"]["valid-lifetime"], 4000);
+    auto with_etag = ctl("config get dhcp-a");  // stderr too: the ETag line
+    EXPECT_NE(with_etag.out.find("ETag: \"e1\""), std::string::npos) << with_etag.out;
+}
+
+TEST_F(CliTest, ConfigPatchWithAPendingPeerExits4AndShowsEachPeer) {
     const std::string file = dir_ + "/patch.json";
     std::ofstream(file) << R"({"Dhcp4": {"valid-lifetime": 600}})";
     auto patch = ctl("config patch dhcp-a " + file);
-    EXPECT_EQ(patch.status, 1);
-    EXPECT_NE(patch.out.find("(HTTP 501)"), std::string::npos) << patch.out;
+    EXPECT_EQ(patch.status, 4) << patch.out;
+    EXPECT_NE(patch.out.find("pending"), std::string::npos) << patch.out;
+    EXPECT_NE(patch.out.find("applied"), std::string::npos) << patch.out;
+    EXPECT_NE(patch.out.find("server1"), std::string::npos) << patch.out;
+    ASSERT_EQ(backend_.config_requests.size(), 1u);
+    EXPECT_EQ(backend_.config_requests[0].kind, ConfigRequest::Kind::MergePatch);
+
+    const std::string ops = dir_ + "/ops.json";
+    std::ofstream(ops) << R"([{"op": "replace", "path": "/Dhcp4/valid-lifetime", "value": 700}])";
+    auto json_patch = ctl("--json config patch dhcp-a " + ops, false);
+    EXPECT_EQ(json_patch.status, 4);
+    EXPECT_EQ(json::parse(json_patch.out)["peers"][1]["outcome"], "pending");
+    ASSERT_EQ(backend_.config_requests.size(), 2u);
+    EXPECT_EQ(backend_.config_requests[1].kind, ConfigRequest::Kind::JsonPatch);
+}
+
+TEST_F(CliTest, StaleIfMatchIsAnApiErrorWithTheMessage) {
+    const std::string file = dir_ + "/config.json";
+    std::ofstream(file) << R"({"Dhcp4": {"valid-lifetime": 600}})";
+    auto set = ctl("config set dhcp-a " + file + " --if-match '\"old\"'");
+    EXPECT_EQ(set.status, 1) << set.out;
+    EXPECT_NE(set.out.find("changed"), std::string::npos) << set.out;
+    ASSERT_EQ(backend_.config_requests.size(), 1u);
+    EXPECT_EQ(backend_.config_requests[0].kind, ConfigRequest::Kind::Replace);
+    EXPECT_EQ(backend_.config_requests[0].if_match.value_or(""), "\"old\"");
+}
+
+TEST_F(CliTest, ConfigFilesThatAreNotJsonAreUsageErrors) {
+    const std::string file = dir_ + "/bad.json";
+    std::ofstream(file) << "{not json";
+    auto bad = ctl("config set dhcp-a " + file);
+    EXPECT_EQ(bad.status, 2) << bad.out;
+    EXPECT_NE(bad.out.find("is not JSON"), std::string::npos) << bad.out;
+    auto missing = ctl("config patch dhcp-a " + dir_ + "/absent.json");
+    EXPECT_EQ(missing.status, 2) << missing.out;
+    EXPECT_TRUE(backend_.config_requests.empty());
+}
+
+TEST_F(CliTest, SyncShowsEachPeer) {
     auto sync = ctl("sync dhcp-a");
-    EXPECT_EQ(sync.status, 1);
-    EXPECT_NE(sync.out.find("(HTTP 501)"), std::string::npos) << sync.out;
+    EXPECT_EQ(sync.status, 4) << sync.out;
+    EXPECT_NE(sync.out.find("server2"), std::string::npos) << sync.out;
+    ASSERT_EQ(backend_.config_requests.size(), 1u);
+    EXPECT_EQ(backend_.config_requests[0].kind, ConfigRequest::Kind::Sync);
 }
 
 TEST_F(CliTest, ApiFromEnvironment) {
