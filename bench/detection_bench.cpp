@@ -3,7 +3,8 @@
 // (target ≤ 1.2) and to the time Kea's own standby takes to report partner-down in the same
 // run (target ≤ 1.0). Median over --runs runs (default 5) on one lab and one controller.
 //
-// Run on demand: bench/run-detection.sh. Loopback only; every wait has a deadline.
+// Run on demand: bench/run.sh detection [--runs N] [--poll SECONDS]; docs/performance.md.
+// Loopback only; every wait has a deadline.
 
 #include <algorithm>
 #include <atomic>
@@ -11,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,6 +32,14 @@ double median(std::vector<double> values) {
     const auto n = values.size();
     if (n == 0) return 0;
     return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+/// The 1-minute load average (machine load next to the figures: the bench shares the machine).
+double load_average() {
+    std::ifstream in("/proc/loadavg");
+    double one = 0;
+    in >> one;
+    return one;
 }
 
 [[noreturn]] void fail(const std::string& what) {
@@ -73,11 +83,16 @@ int main(int argc, char** argv) {
     std::vector<double> controller_s, kea_s;
     std::printf("detection benchmark: real Kea 2.2 hot-standby pair, keaPollInterval %.3f s, heartbeat-delay 1 s,"
                 " max-response-delay 3 s, %d runs\n", poll_seconds, runs);
-    std::printf("%-4s %-14s %-16s %-14s %-14s\n", "run", "controller s", "kea partner-down", "ratio/poll", "ratio/kea");
+    std::printf("machine: load average %.2f at start\n", load_average());
+    std::printf("%-4s %-14s %-16s %-14s %-14s %-6s\n", "run", "controller s", "kea partner-down", "ratio/poll", "ratio/kea",
+                "load");
     for (int run = 1; run <= runs; ++run) {
         if (!kea_ha::lab::wait_until([&] { return cluster_state() == "OK"; }, 60s, 100ms)) fail("cluster not OK before run");
-        // Stagger the stop against the poll phase so the median is not one lucky phase.
-        std::this_thread::sleep_for(std::chrono::milliseconds(137 * run % 1000));
+        // Stagger the stop against the poll phase so the median is not one lucky phase: the OK
+        // above is seen just after a poll, so spread the stops evenly over one poll interval
+        // (5 runs: 0.1, 0.3, 0.5, 0.7, 0.9 of it).
+        std::this_thread::sleep_for(std::chrono::milliseconds(
+            static_cast<long>(poll_seconds * 1000.0 * (2.0 * run - 1.0) / (2.0 * runs))));
         const auto t0 = Clock::now();
         if (auto stopped = lab.stop_dhcp("server1"); !stopped) fail(stopped.error().describe());
         std::atomic<double> kea_seconds{-1};
@@ -107,14 +122,16 @@ int main(int argc, char** argv) {
         if (seen < 0 || kea_seconds < 0) fail("run " + std::to_string(run) + ": no detection within 30 s");
         controller_s.push_back(seen);
         kea_s.push_back(kea_seconds);
-        std::printf("%-4d %-14.3f %-16.3f %-14.2f %-14.2f\n", run, seen, kea_seconds.load(), seen / poll_seconds,
-                    seen / kea_seconds);
+        std::printf("%-4d %-14.3f %-16.3f %-14.2f %-14.2f %-6.2f\n", run, seen, kea_seconds.load(), seen / poll_seconds,
+                    seen / kea_seconds, load_average());
+        std::fflush(stdout);
         if (auto restarted = lab.start_dhcp("server1"); !restarted) fail(restarted.error().describe());
     }
     const double c = median(controller_s), k = median(kea_s);
     std::printf("\nmedian: controller %.3f s, Kea partner-down %.3f s\n", c, k);
     std::printf("ratio to keaPollInterval: %.2f (target <= 1.2)\n", c / poll_seconds);
     std::printf("ratio to Kea's own partner-down: %.2f (target <= 1.0)\n", c / k);
+    std::printf("load average %.2f at the end\n", load_average());
     controller.stop();
     std::error_code ignored;
     std::filesystem::remove_all(directory, ignored);

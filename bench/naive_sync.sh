@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The naive baseline of the replication benchmark (bench/replication_bench.cpp, issue 4):
+# what an operator's script does without the controller. For each peer in turn, strictly
+# sequentially: config-get, edit valid-lifetime with jq, config-set, config-write. No
+# config-test, no per-peer transformation (each peer gets its own config back, edited).
+#
+#   bench/naive_sync.sh VALID_LIFETIME SERVICE URL [URL…]
+#     SERVICE: dhcp4 or dhcp6; URL: a Kea control agent ("http://127.0.0.41:8000/").
+# Exits non-zero on the first failure. Every curl has a deadline (--max-time).
+set -euo pipefail
+if [ $# -lt 3 ]; then
+  echo "usage: naive_sync.sh VALID_LIFETIME SERVICE URL [URL…]" >&2
+  exit 2
+fi
+lifetime=$1 service=$2
+shift 2
+case "$service" in
+  dhcp4) key=Dhcp4 ;;
+  dhcp6) key=Dhcp6 ;;
+  *) echo "naive_sync.sh: service must be dhcp4 or dhcp6" >&2; exit 2 ;;
+esac
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+kea() {  # kea URL BODY-FILE OUT-FILE: POST a command, fail unless Kea's result is 0
+  curl -sS --fail --max-time 120 -H 'Content-Type: application/json' --data-binary "@$2" -o "$3" "$1"
+  if ! jq -e '.[0].result == 0' "$3" >/dev/null; then
+    echo "naive_sync.sh: $1: $(head -c 300 "$3")" >&2
+    exit 1
+  fi
+}
+
+printf '{"command":"config-get","service":["%s"]}' "$service" >"$tmp/get.cmd"
+printf '{"command":"config-write","service":["%s"]}' "$service" >"$tmp/write.cmd"
+for url in "$@"; do
+  kea "$url" "$tmp/get.cmd" "$tmp/get.json"
+  jq -c --arg svc "$service" --arg key "$key" --argjson lt "$lifetime" \
+    '{command: "config-set", service: [$svc],
+      arguments: {($key): (.[0].arguments[$key] | .["valid-lifetime"] = $lt)}}' \
+    "$tmp/get.json" >"$tmp/set.cmd"
+  kea "$url" "$tmp/set.cmd" "$tmp/set.json"
+  kea "$url" "$tmp/write.cmd" "$tmp/write.json"
+done

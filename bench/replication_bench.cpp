@@ -1,0 +1,403 @@
+// Replication benchmark (issue 4) on a real Kea 2.2 hot-standby pair whose dhcp4 config holds
+// K host reservations (default K = 100, 10 000, 50 000 in one 10.1.0.0/16 subnet). For each K
+// and each repetition, three changes of valid-lifetime are timed in the same run:
+//
+//   raw     the controller's critical path made of bare Kea commands, sent by this bench
+//           straight to the CAs (pre-serialised bodies, answers parsed outside the clock):
+//           config-get SoT + config-get target + max(config-test SoT, config-test target; run in
+//           parallel) + config-set+config-write SoT + config-set+config-write target;
+//   api     PATCH /v1/clusters/pair/config (application/merge-patch+json) through the
+//           controller, from sending the request to the 200 answer (both peers "applied");
+//   naive   bench/naive_sync.sh: per peer, sequentially, curl config-get / jq edit /
+//           curl config-set / curl config-write.
+//
+// Figures: median api/raw (target <= 1.15), median api/naive (target <= 0.7), and the
+// controller's CPU time (utime+stime from /proc/PID/stat around the PATCH) as a share of Kea's
+// config-set time in the same replication (target <= 0.25).
+//
+// Run on demand: bench/run.sh replication [--sizes 100,10000,50000] [--runs N] [--runs-large N];
+// docs/performance-replication.md. Loopback only; every wait and request has a deadline.
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <ctime>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "kea_ha/lab/kea_lab.hpp"
+#include "support/controller_process.hpp"
+#include "support/http_probe.hpp"
+
+#ifndef KEA_HA_BENCH_DIR
+#error "KEA_HA_BENCH_DIR must point at bench/ (for naive_sync.sh)"
+#endif
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+using nlohmann::json;
+using kea_ha::lab::KeaLab;
+using kea_ha::lab::LabPeer;
+
+constexpr auto kKeaTimeout = 120s;      // one Kea command (50 000 reservations: a few seconds)
+constexpr auto kChangeTimeout = 300s;   // one PATCH through the controller
+constexpr auto kSettleTimeout = 120s;   // pair back to OK after a change
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+double median(std::vector<double> values) {
+    std::sort(values.begin(), values.end());
+    const auto n = values.size();
+    if (n == 0) return 0;
+    return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+/// Now in the controller events' format ("2026-11-24T19:40:02Z"), whole seconds, UTC.
+std::string utc_now() {
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    ::gmtime_r(&now, &tm);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return text;
+}
+
+double load_average() {
+    std::ifstream in("/proc/loadavg");
+    double one = 0;
+    in >> one;
+    return one;
+}
+
+[[noreturn]] void fail(const std::string& what) {
+    std::fprintf(stderr, "replication_bench: %s\n", what.c_str());
+    std::exit(1);
+}
+
+/// utime + stime of a process in seconds (fields 14 and 15 of /proc/PID/stat).
+double cpu_seconds(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto close = text.rfind(')');  // comm may contain spaces
+    if (close == std::string::npos) fail("cannot read /proc/" + std::to_string(pid) + "/stat");
+    std::istringstream fields(text.substr(close + 2));
+    std::string field;
+    unsigned long long utime = 0, stime = 0;
+    for (int index = 3; index <= 15 && fields >> field; ++index) {
+        if (index == 14) utime = std::stoull(field);
+        if (index == 15) stime = std::stoull(field);
+    }
+    return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+/// One Kea command sent straight to a peer's CA; `seconds` is the HTTP exchange only (the body
+/// is serialised before, the answer parsed after).
+struct Timed {
+    double seconds = 0;
+    json answer;  // first element of Kea's list
+};
+
+Timed kea_call(const LabPeer& peer, const std::string& body, const std::string& what) {
+    const auto t0 = Clock::now();
+    auto reply = kea_ha::testing::http_request(peer.address, peer.port, "POST", "/", body,
+                                               {{"Content-Type", "application/json"}}, kKeaTimeout);
+    Timed timed;
+    timed.seconds = seconds_since(t0);
+    if (!reply) fail(peer.name + " " + what + ": " + reply.error().describe());
+    if (reply->status != 200) fail(peer.name + " " + what + ": HTTP " + std::to_string(reply->status));
+    try {
+        auto list = json::parse(reply->body);
+        timed.answer = list.is_array() && !list.empty() ? list[0] : list;
+    } catch (const json::exception& e) {
+        fail(peer.name + " " + what + ": answer is not JSON: " + e.what());
+    }
+    if (timed.answer.value("result", -1) != 0) fail(peer.name + " " + what + ": " + timed.answer.dump().substr(0, 300));
+    return timed;
+}
+
+std::string command_body(const std::string& name, const json* arguments = nullptr) {
+    json body = {{"command", name}, {"service", {"dhcp4"}}};
+    if (arguments) body["arguments"] = *arguments;
+    return body.dump();
+}
+
+/// The peer's config with one 10.1.0.0/16 subnet holding `count` reservations (hw-address +
+/// ip-address in the subnet, outside the pool) instead of the lab's subnet.
+json with_reservations(json config, int count) {
+    json reservations = json::array();
+    for (int i = 0; i < count; ++i) {
+        char mac[32], ip[32];
+        std::snprintf(mac, sizeof mac, "02:00:00:%02x:%02x:%02x", (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff);
+        std::snprintf(ip, sizeof ip, "10.1.%d.%d", i / 250, i % 250 + 1);
+        reservations.push_back({{"hw-address", mac}, {"ip-address", ip}});
+    }
+    config["Dhcp4"]["subnet4"] = json::array({{{"id", 1},
+                                               {"subnet", "10.1.0.0/16"},
+                                               {"pools", json::array({{{"pool", "10.1.255.1 - 10.1.255.200"}}})},
+                                               {"reservations", std::move(reservations)}}});
+    config.erase("hash");
+    return config;
+}
+
+struct Raw {
+    double get_sot = 0, get_target = 0, test_sot = 0, test_target = 0, set_sot = 0, write_sot = 0, set_target = 0,
+           write_target = 0;
+    double test() const { return std::max(test_sot, test_target); }
+    double total() const { return get_sot + get_target + test() + set_sot + write_sot + set_target + write_target; }
+    double sets() const { return set_sot + set_target; }
+};
+
+struct Row {
+    int size = 0;
+    double raw = 0, api = 0, naive = 0, cpu = 0, sets = 0, set_sot = 0, load = 0;
+    int sot_moves = 0;      // source-of-truth events from the PATCH until the pair is OK again
+    bool sot_none = false;  // one of them left the cluster without a source of truth
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<int> sizes = {100, 10000, 50000};
+    int runs = 3;
+    int runs_large = 3;  // for sizes >= 50 000
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--runs" && i + 1 < argc) {
+            runs = std::clamp(std::atoi(argv[++i]), 1, 20);
+        } else if (arg == "--runs-large" && i + 1 < argc) {
+            runs_large = std::clamp(std::atoi(argv[++i]), 1, 20);
+        } else if (arg == "--sizes" && i + 1 < argc) {
+            sizes.clear();
+            std::stringstream list(argv[++i]);
+            for (std::string item; std::getline(list, item, ',');) sizes.push_back(std::clamp(std::atoi(item.c_str()), 1, 60000));
+        } else {
+            std::fprintf(stderr, "usage: replication_bench [--sizes K,K,…] [--runs 1..20] [--runs-large 1..20]\n");
+            return 2;
+        }
+    }
+
+    // max-response-delay above the 50 000-reservation config-set (~5 s, during which kea-dhcp4
+    // answers nothing): otherwise the standby declares partner-down in the middle of a change.
+    kea_ha::lab::LabOptions options;
+    options.max_response_delay_ms = 20000;
+    auto started = KeaLab::start(options);
+    if (!started) fail("lab did not start: " + started.error().describe());
+    auto& lab = **started;
+    const LabPeer& sot = lab.peer("server1");
+    const LabPeer& target = lab.peer("server2");
+
+    const std::string directory = kea_ha::testing::make_temp_directory("kea-ha-repl");
+    kea_ha::testing::ControllerProcess controller(directory, {{"keaPollInterval", "1"},
+                                                              {"keaConfigTimeout", "60"},
+                                                              {"keaRequestTimeout", "15"},
+                                                              {"logLevel", "info"}});
+    if (auto up = controller.start(); !up) fail("controller did not start: " + up.error().describe());
+    const json registration = {{"name", "pair"}, {"url", sot.url}};
+    auto added = controller.request("POST", "/v1/clusters", registration.dump(), {{"Content-Type", "application/json"}});
+    if (!added || added->status != 201) fail("registration failed: " + (added ? added->body : added.error().describe()));
+
+    auto api = [&](const std::string& method, const std::string& path, const std::string& body,
+                   const std::string& type) {
+        return kea_ha::testing::http_request("127.0.0.1", controller.port(), method, path, body,
+                                             {{"Content-Type", type}}, std::chrono::duration_cast<std::chrono::milliseconds>(kChangeTimeout));
+    };
+    // Before every timed change: the cluster OK with server1 as SoT, both peers back in hot-standby.
+    // The 2 s first: the controller polls every second, so it must have seen the last config-set
+    // (the peer passing through waiting) before its OK counts.
+    auto settle = [&](const std::string& before) {
+        std::this_thread::sleep_for(2s);
+        const bool ok = kea_ha::lab::wait_until(
+            [&] {
+                auto detail = controller.get_json("/v1/clusters/pair");
+                if (!detail || detail->value("state", "") != "OK" || detail->value("source_of_truth", "") != "server1")
+                    return false;
+                auto s1 = lab.ha_state("server1");
+                auto s2 = lab.ha_state("server2");
+                return s1 && s2 && *s1 == "hot-standby" && *s2 == "hot-standby";
+            },
+            kSettleTimeout, 200ms);
+        if (!ok) fail("pair not OK with server1 as source of truth before " + before);
+    };
+
+    std::printf("replication benchmark: real Kea 2.2 hot-standby pair, one change of valid-lifetime per measurement\n");
+    std::printf("controller: keaPollInterval 1 s, keaConfigTimeout 60 s, keaRequestTimeout 15 s; Kea HA"
+                " heartbeat-delay 1 s, max-response-delay 20 s\n");
+    std::printf("machine: %u CPUs, load average %.2f at start\n", std::thread::hardware_concurrency(), load_average());
+    int lifetime = 4000;
+    std::vector<Row> rows;
+
+    for (const int size : sizes) {
+        const int repetitions = size >= 50000 ? runs_large : runs;
+        // Set up: both peers get the reservations directly (each from its own config-get), then a
+        // sync through the controller must find server2 already in sync ("unchanged").
+        settle("set-up of " + std::to_string(size));
+        std::size_t config_bytes = 0;
+        for (const LabPeer* peer : {&sot, &target}) {
+            auto got = kea_call(*peer, command_body("config-get"), "config-get");
+            const json config = with_reservations(got.answer["arguments"], size);
+            const std::string body = command_body("config-set", &config);
+            config_bytes = body.size();
+            kea_call(*peer, body, "config-set (set-up)");
+            kea_call(*peer, command_body("config-write"), "config-write (set-up)");
+        }
+        kea_ha::core::Result<kea_ha::testing::HttpReply> synced = kea_ha::testing::HttpReply{};
+        for (int attempt = 1; attempt <= 5; ++attempt) {
+            settle("sync of " + std::to_string(size));
+            synced = api("POST", "/v1/clusters/pair/sync", "", "application/json");
+            if (!synced || synced->status != 200) fail("sync: " + (synced ? synced->body : synced.error().describe()));
+            if (synced->body.find("pending") == std::string::npos && synced->body.find("failed") == std::string::npos) break;
+            if (attempt == 5) fail("set-up sync never complete: " + synced->body);
+        }
+        std::printf("\n== %d reservations (config-set body %.1f MB), %d repetitions; set-up sync: %s\n", size,
+                    static_cast<double>(config_bytes) / 1e6, repetitions, synced->body.c_str());
+        std::printf("%-4s %-9s %-9s %-9s %-9s %-9s %-9s %-9s | %-8s %-8s %-8s %-8s %-8s %-5s\n", "rep", "get-sot",
+                    "get-tgt", "test-max", "sw-sot", "sw-tgt", "RAW s", "API s", "NAIVE s", "api/raw", "api/nai",
+                    "cpu s", "cpu/sets", "load");
+        std::printf("     (sot: source-of-truth changes seen from the PATCH until the pair was OK again; * = a moment without one)\n");
+        std::vector<Row> measured;
+        for (int rep = 1; rep <= repetitions; ++rep) {
+            Row row;
+            row.size = size;
+            // (1) raw Kea commands on the critical path.
+            settle("raw change");
+            Raw raw;
+            {
+                const int value = ++lifetime;
+                auto got_sot = kea_call(sot, command_body("config-get"), "config-get");
+                raw.get_sot = got_sot.seconds;
+                auto got_target = kea_call(target, command_body("config-get"), "config-get");
+                raw.get_target = got_target.seconds;
+                json config_sot = got_sot.answer["arguments"];
+                json config_target = got_target.answer["arguments"];
+                config_sot["Dhcp4"]["valid-lifetime"] = value;
+                config_target["Dhcp4"]["valid-lifetime"] = value;
+                const std::string test_sot = command_body("config-test", &config_sot);
+                const std::string test_target = command_body("config-test", &config_target);
+                const std::string set_sot = command_body("config-set", &config_sot);
+                const std::string set_target = command_body("config-set", &config_target);
+                const std::string write = command_body("config-write");
+                std::thread parallel([&] { raw.test_target = kea_call(target, test_target, "config-test").seconds; });
+                raw.test_sot = kea_call(sot, test_sot, "config-test").seconds;
+                parallel.join();
+                raw.set_sot = kea_call(sot, set_sot, "config-set").seconds;
+                raw.write_sot = kea_call(sot, write, "config-write").seconds;
+                raw.set_target = kea_call(target, set_target, "config-set").seconds;
+                raw.write_target = kea_call(target, write, "config-write").seconds;
+            }
+            row.raw = raw.total();
+            row.sets = raw.sets();
+            row.set_sot = raw.set_sot;
+            // (2) the same kind of change through the controller's API.
+            settle("API change");
+            std::string patch_started;
+            {
+                const int value = ++lifetime;
+                const std::string patch = json{{"Dhcp4", {{"valid-lifetime", value}}}}.dump();
+                patch_started = utc_now();
+                const double cpu0 = cpu_seconds(controller.pid());
+                const auto t0 = Clock::now();
+                auto reply = api("PATCH", "/v1/clusters/pair/config", patch, "application/merge-patch+json");
+                row.api = seconds_since(t0);
+                row.cpu = cpu_seconds(controller.pid()) - cpu0;
+                if (!reply || reply->status != 200) fail("PATCH: " + (reply ? reply->body : reply.error().describe()));
+                const auto outcome = json::parse(reply->body, nullptr, false);
+                for (const auto& peer : outcome.value("peers", json::array())) {
+                    if (peer.value("outcome", "") != "applied" || !peer.value("persisted", false))
+                        fail("PATCH: peer not applied+persisted: " + reply->body);
+                }
+            }
+            // (3) the naive sequential script.
+            settle("naive change");
+            // What the API change did to the source of truth: its events from the PATCH until now.
+            if (auto events = controller.get_json("/v1/clusters/pair/events")) {
+                const std::string until = utc_now();
+                const json& list = events->is_array() ? *events : events->value("events", json::array());
+                for (const auto& event : list) {
+                    const std::string when = event.value("when", "");
+                    if (event.value("kind", "") != "source-of-truth" || when < patch_started || when > until) continue;
+                    ++row.sot_moves;
+                    if (event.value("to", "x").empty()) row.sot_none = true;
+                }
+            }
+            {
+                const int value = ++lifetime;
+                const std::string command = "timeout 600 " + std::string(KEA_HA_BENCH_DIR) + "/naive_sync.sh " +
+                                            std::to_string(value) + " dhcp4 " + sot.url + " " + target.url;
+                const auto t0 = Clock::now();
+                const int status = std::system(command.c_str());
+                row.naive = seconds_since(t0);
+                if (status != 0) fail("naive_sync.sh failed (" + std::to_string(status) + "): " + command);
+            }
+            row.load = load_average();
+            std::printf("%-4d %-9.3f %-9.3f %-9.3f %-9.3f %-9.3f %-9.3f %-9.3f | %-8.3f %-8.2f %-8.2f %-8.3f %-8.3f %-5.2f sot %d%s\n",
+                        rep, raw.get_sot, raw.get_target, raw.test(), raw.set_sot + raw.write_sot,
+                        raw.set_target + raw.write_target, row.raw, row.api, row.naive, row.api / row.raw,
+                        row.api / row.naive, row.cpu, row.cpu / row.sets, row.load, row.sot_moves,
+                        row.sot_none ? "*" : "");
+            std::fflush(stdout);
+            measured.push_back(row);
+        }
+        Row summary;
+        summary.size = size;
+        std::vector<double> v;
+        auto med = [&](auto field) {
+            v.clear();
+            for (const auto& r : measured) v.push_back(field(r));
+            return median(v);
+        };
+        summary.raw = med([](const Row& r) { return r.raw; });
+        summary.api = med([](const Row& r) { return r.api; });
+        summary.naive = med([](const Row& r) { return r.naive; });
+        summary.cpu = med([](const Row& r) { return r.cpu; });
+        summary.sets = med([](const Row& r) { return r.sets; });
+        summary.set_sot = med([](const Row& r) { return r.set_sot; });
+        summary.load = load_average();
+        rows.push_back(summary);
+        // Ratios are medians of the per-repetition ratios (same-run pairs).
+        const double r_raw = med([](const Row& r) { return r.api / r.raw; });
+        const double r_naive = med([](const Row& r) { return r.api / r.naive; });
+        const double r_cpu = med([](const Row& r) { return r.cpu / r.sets; });
+        const double r_cpu_one = med([](const Row& r) { return r.cpu / r.set_sot; });
+        std::printf("median %d: raw %.3f s, api %.3f s, naive %.3f s; api/raw %.2f (target <= 1.15), api/naive %.2f"
+                    " (target <= 0.7); controller CPU %.3f s = %.3f of both config-sets (%.3f s), %.3f of one (target <= 0.25)\n",
+                    size, summary.raw, summary.api, summary.naive, r_raw, r_naive, summary.cpu, r_cpu, summary.sets, r_cpu_one);
+        std::fflush(stdout);
+    }
+
+    std::printf("\nsummary (medians)\n%-8s %-9s %-9s %-9s %-8s %-8s %-9s %-9s %-5s\n", "K", "raw s", "api s", "naive s",
+                "api/raw", "api/nai", "cpu s", "cpu/sets", "load");
+    for (const auto& r : rows) {
+        std::printf("%-8d %-9.3f %-9.3f %-9.3f %-8.2f %-8.2f %-9.3f %-9.3f %-5.2f\n", r.size, r.raw, r.api, r.naive,
+                    r.api / r.raw, r.api / r.naive, r.cpu, r.cpu / r.sets, r.load);
+    }
+    // Interference check: the controller must not have synced behind the raw/naive changes.
+    if (auto events = controller.get_json("/v1/clusters/pair/events")) {
+        std::map<std::string, int> kinds;
+        const json& list = events->is_array() ? *events : events->value("events", json::array());
+        for (const auto& event : list) {
+            ++kinds[event.value("kind", "?")];
+            if (event.value("kind", "") == "source-of-truth" || event.value("kind", "") == "config-synced")
+                std::printf("  event %s\n", event.dump().c_str());
+        }
+        std::printf("controller events:");
+        for (const auto& [kind, count] : kinds) std::printf(" %s=%d", kind.c_str(), count);
+        std::printf("\n");
+    }
+    std::printf("load average %.2f at the end\n", load_average());
+    controller.stop();
+    std::error_code ignored;
+    std::filesystem::remove_all(directory, ignored);
+    return 0;
+}
