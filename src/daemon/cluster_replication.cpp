@@ -464,10 +464,12 @@ net::awaitable<ConfigOutcome> ClusterMonitor::converge_locked(const std::string&
     std::vector<PeerWrite> outcomes;
     for (const auto& peer : topology.peers) {
         if (peer.name == sot.name) continue;
-        if (!usable(peer.name)) {
-            outcomes.push_back({peer.name, "pending", reachable(peer.name) ? "not active yet" : "unreachable", false});
+        if (!reachable(peer.name)) {
+            outcomes.push_back({peer.name, "pending", "unreachable", false});
             continue;
         }
+        // A peer in its HA restart (after the config-set that synced it, say) still answers
+        // config-get: if it already has the config, it is "unchanged", not pending.
         auto theirs = co_await fetch_config(peer);
         if (!theirs) {
             outcomes.push_back({peer.name, "pending", theirs.error().describe(), false});
@@ -483,6 +485,10 @@ net::awaitable<ConfigOutcome> ClusterMonitor::converge_locked(const std::string&
             in_sync_[peer.name] = true;
             book_.carries[peer.name] = carried(sot.name);
             outcomes.push_back({peer.name, "unchanged", {}, true});
+            continue;
+        }
+        if (!usable(peer.name)) {
+            outcomes.push_back({peer.name, "pending", "not active yet", false});
             continue;
         }
         auto tested = co_await test_config(peer, *transformed);

@@ -1,12 +1,20 @@
-// The Control Agent client over Boost.Beast: one connection per request (Connection: close),
-// one deadline per request covering resolve, connect, TLS handshake, write and read.
+// The Control Agent client over Boost.Beast: one deadline per request covering resolve,
+// connect, TLS handshake, write and read. Connections are kept alive (HTTP/1.1) and reused
+// per endpoint: at one poll per second per peer, a new connection per request was half of
+// the controller's CPU (docs/performance.md). An idle connection is checked before reuse
+// and dropped after kIdleLimit; a request that finds its reused connection closed by the
+// server before any answer byte is sent once more on a fresh connection.
 
 #include <openssl/ssl.h>
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -19,6 +27,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -38,6 +47,90 @@ using boost::system::error_code;
 using core::ErrorKind;
 
 constexpr std::size_t kHeaderLimit = 64 * 1024;
+/// Idle connections older than this are closed, well before Kea's CA drops them (its idle
+/// timeout is tens of seconds), so a reused connection is rarely found closed.
+constexpr auto kIdleLimit = std::chrono::seconds(10);
+/// Idle connections kept per endpoint (a poll needs one; a config operation may add some).
+constexpr std::size_t kIdlePerEndpoint = 4;
+
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+/// Whether an idle connection can still carry a request: nothing to read (no EOF, no
+/// stray bytes such as a TLS alert), no error.
+bool still_usable(int fd) {
+    char byte = 0;
+    const auto n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+/// A pool of idle keep-alive connections, keyed by scheme, host and port.
+template <typename Stream>
+class IdlePool {
+public:
+    std::unique_ptr<Stream> take(const std::string& key, core::SteadyTime now) {
+        auto found = idle_.find(key);
+        if (found == idle_.end()) return nullptr;
+        auto& list = found->second;
+        while (!list.empty()) {
+            auto entry = std::move(list.back());
+            list.pop_back();
+            if (now - entry.since < kIdleLimit &&
+                still_usable(beast::get_lowest_layer(*entry.stream).socket().native_handle())) {
+                if (list.empty()) idle_.erase(found);
+                return std::move(entry.stream);
+            }
+            close(*entry.stream);
+        }
+        idle_.erase(found);
+        return nullptr;
+    }
+    void put(const std::string& key, std::unique_ptr<Stream> stream, core::SteadyTime now) {
+        beast::get_lowest_layer(*stream).expires_never();
+        auto& list = idle_[key];
+        if (list.size() >= kIdlePerEndpoint) {
+            close(*stream);
+        } else {
+            list.push_back({std::move(stream), now});
+        }
+        sweep(now);
+    }
+    static void close(Stream& stream) {
+        error_code ec;
+        auto& lowest = beast::get_lowest_layer(stream);
+        lowest.socket().shutdown(tcp::socket::shutdown_both, ec);
+        lowest.close();
+    }
+
+private:
+    struct Entry {
+        std::unique_ptr<Stream> stream;
+        core::SteadyTime since;
+    };
+    /// At most once per second: close what stayed idle too long (peers no longer polled).
+    void sweep(core::SteadyTime now) {
+        if (now - last_sweep_ < std::chrono::seconds(1)) return;
+        last_sweep_ = now;
+        for (auto it = idle_.begin(); it != idle_.end();) {
+            auto& list = it->second;
+            std::erase_if(list, [&](Entry& entry) {
+                if (now - entry.since < kIdleLimit) return false;
+                close(*entry.stream);
+                return true;
+            });
+            it = list.empty() ? idle_.erase(it) : std::next(it);
+        }
+    }
+    std::map<std::string, std::vector<Entry>> idle_;
+    core::SteadyTime last_sweep_{};
+};
+
+/// How an exchange ended, besides its answer: may the connection carry another request,
+/// and did it fail before any answer byte came back (a stale keep-alive connection)?
+struct ExchangeInfo {
+    bool reusable = false;
+    bool nothing_received = false;
+};
 
 std::string base64(std::string_view in) {
     static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -113,7 +206,7 @@ bool is_tls_error(const error_code& ec) {
 /// What one request needs, copied out of the caller's objects before the first suspension.
 struct Request {
     Endpoint endpoint;
-    std::string wire;
+    std::string wire;  ///< the HTTP request, header and body
     std::optional<std::string> service;
     core::Duration timeout;
     core::SteadyTime deadline;
@@ -148,7 +241,7 @@ public:
     net::awaitable<core::Result<Answer>> send(const Endpoint& endpoint, const Command& command,
                                               core::Duration timeout) override {
         // Not a coroutine: copy everything now, so temporaries of the caller may go away.
-        Request request{endpoint, to_wire(command), command.service, timeout,
+        Request request{endpoint, http_request(endpoint, to_wire(command)), command.service, timeout,
                         core::SteadyClock::now() + timeout};
         return run(std::move(request));
     }
@@ -179,6 +272,28 @@ private:
         }
         ctx->set_verify_mode(options_.tls_verify ? ssl::verify_peer : ssl::verify_none);
         return ctx;
+    }
+
+    /// The whole HTTP/1.1 request, written in one go (keep-alive is HTTP/1.1's default).
+    std::string http_request(const Endpoint& endpoint, const std::string& body) const {
+        std::string text;
+        text.reserve(256 + authorization_.size() + body.size());
+        text += "POST ";
+        text += endpoint.target;
+        text += " HTTP/1.1\r\nHost: ";
+        text += host_header(endpoint);
+        text += "\r\nUser-Agent: kea-ha-controller/" KEA_HA_VERSION "\r\nContent-Type: application/json\r\n"
+                "Accept: application/json\r\n";
+        if (!authorization_.empty()) {
+            text += "Authorization: ";
+            text += authorization_;
+            text += "\r\n";
+        }
+        text += "Content-Length: ";
+        text += std::to_string(body.size());
+        text += "\r\n\r\n";
+        text += body;
+        return text;
     }
 
     std::string host_header(const Endpoint& endpoint) const {
@@ -225,21 +340,12 @@ private:
 
     /// Writes the request and reads the answer on a connected (and handshaken) stream.
     template <typename Stream>
-    net::awaitable<core::Result<Answer>> exchange(Stream& stream, const Request& request) {
+    net::awaitable<core::Result<Answer>> exchange(Stream& stream, const Request& request, ExchangeInfo& info) {
         const auto& endpoint = request.endpoint;
-        http::request<http::string_body> message{http::verb::post, endpoint.target, 11};
-        message.set(http::field::host, host_header(endpoint));
-        message.set(http::field::user_agent, "kea-ha-controller/" KEA_HA_VERSION);
-        message.set(http::field::content_type, "application/json");
-        message.set(http::field::accept, "application/json");
-        if (!authorization_.empty()) message.set(http::field::authorization, authorization_);
-        message.keep_alive(false);
-        message.body() = request.wire;
-        message.prepare_payload();
-
         error_code ec;
-        co_await http::async_write(stream, message, net::redirect_error(net::use_awaitable, ec));
+        co_await net::async_write(stream, net::buffer(request.wire), net::redirect_error(net::use_awaitable, ec));
         if (ec) {
+            info.nothing_received = !is_timeout(ec);
             if (is_timeout(ec)) co_return request.timed_out("write");
             if (is_tls_error(ec)) co_return request.fail(ErrorKind::Tls, "write", what(ec));
             co_return request.fail(ErrorKind::Http, "write", what(ec));
@@ -261,6 +367,10 @@ private:
             co_await http::async_read(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
         }
         if (ec) {
+            info.nothing_received = buffer.size() == 0 && !parser.got_some() &&
+                                    (ec == http::error::end_of_stream || ec == net::error::connection_reset ||
+                                     ec == net::error::broken_pipe || ec == net::error::eof ||
+                                     ec == ssl::error::stream_truncated);
             if (is_timeout(ec)) co_return request.timed_out("read");
             if (ec == http::error::body_limit) {
                 co_return request.fail(ErrorKind::TooLarge, "read",
@@ -284,6 +394,7 @@ private:
         }
 
         auto& response = parser.get();
+        info.reusable = response.keep_alive() && parser.is_done();
         const std::string content_type(response[http::field::content_type]);
         auto answer = parse_answer(response.result_int(), response.body(), request.service);
         if (!answer) {
@@ -303,58 +414,98 @@ private:
         co_return answer;
     }
 
-    net::awaitable<core::Result<Answer>> run(Request request) {
+    static std::string pool_key(const Endpoint& endpoint) {
+        return (endpoint.https ? "https://[" : "http://[") + endpoint.host + "]:" + std::to_string(endpoint.port);
+    }
+
+    net::awaitable<core::Result<std::unique_ptr<PlainStream>>> open_plain(const Request& request) {
         auto endpoints = co_await resolve(request);
         if (!endpoints) co_return endpoints.error();
-        auto ex = co_await net::this_coro::executor;
+        auto stream = std::make_unique<PlainStream>(co_await net::this_coro::executor);
+        stream->expires_at(request.deadline);
         error_code ec;
+        co_await stream->async_connect(*endpoints, net::redirect_error(net::use_awaitable, ec));
+        if (ec) co_return connect_error(request, ec);
+        stream->socket().set_option(tcp::no_delay(true), ec);
+        co_return stream;
+    }
 
-        if (!request.endpoint.https) {
-            beast::tcp_stream stream(ex);
-            stream.expires_at(request.deadline);
-            co_await stream.async_connect(*endpoints, net::redirect_error(net::use_awaitable, ec));
-            if (ec) co_return connect_error(request, ec);
-            auto answer = co_await exchange(stream, request);
-            stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-            stream.close();
-            co_return answer;
-        }
-
-        beast::ssl_stream<beast::tcp_stream> stream(ex, *tls_);
+    net::awaitable<core::Result<std::unique_ptr<TlsStream>>> open_tls(const Request& request) {
+        auto endpoints = co_await resolve(request);
+        if (!endpoints) co_return endpoints.error();
+        auto stream = std::make_unique<TlsStream>(co_await net::this_coro::executor, *tls_);
         const auto& host = request.endpoint.host;
         error_code literal_ec;
         net::ip::make_address(host, literal_ec);
         if (literal_ec) {
             // SNI only for names (RFC 6066 forbids IP literals).
-            if (!SSL_set_tlsext_host_name(stream.native_handle(), host.c_str())) {
+            if (!SSL_set_tlsext_host_name(stream->native_handle(), host.c_str())) {
                 co_return request.fail(ErrorKind::Tls, "handshake", "cannot set SNI host name");
             }
         }
-        if (options_.tls_verify) stream.set_verify_callback(ssl::host_name_verification(host));
-        auto& lowest = beast::get_lowest_layer(stream);
+        if (options_.tls_verify) stream->set_verify_callback(ssl::host_name_verification(host));
+        auto& lowest = beast::get_lowest_layer(*stream);
         lowest.expires_at(request.deadline);
+        error_code ec;
         co_await lowest.async_connect(*endpoints, net::redirect_error(net::use_awaitable, ec));
         if (ec) co_return connect_error(request, ec);
-        co_await stream.async_handshake(ssl::stream_base::client, net::redirect_error(net::use_awaitable, ec));
+        lowest.socket().set_option(tcp::no_delay(true), ec);
+        co_await stream->async_handshake(ssl::stream_base::client, net::redirect_error(net::use_awaitable, ec));
         if (ec) {
             if (is_timeout(ec)) co_return request.timed_out("handshake");
             std::string text = what(ec);
-            if (const long verify = SSL_get_verify_result(stream.native_handle()); verify != X509_V_OK) {
+            if (const long verify = SSL_get_verify_result(stream->native_handle()); verify != X509_V_OK) {
                 text += " (" + std::string(X509_verify_cert_error_string(verify)) + ")";
             }
             co_return request.fail(ErrorKind::Tls, "handshake", text);
         }
-        auto answer = co_await exchange(stream, request);
-        // Connection: close; no close_notify exchange (it could only delay us).
-        lowest.socket().shutdown(tcp::socket::shutdown_both, ec);
-        lowest.close();
-        co_return answer;
+        co_return stream;
+    }
+
+    /// One request on a pooled connection of `pool` (or a new one from `open`).
+    template <typename Stream, typename Open>
+    net::awaitable<core::Result<Answer>> run_on(IdlePool<Stream>& pool, Open open, const Request& request) {
+        const std::string key = pool_key(request.endpoint);
+        auto stream = pool.take(key, core::SteadyClock::now());
+        bool reused = stream != nullptr;
+        for (;;) {
+            if (!stream) {
+                auto opened = co_await open(request);
+                if (!opened) co_return opened.error();
+                stream = std::move(*opened);
+            }
+            beast::get_lowest_layer(*stream).expires_at(request.deadline);
+            ExchangeInfo info;
+            auto answer = co_await exchange(*stream, request, info);
+            if (info.reusable) {
+                pool.put(key, std::move(stream), core::SteadyClock::now());
+            } else {
+                IdlePool<Stream>::close(*stream);
+                stream.reset();
+            }
+            // The server closed a kept-alive connection just as we reused it: the request
+            // never reached Kea (nothing came back), so sending it again is safe.
+            if (!answer && reused && info.nothing_received && core::SteadyClock::now() < request.deadline) {
+                reused = false;
+                continue;
+            }
+            co_return answer;
+        }
+    }
+
+    net::awaitable<core::Result<Answer>> run(Request request) {
+        if (!request.endpoint.https) {
+            co_return co_await run_on(plain_pool_, [this](const Request& r) { return open_plain(r); }, request);
+        }
+        co_return co_await run_on(tls_pool_, [this](const Request& r) { return open_tls(r); }, request);
     }
 
     [[maybe_unused]] net::io_context& io_;
     ClientOptions options_;
     std::string authorization_;
     std::unique_ptr<ssl::context> tls_;
+    IdlePool<PlainStream> plain_pool_;
+    IdlePool<TlsStream> tls_pool_;
 };
 
 }  // namespace

@@ -113,7 +113,8 @@ struct Element {
     json arguments;
 };
 
-core::Result<Element> read_element(const json& value) {
+/// Reads one answer element; its "arguments" are moved out (a config can be megabytes).
+core::Result<Element> read_element(json& value) {
     if (!value.is_object()) {
         return make_error(ErrorKind::BadAnswer,
                           std::string("answer element is ") + json_type_name(value) + ", not an object");
@@ -135,7 +136,7 @@ core::Result<Element> read_element(const json& value) {
         }
         element.text = text->get<std::string>();
     }
-    if (auto arguments = value.find("arguments"); arguments != value.end()) element.arguments = *arguments;
+    if (auto arguments = value.find("arguments"); arguments != value.end()) element.arguments = std::move(*arguments);
     return element;
 }
 
@@ -173,11 +174,16 @@ core::Error http_level_error(long long code, const std::string& text) {
 }  // namespace
 
 std::string to_wire(const Command& command) {
-    json wire = json::object();
-    wire["command"] = command.name;
-    if (command.service) wire["service"] = json::array({*command.service});
-    if (!command.arguments.is_null()) wire["arguments"] = command.arguments;
-    return wire.dump();
+    // Written piece by piece: copying `arguments` into a wrapper object first would
+    // duplicate a config of many megabytes on every config-test / config-set.
+    std::string wire = "{\"command\": " + json(command.name).dump();
+    if (command.service) wire += ", \"service\": [" + json(*command.service).dump() + "]";
+    if (!command.arguments.is_null()) {
+        wire += ", \"arguments\": ";
+        wire += command.arguments.dump();
+    }
+    wire += "}";
+    return wire;
 }
 
 Command version_get(std::optional<std::string> service) { return make("version-get", std::move(service)); }

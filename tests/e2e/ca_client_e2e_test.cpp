@@ -3,8 +3,15 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <set>
+#include <sstream>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -167,6 +174,49 @@ TEST_F(CaClientE2eTest, FortyConcurrentStatusGetsOnOneThread) {
         ASSERT_TRUE(ha.is_array() && !ha.empty());
         EXPECT_EQ(ha[0]["ha-servers"]["local"].value("role", ""), i % 2 == 0 ? "primary" : "standby");
     }
+}
+
+/// ESTABLISHED TCP connections of this process to `address:port` (IPv4), from /proc/net/tcp
+/// and the socket inodes among /proc/self/fd.
+int established_connections_to(const std::string& address, std::uint16_t port) {
+    std::set<std::string> inodes;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+        std::error_code ec;
+        const auto target = std::filesystem::read_symlink(entry.path(), ec).string();
+        if (!ec && target.rfind("socket:[", 0) == 0) inodes.insert(target.substr(8, target.size() - 9));
+    }
+    in_addr parsed{};
+    if (::inet_pton(AF_INET, address.c_str(), &parsed) != 1) return -1;
+    char remote[32];
+    std::snprintf(remote, sizeof remote, "%08X:%04X", parsed.s_addr, port);  // as the kernel prints it
+    std::ifstream table("/proc/net/tcp");
+    std::string line;
+    std::getline(table, line);  // header
+    int count = 0;
+    while (std::getline(table, line)) {
+        std::istringstream fields(line);
+        std::string slot, local, rem, state, queues, timer, retransmits, uid, timeout, inode;
+        fields >> slot >> local >> rem >> state >> queues >> timer >> retransmits >> uid >> timeout >> inode;
+        if (rem == remote && state == "01" && inodes.count(inode)) ++count;
+    }
+    return count;
+}
+
+TEST_F(CaClientE2eTest, TheAgentKeepsOurConnectionAlive) {
+    auto client = kea::make_control_agent_client(io, {});
+    const auto& peer = lab_->peer("server1");
+    const auto endpoint = endpoint_of(peer.url);
+    for (int i = 0; i < 10; ++i) {
+        auto status = run_awaitable(io, client->send(endpoint, kea::status_get(dhcp4), 5s), 30s);
+        ASSERT_TRUE(status) << i << ": " << status.error().describe();
+        auto heartbeat = run_awaitable(io, client->send(endpoint, kea::ha_heartbeat("dhcp4"), 5s), 30s);
+        ASSERT_TRUE(heartbeat) << i << ": " << heartbeat.error().describe();
+        EXPECT_EQ(heartbeat->result, kea::KeaResult::Success);
+    }
+    // Twenty requests, one connection: Kea 2.2's agent honours HTTP/1.1 keep-alive.
+    EXPECT_EQ(established_connections_to(peer.address, peer.port), 1);
+    client.reset();
+    EXPECT_EQ(established_connections_to(peer.address, peer.port), 0);
 }
 
 // ---------------------------------------------------------------- labs of their own

@@ -314,6 +314,61 @@ TEST_F(CaClientTest, TemporariesMayDieBeforeTheCallRuns) {
     ASSERT_TRUE(answer) << answer.error().describe();
 }
 
+// ---------------------------------------------------------------- keep-alive
+
+TEST_F(CaClientTest, SequentialRequestsShareOneConnection) {
+    fake.on("status-get", FakeReply::answer(0, "ok"));
+    auto client = kea::make_control_agent_client(io, {});
+    const auto endpoint = endpoint_of(fake.url());
+    for (int i = 0; i < 5; ++i) {
+        auto answer = run_awaitable(io, client->send(endpoint, kea::status_get(dhcp4), 5s), 30s);
+        ASSERT_TRUE(answer) << i << ": " << answer.error().describe();
+    }
+    EXPECT_EQ(fake.request_count(), 5u);
+    EXPECT_EQ(fake.connection_count(), 1u);
+    EXPECT_EQ(fake.requests().back().headers["connection"], "");  // HTTP/1.1 default: keep-alive
+}
+
+TEST_F(CaClientTest, ConnectionClosedByTheServerIsNotReused) {
+    FakeReply once = FakeReply::answer(0, "ok");
+    once.close_after_answer = true;  // as a CA whose idle timeout expired
+    fake.on("status-get", once);
+    auto client = kea::make_control_agent_client(io, {});
+    const auto endpoint = endpoint_of(fake.url());
+    for (int i = 0; i < 3; ++i) {
+        auto answer = run_awaitable(io, client->send(endpoint, kea::status_get(dhcp4), 5s), 30s);
+        ASSERT_TRUE(answer) << i << ": " << answer.error().describe();
+    }
+    EXPECT_EQ(fake.request_count(), 3u);
+    EXPECT_EQ(fake.connection_count(), 3u);
+}
+
+TEST_F(CaClientTest, ResetOnAReusedConnectionIsSentOnceMoreOnANewOne) {
+    int calls = 0;
+    fake.on("status-get", [&calls](const json&) {
+        FakeReply reply = FakeReply::answer(0, "ok");
+        reply.reset = ++calls == 2;  // the second request finds its kept-alive connection dropped
+        return reply;
+    });
+    auto client = kea::make_control_agent_client(io, {});
+    const auto endpoint = endpoint_of(fake.url());
+    for (int i = 0; i < 3; ++i) {
+        auto answer = run_awaitable(io, client->send(endpoint, kea::status_get(dhcp4), 5s), 30s);
+        ASSERT_TRUE(answer) << i << ": " << answer.error().describe();
+    }
+    EXPECT_EQ(fake.request_count(), 4u);     // one was sent twice
+    EXPECT_EQ(fake.connection_count(), 2u);  // and the retry opened the second connection
+}
+
+TEST_F(CaClientTest, ResetOnAFreshConnectionIsNotRetried) {
+    FakeReply reset;
+    reset.reset = true;
+    fake.on("status-get", reset);
+    auto answer = send(kea::status_get(dhcp4));
+    ASSERT_FALSE(answer);
+    EXPECT_EQ(fake.request_count(), 1u);
+}
+
 // ---------------------------------------------------------------- TLS
 
 class CaClientTlsTest : public ::testing::Test {
@@ -350,6 +405,13 @@ TEST_F(CaClientTlsTest, VerifiedWithTheCaFile) {
     auto answer = send(options);
     ASSERT_TRUE(answer) << answer.error().describe();
     EXPECT_EQ(answer->text, "tls ok");
+    // One client, several requests: one TLS connection, kept alive.
+    auto client = kea::make_control_agent_client(io, options);
+    for (int i = 0; i < 3; ++i) {
+        auto again = run_awaitable(io, client->send(endpoint_of(fake->url()), kea::status_get(dhcp4), 5s), 30s);
+        ASSERT_TRUE(again) << again.error().describe();
+    }
+    EXPECT_EQ(fake->connection_count(), 2u);
     // By name too (SNI + host name check against DNS:localhost).
     auto by_name = send(options, "https://localhost:" + std::to_string(fake->port()) + "/");
     ASSERT_TRUE(by_name) << by_name.error().describe();

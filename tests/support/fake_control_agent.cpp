@@ -73,6 +73,7 @@ struct FakeControlAgent::Impl {
     std::map<std::string, Handler> handlers;
     Handler default_handler = unsupported;
     std::vector<RecordedRequest> requests;
+    std::size_t connections = 0;
     bool stopped = false;
 
     net::awaitable<void> accept_loop() {
@@ -81,6 +82,10 @@ struct FakeControlAgent::Impl {
             tcp::socket socket = co_await acceptor.async_accept(net::redirect_error(net::use_awaitable, ec));
             if (ec == net::error::operation_aborted || !acceptor.is_open()) co_return;
             if (ec) continue;
+            {
+                std::lock_guard lock(mutex);
+                ++connections;
+            }
             net::co_spawn(io, session(std::move(socket)), net::detached);
         }
     }
@@ -203,7 +208,7 @@ struct FakeControlAgent::Impl {
             response.keep_alive(keep_alive);
             response.prepare_payload();
             co_await http::async_write(stream, response, net::redirect_error(net::use_awaitable, ec));
-            if (ec || !keep_alive) {
+            if (ec || !keep_alive || reply.close_after_answer) {
                 socket.shutdown(tcp::socket::shutdown_both, ec);
                 socket.close(ec);
                 co_return;
@@ -242,6 +247,11 @@ void FakeControlAgent::stop() {
     if (impl_->thread.joinable()) impl_->thread.join();
     error_code ec;
     impl_->acceptor.close(ec);
+}
+
+std::size_t FakeControlAgent::connection_count() const {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->connections;
 }
 
 void FakeControlAgent::on(const std::string& command, Handler handler) {

@@ -23,6 +23,7 @@ struct FakeReply {
     std::chrono::milliseconds delay{0};               ///< wait (a timer, not a sleep) before answering
     bool close_mid_body = false;   ///< send headers with a Content-Length larger than the body, then close
     bool reset = false;            ///< close the socket (RST) without answering
+    bool close_after_answer = false;  ///< answer as keep-alive, then close anyway (an idle timeout)
     std::uint64_t chunked_huge = 0;///< >0: stream a chunked body of this many bytes (ignores `body`)
 
     /// 200, application/json, `body` dumped.
@@ -71,6 +72,8 @@ public:
 
     std::vector<RecordedRequest> requests() const;
     std::size_t request_count() const;
+    /// TCP connections accepted so far.
+    std::size_t connection_count() const;
     void clear_requests();
 
     /// Stops serving (also done by the destructor); never waits for delayed handlers.
