@@ -32,18 +32,17 @@ Result<const nlohmann::json*> service_config_of(const nlohmann::json& document, 
 
 std::string service_key(std::string_view service) { return service == "dhcp6" ? "Dhcp6" : "Dhcp4"; }
 
-Result<nlohmann::json> canonical_config(const nlohmann::json& document, std::string_view service) {
+Result<nlohmann::json> canonical_config(nlohmann::json document, std::string_view service) {
     auto config = service_config_of(document, service, "the config");
     if (!config) return config.error();
-    nlohmann::json out = document;
-    out[service_key(service)].erase("hash");
-    return out;
+    document[service_key(service)].erase("hash");
+    return document;
 }
 
-Result<nlohmann::json> transform_for(const nlohmann::json& sot_document, std::string_view service,
+Result<nlohmann::json> transform_for(nlohmann::json sot_document, std::string_view service,
                                      std::string_view target, const nlohmann::json& target_current,
                                      const std::vector<std::string>& peer_local_parameters) {
-    auto sot = canonical_config(sot_document, service);
+    auto sot = canonical_config(std::move(sot_document), service);
     if (!sot) return sot.error();
     auto current = service_config_of(target_current, service, "the target's current config");
     if (!current) return current.error();
@@ -95,17 +94,31 @@ Result<nlohmann::json> transform_for(const nlohmann::json& sot_document, std::st
     return out;
 }
 
+namespace {
+/// x == y, except that a member "hash" of either object is ignored.
+bool equal_ignoring_hash(const nlohmann::json& x, const nlohmann::json& y) {
+    if (!x.is_object() || !y.is_object()) return x == y;
+    std::size_t x_members = 0;
+    for (auto it = x.begin(); it != x.end(); ++it) {
+        if (it.key() == "hash") continue;
+        ++x_members;
+        auto other = y.find(it.key());
+        if (other == y.end() || !(*it == *other)) return false;
+    }
+    return x_members == y.size() - (y.contains("hash") ? 1 : 0);
+}
+}  // namespace
+
 bool same_config(const nlohmann::json& a, const nlohmann::json& b) {
-    auto strip = [](nlohmann::json document) {
-        if (document.is_object()) {
-            for (auto& [key, value] : document.items()) {
-                if (value.is_object()) value.erase("hash");
-            }
-        }
-        return document;
-    };
-    // nlohmann::json objects are ordered maps: equality ignores member order.
-    return strip(a) == strip(b);
+    // Without copying either document (configs reach ~9 MB). nlohmann::json objects are
+    // ordered maps: equality ignores member order. `hash` is ignored one level down.
+    if (!a.is_object() || !b.is_object()) return a == b;
+    if (a.size() != b.size()) return false;
+    for (auto it = a.begin(); it != a.end(); ++it) {
+        auto other = b.find(it.key());
+        if (other == b.end() || !equal_ignoring_hash(*it, *other)) return false;
+    }
+    return true;
 }
 
 std::string config_etag(const nlohmann::json& canonical_document) {
@@ -139,11 +152,11 @@ Result<nlohmann::json> apply_patch(const nlohmann::json& document, const nlohman
         out = document;
         out.merge_patch(patch);
     }
-    auto checked = canonical_config(out, service);
+    auto checked = canonical_config(std::move(out), service);
     if (!checked) {
         return make_error(ErrorKind::Invalid, "the patched config is no longer a config document: " + checked.error().message);
     }
-    return out;
+    return checked;
 }
 
 }  // namespace kea_ha::core

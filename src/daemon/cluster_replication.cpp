@@ -153,7 +153,7 @@ net::awaitable<core::Result<nlohmann::json>> ClusterMonitor::fetch_config(const 
                                       context_.preferences->config_timeout),
         "config-get");
     if (!answer) co_return answer.error();
-    auto canonical = core::canonical_config(answer->arguments, registration_.service);
+    auto canonical = core::canonical_config(std::move(answer->arguments), registration_.service);
     if (!canonical) {
         co_return core::make_error(core::ErrorKind::BadAnswer,
                                    peer.name + ": config-get answer: " + canonical.error().message);
@@ -162,17 +162,17 @@ net::awaitable<core::Result<nlohmann::json>> ClusterMonitor::fetch_config(const 
 }
 
 net::awaitable<core::Result<kea::Answer>> ClusterMonitor::test_config(const core::HaPeer& peer,
-                                                                     nlohmann::json document) {
+                                                                     const nlohmann::json& document) {
     auto endpoint = kea::parse_endpoint(peer.control_url);
     if (!endpoint) co_return endpoint.error();
+    auto command = kea::config_test(registration_.service, nullptr);
+    command.borrowed_arguments = &document;  // serialised by send() before it suspends: no copy
     co_return kea::require_success(
-        co_await context_.client.send(*endpoint, kea::config_test(registration_.service, std::move(document)),
-                                      context_.preferences->config_timeout),
-        "config-test");
+        co_await context_.client.send(*endpoint, command, context_.preferences->config_timeout), "config-test");
 }
 
 net::awaitable<ClusterMonitor::PeerWrite> ClusterMonitor::write_config(const core::HaPeer& peer,
-                                                                      nlohmann::json document) {
+                                                                      const nlohmann::json& document) {
     PeerWrite result{peer.name, "failed", {}, false};
     auto endpoint = kea::parse_endpoint(peer.control_url);
     if (!endpoint) {
@@ -181,10 +181,10 @@ net::awaitable<ClusterMonitor::PeerWrite> ClusterMonitor::write_config(const cor
     }
     // SPEC §4: config-set restarts the peer's HA service; not an outage of ours to report.
     if (topology_) core::note_applying_config(memory_, *topology_, peer.name, core::SteadyClock::now());
+    auto command = kea::config_set(registration_.service, nullptr);
+    command.borrowed_arguments = &document;
     auto set = kea::require_success(
-        co_await context_.client.send(*endpoint, kea::config_set(registration_.service, std::move(document)),
-                                      context_.preferences->config_timeout),
-        "config-set");
+        co_await context_.client.send(*endpoint, command, context_.preferences->config_timeout), "config-set");
     if (!set) {
         result.message = set.error().describe();
         co_return result;
@@ -257,7 +257,28 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
 
     const core::Topology topology = *topology_;  // the operation works on one picture
     const core::HaPeer sot = *topology.find_peer(*view_->source_of_truth);
-    auto current = co_await fetch_config(sot);
+    // Phase 0: read the SoT and every reachable target at once (configs of many MB take
+    // seconds to read; the If-Match check below only needs the SoT's).
+    struct Target {
+        core::HaPeer peer;
+        std::optional<nlohmann::json> document;  ///< none: pending
+        std::string why_pending;
+    };
+    std::vector<Target> targets;
+    using Read = core::Result<nlohmann::json>;
+    std::vector<std::function<net::awaitable<Read>()>> reads;
+    reads.push_back([this, &sot]() -> net::awaitable<Read> { co_return co_await fetch_config(sot); });
+    for (const auto& peer : topology.peers) {
+        if (peer.name == sot.name) continue;
+        targets.push_back(Target{peer, std::nullopt, {}});
+        if (!reachable(peer.name)) {
+            targets.back().why_pending = "unreachable";
+            continue;
+        }
+        reads.push_back([this, &peer]() -> net::awaitable<Read> { co_return co_await fetch_config(peer); });
+    }
+    auto read_results = co_await run_all(context_.io, std::move(reads));
+    auto& current = read_results.front();
     if (!current) co_return ConfigOutcome{502, error_body("unreachable", sot.name + ": " + current.error().describe()), std::nullopt};
     const auto current_etag = core::config_etag(*current);
     if (change.if_match && *change.if_match != "*" && *change.if_match != current_etag) {
@@ -271,49 +292,43 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
         record_replication_event("config-external-change", sot.name, "", "",
                                  "config of " + sot.name + " changed outside the controller; included in this change");
     }
-    core::Result<nlohmann::json> desired = change.body;
+    core::Result<nlohmann::json> desired = core::make_error(core::ErrorKind::Invalid, "no document");
     if (change.kind == ConfigChange::Kind::JsonPatch || change.kind == ConfigChange::Kind::MergePatch) {
         desired = core::apply_patch(*current, change.body,
                                     change.kind == ConfigChange::Kind::JsonPatch ? core::PatchKind::JsonPatch
                                                                                  : core::PatchKind::MergePatch,
                                     registration_.service);
     } else {
-        desired = core::canonical_config(change.body, registration_.service);
+        desired = core::canonical_config(std::move(change.body), registration_.service);
     }
     if (!desired) co_return ConfigOutcome{400, error_body("bad-config", desired.error().message), std::nullopt};
     // The SoT keeps its identity even when the document came from another peer.
-    auto sot_document = core::transform_for(*desired, registration_.service, sot.name, *current, {});
+    auto sot_document = core::transform_for(std::move(*desired), registration_.service, sot.name, *current, {});
     if (!sot_document) co_return ConfigOutcome{422, error_body("bad-config", sot_document.error().message), std::nullopt};
 
-    // Phase 1: read every reachable target, transform, and config-test everywhere.
-    struct Target {
-        core::HaPeer peer;
-        std::optional<nlohmann::json> document;  ///< none: pending
-        std::string why_pending;
-    };
-    std::vector<Target> targets;
-    for (const auto& peer : topology.peers) {
-        if (peer.name == sot.name) continue;
-        Target target{peer, std::nullopt, {}};
-        if (!reachable(peer.name)) {
-            target.why_pending = "unreachable";
-        } else if (auto theirs = co_await fetch_config(peer); !theirs) {
+    // Phase 1: transform for every target read, and config-test everywhere.
+    std::size_t next_read = 1;
+    for (auto& target : targets) {
+        if (!target.why_pending.empty()) continue;
+        auto& theirs = read_results.at(next_read++);
+        if (!theirs) {
             target.why_pending = theirs.error().describe();
-        } else {
-            auto transformed = core::transform_for(*sot_document, registration_.service, peer.name, *theirs,
-                                                   context_.preferences->peer_local_parameters);
-            if (!transformed) co_return ConfigOutcome{422, error_body("bad-config", transformed.error().message), std::nullopt};
-            target.document = std::move(*transformed);
+            continue;
         }
-        targets.push_back(std::move(target));
+        auto transformed = core::transform_for(*sot_document, registration_.service, target.peer.name, *theirs,
+                                               context_.preferences->peer_local_parameters);
+        if (!transformed) co_return ConfigOutcome{422, error_body("bad-config", transformed.error().message), std::nullopt};
+        target.document = std::move(*transformed);
     }
+    read_results.clear();  // the documents read are not needed any more
+    // The tasks borrow the documents: they live in this frame until run_all() returns.
     std::vector<std::function<net::awaitable<std::pair<std::string, core::Result<kea::Answer>>>()>> tests;
-    tests.push_back([this, sot, doc = *sot_document]() -> net::awaitable<std::pair<std::string, core::Result<kea::Answer>>> {
+    tests.push_back([this, &sot, &doc = *sot_document]() -> net::awaitable<std::pair<std::string, core::Result<kea::Answer>>> {
         co_return std::pair{sot.name, co_await test_config(sot, doc)};
     });
     for (const auto& target : targets) {
         if (!target.document) continue;
-        tests.push_back([this, peer = target.peer, doc = *target.document]()
+        tests.push_back([this, &peer = target.peer, &doc = *target.document]()
                             -> net::awaitable<std::pair<std::string, core::Result<kea::Answer>>> {
             co_return std::pair{peer.name, co_await test_config(peer, doc)};
         });
@@ -363,7 +378,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
             in_sync_.erase(target.peer.name);
             continue;
         }
-        writes.push_back([this, peer = target.peer, doc = *target.document]() -> net::awaitable<PeerWrite> {
+        writes.push_back([this, &peer = target.peer, &doc = *target.document]() -> net::awaitable<PeerWrite> {
             co_return co_await write_config(peer, doc);
         });
     }
@@ -378,7 +393,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
         outcomes.push_back(std::move(written));
     }
     in_sync_[sot.name] = true;
-    persist_book();
+    // persist_book() is folded into the config-change event's save below.
     const double took = std::chrono::duration<double>(core::SteadyClock::now() - started).count();
     last_replication_s_ = took;
     nlohmann::json peers = nlohmann::json::array();

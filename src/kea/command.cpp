@@ -178,9 +178,10 @@ std::string to_wire(const Command& command) {
     // duplicate a config of many megabytes on every config-test / config-set.
     std::string wire = "{\"command\": " + json(command.name).dump();
     if (command.service) wire += ", \"service\": [" + json(*command.service).dump() + "]";
-    if (!command.arguments.is_null()) {
+    const json& arguments = command.borrowed_arguments ? *command.borrowed_arguments : command.arguments;
+    if (!arguments.is_null()) {
         wire += ", \"arguments\": ";
-        wire += command.arguments.dump();
+        wire += arguments.dump();
     }
     wire += "}";
     return wire;

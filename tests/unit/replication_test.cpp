@@ -112,6 +112,24 @@ TEST(SameConfig, IgnoresOrderAndHashButNotValues) {
     EXPECT_FALSE(same_config(a, b));
 }
 
+TEST(SameConfig, MembersMissingOnEitherSideDiffer) {
+    const auto base = nlohmann::json::parse(R"({"Dhcp4": {"a": 1, "hash": "X"}})");
+    auto extra = base;
+    extra["Dhcp4"]["b"] = 2;
+    EXPECT_FALSE(same_config(base, extra));
+    EXPECT_FALSE(same_config(extra, base));
+    auto both_hashed = base;
+    both_hashed["Dhcp4"]["hash"] = "Y";
+    EXPECT_TRUE(same_config(base, both_hashed));
+    // A hash on one side, a real member of the same count on the other: not equal.
+    auto swapped = nlohmann::json::parse(R"({"Dhcp4": {"a": 1, "c": 3}})");
+    EXPECT_FALSE(same_config(base, swapped));
+    EXPECT_FALSE(same_config(swapped, base));
+    EXPECT_FALSE(same_config(base, nlohmann::json::parse(R"({"Dhcp6": {"a": 1}})")));
+    EXPECT_FALSE(same_config(base, nlohmann::json::parse(R"({"Dhcp4": {"a": 1}, "Dhcp6": {}})")));
+    EXPECT_TRUE(same_config(nlohmann::json::parse(R"({"Dhcp4": {"a": 1}})"), base));
+}
+
 TEST(Etag, StableAndChangesWithContent) {
     auto a = nlohmann::json::parse(R"({"Dhcp4": {"a": 1, "b": 2}})");
     auto b = nlohmann::json::parse(R"({"Dhcp4": {"b": 2, "a": 1}})");

@@ -20,13 +20,15 @@ std::string service_key(std::string_view service);
 
 /// The document without any `hash` (Kea ≥ 2.4 adds one at the top of the service config).
 /// Invalid when the document is not {"DhcpX": {…}} for `service`.
-Result<nlohmann::json> canonical_config(const nlohmann::json& document, std::string_view service);
+/// Takes the document by value: pass an rvalue to avoid copying a large config.
+Result<nlohmann::json> canonical_config(nlohmann::json document, std::string_view service);
 
 /// SPEC §5 transform of the SoT's document for `target`: every HA relationship that lists
 /// `target` gets `this-server-name` = target; each key of `peer_local_parameters` is taken
 /// from `target_current` (removed when the target has none); `hash` dropped.
 /// Conflict when the HA hook of the SoT's config does not list `target` as a peer.
-Result<nlohmann::json> transform_for(const nlohmann::json& sot_document, std::string_view service,
+/// `sot_document` by value: move it in when the caller no longer needs it.
+Result<nlohmann::json> transform_for(nlohmann::json sot_document, std::string_view service,
                                      std::string_view target, const nlohmann::json& target_current,
                                      const std::vector<std::string>& peer_local_parameters);
 

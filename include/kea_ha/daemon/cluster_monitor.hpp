@@ -155,8 +155,9 @@ private:
     /// After an evaluation: decide whether rules 2/3 call for a convergence.
     void consider_replication(const std::vector<core::Event>& events);
     boost::asio::awaitable<core::Result<nlohmann::json>> fetch_config(const core::HaPeer& peer);
-    boost::asio::awaitable<PeerWrite> write_config(const core::HaPeer& peer, nlohmann::json document);
-    boost::asio::awaitable<core::Result<kea::Answer>> test_config(const core::HaPeer& peer, nlohmann::json document);
+    boost::asio::awaitable<PeerWrite> write_config(const core::HaPeer& peer, const nlohmann::json& document);
+    boost::asio::awaitable<core::Result<kea::Answer>> test_config(const core::HaPeer& peer,
+                                                                  const nlohmann::json& document);
     std::optional<std::string> replication_blocked() const;
     bool reachable(const std::string& peer) const;
     bool usable(const std::string& peer) const;

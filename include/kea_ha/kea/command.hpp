@@ -20,6 +20,9 @@ struct Command {
     std::string name;
     std::optional<std::string> service;   ///< "dhcp4" / "dhcp6"
     nlohmann::json arguments;             ///< null: no "arguments" member
+    /// When set, sent instead of `arguments` without copying them (a config of many MB).
+    /// It must stay alive until ControlAgentClient::send() returns its awaitable.
+    const nlohmann::json* borrowed_arguments = nullptr;
 };
 
 /// The JSON text of a command, as POSTed to the CA.
