@@ -189,6 +189,9 @@ net::awaitable<ClusterMonitor::PeerWrite> ClusterMonitor::write_config(const cor
         result.message = set.error().describe();
         co_return result;
     }
+    // Kea restarts HA when config-set returns, not when it was sent: with a large config the
+    // config-set alone takes seconds (5 s at 50 000 reservations), so the grace starts again now.
+    if (topology_) core::note_applying_config(memory_, *topology_, peer.name, core::SteadyClock::now());
     result.outcome = "applied";
     auto write = kea::require_success(
         co_await context_.client.send(*endpoint, kea::config_write(registration_.service),
