@@ -181,15 +181,7 @@ std::optional<ApiUrl> parse_api_url(const std::string& url, std::string& why) {
 
 bool send_request(const ApiUrl& api, const ClientOptions& options, const std::string& method,
                   const std::string& path, const std::string& body, const std::string& content_type,
-                  Reply& reply, Failure& failure) {
-    return send_request_with_headers(api, options, method, path, body, content_type, {}, reply, failure);
-}
-
-bool send_request_with_headers(const ApiUrl& api, const ClientOptions& options, const std::string& method,
-                               const std::string& path, const std::string& body,
-                               const std::string& content_type,
-                               const std::map<std::string, std::string>& headers, Reply& reply,
-                               Failure& failure) {
+                  const std::map<std::string, std::string>& headers, Reply& reply, Failure& failure) {
     net::io_context io;
     Exchange x{api, options, {}, reply, failure};
     x.request.method_string(method);

@@ -38,16 +38,10 @@ struct Failure {
     std::string message;       ///< "connection refused", "timed out after 30 s", …
 };
 
-/// Sends one request; the answer or a Failure.
+/// Sends one request with extra header fields (If-Match for conditional config writes);
+/// the answer or a Failure.
 bool send_request(const ApiUrl& api, const ClientOptions& options, const std::string& method,
                   const std::string& path, const std::string& body, const std::string& content_type,
-                  Reply& reply, Failure& failure);
-
-/// The same with extra header fields (If-Match for conditional config writes).
-bool send_request_with_headers(const ApiUrl& api, const ClientOptions& options, const std::string& method,
-                               const std::string& path, const std::string& body,
-                               const std::string& content_type,
-                               const std::map<std::string, std::string>& headers, Reply& reply,
-                               Failure& failure);
+                  const std::map<std::string, std::string>& headers, Reply& reply, Failure& failure);
 
 }  // namespace kea_ha::cli

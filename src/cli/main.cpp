@@ -20,7 +20,6 @@
 
 #include "cli/http_client.hpp"
 
-
 namespace {
 
 using nlohmann::json;
@@ -145,6 +144,14 @@ void print_table(const std::vector<std::string>& head, const std::vector<std::ve
     for (const auto& row : rows) line(row);
 }
 
+/// "ETag: …" on stderr (after what stdout has so far), for --if-match; nothing without one.
+void print_etag(const Reply& reply) {
+    if (auto etag = reply.headers.find("etag"); etag != reply.headers.end()) {
+        std::fflush(stdout);
+        std::fprintf(stderr, "ETag: %s\n", etag->second.c_str());
+    }
+}
+
 class Client {
 public:
     Client(ApiUrl api, ClientOptions options) : api_(std::move(api)), options_(std::move(options)) {}
@@ -157,7 +164,7 @@ public:
         Reply& reply = last_reply_;
         reply = Reply{};
         Failure failure;
-        if (!send_request_with_headers(api_, options_, method, path, payload, type, headers, reply, failure)) {
+        if (!send_request(api_, options_, method, path, payload, type, headers, reply, failure)) {
             if (failure.unreachable) {
                 std::fprintf(stderr, "kea-ha-ctl: cannot reach the controller at %s: %s\n", api_.text.c_str(),
                              failure.message.c_str());
@@ -184,12 +191,8 @@ public:
             if (message.empty()) message = trimmed(reply.body);
             if (message.empty()) message = "the API answered without a message";
             std::fprintf(stderr, "kea-ha-ctl: %s (HTTP %u)\n", message.c_str(), reply.status);
-            if (reply.status == 412) {
-                // The write was conditional: say what the config is now, so the caller can re-read.
-                if (auto etag = reply.headers.find("etag"); etag != reply.headers.end()) {
-                    std::fprintf(stderr, "ETag: %s\n", etag->second.c_str());
-                }
-            }
+            // The write was conditional: say what the config is now, so the caller can re-read.
+            if (reply.status == 412) print_etag(reply);
             return kApiError;
         }
         if (!trimmed(reply.body).empty() && !is_json) {
@@ -326,6 +329,12 @@ void print_write_outcome(const json& answer) {
     }
 }
 
+/// Prints the answer of config set/patch or sync; the exit status says whether every peer has it.
+int report_write(const Options& o, const json& answer) {
+    if (o.json) print_json(answer); else print_write_outcome(answer);
+    return write_outcome_status(answer);
+}
+
 int run(Options& o) {
     std::string why;
     auto api = parse_api_url(o.api, why);
@@ -406,8 +415,7 @@ int run(Options& o) {
     if (command == "sync") {
         if (args.size() != 1) return usage_error("usage: sync NAME");
         if (int rc = client.call("POST", cluster_path(args[0]) + "/sync", answer)) return rc;
-        if (o.json) print_json(answer); else print_write_outcome(answer);
-        return write_outcome_status(answer);
+        return report_write(o, answer);
     }
     if (command == "config") {
         if (args.empty()) return usage_error("usage: config get NAME | config set NAME FILE | config patch NAME FILE");
@@ -417,11 +425,7 @@ int run(Options& o) {
             if (int rc = client.call("GET", cluster_path(args[1]) + "/config", answer)) return rc;
             // The document on stdout (ready for config set), its ETag on stderr (for --if-match).
             print_json(answer);
-            const auto& headers = client.last_reply().headers;
-            if (auto etag = headers.find("etag"); etag != headers.end()) {
-                std::fflush(stdout);
-                std::fprintf(stderr, "ETag: %s\n", etag->second.c_str());
-            }
+            print_etag(client.last_reply());
             return kOk;
         }
         if (sub == "set" || sub == "patch") {
@@ -452,8 +456,7 @@ int run(Options& o) {
                                      text, type, headers)) {
                 return rc;
             }
-            if (o.json) print_json(answer); else print_write_outcome(answer);
-            return write_outcome_status(answer);
+            return report_write(o, answer);
         }
         return usage_error("unknown config command '" + sub + "' (get, set, patch)");
     }
