@@ -39,6 +39,16 @@ kea::Endpoint endpoint_of(const std::string& url) {
     return *endpoint;
 }
 
+/// `n` status-gets to `url`, one after the other on the same client (keep-alive tests);
+/// a fatal failure at the first that fails.
+void status_gets(boost::asio::io_context& io, kea::ControlAgentClient& client, const std::string& url, int n) {
+    const auto endpoint = endpoint_of(url);
+    for (int i = 0; i < n; ++i) {
+        auto answer = run_awaitable(io, client.send(endpoint, kea::status_get(dhcp4), 5s), 30s);
+        ASSERT_TRUE(answer) << i << ": " << answer.error().describe();
+    }
+}
+
 /// A port on 127.0.0.1 that was bound a moment ago and is free now (nothing listens there).
 unsigned short closed_port() {
     boost::asio::io_context io;
@@ -319,11 +329,7 @@ TEST_F(CaClientTest, TemporariesMayDieBeforeTheCallRuns) {
 TEST_F(CaClientTest, SequentialRequestsShareOneConnection) {
     fake.on("status-get", FakeReply::answer(0, "ok"));
     auto client = kea::make_control_agent_client(io, {});
-    const auto endpoint = endpoint_of(fake.url());
-    for (int i = 0; i < 5; ++i) {
-        auto answer = run_awaitable(io, client->send(endpoint, kea::status_get(dhcp4), 5s), 30s);
-        ASSERT_TRUE(answer) << i << ": " << answer.error().describe();
-    }
+    ASSERT_NO_FATAL_FAILURE(status_gets(io, *client, fake.url(), 5));
     EXPECT_EQ(fake.request_count(), 5u);
     EXPECT_EQ(fake.connection_count(), 1u);
     EXPECT_EQ(fake.requests().back().headers["connection"], "");  // HTTP/1.1 default: keep-alive
@@ -334,11 +340,7 @@ TEST_F(CaClientTest, ConnectionClosedByTheServerIsNotReused) {
     once.close_after_answer = true;  // as a CA whose idle timeout expired
     fake.on("status-get", once);
     auto client = kea::make_control_agent_client(io, {});
-    const auto endpoint = endpoint_of(fake.url());
-    for (int i = 0; i < 3; ++i) {
-        auto answer = run_awaitable(io, client->send(endpoint, kea::status_get(dhcp4), 5s), 30s);
-        ASSERT_TRUE(answer) << i << ": " << answer.error().describe();
-    }
+    ASSERT_NO_FATAL_FAILURE(status_gets(io, *client, fake.url(), 3));
     EXPECT_EQ(fake.request_count(), 3u);
     EXPECT_EQ(fake.connection_count(), 3u);
 }
@@ -351,11 +353,7 @@ TEST_F(CaClientTest, ResetOnAReusedConnectionIsSentOnceMoreOnANewOne) {
         return reply;
     });
     auto client = kea::make_control_agent_client(io, {});
-    const auto endpoint = endpoint_of(fake.url());
-    for (int i = 0; i < 3; ++i) {
-        auto answer = run_awaitable(io, client->send(endpoint, kea::status_get(dhcp4), 5s), 30s);
-        ASSERT_TRUE(answer) << i << ": " << answer.error().describe();
-    }
+    ASSERT_NO_FATAL_FAILURE(status_gets(io, *client, fake.url(), 3));
     EXPECT_EQ(fake.request_count(), 4u);     // one was sent twice
     EXPECT_EQ(fake.connection_count(), 2u);  // and the retry opened the second connection
 }
@@ -407,10 +405,7 @@ TEST_F(CaClientTlsTest, VerifiedWithTheCaFile) {
     EXPECT_EQ(answer->text, "tls ok");
     // One client, several requests: one TLS connection, kept alive.
     auto client = kea::make_control_agent_client(io, options);
-    for (int i = 0; i < 3; ++i) {
-        auto again = run_awaitable(io, client->send(endpoint_of(fake->url()), kea::status_get(dhcp4), 5s), 30s);
-        ASSERT_TRUE(again) << again.error().describe();
-    }
+    ASSERT_NO_FATAL_FAILURE(status_gets(io, *client, fake->url(), 3));
     EXPECT_EQ(fake->connection_count(), 2u);
     // By name too (SNI + host name check against DNS:localhost).
     auto by_name = send(options, "https://localhost:" + std::to_string(fake->port()) + "/");
