@@ -19,33 +19,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench_support.hpp"
 #include "kea_ha/lab/kea_lab.hpp"
 #include "support/controller_process.hpp"
 
 namespace {
 
+using kea_ha::bench::fail;
+using kea_ha::bench::load_average;
+using kea_ha::bench::median;
+
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
-
-double median(std::vector<double> values) {
-    std::sort(values.begin(), values.end());
-    const auto n = values.size();
-    if (n == 0) return 0;
-    return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
-
-/// The 1-minute load average (machine load next to the figures: the bench shares the machine).
-double load_average() {
-    std::ifstream in("/proc/loadavg");
-    double one = 0;
-    in >> one;
-    return one;
-}
-
-[[noreturn]] void fail(const std::string& what) {
-    std::fprintf(stderr, "detection_bench: %s\n", what.c_str());
-    std::exit(1);
-}
 
 }  // namespace
 

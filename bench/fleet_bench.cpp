@@ -39,10 +39,13 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
+#include "bench_support.hpp"
 #include "kea_ha/lab/kea_lab.hpp"
 #include "support/controller_process.hpp"
 
 namespace {
+
+using kea_ha::bench::load_average;
 
 namespace net = boost::asio;
 namespace beast = boost::beast;
@@ -240,24 +243,8 @@ private:
     std::thread thread_;
 };
 
-/// utime + stime of a process, in seconds.
-double cpu_seconds(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const auto close = text.rfind(')');
-    if (close == std::string::npos) return 0;
-    std::istringstream fields(text.substr(close + 2));
-    std::string field;
-    double utime = 0, stime = 0;
-    for (int i = 3; fields >> field; ++i) {
-        if (i == 14) utime = std::stod(field);
-        if (i == 15) {
-            stime = std::stod(field);
-            break;
-        }
-    }
-    return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
+/// utime + stime of a process, in seconds (0 when it cannot be read).
+double cpu_seconds(pid_t pid) { return kea_ha::bench::cpu_seconds(pid).value_or(0); }
 
 /// A /proc/PID/status memory line (VmRSS, VmHWM) of a process, in MiB.
 double status_mib(pid_t pid, const std::string& key = "VmRSS") {
@@ -267,14 +254,6 @@ double status_mib(pid_t pid, const std::string& key = "VmRSS") {
         if (line.rfind(key + ":", 0) == 0) return std::stod(line.substr(key.size() + 1)) / 1024.0;
     }
     return 0;
-}
-
-/// The 1-minute load average (machine load next to the figures: the bench shares the machine).
-double load_average() {
-    std::ifstream in("/proc/loadavg");
-    double one = 0;
-    in >> one;
-    return one;
 }
 
 double percentile(std::vector<double> values, double p) {

@@ -36,6 +36,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench_support.hpp"
 #include "kea_ha/lab/kea_lab.hpp"
 #include "support/controller_process.hpp"
 #include "support/http_probe.hpp"
@@ -45,6 +46,10 @@
 #endif
 
 namespace {
+
+using kea_ha::bench::fail;
+using kea_ha::bench::load_average;
+using kea_ha::bench::median;
 
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
@@ -58,13 +63,6 @@ constexpr auto kSettleTimeout = 120s;   // pair back to OK after a change
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-double median(std::vector<double> values) {
-    std::sort(values.begin(), values.end());
-    const auto n = values.size();
-    if (n == 0) return 0;
-    return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
-
 /// Now in the controller events' format ("2026-11-24T19:40:02Z"), whole seconds, UTC.
 std::string utc_now() {
     const std::time_t now = std::time(nullptr);
@@ -75,32 +73,11 @@ std::string utc_now() {
     return text;
 }
 
-double load_average() {
-    std::ifstream in("/proc/loadavg");
-    double one = 0;
-    in >> one;
-    return one;
-}
-
-[[noreturn]] void fail(const std::string& what) {
-    std::fprintf(stderr, "replication_bench: %s\n", what.c_str());
-    std::exit(1);
-}
-
-/// utime + stime of a process in seconds (fields 14 and 15 of /proc/PID/stat).
+/// The controller's CPU time; the bench cannot go on without it.
 double cpu_seconds(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const auto close = text.rfind(')');  // comm may contain spaces
-    if (close == std::string::npos) fail("cannot read /proc/" + std::to_string(pid) + "/stat");
-    std::istringstream fields(text.substr(close + 2));
-    std::string field;
-    unsigned long long utime = 0, stime = 0;
-    for (int index = 3; index <= 15 && fields >> field; ++index) {
-        if (index == 14) utime = std::stoull(field);
-        if (index == 15) stime = std::stoull(field);
-    }
-    return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+    auto seconds = kea_ha::bench::cpu_seconds(pid);
+    if (!seconds) fail("cannot read /proc/" + std::to_string(pid) + "/stat");
+    return *seconds;
 }
 
 /// One Kea command sent straight to a peer's CA; `seconds` is the HTTP exchange only (the body
