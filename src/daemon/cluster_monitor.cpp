@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "kea_ha/core/poll_schedule.hpp"
 #include "kea_ha/daemon/logging.hpp"
 #include "kea_ha/daemon/state_store.hpp"
 #include "daemon/monitor_support.hpp"
@@ -281,6 +282,7 @@ net::awaitable<void> ClusterMonitor::poll_loop(std::size_t peer_index, std::uint
     auto self = shared_from_this();
     RunningGuard running(running_);
     auto timer = make_timer();
+    std::optional<core::SteadyTime> due;
     while (!stopped_ && epoch == topology_epoch_) {
         const auto started = core::SteadyClock::now();
         const core::HaPeer peer = topology_->peers.at(peer_index);
@@ -291,8 +293,11 @@ net::awaitable<void> ClusterMonitor::poll_loop(std::size_t peer_index, std::uint
         if (!observation.reached) ++counters.errors;
         observations_.at(peer_index) = std::move(observation);
         evaluate_and_apply();
-        // Re-armed after the poll: no overlap; a slow peer delays only itself.
-        timer->expires_at(started + context_.preferences->poll_interval);
+        // Re-armed after the poll: no overlap; a slow peer delays only itself. On the poll grid:
+        // many peers' polls share one wake-up (core/poll_schedule.hpp).
+        due = core::next_poll_due(due ? &*due : nullptr, started, context_.preferences->poll_interval,
+                                  core::SteadyClock::now());
+        timer->expires_at(*due);
         boost::system::error_code ec;
         co_await timer->async_wait(net::redirect_error(net::use_awaitable, ec));
     }
