@@ -9,7 +9,10 @@
 // -DKEA_HA_BENCH=ON and run fleet_bench). docs/performance.md describes the method and results.
 // Traffic stays on 127.0.0.1; every phase is bounded in time.
 
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -34,7 +37,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
@@ -104,6 +110,8 @@ public:
         io_.stop();
         thread_.join();
     }
+
+    std::uint16_t port(std::size_t pair, int which) const { return peers_[pair * 2 + which]->port; }
 
     std::string url(std::size_t pair, int which) const {
         return "http://127.0.0.1:" + std::to_string(peers_[pair * 2 + which]->port) + "/";
@@ -263,12 +271,101 @@ double percentile(std::vector<double> values, double p) {
     return values[std::min(rank, values.size() - 1)];
 }
 
+/// The transport floor: the same requests as the controller (status-get, then ha-heartbeat,
+/// per peer per second, one kept-alive connection each), answers read with Beast and thrown
+/// away: no JSON, no state. Run as a child process (`fleet_bench --floor-client PORT…`) so
+/// its CPU is measured apart, like the controller's. What the controller spends above this is
+/// its own work; this much any client of this design spends on loopback.
+net::awaitable<void> floor_peer(std::uint16_t port, Clock::duration offset) {
+    auto ex = co_await net::this_coro::executor;
+    net::steady_timer timer(ex);
+    auto next = Clock::now() + offset;
+    timer.expires_at(next);
+    co_await timer.async_wait(net::use_awaitable);
+    beast::tcp_stream stream(ex);
+    co_await stream.async_connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port), net::use_awaitable);
+    stream.socket().set_option(tcp::no_delay(true));
+    auto request = [port](const char* command) {
+        const std::string body = std::string(R"({"command":")") + command + R"(","service":["dhcp4"]})";
+        return "POST / HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+               "\r\nUser-Agent: fleet-bench-floor\r\nContent-Type: application/json\r\nAccept: application/json\r\n"
+               "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    };
+    const std::string status = request("status-get");
+    const std::string heartbeat = request("ha-heartbeat");
+    beast::flat_buffer buffer;
+    for (;;) {
+        co_await net::async_write(stream, net::buffer(status), net::use_awaitable);
+        http::response<http::string_body> first;
+        co_await http::async_read(stream, buffer, first, net::use_awaitable);
+        co_await net::async_write(stream, net::buffer(heartbeat), net::use_awaitable);
+        http::response<http::string_body> second;
+        co_await http::async_read(stream, buffer, second, net::use_awaitable);
+        next += 1s;
+        timer.expires_at(next);
+        co_await timer.async_wait(net::use_awaitable);
+    }
+}
+
+int floor_client(const std::vector<std::uint16_t>& ports) {
+    net::io_context io{1};
+    for (std::size_t i = 0; i < ports.size(); ++i) {
+        // Spread over the first second, on the controller's 100 ms poll grid
+        // (core/poll_schedule.hpp), so the floor shares wake-ups as the controller does.
+        const auto spread = std::chrono::duration_cast<Clock::duration>(1s) * static_cast<long>(i) /
+                            static_cast<long>(std::max<std::size_t>(1, ports.size()));
+        const auto offset = spread / Clock::duration(100ms) * Clock::duration(100ms);
+        net::co_spawn(io, floor_peer(ports[i], offset), [](std::exception_ptr e) {
+            if (!e) return;
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& what) {
+                std::fprintf(stderr, "floor client: %s\n", what.what());
+            }
+            std::exit(1);
+        });
+    }
+    io.run();
+    return 0;
+}
+
+/// Runs the floor client against `fleet` for `measure` after a warm-up; its CPU share of one core.
+double measure_floor(const FakeFleet& fleet, std::size_t clusters, std::chrono::seconds measure) {
+    std::vector<std::string> args = {"/proc/self/exe", "--floor-client"};
+    for (std::size_t pair = 0; pair < clusters; ++pair) {
+        for (int which = 0; which < 2; ++which) args.push_back(std::to_string(fleet.port(pair, which)));
+    }
+    std::vector<char*> argv;
+    for (auto& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    const pid_t pid = ::fork();
+    if (pid < 0) kea_ha::bench::fail("fork failed");
+    if (pid == 0) {
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        ::execv("/proc/self/exe", argv.data());
+        std::_Exit(127);
+    }
+    std::this_thread::sleep_for(3s);  // connects and the first round (measurement, not sync)
+    const double before = cpu_seconds(pid);
+    const auto from = Clock::now();
+    std::this_thread::sleep_for(measure);
+    const double after = cpu_seconds(pid);
+    const double window = std::chrono::duration<double>(Clock::now() - from).count();
+    int status = 0;
+    const bool still_running = ::waitpid(pid, &status, WNOHANG) == 0;
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+    if (!still_running) kea_ha::bench::fail("the floor client stopped early");
+    return (after - before) / window;
+}
+
 struct Figures {
     std::size_t clusters = 0;
     double cpu_share = 0;   // of one core
     double rss = 0;         // MiB (VmRSS at the end of the window)
     double hwm = 0;         // MiB (VmHWM: peak RSS since start)
     double fake_cpu = 0;    // this process (the fake CAs), share of one core
+    double floor_cpu = 0;   // the transport floor client on the same fleet, share of one core
     double load = 0;        // 1-minute load average at the end of the window
     double p50 = 0, p99 = 0;
     std::size_t samples = 0;
@@ -341,6 +438,7 @@ Figures run(std::size_t clusters, std::chrono::seconds measure, const nlohmann::
     figures.p50 = percentile(lateness, 50);
     figures.p99 = percentile(lateness, 99);
     controller.stop();
+    if (clusters > 0) figures.floor_cpu = measure_floor(*fleet, clusters, measure);
     if (keep) {
         std::printf("(%zu clusters: controller log and state kept in %s)\n", clusters, directory.c_str());
     } else {
@@ -356,6 +454,11 @@ int main(int argc, char** argv) {
     std::vector<std::size_t> sizes = {10, 100, 500};
     int seconds = 20;
     bool keep = false;
+    if (argc > 1 && std::string(argv[1]) == "--floor-client") {
+        std::vector<std::uint16_t> ports;
+        for (int i = 2; i < argc; ++i) ports.push_back(static_cast<std::uint16_t>(std::atoi(argv[i])));
+        return floor_client(ports);
+    }
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg == "--seconds" && i + 1 < argc) {
@@ -386,17 +489,18 @@ int main(int argc, char** argv) {
     const Figures idle = run(0, std::chrono::seconds(seconds), config_template, keep);
     std::printf("baseline (0 clusters): CPU %.2f%% of one core, RSS %.1f MiB (load %.2f)\n\n", idle.cpu_share * 100,
                 idle.rss, idle.load);
-    std::printf("%-9s %-7s %-7s %-8s %-8s %-8s %-8s %-8s %-7s %-6s | %-7s %-7s %-8s %-8s %-8s\n", "clusters",
-                "all OK", "CPU %", "RSS MiB", "HWM MiB", "p50 ms", "p99 ms", "samples", "fake %", "load", "CPU/5%",
-                "RSS/100", "p99/50ms", "CPU-idle", "RSS/idle");
+    std::printf("%-9s %-7s %-7s %-8s %-8s %-8s %-8s %-8s %-7s %-7s %-6s | %-7s %-7s %-8s %-8s %-8s %-9s\n",
+                "clusters", "all OK", "CPU %", "RSS MiB", "HWM MiB", "p50 ms", "p99 ms", "samples", "fake %",
+                "floor %", "load", "CPU/5%", "RSS/100", "p99/50ms", "CPU-idle", "RSS/idle", "CPU/floor");
     std::vector<Figures> details;
     for (auto size : sizes) {
         const auto f = run(size, std::chrono::seconds(seconds), config_template, keep);
-        std::printf("%-9zu %-7s %-7.2f %-8.1f %-8.1f %-8.2f %-8.2f %-8zu %-7.1f %-6.2f | %-7.2f %-7.2f %-8.2f %-8.2f "
-                    "%-8.2f\n",
+        std::printf("%-9zu %-7s %-7.2f %-8.1f %-8.1f %-8.2f %-8.2f %-8zu %-7.1f %-7.2f %-6.2f | %-7.2f %-7.2f %-8.2f "
+                    "%-8.2f %-8.2f %-9.2f\n",
                     f.clusters, f.all_ok ? "yes" : "NO", f.cpu_share * 100, f.rss, f.hwm, f.p50, f.p99, f.samples,
-                    f.fake_cpu * 100, f.load, f.cpu_share / 0.05, f.rss / 100.0, f.p99 / 50.0,
-                    (f.cpu_share - idle.cpu_share) * 100, idle.rss > 0 ? f.rss / idle.rss : 0.0);
+                    f.fake_cpu * 100, f.floor_cpu * 100, f.load, f.cpu_share / 0.05, f.rss / 100.0, f.p99 / 50.0,
+                    (f.cpu_share - idle.cpu_share) * 100, idle.rss > 0 ? f.rss / idle.rss : 0.0,
+                    f.floor_cpu > 0 ? f.cpu_share / f.floor_cpu : 0.0);
         std::fflush(stdout);
         details.push_back(f);
     }
@@ -410,6 +514,9 @@ int main(int argc, char** argv) {
                     f.max_late, f.poll_latency_p50, f.poll_latency_max);
     }
     std::printf("\nratios <= 1.00 meet the issue 3 targets (<= 5%% of one core, <= 100 MiB, p99 lateness <= 50 ms);\n"
-                "CPU-idle: controller CPU %% minus the idle baseline's; fake %%: this process (the fake CAs)\n");
+                "CPU-idle: controller CPU %% minus the idle baseline's; fake %%: this process (the fake CAs);\n"
+                "floor %%: a bare client sending the same requests on kept-alive connections to the same fleet,\n"
+                "reading the answers with Beast and nothing else (no JSON, no state), measured right after the\n"
+                "controller; CPU/floor: the controller against that floor\n");
     return 0;
 }
