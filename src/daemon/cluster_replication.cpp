@@ -60,7 +60,7 @@ net::awaitable<std::vector<T>> run_all(net::io_context& io, std::vector<std::fun
 }
 
 /// Test hook for the kill -9 end-to-end test (issue 4): pause this many ms after the SoT's
-/// config-set+config-write, before the targets. Never set in production.
+/// config-set, before its config-write and the targets' writes. Never set in production.
 core::Duration pause_after_sot_write() {
     const char* text = std::getenv("KEA_HA_TEST_PAUSE_AFTER_SOT_WRITE_MS");
     return core::Duration(text ? std::atoll(text) : 0);
@@ -173,6 +173,13 @@ net::awaitable<core::Result<kea::Answer>> ClusterMonitor::test_config(const core
 
 net::awaitable<ClusterMonitor::PeerWrite> ClusterMonitor::write_config(const core::HaPeer& peer,
                                                                       const nlohmann::json& document) {
+    auto result = co_await apply_config(peer, document);
+    if (result.outcome == "applied") co_await persist_config(peer, result);
+    co_return result;
+}
+
+net::awaitable<ClusterMonitor::PeerWrite> ClusterMonitor::apply_config(const core::HaPeer& peer,
+                                                                      const nlohmann::json& document) {
     PeerWrite result{peer.name, "failed", {}, false};
     auto endpoint = kea::parse_endpoint(peer.control_url);
     if (!endpoint) {
@@ -193,16 +200,25 @@ net::awaitable<ClusterMonitor::PeerWrite> ClusterMonitor::write_config(const cor
     // config-set alone takes seconds (5 s at 50 000 reservations), so the grace starts again now.
     if (topology_) core::note_applying_config(memory_, *topology_, peer.name, core::SteadyClock::now());
     result.outcome = "applied";
+    co_return result;
+}
+
+net::awaitable<void> ClusterMonitor::persist_config(const core::HaPeer& peer, PeerWrite& applied) {
+    auto endpoint = kea::parse_endpoint(peer.control_url);
+    if (!endpoint) {
+        applied.persisted = false;
+        applied.message = "applied but not persisted: " + endpoint.error().describe();
+        co_return;
+    }
     auto write = kea::require_success(
         co_await context_.client.send(*endpoint, kea::config_write(registration_.service),
                                       context_.preferences->config_timeout),
         "config-write");
-    result.persisted = static_cast<bool>(write);
+    applied.persisted = static_cast<bool>(write);
     if (!write) {
         // In memory, not on disk: a restart of that Kea would lose it. Say so.
-        result.message = "applied but not persisted: " + write.error().describe();
+        applied.message = "applied but not persisted: " + write.error().describe();
     }
-    co_return result;
 }
 
 void ClusterMonitor::persist_book() const { persist(); }
@@ -355,7 +371,9 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
     const auto generation = book_.generation + 1;
     book_.generation = generation;
     persist_book();
-    auto sot_write = co_await write_config(sot, *sot_document);
+    // config-set only: once the SoT runs the change, its config-write (persisting it) goes on
+    // while the targets are written, instead of before them (docs/replication.md).
+    auto sot_write = co_await apply_config(sot, *sot_document);
     if (sot_write.outcome != "applied") {
         ++replications_failed_;
         log->error("config change failed on the source of truth cluster={} peer={} error={}", registration_.name,
@@ -372,9 +390,14 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
         co_await timer->async_wait(net::redirect_error(net::use_awaitable, ec));
     }
 
-    // Phase 3: the targets in parallel; unreachable ones stay pending (rule 2 syncs them).
+    // Phase 3: the SoT's config-write and the targets' config-set + config-write, all in
+    // parallel; unreachable targets stay pending (rule 2 syncs them).
     std::vector<std::function<net::awaitable<PeerWrite>()>> writes;
-    std::vector<PeerWrite> outcomes{sot_write};
+    writes.push_back([this, &sot, &sot_write]() -> net::awaitable<PeerWrite> {
+        co_await persist_config(sot, sot_write);
+        co_return sot_write;
+    });
+    std::vector<PeerWrite> outcomes;
     for (const auto& target : targets) {
         if (!target.document) {
             outcomes.push_back({target.peer.name, "pending", target.why_pending, false});
@@ -386,6 +409,8 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
         });
     }
     auto write_results = co_await run_all(context_.io, std::move(writes));
+    outcomes.insert(outcomes.begin(), std::move(write_results.front()));  // the SoT's, first
+    write_results.erase(write_results.begin());
     for (auto& written : write_results) {
         if (written.outcome == "applied") {
             book_.carries[written.peer] = generation;

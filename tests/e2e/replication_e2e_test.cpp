@@ -324,7 +324,7 @@ TEST(ReplicationE2E, DownClusterRefusesChangesWith503) {
 TEST(ReplicationE2E, KillMinusNineBetweenSotAndStandbyConvergesOnRestart) {
     Pair p;
     ASSERT_TRUE(p.lab);
-    // Test hook: the controller pauses after the SoT's config-set + config-write.
+    // Test hook: the controller pauses after the SoT's config-set, before the rest of the writes.
     ::setenv("KEA_HA_TEST_PAUSE_AFTER_SOT_WRITE_MS", "60000", 1);
     const bool up = p.up();
     ::unsetenv("KEA_HA_TEST_PAUSE_AFTER_SOT_WRITE_MS");

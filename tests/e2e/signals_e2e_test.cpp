@@ -172,7 +172,7 @@ TEST(SignalsE2E, SecondSigtermStopsPromptly) {
 TEST(SignalsE2E, SigtermDuringReplicationFinishesTheChangeFirst) {
     Fixture f;
     ASSERT_TRUE(f.lab);
-    // Test hook: the controller pauses after the SoT's config-set + config-write.
+    // Test hook: the controller pauses after the SoT's config-set, before the rest of the writes.
     ::setenv("KEA_HA_TEST_PAUSE_AFTER_SOT_WRITE_MS", "60000", 1);
     const bool up = f.up();
     ::unsetenv("KEA_HA_TEST_PAUSE_AFTER_SOT_WRITE_MS");

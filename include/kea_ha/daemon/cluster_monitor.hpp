@@ -155,7 +155,12 @@ private:
     /// After an evaluation: decide whether rules 2/3 call for a convergence.
     void consider_replication(const std::vector<core::Event>& events);
     boost::asio::awaitable<core::Result<nlohmann::json>> fetch_config(const core::HaPeer& peer);
+    /// config-set then config-write on one peer.
     boost::asio::awaitable<PeerWrite> write_config(const core::HaPeer& peer, const nlohmann::json& document);
+    /// config-set only: `applied` (not yet persisted) or `failed`.
+    boost::asio::awaitable<PeerWrite> apply_config(const core::HaPeer& peer, const nlohmann::json& document);
+    /// config-write after an applied config-set: sets `persisted` (and the message when it failed).
+    boost::asio::awaitable<void> persist_config(const core::HaPeer& peer, PeerWrite& applied);
     boost::asio::awaitable<core::Result<kea::Answer>> test_config(const core::HaPeer& peer,
                                                                   const nlohmann::json& document);
     std::optional<std::string> replication_blocked() const;
