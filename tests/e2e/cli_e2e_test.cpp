@@ -15,15 +15,13 @@
 #include <gtest/gtest.h>
 
 #include "kea_ha/lab/kea_lab.hpp"
-#include "support/controller_process.hpp"
+#include "support/lab_controller.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
-using kea_ha::lab::KeaLab;
 using kea_ha::lab::wait_until;
 using kea_ha::testing::built_binary;
-using kea_ha::testing::ControllerProcess;
 using kea_ha::testing::make_temp_directory;
 
 struct CtlRun {
@@ -99,29 +97,13 @@ std::vector<std::string> words_of(const std::string& line) {
     return words;
 }
 
-struct Fixture {
-    std::unique_ptr<KeaLab> lab;
-    std::string directory = make_temp_directory("kea-ha-cli");
-    std::unique_ptr<ControllerProcess> controller;
+/// The lab and the controller (support/lab_controller.hpp), plus kea-ha-ctl runs against it.
+struct Fixture : kea_ha::testing::LabController {
     std::string api;
 
-    Fixture() {
-        auto started = KeaLab::start({});
-        if (!started) {
-            ADD_FAILURE() << "lab did not start: " << started.error().describe();
-            return;
-        }
-        lab = std::move(*started);
-        controller = std::make_unique<ControllerProcess>(
-            directory, std::map<std::string, std::string>{
-                           {"keaPollInterval", "0.5"}, {"keaRequestTimeout", "1"}, {"keaConfigTimeout", "10"}});
-        api = "http://127.0.0.1:" + std::to_string(controller->port());
-    }
-    ~Fixture() {
-        controller.reset();
-        if (!::testing::Test::HasFailure()) std::filesystem::remove_all(directory);
-        else std::fprintf(stderr, "test directory kept: %s\n", directory.c_str());
-    }
+    Fixture()
+        : LabController("kea-ha-cli", {{"keaPollInterval", "0.5"}, {"keaRequestTimeout", "1"}, {"keaConfigTimeout", "10"}}),
+          api("http://127.0.0.1:" + std::to_string(controller->port())) {}
 
     CtlRun ctl(std::vector<std::string> args) {
         args.insert(args.begin(), {"--api", api});
@@ -134,12 +116,6 @@ struct Fixture {
         return path;
     }
 
-    nlohmann::json kea_config(const std::string& peer) {
-        auto answer = lab->command(peer, "config-get");
-        if (!answer || !answer->is_object() || answer->value("result", -1) != 0) return nlohmann::json::object();
-        return (*answer)["arguments"]["Dhcp4"];
-    }
-
     /// Re-runs `status` until the cluster's line shows `state` (SoT `sot`), with a deadline.
     bool wait_status(const std::string& name, const std::string& state, const std::string& sot, CtlRun& last,
                      std::chrono::milliseconds timeout = 30s) {
@@ -150,12 +126,6 @@ struct Fixture {
                 return last.status == 0 && cells.size() >= 4 && cells[1] == state && cells[3] == sot;
             },
             timeout, 250ms);
-    }
-
-    std::string explain() {
-        std::string log = controller ? controller->log() : std::string();
-        if (log.size() > 6000) log = log.substr(log.size() - 6000);
-        return "\n--- controller log tail ---\n" + log;
     }
 };
 

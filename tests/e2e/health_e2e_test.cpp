@@ -7,17 +7,14 @@
 #include <gtest/gtest.h>
 
 #include "kea_ha/lab/kea_lab.hpp"
-#include "support/controller_process.hpp"
+#include "support/lab_controller.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
-using kea_ha::lab::KeaLab;
 using kea_ha::lab::LabMode;
 using kea_ha::lab::LabOptions;
 using kea_ha::lab::wait_until;
-using kea_ha::testing::ControllerProcess;
-using kea_ha::testing::make_temp_directory;
 
 // Fast timings for tests: poll every 0.5 s, 1 s per request.
 const std::map<std::string, std::string> kFastPolling = {
@@ -25,40 +22,10 @@ const std::map<std::string, std::string> kFastPolling = {
 constexpr auto kPoll = 500ms;
 constexpr auto kRequestTimeout = 1000ms;
 
-std::unique_ptr<KeaLab> start_lab(LabOptions options = {}) {
-    auto lab = KeaLab::start(std::move(options));
-    if (!lab) {
-        ADD_FAILURE() << "lab did not start: " << lab.error().describe();
-        return nullptr;
-    }
-    return std::move(*lab);
-}
-
-struct Fixture {
-    std::unique_ptr<KeaLab> lab;
-    std::string directory = make_temp_directory("kea-ha-e2e");
-    std::unique_ptr<ControllerProcess> controller;
-
-    explicit Fixture(LabOptions options = {}, std::map<std::string, std::string> settings = kFastPolling) {
-        lab = start_lab(std::move(options));
-        controller = std::make_unique<ControllerProcess>(directory, std::move(settings));
-    }
-    ~Fixture() {
-        controller.reset();
-        if (!::testing::Test::HasFailure()) std::filesystem::remove_all(directory);
-        else std::fprintf(stderr, "controller directory kept: %s\n", directory.c_str());
-    }
-
-    kea_ha::core::Result<kea_ha::testing::HttpReply> add(const std::string& name, const std::string& peer,
-                                                         const std::string& service = "dhcp4") {
-        nlohmann::json body = {{"name", name}, {"url", lab->peer(peer).url}, {"service", service}};
-        return controller->request("POST", "/v1/clusters", body.dump());
-    }
-
-    nlohmann::json detail(const std::string& name = "pair") {
-        auto detail = controller->get_json("/v1/clusters/" + name);
-        return detail ? *detail : nlohmann::json();
-    }
+/// The lab and the controller (support/lab_controller.hpp), plus the time a state took.
+struct Fixture : kea_ha::testing::LabController {
+    explicit Fixture(LabOptions options = {}, std::map<std::string, std::string> settings = kFastPolling)
+        : LabController("kea-ha-e2e", std::move(settings), std::move(options)) {}
 
     /// Polls the cluster detail until state (and SoT, when given) match; returns the time it took.
     std::optional<std::chrono::milliseconds> wait_for(const std::string& state,
@@ -66,26 +33,8 @@ struct Fixture {
                                                       std::chrono::milliseconds timeout,
                                                       const std::string& name = "pair") {
         const auto start = std::chrono::steady_clock::now();
-        const bool reached = wait_until(
-            [&] {
-                auto d = detail(name);
-                if (!d.is_object() || d.value("state", "") != state) return false;
-                if (!sot) return true;
-                return d["source_of_truth"].is_string() && d["source_of_truth"] == *sot;
-            },
-            timeout, 50ms);
-        if (!reached) return std::nullopt;
+        if (!wait_state(state, sot, timeout, name)) return std::nullopt;
         return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-    }
-
-    std::string explain(const std::string& name = "pair") {
-        return detail(name).dump(2) + "\n--- controller log tail ---\n" + tail(controller->log(), 40);
-    }
-
-    static std::string tail(const std::string& text, int lines) {
-        auto pos = text.size();
-        for (int i = 0; i < lines && pos != std::string::npos && pos > 0; ++i) pos = text.rfind('\n', pos - 1);
-        return pos == std::string::npos ? text : text.substr(pos);
     }
 };
 

@@ -17,16 +17,11 @@
 #include <gtest/gtest.h>
 
 #include "kea_ha/lab/kea_lab.hpp"
-#include "support/controller_process.hpp"
+#include "support/lab_controller.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
-using kea_ha::lab::KeaLab;
-using kea_ha::lab::LabOptions;
-using kea_ha::lab::wait_until;
-using kea_ha::testing::ControllerProcess;
-using kea_ha::testing::make_temp_directory;
 
 const std::map<std::string, std::string> kFastPolling = {
     {"keaPollInterval", "0.5"}, {"keaRequestTimeout", "1"}, {"keaConfigTimeout", "10"}};
@@ -282,35 +277,9 @@ TEST(MetricsParser, AcceptsWellFormedAndRejectsBrokenText) {
 
 // ---------------------------------------------------------------------------------------------
 
-struct Fixture {
-    std::unique_ptr<KeaLab> lab;
-    std::string directory = make_temp_directory("kea-ha-metrics-e2e");
-    std::unique_ptr<ControllerProcess> controller;
-
-    Fixture() {
-        auto started = KeaLab::start(LabOptions{});
-        if (!started) ADD_FAILURE() << "lab did not start: " << started.error().describe();
-        else lab = std::move(*started);
-        controller = std::make_unique<ControllerProcess>(directory, kFastPolling);
-    }
-    ~Fixture() {
-        controller.reset();
-        if (!::testing::Test::HasFailure()) std::filesystem::remove_all(directory);
-        else std::fprintf(stderr, "controller directory kept: %s\n", directory.c_str());
-    }
-
-    nlohmann::json detail() {
-        auto d = controller->get_json("/v1/clusters/pair");
-        return d ? *d : nlohmann::json();
-    }
-    bool wait_state(const std::string& state, std::chrono::milliseconds timeout) {
-        return wait_until([&] { return detail().value("state", "") == state; }, timeout, 50ms);
-    }
-    std::string explain() {
-        const auto log = controller->log();
-        return detail().dump(2) + "\n--- controller log tail ---\n" +
-               log.substr(log.size() > 4000 ? log.size() - 4000 : 0);
-    }
+/// The lab and the controller (support/lab_controller.hpp), plus a scrape of /metrics.
+struct Fixture : kea_ha::testing::LabController {
+    Fixture() : LabController("kea-ha-metrics-e2e", kFastPolling) {}
 
     struct Scrape {
         std::string content_type;
@@ -398,7 +367,7 @@ TEST(MetricsE2E, MetricsFollowTheClusterThroughAPrimaryOutage) {
     auto added = f.controller->request("POST", "/v1/clusters", body.dump(), {{"Content-Type", "application/json"}});
     ASSERT_TRUE(added) << added.error().describe();
     ASSERT_EQ(added->status, 201u) << added->body;
-    ASSERT_TRUE(f.wait_state("OK", 10s)) << f.explain();
+    ASSERT_TRUE(f.wait_state("OK", std::nullopt, 10s)) << f.explain();
     // One more poll round so that every per-peer figure is filled in.
     std::this_thread::sleep_for(700ms);
 
@@ -463,7 +432,7 @@ TEST(MetricsE2E, MetricsFollowTheClusterThroughAPrimaryOutage) {
 
     // The primary's dhcp4 stops: Impaired in the API, and in the metrics.
     ASSERT_TRUE(f.lab->stop_dhcp("server1"));
-    ASSERT_TRUE(f.wait_state("Impaired", 10s)) << f.explain();
+    ASSERT_TRUE(f.wait_state("Impaired", std::nullopt, 10s)) << f.explain();
     auto third = f.scrape();
     ASSERT_TRUE(third);
     expect_well_formed(*third);

@@ -8,80 +8,25 @@
 #include <gtest/gtest.h>
 
 #include "kea_ha/lab/kea_lab.hpp"
-#include "support/controller_process.hpp"
+#include "support/lab_controller.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
-using kea_ha::lab::KeaLab;
-using kea_ha::lab::LabOptions;
 using kea_ha::lab::wait_until;
-using kea_ha::testing::ControllerProcess;
-using kea_ha::testing::make_temp_directory;
 
 const std::map<std::string, std::string> kSettings = {
     {"keaPollInterval", "0.5"}, {"keaRequestTimeout", "1"}, {"keaConfigTimeout", "10"}};
 
-struct Pair {
-    std::unique_ptr<KeaLab> lab;
-    std::string directory = make_temp_directory("kea-ha-repl");
-    std::unique_ptr<ControllerProcess> controller;
-
-    explicit Pair(std::map<std::string, std::string> settings = kSettings) {
-        auto started = KeaLab::start({});
-        if (!started) {
-            ADD_FAILURE() << "lab did not start: " << started.error().describe();
-            return;
-        }
-        lab = std::move(*started);
-        controller = std::make_unique<ControllerProcess>(directory, std::move(settings));
-    }
-    ~Pair() {
-        controller.reset();
-        if (!::testing::Test::HasFailure()) std::filesystem::remove_all(directory);
-        else std::fprintf(stderr, "controller directory kept: %s\n", directory.c_str());
-    }
-
-    /// Starts the controller and registers server1 as "pair"; waits for OK.
-    bool up() {
-        if (!lab || !controller->start()) return false;
-        nlohmann::json body = {{"name", "pair"}, {"url", lab->peer("server1").url}};
-        auto added = controller->request("POST", "/v1/clusters", body.dump(), {{"Content-Type", "application/json"}});
-        if (!added || added->status != 201) return false;
-        return wait_state("OK", "server1");
-    }
-
-    nlohmann::json detail() {
-        auto d = controller->get_json("/v1/clusters/pair");
-        return d && d->is_object() ? *d : nlohmann::json::object();
-    }
-
-    bool wait_state(const std::string& state, const std::string& sot, std::chrono::milliseconds timeout = 20s) {
-        return wait_until(
-            [&] {
-                auto d = detail();
-                return d.value("state", "") == state && d["source_of_truth"].is_string() && d["source_of_truth"] == sot;
-            },
-            timeout, 100ms);
-    }
-
-    /// A peer's own service config, straight from its Kea.
-    nlohmann::json kea_config(const std::string& peer) {
-        auto answer = lab->command(peer, "config-get");
-        if (!answer || !answer->is_object() || answer->value("result", -1) != 0) return nlohmann::json::object();
-        return (*answer)["arguments"]["Dhcp4"];
-    }
+/// The lab and the controller (support/lab_controller.hpp), plus a merge patch of the config.
+struct Pair : kea_ha::testing::LabController {
+    explicit Pair(std::map<std::string, std::string> settings = kSettings)
+        : LabController("kea-ha-repl", std::move(settings)) {}
 
     kea_ha::core::Result<kea_ha::testing::HttpReply> patch(const nlohmann::json& merge,
                                                           std::map<std::string, std::string> headers = {}) {
         headers["Content-Type"] = "application/merge-patch+json";
         return controller->request("PATCH", "/v1/clusters/pair/config", merge.dump(), headers);
-    }
-
-    std::string explain() {
-        std::string log = controller ? controller->log() : std::string();
-        if (log.size() > 6000) log = log.substr(log.size() - 6000);
-        return detail().dump(2) + "\n--- controller log tail ---\n" + log;
     }
 };
 

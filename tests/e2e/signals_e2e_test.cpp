@@ -14,15 +14,12 @@
 #include <gtest/gtest.h>
 
 #include "kea_ha/lab/kea_lab.hpp"
-#include "support/controller_process.hpp"
+#include "support/lab_controller.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
-using kea_ha::lab::KeaLab;
 using kea_ha::lab::wait_until;
-using kea_ha::testing::ControllerProcess;
-using kea_ha::testing::make_temp_directory;
 
 constexpr int kRequestTimeoutS = 1;
 
@@ -39,62 +36,20 @@ std::size_t count_of(const std::string& text, const std::string& what, std::size
     return n;
 }
 
-struct Fixture {
-    std::unique_ptr<KeaLab> lab;
-    std::string directory = make_temp_directory("kea-ha-signals");
-    std::unique_ptr<ControllerProcess> controller;
-
-    explicit Fixture(const std::string& log_level = "debug", bool with_lab = true) {
-        if (with_lab) {
-            auto started = KeaLab::start({});
-            if (!started) {
-                ADD_FAILURE() << "lab did not start: " << started.error().describe();
-                return;
-            }
-            lab = std::move(*started);
-        }
-        controller = std::make_unique<ControllerProcess>(directory, settings(log_level));
-    }
-    ~Fixture() {
-        controller.reset();
-        if (!::testing::Test::HasFailure()) std::filesystem::remove_all(directory);
-        else std::fprintf(stderr, "test directory kept: %s\n", directory.c_str());
-    }
-
-    nlohmann::json detail() {
-        auto d = controller->get_json("/v1/clusters/pair");
-        return d && d->is_object() ? *d : nlohmann::json::object();
-    }
-
-    /// Starts the controller, registers server1 as "pair" and waits for OK.
-    bool up() {
-        if (!lab || !controller->start()) return false;
-        nlohmann::json body = {{"name", "pair"}, {"url", lab->peer("server1").url}};
-        auto added = controller->request("POST", "/v1/clusters", body.dump(), {{"Content-Type", "application/json"}});
-        if (!added || added->status != 201) return false;
-        return wait_until([&] { return detail().value("state", "") == "OK"; }, 20s, 100ms);
-    }
+/// The lab and the controller (support/lab_controller.hpp), plus log and health checks.
+struct Fixture : kea_ha::testing::LabController {
+    explicit Fixture(const std::string& log_level = "debug", bool with_lab = true)
+        : LabController("kea-ha-signals", settings(log_level),
+                        with_lab ? std::optional<kea_ha::lab::LabOptions>(kea_ha::lab::LabOptions{}) : std::nullopt) {}
 
     bool healthy() {
         auto reply = controller->request("GET", "/v1/health");
         return reply && reply->status == 200;
     }
 
-    nlohmann::json kea_config(const std::string& peer) {
-        auto answer = lab->command(peer, "config-get");
-        if (!answer || !answer->is_object() || answer->value("result", -1) != 0) return nlohmann::json::object();
-        return (*answer)["arguments"]["Dhcp4"];
-    }
-
     /// Waits until the log has `what` at or after byte `from`.
     bool wait_log(const std::string& what, std::size_t from = 0, std::chrono::milliseconds timeout = 10s) {
         return wait_until([&] { return controller->log().find(what, from) != std::string::npos; }, timeout, 50ms);
-    }
-
-    std::string explain() {
-        std::string log = controller ? controller->log() : std::string();
-        if (log.size() > 6000) log = log.substr(log.size() - 6000);
-        return "\n--- controller log tail ---\n" + log;
     }
 };
 

@@ -19,15 +19,11 @@
 #include <gtest/gtest.h>
 
 #include "kea_ha/lab/kea_lab.hpp"
-#include "support/controller_process.hpp"
+#include "support/lab_controller.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
-using kea_ha::lab::KeaLab;
-using kea_ha::lab::LabOptions;
-using kea_ha::lab::wait_until;
-using kea_ha::testing::ControllerProcess;
 using kea_ha::testing::make_temp_directory;
 namespace fs = std::filesystem;
 
@@ -143,34 +139,9 @@ TEST(StatusPageHelpers, ExternalReferencesAreFound) {
     EXPECT_EQ(external_references("<style>body{background:url(https://x/y.png)}</style>").size(), 1u);
 }
 
-struct Fixture {
-    std::unique_ptr<KeaLab> lab;
-    std::string directory = make_temp_directory("kea-ha-status-e2e");
-    std::unique_ptr<ControllerProcess> controller;
-
-    Fixture() {
-        auto started = KeaLab::start(LabOptions{});
-        if (!started) ADD_FAILURE() << "lab did not start: " << started.error().describe();
-        else lab = std::move(*started);
-        controller = std::make_unique<ControllerProcess>(directory, kFastPolling);
-    }
-    ~Fixture() {
-        controller.reset();
-        if (!::testing::Test::HasFailure()) fs::remove_all(directory);
-        else std::fprintf(stderr, "controller directory kept: %s\n", directory.c_str());
-    }
-    nlohmann::json detail() {
-        auto d = controller->get_json("/v1/clusters/pair");
-        return d ? *d : nlohmann::json();
-    }
-    bool wait_state(const std::string& state, std::chrono::milliseconds timeout) {
-        return wait_until([&] { return detail().value("state", "") == state; }, timeout, 50ms);
-    }
-    std::string explain() {
-        const auto log = controller->log();
-        return detail().dump(2) + "\n--- controller log tail ---\n" +
-               log.substr(log.size() > 4000 ? log.size() - 4000 : 0);
-    }
+/// The lab and the controller (support/lab_controller.hpp), plus the status page's URL.
+struct Fixture : kea_ha::testing::LabController {
+    Fixture() : LabController("kea-ha-status-e2e", kFastPolling) {}
     std::string url() const { return "http://127.0.0.1:" + std::to_string(controller->port()) + "/"; }
 };
 
@@ -196,7 +167,7 @@ TEST(StatusPageE2E, ChromiumShowsTheClusterOkThenImpaired) {
     auto added = f.controller->request("POST", "/v1/clusters", body.dump(), {{"Content-Type", "application/json"}});
     ASSERT_TRUE(added) << added.error().describe();
     ASSERT_EQ(added->status, 201u) << added->body;
-    ASSERT_TRUE(f.wait_state("OK", 10s)) << f.explain();
+    ASSERT_TRUE(f.wait_state("OK", std::nullopt, 10s)) << f.explain();
 
     Chromium chromium(*chromium_path);
     const auto artifacts = artifacts_directory();
@@ -225,7 +196,7 @@ TEST(StatusPageE2E, ChromiumShowsTheClusterOkThenImpaired) {
 
     // The primary's dhcp4 stops: the API says Impaired, and so does the page.
     ASSERT_TRUE(f.lab->stop_dhcp("server1"));
-    ASSERT_TRUE(f.wait_state("Impaired", 10s)) << f.explain();
+    ASSERT_TRUE(f.wait_state("Impaired", std::nullopt, 10s)) << f.explain();
     dom = chromium.dump_dom(f.url());
     ASSERT_TRUE(dom);
     tag = cluster_section_tag(*dom, "pair");
