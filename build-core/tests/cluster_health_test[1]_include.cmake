@@ -1,5 +1,0 @@
-if(EXISTS "/work/main/build-core/tests/cluster_health_test[1]_tests.cmake")
-  include("/work/main/build-core/tests/cluster_health_test[1]_tests.cmake")
-else()
-  add_test(cluster_health_test_NOT_BUILT cluster_health_test_NOT_BUILT)
-endif()

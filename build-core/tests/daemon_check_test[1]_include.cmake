@@ -1,5 +1,0 @@
-if(EXISTS "/work/main/build-core/tests/daemon_check_test[1]_tests.cmake")
-  include("/work/main/build-core/tests/daemon_check_test[1]_tests.cmake")
-else()
-  add_test(daemon_check_test_NOT_BUILT daemon_check_test_NOT_BUILT)
-endif()

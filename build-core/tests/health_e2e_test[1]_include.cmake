@@ -1,5 +1,0 @@
-if(EXISTS "/work/main/build-core/tests/health_e2e_test[1]_tests.cmake")
-  include("/work/main/build-core/tests/health_e2e_test[1]_tests.cmake")
-else()
-  add_test(health_e2e_test_NOT_BUILT health_e2e_test_NOT_BUILT)
-endif()

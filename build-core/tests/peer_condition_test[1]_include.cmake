@@ -1,5 +1,0 @@
-if(EXISTS "/work/main/build-core/tests/peer_condition_test[1]_tests.cmake")
-  include("/work/main/build-core/tests/peer_condition_test[1]_tests.cmake")
-else()
-  add_test(peer_condition_test_NOT_BUILT peer_condition_test_NOT_BUILT)
-endif()

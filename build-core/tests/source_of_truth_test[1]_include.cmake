@@ -1,5 +1,0 @@
-if(EXISTS "/work/main/build-core/tests/source_of_truth_test[1]_tests.cmake")
-  include("/work/main/build-core/tests/source_of_truth_test[1]_tests.cmake")
-else()
-  add_test(source_of_truth_test_NOT_BUILT source_of_truth_test_NOT_BUILT)
-endif()

@@ -1,5 +1,0 @@
-if(EXISTS "/work/main/build-core/tests/state_store_test[1]_tests.cmake")
-  include("/work/main/build-core/tests/state_store_test[1]_tests.cmake")
-else()
-  add_test(state_store_test_NOT_BUILT state_store_test_NOT_BUILT)
-endif()
