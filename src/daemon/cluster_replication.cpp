@@ -282,6 +282,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
         core::HaPeer peer;
         std::optional<nlohmann::json> document;  ///< none: pending
         std::string why_pending;
+        std::size_t read = 0;  ///< index of its config-get in `reads` (0: not read, the SoT's is 0)
     };
     std::vector<Target> targets;
     using Read = core::Result<nlohmann::json>;
@@ -289,11 +290,12 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
     reads.push_back([this, &sot]() -> net::awaitable<Read> { co_return co_await fetch_config(sot); });
     for (const auto& peer : topology.peers) {
         if (peer.name == sot.name) continue;
-        targets.push_back(Target{peer, std::nullopt, {}});
+        targets.push_back(Target{peer, std::nullopt, {}, 0});
         if (!reachable(peer.name)) {
             targets.back().why_pending = "unreachable";
             continue;
         }
+        targets.back().read = reads.size();
         reads.push_back([this, &peer]() -> net::awaitable<Read> { co_return co_await fetch_config(peer); });
     }
     auto read_results = co_await run_all(context_.io, std::move(reads));
@@ -326,10 +328,9 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
     if (!sot_document) co_return ConfigOutcome{422, error_body("bad-config", sot_document.error().message), std::nullopt};
 
     // Phase 1: transform for every target read, and config-test everywhere.
-    std::size_t next_read = 1;
     for (auto& target : targets) {
-        if (!target.why_pending.empty()) continue;
-        auto& theirs = read_results.at(next_read++);
+        if (target.read == 0) continue;  // not read: pending already
+        auto& theirs = read_results.at(target.read);
         if (!theirs) {
             target.why_pending = theirs.error().describe();
             continue;
