@@ -3,7 +3,8 @@
 // the real kea-ha-controller binary polls them every keaPollInterval. Reports the
 // controller's CPU share of one core, its RSS, and poll lateness p50/p99 (measured here, from
 // the arrival times of each peer's status-get), at several fleet sizes, as ratios against the
-// issue's targets and against the idle controller (0 clusters) measured in the same run.
+// issue's targets, against the idle controller (0 clusters) and against a transport floor (a
+// bare client polling the same fleet the same way, answers dropped) measured in the same run.
 //
 // Run on demand: bench/run.sh fleet [--seconds N] [--sizes 10,100,500] (or build with
 // -DKEA_HA_BENCH=ON and run fleet_bench). docs/performance.md describes the method and results.
