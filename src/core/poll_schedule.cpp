@@ -17,7 +17,8 @@ SteadyTime align_to_grid(SteadyTime t, Duration grid) {
     return SteadyTime(step * steps);
 }
 
-SteadyTime next_poll_due(const SteadyTime* previous_due, SteadyTime started, Duration interval, SteadyTime now) {
+SteadyTime next_poll_due(std::optional<SteadyTime> previous_due, SteadyTime started, Duration interval,
+                         SteadyTime now) {
     const Duration grid = poll_grid(interval);
     const SteadyTime due = previous_due ? *previous_due + interval : align_to_grid(started + interval, grid);
     if (due > now) return due;

@@ -295,8 +295,7 @@ net::awaitable<void> ClusterMonitor::poll_loop(std::size_t peer_index, std::uint
         evaluate_and_apply();
         // Re-armed after the poll: no overlap; a slow peer delays only itself. On the poll grid:
         // many peers' polls share one wake-up (core/poll_schedule.hpp).
-        due = core::next_poll_due(due ? &*due : nullptr, started, context_.preferences->poll_interval,
-                                  core::SteadyClock::now());
+        due = core::next_poll_due(due, started, context_.preferences->poll_interval, core::SteadyClock::now());
         timer->expires_at(*due);
         boost::system::error_code ec;
         co_await timer->async_wait(net::redirect_error(net::use_awaitable, ec));

@@ -26,31 +26,31 @@ TEST(PollScheduleTest, AlignsUpToTheNextGridPoint) {
 
 TEST(PollScheduleTest, FirstPollIsFollowedByOneOnTheGrid) {
     // Started at 12.345 s, interval 1 s: due at 13.4 s (13.345 moved up to the grid).
-    EXPECT_EQ(next_poll_due(nullptr, at(12345ms), 1000ms, at(12350ms)), at(13400ms));
+    EXPECT_EQ(next_poll_due(std::nullopt, at(12345ms), 1000ms, at(12350ms)), at(13400ms));
 }
 
 TEST(PollScheduleTest, KeepsAnExactPeriodWhatEverTheWakeUpDelay) {
     // The poll due at 13.4 s woke 7 ms late and took 3 ms: the next is still due at 14.4 s.
     const SteadyTime due = at(13400ms);
-    EXPECT_EQ(next_poll_due(&due, at(13407ms), 1000ms, at(13410ms)), at(14400ms));
+    EXPECT_EQ(next_poll_due(due, at(13407ms), 1000ms, at(13410ms)), at(14400ms));
     // An interval that is not a multiple of the grid keeps its period too.
-    EXPECT_EQ(next_poll_due(&due, at(13401ms), 1050ms, at(13402ms)), at(14450ms));
+    EXPECT_EQ(next_poll_due(due, at(13401ms), 1050ms, at(13402ms)), at(14450ms));
 }
 
 TEST(PollScheduleTest, APollLongerThanTheIntervalIsFollowedAtTheNextGridPoint) {
     // A peer that timed out after 2 s: due at 13.4, ended at 15.43 → next at 15.5, not 14.4.
     const SteadyTime due = at(13400ms);
-    EXPECT_EQ(next_poll_due(&due, at(13400ms), 1000ms, at(15430ms)), at(15500ms));
+    EXPECT_EQ(next_poll_due(due, at(13400ms), 1000ms, at(15430ms)), at(15500ms));
     // Exactly at the due time counts as passed: the next grid point from now (itself).
-    EXPECT_EQ(next_poll_due(&due, at(13400ms), 1000ms, at(14400ms)), at(14400ms));
+    EXPECT_EQ(next_poll_due(due, at(13400ms), 1000ms, at(14400ms)), at(14400ms));
 }
 
 TEST(PollScheduleTest, PeersStartedApartShareGridPoints) {
     // Two peers whose first polls started 37 ms apart inside one grid step share every later wake-up.
-    const auto a = next_poll_due(nullptr, at(10010ms), 1000ms, at(10020ms));
-    const auto b = next_poll_due(nullptr, at(10047ms), 1000ms, at(10060ms));
+    const auto a = next_poll_due(std::nullopt, at(10010ms), 1000ms, at(10020ms));
+    const auto b = next_poll_due(std::nullopt, at(10047ms), 1000ms, at(10060ms));
     EXPECT_EQ(a, b);
-    EXPECT_EQ(next_poll_due(&a, a, 1000ms, a + 5ms), next_poll_due(&b, b + 2ms, 1000ms, b + 9ms));
+    EXPECT_EQ(next_poll_due(a, a, 1000ms, a + 5ms), next_poll_due(b, b + 2ms, 1000ms, b + 9ms));
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 // wake-up of the controller instead of one each: at 1000 peers that halves the kernel's part
 // of the polling cost (docs/performance.md). Each peer keeps an exact period of `interval`.
 
+#include <optional>
+
 #include "kea_ha/core/time.hpp"
 
 namespace kea_ha::core {
@@ -18,6 +20,7 @@ SteadyTime align_to_grid(SteadyTime t, Duration grid);
 /// for a peer's first poll, which starts at once: `started`). The next one is due one interval
 /// after the previous due time (the first: after `started`, moved onto the grid); if that time
 /// has already passed (the poll took longer than an interval), at the next grid point after `now`.
-SteadyTime next_poll_due(const SteadyTime* previous_due, SteadyTime started, Duration interval, SteadyTime now);
+SteadyTime next_poll_due(std::optional<SteadyTime> previous_due, SteadyTime started, Duration interval,
+                         SteadyTime now);
 
 }  // namespace kea_ha::core
