@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config ninja-build
   libboost-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libpugixml-dev
-  libssl-dev libsystemd-dev libgtest-dev libgmock-dev libjemalloc-dev
+  libssl-dev libsystemd-dev libgtest-dev libgmock-dev libjemalloc-dev libsimdjson-dev
   kea-dhcp4-server kea-dhcp6-server kea-ctrl-agent kea-admin
   curl jq openssl procps
   # The Debian package and its test (tests/package/package_test.sh): dpkg-shlibdeps,

@@ -164,6 +164,18 @@ ClassifiedPeer classify(PeerRole role, bool standalone, const PeerObservation& o
     }
 }
 
+std::span<const std::string_view> poll_answer_keys() {
+    static constexpr std::array<std::string_view, 13> kKeys = {
+        // status-get
+        "dhcp-state", "disabled-by-user", "disabled-by-db-connection", "globally-disabled", "high-availability",
+        "ha-servers", "local", "remote", "server-name", "system-time", "clock-skew",
+        // both
+        "state",
+        // ha-heartbeat
+        "date-time"};
+    return kKeys;
+}
+
 void read_status_get(const json& arguments, PeerObservation& observation, std::string_view server_name,
                      std::string_view partner_name) {
     if (!arguments.is_object()) return;

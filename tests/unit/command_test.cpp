@@ -136,6 +136,114 @@ TEST(ParseAnswer, HaHeartbeat) {
     EXPECT_EQ(a->arguments["date-time"], "Tue, 24 Nov 2026 20:06:05 GMT");
 }
 
+// ---------------------------------------------------------------- answer filter (AnswerKeys)
+
+constexpr std::string_view kKeep[] = {"high-availability", "ha-servers", "local", "state", "list"};
+
+TEST(ParseAnswerFiltered, OnlyTheNamedMembersOfArgumentsAreBuilt) {
+    const char* body = R"([{"arguments":{"high-availability":[{"ha-mode":"hot-standby","ha-servers":{
+        "local":{"role":"primary","scopes":["server1"],"state":"hot-standby"},
+        "remote":{"age":0,"last-state":"ready","state":"ignored: remote is not kept"}}}],
+        "pid":1234,"sockets":{"status":"ready","errors":[{"state":"x"}]},"list":[1,"two",[3],{"state":"s","pid":4}]},
+        "result":0,"text":"HA peer status returned."}])";
+    auto a = kea::parse_answer(200, body, dhcp4, kKeep);
+    ASSERT_TRUE(a) << a.error().describe();
+    EXPECT_EQ(a->result, kea::KeaResult::Success);
+    EXPECT_EQ(a->text, "HA peer status returned.");
+    const json expected = json::parse(R"({"high-availability":[{"ha-servers":{"local":{"state":"hot-standby"}}}],
+                                          "list":[1,"two",[3],{"state":"s"}]})");
+    EXPECT_EQ(a->arguments, expected) << a->arguments.dump();
+}
+
+TEST(ParseAnswerFiltered, ResultAndTextAreAlwaysReadAndABareMapIsFilteredToo) {
+    auto a = kea::parse_answer(200, R"({"result":3,"text":"nothing","arguments":{"pid":1,"state":"ready"}})", dhcp4,
+                               kKeep);
+    ASSERT_TRUE(a) << a.error().describe();
+    EXPECT_EQ(a->result, kea::KeaResult::Empty);
+    EXPECT_EQ(a->text, "nothing");
+    EXPECT_EQ(a->arguments, json({{"state", "ready"}}));
+    // Scalar or absent arguments pass as they are.
+    auto scalar = kea::parse_answer(200, R"([{"result":0,"arguments":"text"}])", dhcp4, kKeep);
+    ASSERT_TRUE(scalar);
+    EXPECT_EQ(scalar->arguments, "text");
+    auto none = kea::parse_answer(200, R"([{"result":0}])", dhcp4, kKeep);
+    ASSERT_TRUE(none);
+    EXPECT_TRUE(none->arguments.is_null());
+}
+
+TEST(ParseAnswerFiltered, ErrorsAreTheSameAsWithoutTheFilter) {
+    const char* bodies[] = {
+        "", "not json", R"([{"result":0,"arguments":{"pid":1,)", R"([{"result":0,"arguments":{"pid":[1,{]}}])",
+        "[]", R"([{"text":"no result"}])", R"([{"result":"0"}])", R"([{"result":1,"text":"unable to forward command to the dhcp4 service: No such file or directory. The server is likely to be offline"}])",
+        R"({"result":401,"text":"Unauthorized"})", R"([{"result":0,"arguments":{"x":1}}] trailing)", "[5]",
+        R"([{"result":0,"arguments":{"pid":tru}}])", R"([{"result":0,"arguments":{"state":"\ud800"}}])",
+        "[{\"result\":0,\"text\":\"\xff\"}]"};
+    for (const char* body : bodies) {
+        SCOPED_TRACE(body);
+        const auto whole = kea::parse_answer(200, body, dhcp4);
+        const auto filtered = kea::parse_answer(200, body, dhcp4, kKeep);
+        ASSERT_EQ(bool(whole), bool(filtered));
+        if (!whole) {
+            EXPECT_EQ(whole.error().kind, filtered.error().kind);
+            EXPECT_EQ(whole.error().message, filtered.error().message);
+        }
+    }
+}
+
+TEST(ParseAnswerFiltered, OnlyTheFirstLevelArgumentsMemberStartsTheFilter) {
+    // A member called "arguments" deeper inside is an ordinary member (filtered by name).
+    auto a = kea::parse_answer(200, R"([{"result":0,"arguments":{"list":[{"arguments":{"state":1}}],"state":2},
+                                          "extra":{"pid":7}}])",
+                               dhcp4, kKeep);
+    ASSERT_TRUE(a) << a.error().describe();
+    EXPECT_EQ(a->arguments, json::parse(R"({"list":[{}],"state":2})"));
+}
+
+/// Same values and the same JSON types (nlohmann's == calls 5 and 5u equal).
+void expect_identical(const json& a, const json& b, const std::string& where = "") {
+    ASSERT_EQ(a.type(), b.type()) << where << ": " << a.dump() << " vs " << b.dump();
+    if (a.is_object()) {
+        ASSERT_EQ(a.size(), b.size()) << where;
+        for (auto it = a.begin(); it != a.end(); ++it) {
+            ASSERT_TRUE(b.contains(it.key())) << where << "/" << it.key();
+            expect_identical(it.value(), b.at(it.key()), where + "/" + it.key());
+        }
+    } else if (a.is_array()) {
+        ASSERT_EQ(a.size(), b.size()) << where;
+        for (std::size_t i = 0; i < a.size(); ++i) expect_identical(a[i], b[i], where + "/" + std::to_string(i));
+    } else {
+        EXPECT_EQ(a.dump(), b.dump()) << where;
+    }
+}
+
+TEST(ParseAnswerFiltered, LargeAnswersTakeTheOtherParserWithTheSameResult) {
+    // Small answers are read by simdjson, large ones (and what simdjson refuses) by nlohmann:
+    // trailing whitespace past 64 KiB makes the same answer take the second path.
+    const char* bodies[] = {
+        R"([{"result":0,"text":"t\u00e9\"\n","arguments":{"state":"café 😀 \ud83d\ude00 \/ \\","list":[
+            0,-1,7,9223372036854775807,-9223372036854775808,9223372036854775808,18446744073709551615,
+            18446744073709551616,-9223372036854775809,1.5,-2.5e-3,1E2,0.0,-0,-0.0,1e308,true,false,null,"",[],{},
+            [[[]]],{"state":{"state":[{"list":1,"pid":2}]}}],"pid":5,"state":"second wins"}}])",
+        R"({"result":2,"text":"unsupported","arguments":[{"state":1,"x":2},[{"list":3,"y":4}],"s"]})",
+        R"([{"result":0,"arguments":null},{"result":1,"text":"second element","arguments":{"pid":1}}])",
+        R"([5,{"result":0}])",
+        R"({"result":0,"other":{"pid":1,"state":2},"arguments":7})",
+    };
+    for (const char* body : bodies) {
+        SCOPED_TRACE(body);
+        const auto fast = kea::parse_answer(200, body, dhcp4, kKeep);
+        const auto slow = kea::parse_answer(200, std::string(body) + std::string(70 * 1024, ' '), dhcp4, kKeep);
+        ASSERT_EQ(bool(fast), bool(slow));
+        if (!fast) {
+            EXPECT_EQ(fast.error().message, slow.error().message);
+            continue;
+        }
+        EXPECT_EQ(fast->result, slow->result);
+        EXPECT_EQ(fast->text, slow->text);
+        expect_identical(fast->arguments, slow->arguments);
+    }
+}
+
 TEST(ParseAnswer, ConfigGetListTakesTheFirstElement) {
     const char* body = R"([{"arguments":{"Dhcp4":{"valid-lifetime":4000}},"result":0},{"result":1,"text":"second"}])";
     auto a = kea::parse_answer(200, body, dhcp4);

@@ -2,8 +2,12 @@
 
 #include "kea_ha/core/peer_condition.hpp"
 
+#include "kea_ha/kea/command.hpp"
+
 #include <chrono>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -279,6 +283,62 @@ TEST(ReadHaHeartbeat, UnreadableDate_KeepsTheStatusGetTime) {
     read_ha_heartbeat(json::parse(R"({"date-time":"24/11/2026 20:06","state":"hot-standby"})"), observation);
     EXPECT_EQ("hot-standby", observation.ha_state);
     EXPECT_EQ(at(2026, 1, 1, 0, 0, 0), observation.peer_time);
+}
+
+// ------------------------------------------------------------ the polls' answer filter
+
+/// What the readers make of `arguments`, read from a whole answer parsed with `keep`.
+PeerObservation read_answer(const json& arguments, kea::AnswerKeys keep, bool heartbeat,
+                            std::string_view server = {}, std::string_view partner = {}) {
+    const std::string body = json::array({{{"result", 0}, {"text", "ok"}, {"arguments", arguments}}}).dump();
+    auto answer = kea::parse_answer(200, body, std::string("dhcp4"), keep);
+    EXPECT_TRUE(answer) << answer.error().describe();
+    PeerObservation observation;
+    if (!answer) return observation;
+    EXPECT_EQ("ok", answer->text);
+    if (heartbeat) {
+        read_ha_heartbeat(answer->arguments, observation);
+    } else {
+        read_status_get(answer->arguments, observation, server, partner);
+    }
+    return observation;
+}
+
+void expect_same(const PeerObservation& whole, const PeerObservation& filtered) {
+    EXPECT_EQ(whole.ha_state, filtered.ha_state);
+    EXPECT_EQ(whole.dhcp_enabled, filtered.dhcp_enabled);
+    EXPECT_EQ(whole.peer_time, filtered.peer_time);
+    EXPECT_EQ(whole.reported_clock_skew_s, filtered.reported_clock_skew_s);
+}
+
+TEST(PollAnswerKeys, TheReadersSeeTheSameWithAndWithoutTheFilter) {
+    std::vector<json> status_gets = {json::parse(kStatusGet22), json::parse(kStatusGet30),
+                                     json::parse(kStatusGetHub), json(nullptr), json::array()};
+    for (const char* text : {R"({"globally-disabled":true})", R"({"disabled-by-user":true,"globally-disabled":true})",
+                             R"({"disabled-by-user":false,"disabled-by-db-connection":["mysql"]})",
+                             R"({"disabled-by-user":false,"disabled-by-remote-command":[1],"globally-disabled":true})"}) {
+        status_gets.push_back(json{{"dhcp-state", json::parse(text)}});
+    }
+    const std::pair<std::string, std::string> names[] = {{"", ""}, {"server1", ""}, {"hub2", ""}, {"", "branch1"}};
+    for (const auto& arguments : status_gets) {
+        for (const auto& [server, partner] : names) {
+            SCOPED_TRACE(arguments.dump() + " as " + server + "/" + partner);
+            const auto whole = read_answer(arguments, {}, false, server, partner);
+            const auto filtered = read_answer(arguments, poll_answer_keys(), false, server, partner);
+            expect_same(whole, filtered);
+        }
+    }
+    // The samples do exercise every reader path: a state, a clock, a skew, the DHCP service.
+    EXPECT_TRUE(read_answer(json::parse(kStatusGet30), poll_answer_keys(), false, "server1").reported_clock_skew_s);
+    EXPECT_TRUE(read_answer(json::parse(kStatusGet30), poll_answer_keys(), false, "server1").peer_time);
+    EXPECT_EQ(true, read_answer(json::parse(kStatusGet30), poll_answer_keys(), false, "server1").dhcp_enabled);
+
+    const json heartbeat = json::parse(R"({"date-time":"Tue, 24 Nov 2026 20:06:05 GMT","scopes":["server1"],
+                                           "state":"load-balancing","unsent-update-count":0})");
+    const auto filtered = read_answer(heartbeat, poll_answer_keys(), true);
+    expect_same(read_answer(heartbeat, {}, true), filtered);
+    EXPECT_EQ("load-balancing", filtered.ha_state);
+    EXPECT_EQ(at(2026, 11, 24, 20, 6, 5), filtered.peer_time);
 }
 
 // ------------------------------------------------------------ dates, without locale

@@ -3,6 +3,7 @@
 // status-get / ha-heartbeat answers (Kea 2.2 … 3.x) into observation fields.
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -74,6 +75,12 @@ void read_status_get(const nlohmann::json& arguments, PeerObservation& observati
 /// Reads an ha-heartbeat answer's `arguments` ({"state", "date-time", …}) into `observation`.
 /// Fields it cannot read are left as they were.
 void read_ha_heartbeat(const nlohmann::json& arguments, PeerObservation& observation);
+
+/// Every member name read_status_get() and read_ha_heartbeat() look at, at any depth of
+/// `arguments`. The polls parse their answers keeping only these (kea::AnswerKeys): a reader
+/// that starts looking at another member must add it here (peer_condition_test checks that
+/// the readers see the same with and without the filter, for every sample answer).
+std::span<const std::string_view> poll_answer_keys();
 
 /// IMF-fixdate (RFC 9110), as Kea's ha-heartbeat sends it: "Tue, 24 Nov 2026 20:06:05 GMT".
 /// No locale, no timegm. nullopt when malformed or not a real date.

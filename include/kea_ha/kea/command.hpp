@@ -2,6 +2,7 @@
 // Kea control commands and answers, as the core sees them. Pure: no I/O.
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,12 @@ namespace kea_ha::kea {
 /// Kea's result codes (Kea ARM "Control Agent Command Response Format").
 enum class KeaResult { Success = 0, Error = 1, Unsupported = 2, Empty = 3, Conflict = 4 };
 
+/// The member names of an answer's "arguments" worth keeping, at any depth below it
+/// (elements of a kept list are kept whole unless they are objects, whose members are
+/// filtered the same way). Empty: keep everything. A poll reads a handful of members of
+/// answers that carry dozens: building only those is most of the parsing cost saved.
+using AnswerKeys = std::span<const std::string_view>;
+
 /// One command: `{"command": name, "service": [service], "arguments": arguments}`.
 /// `service` empty means the command is for the CA itself (or a Kea 3 daemon reached directly).
 struct Command {
@@ -23,6 +30,8 @@ struct Command {
     /// When set, sent instead of `arguments` without copying them (a config of many MB).
     /// It must stay alive until ControlAgentClient::send() returns its awaitable.
     const nlohmann::json* borrowed_arguments = nullptr;
+    /// What of the answer's "arguments" to keep (see AnswerKeys); the rest is skipped while parsing.
+    AnswerKeys answer_keys{};
 };
 
 /// The JSON text of a command, as POSTed to the CA.
@@ -51,8 +60,9 @@ struct Answer {
 /// - a bare map with result 400/401/403 (HTTP-level answers of Kea): Http/Auth error;
 /// - result 1 saying the daemon cannot be reached: DaemonOffline error;
 /// - anything else that is not a Kea answer: BadAnswer error.
+/// `keep`: only these members of "arguments" are built (AnswerKeys); "result" and "text" always are.
 core::Result<Answer> parse_answer(unsigned http_status, std::string_view body,
-                                  const std::optional<std::string>& service);
+                                  const std::optional<std::string>& service, AnswerKeys keep = {});
 
 /// Success, or a KeaError carrying Kea's text ("config-set failed: <text>").
 core::Result<Answer> require_success(core::Result<Answer> answer, std::string_view command_name);
