@@ -283,10 +283,12 @@ net::awaitable<void> ClusterMonitor::poll_loop(std::size_t peer_index, std::uint
     RunningGuard running(running_);
     auto timer = make_timer();
     std::optional<core::SteadyTime> due;
+    // The peer and its requests are fixed for this epoch: a change of peers bumps it.
+    const core::HaPeer peer = topology_->peers.at(peer_index);
+    const PollRequests requests = prepare_polls(peer);
     while (!stopped_ && epoch == topology_epoch_) {
         const auto started = core::SteadyClock::now();
-        const core::HaPeer peer = topology_->peers.at(peer_index);
-        auto observation = co_await poll_peer(peer);
+        auto observation = co_await poll_peer(peer, requests);
         if (stopped_ || epoch != topology_epoch_) break;
         auto& counters = poll_counters_[peer.name];
         ++counters.polls;
@@ -302,18 +304,34 @@ net::awaitable<void> ClusterMonitor::poll_loop(std::size_t peer_index, std::uint
     }
 }
 
-net::awaitable<core::PeerObservation> ClusterMonitor::poll_peer(const core::HaPeer& peer) {
+ClusterMonitor::PollRequests ClusterMonitor::prepare_polls(const core::HaPeer& peer) const {
+    PollRequests requests;
+    auto endpoint = kea::parse_endpoint(peer.control_url);
+    if (!endpoint) {
+        requests.bad_url = endpoint.error();
+        return requests;
+    }
+    // Only what the readers look at is built from the answers (core::poll_answer_keys()).
+    auto status = kea::status_get(registration_.service);
+    status.answer_keys = core::poll_answer_keys();
+    auto heartbeat = kea::ha_heartbeat(registration_.service);
+    heartbeat.answer_keys = core::poll_answer_keys();
+    requests.status_get = context_.client.prepare(*endpoint, status);
+    requests.ha_heartbeat = context_.client.prepare(*endpoint, heartbeat);
+    return requests;
+}
+
+net::awaitable<core::PeerObservation> ClusterMonitor::poll_peer(const core::HaPeer& peer,
+                                                                 const PollRequests& requests) {
     const auto& prefs = *context_.preferences;
     core::PeerObservation observation;
     observation.observed_at = core::SteadyClock::now();
     observation.observed_wall = core::SystemClock::now();
-    auto endpoint = kea::parse_endpoint(peer.control_url);
-    if (!endpoint) {
-        observation.error = endpoint.error();
+    if (requests.bad_url) {
+        observation.error = *requests.bad_url;
         co_return observation;
     }
-    auto status = co_await context_.client.send(*endpoint, kea::status_get(registration_.service),
-                                                prefs.request_timeout);
+    auto status = co_await context_.client.send_prepared(requests.status_get, prefs.request_timeout);
     observation.latency = std::chrono::duration_cast<core::Duration>(core::SteadyClock::now() -
                                                                      observation.observed_at);
     auto checked = kea::require_success(std::move(status), "status-get");
@@ -332,8 +350,7 @@ net::awaitable<core::PeerObservation> ClusterMonitor::poll_peer(const core::HaPe
         // ha-heartbeat carries the peer's clock (Kea 2.2's only one) and its HA state.
         const auto wall_before = core::SystemClock::now();
         auto heartbeat = kea::require_success(
-            co_await context_.client.send(*endpoint, kea::ha_heartbeat(registration_.service),
-                                          prefs.request_timeout),
+            co_await context_.client.send_prepared(requests.ha_heartbeat, prefs.request_timeout),
             "ha-heartbeat");
         if (heartbeat) {
             observation.observed_wall = wall_before;

@@ -1,8 +1,8 @@
 // The Control Agent client over Boost.Beast: one deadline per request covering resolve,
 // connect, TLS handshake, write and read. Connections are kept alive (HTTP/1.1) and reused
 // per endpoint: at one poll per second per peer, a new connection per request was half of
-// the controller's CPU (docs/performance.md). An idle connection is checked before reuse
-// and dropped after kIdleLimit; a request that finds its reused connection closed by the
+// the controller's CPU (docs/performance.md). A connection idle for kUncheckedIdle or more
+// is checked before reuse, and dropped after kIdleLimit; a request that finds its reused connection closed by the
 // server before any answer byte is sent once more on a fresh connection.
 
 #include <openssl/ssl.h>
@@ -50,6 +50,10 @@ constexpr std::size_t kHeaderLimit = 64 * 1024;
 /// Idle connections older than this are closed, well before Kea's CA drops them (its idle
 /// timeout is tens of seconds), so a reused connection is rarely found closed.
 constexpr auto kIdleLimit = std::chrono::seconds(10);
+/// A connection idle for less than this is reused without looking at it first (a recv
+/// system call per request at short poll intervals): if the agent closed it meanwhile, the
+/// request finds it closed before any answer byte and is sent once more (run_on()).
+constexpr auto kUncheckedIdle = std::chrono::seconds(2);
 /// Idle connections kept per endpoint (a poll needs one; a config operation may add some).
 constexpr std::size_t kIdlePerEndpoint = 4;
 
@@ -75,8 +79,10 @@ public:
         while (!list.empty()) {
             auto entry = std::move(list.back());
             list.pop_back();
-            if (now - entry.since < kIdleLimit &&
-                still_usable(beast::get_lowest_layer(*entry.stream).socket().native_handle())) {
+            const auto idle = now - entry.since;
+            if (idle < kIdleLimit &&
+                (idle < kUncheckedIdle ||
+                 still_usable(beast::get_lowest_layer(*entry.stream).socket().native_handle()))) {
                 if (list.empty()) idle_.erase(found);
                 return std::move(entry.stream);
             }
@@ -203,16 +209,15 @@ bool is_tls_error(const error_code& ec) {
     return ec.category() == net::error::get_ssl_category() || ec.category() == ssl::error::get_stream_category();
 }
 
-/// What one request needs, copied out of the caller's objects before the first suspension.
+/// One request in flight: what to send (shared, often reused by the polls) and its deadline.
 struct Request {
-    Endpoint endpoint;
-    std::string wire;  ///< the HTTP request, header and body
-    std::optional<std::string> service;
+    std::shared_ptr<const PreparedRequest> prepared;
     core::Duration timeout;
     core::SteadyTime deadline;
 
+    const Endpoint& endpoint() const { return prepared->endpoint; }
     core::Error fail(ErrorKind kind, const std::string& step, const std::string& text) const {
-        return core::make_error(kind, step + ": " + text, endpoint.text);
+        return core::make_error(kind, step + ": " + text, prepared->endpoint.text);
     }
     core::Error timed_out(const std::string& step) const {
         return fail(ErrorKind::Timeout, step, "timed out after " + format_seconds(timeout));
@@ -238,11 +243,20 @@ public:
         tls_ = make_tls_context();
     }
 
-    net::awaitable<core::Result<Answer>> send(const Endpoint& endpoint, const Command& command,
-                                              core::Duration timeout) override {
-        // Not a coroutine: copy everything now, so temporaries of the caller may go away.
-        Request request{endpoint, http_request(endpoint, to_wire(command)), command.service, timeout,
-                        core::SteadyClock::now() + timeout};
+    std::shared_ptr<const PreparedRequest> prepare(const Endpoint& endpoint, const Command& command) const override {
+        auto prepared = std::make_shared<PreparedRequest>();
+        prepared->endpoint = endpoint;
+        prepared->http = http_request(endpoint, to_wire(command));
+        prepared->connection_key = pool_key(endpoint);
+        prepared->service = command.service;
+        prepared->answer_keys = command.answer_keys;
+        return prepared;
+    }
+
+    net::awaitable<core::Result<Answer>> send_prepared(std::shared_ptr<const PreparedRequest> prepared,
+                                                       core::Duration timeout) override {
+        // Not a coroutine: the deadline starts now, when the caller asks.
+        Request request{std::move(prepared), timeout, core::SteadyClock::now() + timeout};
         return run(std::move(request));
     }
 
@@ -305,7 +319,7 @@ private:
 
     /// The endpoints to connect to: the IP literal itself, or what the resolver says (within the deadline).
     net::awaitable<core::Result<std::vector<tcp::endpoint>>> resolve(const Request& request) {
-        const auto& endpoint = request.endpoint;
+        const auto& endpoint = request.endpoint();
         error_code ec;
         auto address = net::ip::make_address(endpoint.host, ec);
         if (!ec) co_return std::vector<tcp::endpoint>{tcp::endpoint(address, endpoint.port)};
@@ -341,9 +355,9 @@ private:
     /// Writes the request and reads the answer on a connected (and handshaken) stream.
     template <typename Stream>
     net::awaitable<core::Result<Answer>> exchange(Stream& stream, const Request& request, ExchangeInfo& info) {
-        const auto& endpoint = request.endpoint;
+        const auto& endpoint = request.endpoint();
         error_code ec;
-        co_await net::async_write(stream, net::buffer(request.wire), net::redirect_error(net::use_awaitable, ec));
+        co_await net::async_write(stream, net::buffer(request.prepared->http), net::redirect_error(net::use_awaitable, ec));
         if (ec) {
             info.nothing_received = !is_timeout(ec);
             if (is_timeout(ec)) co_return request.timed_out("write");
@@ -396,7 +410,8 @@ private:
         auto& response = parser.get();
         info.reusable = response.keep_alive() && parser.is_done();
         const std::string content_type(response[http::field::content_type]);
-        auto answer = parse_answer(response.result_int(), response.body(), request.service);
+        auto answer = parse_answer(response.result_int(), response.body(), request.prepared->service,
+                                   request.prepared->answer_keys);
         if (!answer) {
             core::Error error = answer.error();
             if (error.kind == ErrorKind::BadAnswer) {
@@ -434,7 +449,7 @@ private:
         auto endpoints = co_await resolve(request);
         if (!endpoints) co_return endpoints.error();
         auto stream = std::make_unique<TlsStream>(co_await net::this_coro::executor, *tls_);
-        const auto& host = request.endpoint.host;
+        const auto& host = request.endpoint().host;
         error_code literal_ec;
         net::ip::make_address(host, literal_ec);
         if (literal_ec) {
@@ -465,7 +480,7 @@ private:
     /// One request on a pooled connection of `pool` (or a new one from `open`).
     template <typename Stream, typename Open>
     net::awaitable<core::Result<Answer>> run_on(IdlePool<Stream>& pool, Open open, const Request& request) {
-        const std::string key = pool_key(request.endpoint);
+        const std::string& key = request.prepared->connection_key;
         auto stream = pool.take(key, core::SteadyClock::now());
         bool reused = stream != nullptr;
         for (;;) {
@@ -494,7 +509,7 @@ private:
     }
 
     net::awaitable<core::Result<Answer>> run(Request request) {
-        if (!request.endpoint.https) {
+        if (!request.endpoint().https) {
             co_return co_await run_on(plain_pool_, [this](const Request& r) { return open_plain(r); }, request);
         }
         co_return co_await run_on(tls_pool_, [this](const Request& r) { return open_tls(r); }, request);

@@ -170,7 +170,15 @@ private:
     void record_replication_event(const std::string& kind, const std::string& peer, std::string from,
                                   std::string to, std::string reason);
     boost::asio::awaitable<void> poll_loop(std::size_t peer_index, std::uint64_t epoch);
-    boost::asio::awaitable<core::PeerObservation> poll_peer(const core::HaPeer& peer);
+    /// A peer's two poll commands, built once per topology epoch (kea::PreparedRequest).
+    struct PollRequests {
+        std::shared_ptr<const kea::PreparedRequest> status_get;
+        std::shared_ptr<const kea::PreparedRequest> ha_heartbeat;
+        std::optional<core::Error> bad_url;  ///< the peer's control URL cannot be used
+    };
+    PollRequests prepare_polls(const core::HaPeer& peer) const;
+    boost::asio::awaitable<core::PeerObservation> poll_peer(const core::HaPeer& peer,
+                                                            const PollRequests& requests);
     void adopt_topology(core::Topology topology, const char* how);
     void evaluate_and_apply();
     void record(const core::Event& event);

@@ -39,6 +39,16 @@ struct ClientOptions {
     std::uint64_t max_response_size = 256ull << 20;
 };
 
+/// A request built once by ControlAgentClient::prepare() and sent any number of times (the
+/// polls send the same two commands to each peer every keaPollInterval).
+struct PreparedRequest {
+    Endpoint endpoint;
+    std::string http;                    ///< the whole HTTP/1.1 request: header and body
+    std::string connection_key;          ///< which kept-alive connections may carry it
+    std::optional<std::string> service;  ///< for messages about the answer
+    AnswerKeys answer_keys{};            ///< Command::answer_keys
+};
+
 /// Sends commands to Kea endpoints. Many requests may be in flight at once on one
 /// io_context thread. Every call has one deadline covering resolve, connect, TLS
 /// handshake, write and read. Errors name the endpoint and the step:
@@ -46,9 +56,17 @@ struct ClientOptions {
 class ControlAgentClient {
 public:
     virtual ~ControlAgentClient() = default;
-    virtual boost::asio::awaitable<core::Result<Answer>> send(const Endpoint& endpoint,
-                                                              const Command& command,
-                                                              core::Duration timeout) = 0;
+    /// Builds the request for `command` to `endpoint` (serialising its arguments now).
+    virtual std::shared_ptr<const PreparedRequest> prepare(const Endpoint& endpoint,
+                                                           const Command& command) const = 0;
+    /// Sends a prepared request; it is shared, so the caller may drop its copy at once.
+    virtual boost::asio::awaitable<core::Result<Answer>> send_prepared(
+        std::shared_ptr<const PreparedRequest> request, core::Duration timeout) = 0;
+    /// prepare() and send_prepared(): `command` may go away once this returns the awaitable.
+    boost::asio::awaitable<core::Result<Answer>> send(const Endpoint& endpoint, const Command& command,
+                                                      core::Duration timeout) {
+        return send_prepared(prepare(endpoint, command), timeout);
+    }
 };
 
 /// The real client over Boost.Beast. Throws std::runtime_error if TLS files cannot be loaded
