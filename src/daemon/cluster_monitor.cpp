@@ -286,11 +286,11 @@ net::awaitable<void> ClusterMonitor::poll_loop(std::size_t peer_index, std::uint
     // The peer and its requests are fixed for this epoch: a change of peers bumps it.
     const core::HaPeer peer = topology_->peers.at(peer_index);
     const PollRequests requests = prepare_polls(peer);
+    auto& counters = poll_counters_[peer.name];  // a std::map entry, never erased: stays valid
     while (!stopped_ && epoch == topology_epoch_) {
         const auto started = core::SteadyClock::now();
         auto observation = co_await poll_peer(peer, requests);
         if (stopped_ || epoch != topology_epoch_) break;
-        auto& counters = poll_counters_[peer.name];
         ++counters.polls;
         if (!observation.reached) ++counters.errors;
         observations_.at(peer_index) = std::move(observation);

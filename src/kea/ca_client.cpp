@@ -14,7 +14,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <map>
+#include <unordered_map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -127,7 +127,7 @@ private:
             it = list.empty() ? idle_.erase(it) : std::next(it);
         }
     }
-    std::map<std::string, std::vector<Entry>> idle_;
+    std::unordered_map<std::string, std::vector<Entry>> idle_;
     core::SteadyTime last_sweep_{};
 };
 
