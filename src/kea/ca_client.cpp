@@ -31,6 +31,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/intrusive/list.hpp>
 
 #include "kea_ha/kea/control_agent.hpp"
 
@@ -129,6 +130,64 @@ private:
     }
     std::unordered_map<std::string, std::vector<Entry>> idle_;
     core::SteadyTime last_sweep_{};
+};
+
+/// How late a deadline of an exchange may be noticed (DeadlineSweeper).
+constexpr auto kSweepPeriod = std::chrono::milliseconds(50);
+
+/// Enforces the deadlines of the exchanges in flight (writing a request, reading its answer)
+/// with one periodic sweep, instead of Beast's timer per read and write: those cost a timer-heap
+/// insertion, a cancellation and a completion handler for every operation, about a tenth of the
+/// controller's CPU at 1000 peers (docs/performance.md). A deadline is noticed at most
+/// kSweepPeriod late; the exchange's socket is then closed, which ends its pending operation.
+/// Connect, TLS handshake and resolve keep their own timers (they happen once per connection).
+class DeadlineSweeper : public std::enable_shared_from_this<DeadlineSweeper> {
+public:
+    /// One exchange's deadline; it stops being watched when destroyed.
+    struct Watch : boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
+        Watch(core::SteadyTime at, tcp::socket& watched) : deadline(at), socket(&watched) {}
+        Watch(const Watch&) = delete;
+        Watch& operator=(const Watch&) = delete;
+        core::SteadyTime deadline;
+        tcp::socket* socket;
+        bool expired = false;  ///< the sweep closed the socket: report a timeout
+    };
+
+    explicit DeadlineSweeper(net::io_context& io) : timer_(io) {}
+
+    void watch(Watch& watch) {
+        watches_.push_back(watch);
+        if (!armed_) arm();
+    }
+    void stop() {
+        stopped_ = true;
+        timer_.cancel();
+    }
+
+private:
+    void arm() {
+        armed_ = true;
+        timer_.expires_after(kSweepPeriod);
+        timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+            self->armed_ = false;
+            if (!ec && !self->stopped_) self->sweep();
+        });
+    }
+    void sweep() {
+        const auto now = core::SteadyClock::now();
+        for (auto& watch : watches_) {
+            if (watch.expired || watch.deadline > now) continue;
+            watch.expired = true;
+            error_code ignored;
+            watch.socket->close(ignored);  // the pending read or write completes with an error, later
+        }
+        if (!watches_.empty()) arm();
+    }
+
+    net::steady_timer timer_;
+    boost::intrusive::list<Watch, boost::intrusive::constant_time_size<false>> watches_;
+    bool armed_ = false;
+    bool stopped_ = false;
 };
 
 /// How an exchange ended, besides its answer: may the connection carry another request,
@@ -236,12 +295,17 @@ struct ResolveState {
 
 class BeastClient final : public ControlAgentClient {
 public:
-    BeastClient(net::io_context& io, ClientOptions options) : io_(io), options_(std::move(options)) {
+    BeastClient(net::io_context& io, ClientOptions options)
+        : io_(io), options_(std::move(options)), sweeper_(std::make_shared<DeadlineSweeper>(io)) {
         if (options_.auth_user) {
             authorization_ = "Basic " + base64(*options_.auth_user + ":" + options_.auth_password.value_or(""));
         }
         tls_ = make_tls_context();
     }
+
+    ~BeastClient() override { sweeper_->stop(); }
+    BeastClient(const BeastClient&) = delete;
+    BeastClient& operator=(const BeastClient&) = delete;
 
     std::shared_ptr<const PreparedRequest> prepare(const Endpoint& endpoint, const Command& command) const override {
         auto prepared = std::make_shared<PreparedRequest>();
@@ -356,11 +420,15 @@ private:
     template <typename Stream>
     net::awaitable<core::Result<Answer>> exchange(Stream& stream, const Request& request, ExchangeInfo& info) {
         const auto& endpoint = request.endpoint();
+        // The stream's own timer is off here (run_on); the sweep closes the socket at the deadline.
+        DeadlineSweeper::Watch deadline(request.deadline, beast::get_lowest_layer(stream).socket());
+        sweeper_->watch(deadline);
         error_code ec;
         co_await net::async_write(stream, net::buffer(request.prepared->http), net::redirect_error(net::use_awaitable, ec));
         if (ec) {
-            info.nothing_received = !is_timeout(ec);
-            if (is_timeout(ec)) co_return request.timed_out("write");
+            const bool timed_out = deadline.expired || is_timeout(ec);
+            info.nothing_received = !timed_out;
+            if (timed_out) co_return request.timed_out("write");
             if (is_tls_error(ec)) co_return request.fail(ErrorKind::Tls, "write", what(ec));
             co_return request.fail(ErrorKind::Http, "write", what(ec));
         }
@@ -381,6 +449,7 @@ private:
             co_await http::async_read(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
         }
         if (ec) {
+            if (deadline.expired) co_return request.timed_out("read");
             info.nothing_received = buffer.size() == 0 && !parser.got_some() &&
                                     (ec == http::error::end_of_stream || ec == net::error::connection_reset ||
                                      ec == net::error::broken_pipe || ec == net::error::eof ||
@@ -489,7 +558,7 @@ private:
                 if (!opened) co_return opened.error();
                 stream = std::move(*opened);
             }
-            beast::get_lowest_layer(*stream).expires_at(request.deadline);
+            beast::get_lowest_layer(*stream).expires_never();  // exchange() watches the deadline
             ExchangeInfo info;
             auto answer = co_await exchange(*stream, request, info);
             if (info.reusable) {
@@ -517,6 +586,7 @@ private:
 
     [[maybe_unused]] net::io_context& io_;
     ClientOptions options_;
+    std::shared_ptr<DeadlineSweeper> sweeper_;
     std::string authorization_;
     std::unique_ptr<ssl::context> tls_;
     IdlePool<PlainStream> plain_pool_;

@@ -5,12 +5,15 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <nlohmann/json.hpp>
 
 #include "kea_ha/kea/control_agent.hpp"
@@ -146,6 +149,87 @@ TEST_F(CaClientTest, DeadlineHolds) {
     EXPECT_EQ(answer.error().describe(), fake.url() + ": read: timed out after 0.3 s");
     EXPECT_LT(elapsed, 2s);
     EXPECT_GE(elapsed, 250ms);
+}
+
+TEST_F(CaClientTest, DeadlinesOfConcurrentRequestsOnReusedConnectionsHoldEachOnItsOwn) {
+    // Every client request's deadline is watched by one periodic sweep: a late answer on a
+    // kept-alive connection times out at its own deadline, others are not disturbed.
+    int calls = 0;
+    fake.on("status-get", [&calls](const json& command) {
+        ++calls;
+        FakeReply reply = FakeReply::answer(0, "ok", command.value("arguments", json()));
+        if (command.contains("arguments") && command["arguments"].value("slow", false)) reply.delay = 5s;
+        return reply;
+    });
+    auto client = kea::make_control_agent_client(io, {});
+    const auto endpoint = endpoint_of(fake.url());
+    ASSERT_NO_FATAL_FAILURE(status_gets(io, *client, fake.url(), 1));  // a connection to reuse
+    std::vector<boost::asio::awaitable<Result<kea::Answer>>> calls_in_flight;
+    calls_in_flight.push_back(client->send(endpoint, kea::Command{"status-get", dhcp4, json{{"slow", true}}}, 300ms));
+    calls_in_flight.push_back(client->send(endpoint, kea::Command{"status-get", dhcp4, json{{"slow", true}}}, 900ms));
+    calls_in_flight.push_back(client->send(endpoint, kea::Command{"status-get", dhcp4, json{{"slow", false}}}, 900ms));
+    const auto start = std::chrono::steady_clock::now();
+    auto answers = run_awaitables(io, std::move(calls_in_flight), 30s);
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    ASSERT_EQ(answers.size(), 3u);
+    ASSERT_FALSE(answers[0]);
+    EXPECT_EQ(answers[0].error().describe(), fake.url() + ": read: timed out after 0.3 s");
+    ASSERT_FALSE(answers[1]);
+    EXPECT_EQ(answers[1].error().describe(), fake.url() + ": read: timed out after 0.9 s");
+    ASSERT_TRUE(answers[2]) << answers[2].error().describe();
+    EXPECT_GE(elapsed, 850ms);
+    EXPECT_LT(elapsed, 3s);
+    // The timed-out connections were closed, not pooled: the next request gets an answer.
+    ASSERT_NO_FATAL_FAILURE(status_gets(io, *client, fake.url(), 2));
+    EXPECT_EQ(calls, 6);
+}
+
+TEST_F(CaClientTest, AnAnswerCutShortTimesOutAtTheDeadline) {
+    // Headers and part of the body, then silence: the read of the body ends at the deadline.
+    boost::asio::io_context server_io;
+    boost::asio::ip::tcp::acceptor acceptor(server_io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    std::thread server([&] {
+        boost::asio::ip::tcp::socket socket(server_io);
+        acceptor.accept(socket);
+        char buffer[4096];
+        boost::system::error_code ec;
+        socket.read_some(boost::asio::buffer(buffer), ec);
+        const std::string answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n[{\"result\":0,";
+        boost::asio::write(socket, boost::asio::buffer(answer), ec);
+        socket.read_some(boost::asio::buffer(buffer), ec);  // until the client gives up and closes
+    });
+    const std::string url = "http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/";
+    const auto start = std::chrono::steady_clock::now();
+    auto answer = send(kea::status_get(dhcp4), 400ms, {}, url);
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    server.join();
+    ASSERT_FALSE(answer);
+    EXPECT_EQ(answer.error().describe(), url + ": read: timed out after 0.4 s");
+    EXPECT_GE(elapsed, 350ms);
+    EXPECT_LT(elapsed, 2s);
+}
+
+TEST_F(CaClientTest, AWriteThatCannotFinishTimesOutAtTheDeadline) {
+    // A peer that accepts but never reads: a large config-test fills the socket buffers.
+    boost::asio::io_context server_io;
+    boost::asio::ip::tcp::acceptor acceptor(server_io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    std::promise<void> client_done;
+    std::thread server([&, done = client_done.get_future()] {
+        boost::asio::ip::tcp::socket socket(server_io);
+        acceptor.accept(socket);
+        done.wait();  // holds the connection open, reading nothing
+    });
+    const std::string url = "http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/";
+    json config = {{"Dhcp4", {{"comment", std::string(32u << 20, 'x')}}}};  // far beyond loopback's buffers
+    const auto start = std::chrono::steady_clock::now();
+    auto answer = send(kea::config_test(dhcp4, std::move(config)), 500ms, {}, url);
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    client_done.set_value();
+    server.join();
+    ASSERT_FALSE(answer);
+    EXPECT_EQ(answer.error().kind, ErrorKind::Timeout);
+    EXPECT_EQ(answer.error().describe(), url + ": write: timed out after 0.5 s");
+    EXPECT_LT(elapsed, 5s);
 }
 
 TEST_F(CaClientTest, WholeSecondTimeoutMessage) {
