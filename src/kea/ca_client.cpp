@@ -2,8 +2,8 @@
 // connect, TLS handshake, write and read. Connections are kept alive (HTTP/1.1) and reused
 // per endpoint: at one poll per second per peer, a new connection per request was half of
 // the controller's CPU (docs/performance.md). A connection idle for kUncheckedIdle or more
-// is checked before reuse, and dropped after kIdleLimit; a request that finds its reused connection closed by the
-// server before any answer byte is sent once more on a fresh connection.
+// is checked before reuse, and dropped after kIdleLimit; a request that finds its reused
+// connection closed by the server before any answer byte is sent once more on a fresh one.
 
 #include <openssl/ssl.h>
 
@@ -14,10 +14,10 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <unordered_map>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <boost/asio/co_spawn.hpp>
@@ -307,7 +307,8 @@ public:
     BeastClient(const BeastClient&) = delete;
     BeastClient& operator=(const BeastClient&) = delete;
 
-    std::shared_ptr<const PreparedRequest> prepare(const Endpoint& endpoint, const Command& command) const override {
+    std::shared_ptr<const PreparedRequest> prepare(const Endpoint& endpoint,
+                                                   const Command& command) const override {
         auto prepared = std::make_shared<PreparedRequest>();
         prepared->endpoint = endpoint;
         prepared->http = http_request(endpoint, to_wire(command));
@@ -424,7 +425,8 @@ private:
         DeadlineSweeper::Watch deadline(request.deadline, beast::get_lowest_layer(stream).socket());
         sweeper_->watch(deadline);
         error_code ec;
-        co_await net::async_write(stream, net::buffer(request.prepared->http), net::redirect_error(net::use_awaitable, ec));
+        co_await net::async_write(stream, net::buffer(request.prepared->http),
+                                  net::redirect_error(net::use_awaitable, ec));
         if (ec) {
             const bool timed_out = deadline.expired || is_timeout(ec);
             info.nothing_received = !timed_out;
