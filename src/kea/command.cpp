@@ -175,9 +175,9 @@ core::Error http_level_error(long long code, const std::string& text) {
     return make_error(kind, std::move(message));
 }
 
-/// Whether `name` is one of the AnswerKeys.
+/// Whether a member called `name` is kept: it is one of the AnswerKeys, or they are empty (all).
 bool kept(AnswerKeys keep, std::string_view name) {
-    return std::find(keep.begin(), keep.end(), name) != keep.end();
+    return keep.empty() || std::find(keep.begin(), keep.end(), name) != keep.end();
 }
 
 /// nlohmann's SAX events → a DOM like json::parse builds, except that inside an answer's
@@ -201,7 +201,7 @@ public:
     bool key(json::string_t& name) {
         if (skipped_depth_ > 0) return true;
         const Frame& top = stack_.back();
-        if (top.filtered && !keep_.empty() && !kept(keep_, name)) {
+        if (top.filtered && !kept(keep_, name)) {
             skip_value_ = true;
             return true;
         }
