@@ -30,9 +30,16 @@ inline double load_average() {
     return one;
 }
 
-/// utime + stime of a process in seconds (fields 14 and 15 of /proc/PID/stat); nullopt when
-/// the file cannot be read.
-inline std::optional<double> cpu_seconds(pid_t pid) {
+/// CPU time of a process in seconds, in user space and in the kernel on its behalf.
+struct CpuTimes {
+    double user = 0;
+    double system = 0;
+    double total() const { return user + system; }
+};
+
+/// utime and stime of a process (fields 14 and 15 of /proc/PID/stat); nullopt when the file
+/// cannot be read.
+inline std::optional<CpuTimes> cpu_times(pid_t pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     const auto close = text.rfind(')');  // comm may contain spaces
@@ -44,7 +51,15 @@ inline std::optional<double> cpu_seconds(pid_t pid) {
         if (index == 14) utime = std::stoull(field);
         if (index == 15) stime = std::stoull(field);
     }
-    return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+    const auto tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+    return CpuTimes{static_cast<double>(utime) / tick, static_cast<double>(stime) / tick};
+}
+
+/// utime + stime of a process in seconds; nullopt when /proc/PID/stat cannot be read.
+inline std::optional<double> cpu_seconds(pid_t pid) {
+    const auto times = cpu_times(pid);
+    if (!times) return std::nullopt;
+    return times->total();
 }
 
 inline double median(std::vector<double> values) {

@@ -58,6 +58,7 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
+using error_code = boost::system::error_code;
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
@@ -254,6 +255,13 @@ private:
 
 /// utime + stime of a process, in seconds (0 when it cannot be read).
 double cpu_seconds(pid_t pid) { return kea_ha::bench::cpu_seconds(pid).value_or(0); }
+double system_seconds(pid_t pid) { return kea_ha::bench::cpu_times(pid).value_or(kea_ha::bench::CpuTimes{}).system; }
+
+/// A process's CPU over a window, as shares of one core.
+struct Share {
+    double total = 0;
+    double system = 0;  // the kernel's part of `total`
+};
 
 /// A /proc/PID/status memory line (VmRSS, VmHWM) of a process, in MiB.
 double status_mib(pid_t pid, const std::string& key = "VmRSS") {
@@ -270,6 +278,14 @@ double percentile(std::vector<double> values, double p) {
     std::sort(values.begin(), values.end());
     const auto rank = static_cast<std::size_t>(p / 100.0 * static_cast<double>(values.size() - 1) + 0.5);
     return values[std::min(rank, values.size() - 1)];
+}
+
+/// The first second's spread of peer `i` of `count`, on the controller's 100 ms poll grid
+/// (core/poll_schedule.hpp), so a floor client shares wake-ups as the controller does.
+Clock::duration grid_offset(std::size_t i, std::size_t count) {
+    const auto spread = std::chrono::duration_cast<Clock::duration>(1s) * static_cast<long>(i) /
+                        static_cast<long>(std::max<std::size_t>(1, count));
+    return spread / Clock::duration(100ms) * Clock::duration(100ms);
 }
 
 /// The transport floor: the same requests as the controller (status-get, then ha-heartbeat,
@@ -311,12 +327,7 @@ net::awaitable<void> floor_peer(std::uint16_t port, Clock::duration offset) {
 int floor_client(const std::vector<std::uint16_t>& ports) {
     net::io_context io{1};
     for (std::size_t i = 0; i < ports.size(); ++i) {
-        // Spread over the first second, on the controller's 100 ms poll grid
-        // (core/poll_schedule.hpp), so the floor shares wake-ups as the controller does.
-        const auto spread = std::chrono::duration_cast<Clock::duration>(1s) * static_cast<long>(i) /
-                            static_cast<long>(std::max<std::size_t>(1, ports.size()));
-        const auto offset = spread / Clock::duration(100ms) * Clock::duration(100ms);
-        net::co_spawn(io, floor_peer(ports[i], offset), [](std::exception_ptr e) {
+        net::co_spawn(io, floor_peer(ports[i], grid_offset(i, ports.size())), [](std::exception_ptr e) {
             if (!e) return;
             try {
                 std::rethrow_exception(e);
@@ -330,9 +341,97 @@ int floor_client(const std::vector<std::uint16_t>& ports) {
     return 0;
 }
 
-/// Runs the floor client against `fleet` for `measure` after a warm-up; its CPU share of one core.
-double measure_floor(const FakeFleet& fleet, std::size_t clusters, std::chrono::seconds measure) {
-    std::vector<std::string> args = {"/proc/self/exe", "--floor-client"};
+/// The kernel's share, nearly alone: the same requests on the same grid, written and read with
+/// plain callbacks on a bare socket into one reused buffer per peer, the answer found by its
+/// Content-Length and dropped. No Beast, no coroutine, no allocation per poll. What any HTTP
+/// client polling this way spends at the least; the gap to `floor_peer` is Beast and coroutines.
+class RawFloorPeer {
+public:
+    RawFloorPeer(net::io_context& io, std::uint16_t port, Clock::duration offset)
+        : socket_(io), timer_(io), next_(Clock::now() + offset) {
+        auto request = [port](const char* command) {
+            const std::string body = std::string(R"({"command":")") + command + R"(","service":["dhcp4"]})";
+            return "POST / HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                   "\r\nUser-Agent: fleet-bench-raw\r\nContent-Type: application/json\r\n"
+                   "Accept: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+        };
+        requests_[0] = request("status-get");
+        requests_[1] = request("ha-heartbeat");
+        buffer_.resize(64 * 1024);
+        socket_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+        socket_.set_option(tcp::no_delay(true));
+        wait();
+    }
+
+private:
+    void wait() {
+        timer_.expires_at(next_);
+        timer_.async_wait([this](error_code ec) {
+            if (ec) fail("timer", ec);
+            next_ += 1s;
+            send(0);
+        });
+    }
+
+    void send(int which) {
+        which_ = which;
+        used_ = 0;
+        net::async_write(socket_, net::buffer(requests_[which]), [this](error_code ec, std::size_t) {
+            if (ec) fail("write", ec);
+            receive();
+        });
+    }
+
+    void receive() {
+        socket_.async_read_some(net::buffer(buffer_.data() + used_, buffer_.size() - used_),
+                                [this](error_code ec, std::size_t n) {
+                                    if (ec) fail("read", ec);
+                                    used_ += n;
+                                    if (!complete()) return receive();
+                                    if (which_ == 0) return send(1);
+                                    wait();
+                                });
+    }
+
+    /// The whole answer is in: headers, then Content-Length bytes of body.
+    bool complete() const {
+        const std::string_view text(buffer_.data(), used_);
+        const auto end = text.find("\r\n\r\n");
+        if (end == std::string_view::npos) return false;
+        const auto field = text.find("Content-Length: ");
+        if (field == std::string_view::npos || field > end) fail("read", error_code{});
+        const auto length = std::strtoul(buffer_.data() + field + 16, nullptr, 10);
+        return used_ >= end + 4 + length;
+    }
+
+    [[noreturn]] static void fail(const char* what, error_code ec) {
+        std::fprintf(stderr, "raw floor client: %s: %s\n", what, ec ? ec.message().c_str() : "no Content-Length");
+        std::exit(1);
+    }
+
+    tcp::socket socket_;
+    net::steady_timer timer_;
+    Clock::time_point next_;
+    std::string requests_[2];
+    std::vector<char> buffer_;
+    std::size_t used_ = 0;
+    int which_ = 0;
+};
+
+int raw_floor_client(const std::vector<std::uint16_t>& ports) {
+    net::io_context io{1};
+    std::vector<std::unique_ptr<RawFloorPeer>> peers;
+    for (std::size_t i = 0; i < ports.size(); ++i) {
+        peers.push_back(std::make_unique<RawFloorPeer>(io, ports[i], grid_offset(i, ports.size())));
+    }
+    io.run();
+    return 0;
+}
+
+/// Runs a floor client (`mode`: --floor-client or --raw-floor-client) against `fleet` for
+/// `measure` after a warm-up; its CPU share of one core.
+Share measure_floor(const FakeFleet& fleet, std::size_t clusters, std::chrono::seconds measure, const char* mode) {
+    std::vector<std::string> args = {"/proc/self/exe", mode};
     for (std::size_t pair = 0; pair < clusters; ++pair) {
         for (int which = 0; which < 2; ++which) args.push_back(std::to_string(fleet.port(pair, which)));
     }
@@ -348,25 +447,30 @@ double measure_floor(const FakeFleet& fleet, std::size_t clusters, std::chrono::
     }
     std::this_thread::sleep_for(3s);  // connects and the first round (measurement, not sync)
     const double before = cpu_seconds(pid);
+    const double system_before = system_seconds(pid);
     const auto from = Clock::now();
     std::this_thread::sleep_for(measure);
     const double after = cpu_seconds(pid);
+    const double system_after = system_seconds(pid);
     const double window = std::chrono::duration<double>(Clock::now() - from).count();
     int status = 0;
     const bool still_running = ::waitpid(pid, &status, WNOHANG) == 0;
     ::kill(pid, SIGKILL);
     ::waitpid(pid, &status, 0);
     if (!still_running) kea_ha::bench::fail("the floor client stopped early");
-    return (after - before) / window;
+    return {(after - before) / window, (system_after - system_before) / window};
 }
 
 struct Figures {
     std::size_t clusters = 0;
     double cpu_share = 0;   // of one core
+    double cpu_system = 0;  // the kernel's part of cpu_share
     double rss = 0;         // MiB (VmRSS at the end of the window)
     double hwm = 0;         // MiB (VmHWM: peak RSS since start)
     double fake_cpu = 0;    // this process (the fake CAs), share of one core
     double floor_cpu = 0;   // the transport floor client on the same fleet, share of one core
+    Share raw_floor;        // the raw floor client (bare socket, callbacks)
+    double floor_system = 0;  // the kernel's part of floor_cpu
     double load = 0;        // 1-minute load average at the end of the window
     double p50 = 0, p99 = 0;
     std::size_t samples = 0;
@@ -406,13 +510,16 @@ Figures run(std::size_t clusters, std::chrono::seconds measure, const nlohmann::
     std::this_thread::sleep_for(2s);  // let the first polls' start-up burst pass (measurement, not sync)
     const auto from = Clock::now();
     const double cpu_before = cpu_seconds(controller.pid());
+    const double system_before = system_seconds(controller.pid());
     const double fake_before = cpu_seconds(::getpid());
     std::this_thread::sleep_for(measure);  // the measured window itself
     const double cpu_after = cpu_seconds(controller.pid());
+    const double system_after = system_seconds(controller.pid());
     const double fake_after = cpu_seconds(::getpid());
     const auto to = Clock::now();
     const double window = std::chrono::duration<double>(to - from).count();
     figures.cpu_share = (cpu_after - cpu_before) / window;
+    figures.cpu_system = (system_after - system_before) / window;
     figures.fake_cpu = (fake_after - fake_before) / window;
     figures.rss = status_mib(controller.pid());
     figures.hwm = status_mib(controller.pid(), "VmHWM");
@@ -439,7 +546,12 @@ Figures run(std::size_t clusters, std::chrono::seconds measure, const nlohmann::
     figures.p50 = percentile(lateness, 50);
     figures.p99 = percentile(lateness, 99);
     controller.stop();
-    if (clusters > 0) figures.floor_cpu = measure_floor(*fleet, clusters, measure);
+    if (clusters > 0) {
+        const Share floor = measure_floor(*fleet, clusters, measure, "--floor-client");
+        figures.floor_cpu = floor.total;
+        figures.floor_system = floor.system;
+        figures.raw_floor = measure_floor(*fleet, clusters, measure, "--raw-floor-client");
+    }
     if (keep) {
         std::printf("(%zu clusters: controller log and state kept in %s)\n", clusters, directory.c_str());
     } else {
@@ -459,6 +571,11 @@ int main(int argc, char** argv) {
         std::vector<std::uint16_t> ports;
         for (int i = 2; i < argc; ++i) ports.push_back(static_cast<std::uint16_t>(std::atoi(argv[i])));
         return floor_client(ports);
+    }
+    if (argc > 1 && std::string(argv[1]) == "--raw-floor-client") {
+        std::vector<std::uint16_t> ports;
+        for (int i = 2; i < argc; ++i) ports.push_back(static_cast<std::uint16_t>(std::atoi(argv[i])));
+        return raw_floor_client(ports);
     }
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
@@ -508,16 +625,23 @@ int main(int argc, char** argv) {
     std::printf("\ndetails: samples seen/expected (a missing sample is a status-get that did not arrive in the window),\n"
                 "samples later than 50 ms, the worst lateness, and the controller's own status-get round trip\n"
                 "(poll_latency_ms of up to 100 peers, from GET /v1/clusters/NAME at the end of the window)\n");
-    std::printf("%-9s %-16s %-10s %-12s %-14s %-14s\n", "clusters", "seen/expected", ">50 ms", "max ms", "rtt p50 ms",
-                "rtt max ms");
+    std::printf("%-9s %-16s %-10s %-12s %-14s %-14s %-11s %-9s %-18s\n", "clusters", "seen/expected", ">50 ms",
+                "max ms", "rtt p50 ms", "rtt max ms", "raw floor %", "CPU/raw", "kernel % c/f/raw");
     for (const auto& f : details) {
-        std::printf("%-9zu %6zu/%-9zu %-10zu %-12.1f %-14.1f %-14.1f\n", f.clusters, f.samples, f.expected, f.late50,
-                    f.max_late, f.poll_latency_p50, f.poll_latency_max);
+        char kernel[64];
+        std::snprintf(kernel, sizeof kernel, "%.2f/%.2f/%.2f", f.cpu_system * 100, f.floor_system * 100,
+                      f.raw_floor.system * 100);
+        std::printf("%-9zu %6zu/%-9zu %-10zu %-12.1f %-14.1f %-14.1f %-11.2f %-9.2f %-18s\n", f.clusters, f.samples,
+                    f.expected, f.late50, f.max_late, f.poll_latency_p50, f.poll_latency_max, f.raw_floor.total * 100,
+                    f.raw_floor.total > 0 ? f.cpu_share / f.raw_floor.total : 0.0, kernel);
     }
     std::printf("\nratios <= 1.00 meet the issue 3 targets (<= 5%% of one core, <= 100 MiB, p99 lateness <= 50 ms);\n"
                 "CPU-idle: controller CPU %% minus the idle baseline's; fake %%: this process (the fake CAs);\n"
                 "floor %%: a bare client sending the same requests on kept-alive connections to the same fleet,\n"
                 "reading the answers with Beast and nothing else (no JSON, no state), measured right after the\n"
-                "controller; CPU/floor: the controller against that floor\n");
+                "controller; CPU/floor: the controller against that floor;\n"
+                "raw floor %%: the same requests from callbacks on a bare socket, answers found by Content-Length\n"
+                "and dropped (no Beast, no coroutines); kernel %% c/f/raw: the part of the CPU spent in the kernel\n"
+                "(stime) for the controller, the floor and the raw floor\n");
     return 0;
 }
