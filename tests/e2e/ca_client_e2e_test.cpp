@@ -22,6 +22,7 @@
 
 #include "kea_ha/kea/control_agent.hpp"
 #include "kea_ha/lab/kea_lab.hpp"
+#include "support/ca_client_helpers.hpp"
 #include "support/run_awaitable.hpp"
 
 namespace {
@@ -32,20 +33,14 @@ using kea_ha::core::Result;
 using kea_ha::lab::KeaLab;
 using kea_ha::lab::LabOptions;
 using kea_ha::lab::wait_until;
+using kea_ha::testing::contains;
+using kea_ha::testing::endpoint_of;
 using kea_ha::testing::run_awaitable;
 using kea_ha::testing::run_awaitables;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
 const std::optional<std::string> dhcp4 = std::string("dhcp4");
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-kea::Endpoint endpoint_of(const std::string& url) {
-    auto endpoint = kea::parse_endpoint(url);
-    if (!endpoint) throw std::runtime_error(endpoint.error().describe());
-    return *endpoint;
-}
 
 std::unique_ptr<KeaLab> start_lab(LabOptions options = {}) {
     auto lab = KeaLab::start(std::move(options));

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kea_ha/kea/control_agent.hpp"
+#include "support/ca_client_helpers.hpp"
 #include "support/fake_control_agent.hpp"
 #include "support/run_awaitable.hpp"
 
@@ -27,20 +28,14 @@ using kea_ha::core::ErrorKind;
 using kea_ha::core::Result;
 using kea_ha::testing::FakeControlAgent;
 using kea_ha::testing::FakeReply;
+using kea_ha::testing::contains;
+using kea_ha::testing::endpoint_of;
 using kea_ha::testing::run_awaitable;
 using kea_ha::testing::run_awaitables;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
 const std::optional<std::string> dhcp4 = std::string("dhcp4");
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-kea::Endpoint endpoint_of(const std::string& url) {
-    auto endpoint = kea::parse_endpoint(url);
-    if (!endpoint) throw std::runtime_error(endpoint.error().describe());
-    return *endpoint;
-}
 
 /// `n` status-gets to `url`, one after the other on the same client (keep-alive tests);
 /// a fatal failure at the first that fails.
