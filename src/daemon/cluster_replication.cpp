@@ -299,6 +299,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
         reads.push_back([this, &peer]() -> net::awaitable<Read> { co_return co_await fetch_config(peer); });
     }
     auto read_results = co_await run_all(context_.io, std::move(reads));
+    const auto read_done = core::SteadyClock::now();
     auto& current = read_results.front();
     if (!current) co_return ConfigOutcome{502, error_body("unreachable", sot.name + ": " + current.error().describe()), std::nullopt};
     const auto current_etag = core::config_etag(*current);
@@ -353,7 +354,9 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
             co_return std::pair{peer.name, co_await test_config(peer, doc)};
         });
     }
+    const auto test_started = core::SteadyClock::now();
     auto test_results = co_await run_all(context_.io, std::move(tests));
+    const auto test_done = core::SteadyClock::now();
     for (auto& [peer, tested] : test_results) {
         if (tested) continue;
         const bool rejected = tested.error().kind == core::ErrorKind::KeaError;
@@ -375,6 +378,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
     // config-set only: once the SoT runs the change, its config-write (persisting it) goes on
     // while the targets are written, instead of before them (docs/replication.md).
     auto sot_write = co_await apply_config(sot, *sot_document);
+    const auto sot_done = core::SteadyClock::now();
     if (sot_write.outcome != "applied") {
         ++replications_failed_;
         log->error("config change failed on the source of truth cluster={} peer={} error={}", registration_.name,
@@ -409,7 +413,9 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
             co_return co_await write_config(peer, doc);
         });
     }
+    const auto writes_started = core::SteadyClock::now();
     auto write_results = co_await run_all(context_.io, std::move(writes));
+    const auto writes_done = core::SteadyClock::now();
     outcomes.insert(outcomes.begin(), std::move(write_results.front()));  // the SoT's, first
     write_results.erase(write_results.begin());
     for (auto& written : write_results) {
@@ -423,7 +429,10 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
     }
     in_sync_[sot.name] = true;
     // persist_book() is folded into the config-change event's save below.
-    const double took = std::chrono::duration<double>(core::SteadyClock::now() - started).count();
+    const auto seconds = [](core::SteadyClock::time_point from, core::SteadyClock::time_point to) {
+        return std::chrono::duration<double>(to - from).count();
+    };
+    const double took = seconds(started, core::SteadyClock::now());
     last_replication_s_ = took;
     nlohmann::json peers = nlohmann::json::array();
     std::string summary;
@@ -434,8 +443,11 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
         if (outcome.outcome != "applied") all_applied = false;
     }
     all_applied ? ++replications_done_ : ++replications_failed_;
-    log->info("config changed cluster={} generation={} source_of_truth={} peers={} seconds={:.3f}", registration_.name,
-              generation, sot.name, summary, took);
+    // The phases' own times (Kea's commands, mostly) tell a slow peer from a slow controller.
+    log->info("config changed cluster={} generation={} source_of_truth={} peers={} seconds={:.3f} read={:.3f} "
+              "test={:.3f} sot_set={:.3f} writes={:.3f}",
+              registration_.name, generation, sot.name, summary, took, seconds(started, read_done),
+              seconds(test_started, test_done), seconds(test_done, sot_done), seconds(writes_started, writes_done));
     record_replication_event("config-change", "", "", std::to_string(generation),
                              "change through the API applied on " + sot.name + " (" + summary + ")");
     co_return ConfigOutcome{200,
