@@ -22,6 +22,7 @@
 namespace {
 
 using namespace std::chrono_literals;
+using kea_ha::lab::wait_until;
 
 const std::map<std::string, std::string> kFastPolling = {
     {"keaPollInterval", "0.5"}, {"keaRequestTimeout", "1"}, {"keaConfigTimeout", "10"}};
@@ -368,10 +369,18 @@ TEST(MetricsE2E, MetricsFollowTheClusterThroughAPrimaryOutage) {
     ASSERT_TRUE(added) << added.error().describe();
     ASSERT_EQ(added->status, 201u) << added->body;
     ASSERT_TRUE(f.wait_state("OK", std::nullopt, 10s)) << f.explain();
-    // One more poll round so that every per-peer figure is filled in.
-    std::this_thread::sleep_for(700ms);
-
-    auto first = f.scrape();
+    // Every per-peer figure filled in: each peer polled and its latency known.
+    const auto filled = [](const Exposition& e) {
+        for (const char* peer : {"server1", "server2"}) {
+            const auto polls = e.value("kea_ha_peer_polls_total", {{"cluster", "pair"}, {"peer", peer}});
+            if (!polls || *polls <= 0) return false;
+            if (!e.value("kea_ha_peer_poll_latency_seconds", {{"cluster", "pair"}, {"peer", peer}})) return false;
+        }
+        return true;
+    };
+    std::optional<Fixture::Scrape> first;
+    EXPECT_TRUE(wait_until([&] { return (first = f.scrape()) && filled(first->parsed); }, 5s, 100ms))
+        << (first ? first->text : "no scrape");
     ASSERT_TRUE(first);
     expect_well_formed(*first);
     const auto& e1 = first->parsed;
@@ -418,17 +427,21 @@ TEST(MetricsE2E, MetricsFollowTheClusterThroughAPrimaryOutage) {
               static_cast<double>(detail["warnings"].size()));
     EXPECT_EQ(e1.value("kea_ha_replications_total", {{"cluster", "pair"}, {"outcome", "failed"}}), 0.0);
 
-    // Counters go up between scrapes (polling every 0.5 s).
-    std::this_thread::sleep_for(1500ms);
-    auto second = f.scrape();
+    // Counters go up between scrapes (polling every 0.5 s): a later scrape shows more polls of
+    // each peer, within a few poll intervals.
+    const auto polled_more = [&](const Exposition& later) {
+        for (const char* peer : {"server1", "server2"}) {
+            auto before = e1.value("kea_ha_peer_polls_total", {{"cluster", "pair"}, {"peer", peer}});
+            auto after = later.value("kea_ha_peer_polls_total", {{"cluster", "pair"}, {"peer", peer}});
+            if (!before || !after || *after <= *before) return false;
+        }
+        return true;
+    };
+    std::optional<Fixture::Scrape> second;
+    EXPECT_TRUE(wait_until([&] { return (second = f.scrape()) && polled_more(second->parsed); }, 5s, 100ms))
+        << (second ? second->text : "no scrape");
     ASSERT_TRUE(second);
     expect_well_formed(*second);
-    for (const char* peer : {"server1", "server2"}) {
-        auto before = e1.value("kea_ha_peer_polls_total", {{"cluster", "pair"}, {"peer", peer}});
-        auto after = second->parsed.value("kea_ha_peer_polls_total", {{"cluster", "pair"}, {"peer", peer}});
-        ASSERT_TRUE(before && after);
-        EXPECT_GT(*after, *before) << peer;
-    }
 
     // The primary's dhcp4 stops: Impaired in the API, and in the metrics.
     ASSERT_TRUE(f.lab->stop_dhcp("server1"));

@@ -28,6 +28,7 @@
 
 #include "kea_ha/api/routes.hpp"
 #include "kea_ha/api/server.hpp"
+#include "kea_ha/lab/kea_lab.hpp"
 #include "support/controller_process.hpp"
 #include "support/http_probe.hpp"
 
@@ -479,15 +480,15 @@ TEST_F(ApiServerTest, MaxConnectionsAnswers503) {
     net::io_context io;
     net::ip::tcp::socket holder(io);
     holder.connect({net::ip::make_address("127.0.0.1"), port_});
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the server accepts it
-    auto reply = call("GET", "/v1/health");
-    ASSERT_TRUE(reply.ok()) << reply.error().describe();
-    EXPECT_EQ(reply->status, 503u);
+    // Once the server has accepted the holder, every other client is answered 503.
+    const auto health_is = [this](unsigned status) {
+        auto reply = call("GET", "/v1/health");
+        return reply.ok() && reply->status == status;
+    };
+    EXPECT_TRUE(kea_ha::lab::wait_until([&] { return health_is(503); }, std::chrono::seconds(5)));
+    // And when the holder leaves, its place is free again.
     holder.close();
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    auto later = call("GET", "/v1/health");
-    ASSERT_TRUE(later.ok());
-    EXPECT_EQ(later->status, 200u);
+    EXPECT_TRUE(kea_ha::lab::wait_until([&] { return health_is(200); }, std::chrono::seconds(5)));
 }
 
 TEST_F(ApiServerTest, StopClosesIdleConnections) {
@@ -495,7 +496,16 @@ TEST_F(ApiServerTest, StopClosesIdleConnections) {
     net::io_context io;
     net::ip::tcp::socket idle(io);
     idle.connect({net::ip::make_address("127.0.0.1"), port_});
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // One answered request makes it a kept-alive connection the server holds, idle.
+    http::request<http::empty_body> request{http::verb::get, "/v1/health", 11};
+    request.set(http::field::host, "127.0.0.1");
+    request.set(http::field::authorization, "Bearer s3cret");
+    http::write(idle, request);
+    beast::flat_buffer buffer;
+    http::response<http::string_body> answer;
+    http::read(idle, buffer, answer);
+    ASSERT_EQ(answer.result_int(), 200u);
+    ASSERT_TRUE(answer.keep_alive());
     server_->stop();
     thread_.join();  // io.run() returns although a client still holds a connection
     SUCCEED();
