@@ -11,7 +11,7 @@
 
 #include "kea_ha/core/poll_schedule.hpp"
 #include "kea_ha/daemon/logging.hpp"
-#include "kea_ha/daemon/state_store.hpp"
+#include "kea_ha/daemon/state_writer.hpp"
 #include "daemon/monitor_support.hpp"
 
 namespace kea_ha::daemon {
@@ -216,7 +216,7 @@ net::awaitable<void> ClusterMonitor::discover_loop() {
                 discovery_error_.reset();
                 adopt_topology(std::move(*learned), "config-get");
                 next_config_read = core::SteadyClock::now() + prefs.config_sync_interval;
-                persist();
+                persist_later();  // the periodic re-read: not worth a wait on the event loop
                 co_await check_peer_configs();
                 if (stopped_) break;
                 schedule("check-sync", [self]() { return self->check_sync_locked(); });
@@ -380,7 +380,8 @@ void ClusterMonitor::evaluate_and_apply() {
         if (event.kind == "cluster-state") state_changed = true;
     }
     view_ = std::move(view);
-    if (!view_->events.empty()) persist();
+    // Off the event loop: a mass outage changes every cluster at once (state_writer.hpp).
+    if (!view_->events.empty()) persist_later();
     if (!view_->events.empty() || !first_sot_seen_) consider_replication(view_->events);
     if (state_changed && context_.on_state_change) context_.on_state_change();
 }
@@ -409,10 +410,14 @@ void ClusterMonitor::record(const core::Event& event) {
 
 void ClusterMonitor::persist() const {
     if (!context_.store) return;
-    if (auto saved = context_.store->save({registration_.name, document()}); !saved) {
+    if (auto saved = context_.store->save_now({registration_.name, document()}); !saved) {
         logger("daemon")->error("cannot save cluster state cluster={} error={}", registration_.name,
                                 quote_field(saved.error().describe()));
     }
+}
+
+void ClusterMonitor::persist_later() const {
+    if (context_.store) context_.store->save_later({registration_.name, document()});
 }
 
 nlohmann::json ClusterMonitor::document() const {

@@ -16,7 +16,7 @@
 #include "kea_ha/core/replication.hpp"
 #include "kea_ha/daemon/cluster_monitor.hpp"
 #include "kea_ha/daemon/logging.hpp"
-#include "kea_ha/daemon/state_store.hpp"
+#include "kea_ha/daemon/state_writer.hpp"
 
 namespace kea_ha::daemon {
 namespace {

@@ -22,6 +22,7 @@
 #include "kea_ha/daemon/logging.hpp"
 #include "kea_ha/daemon/preferences_file.hpp"
 #include "kea_ha/daemon/state_store.hpp"
+#include "kea_ha/daemon/state_writer.hpp"
 
 namespace kea_ha::daemon {
 namespace {
@@ -100,7 +101,7 @@ private:
     core::Preferences prefs_;
     std::unique_ptr<lab::KeaLab> lab_;
     std::unique_ptr<kea::ControlAgentClient> client_;
-    std::optional<StateStore> store_;
+    std::unique_ptr<StateWriter> store_;  // before clusters_: outlives the monitors
     std::map<std::string, std::shared_ptr<ClusterMonitor>> clusters_;
     std::unique_ptr<api::ApiServer> api_server_;
     api::ApiSettings api_settings_;
@@ -173,11 +174,13 @@ bool Daemon::start() {
         log->error("cannot use the state directory: {}", store.error().describe());
         return false;
     }
-    store_ = std::move(*store);
+    store_ = std::make_unique<StateWriter>(std::move(*store), [](const std::string& cluster, const core::Error& error) {
+        logger("daemon")->error("cannot save cluster state cluster={} error={}", cluster, quote_field(error.describe()));
+    });
 
     // Declared servers first (they win over a stored registration of the same name).
     std::vector<StoreProblem> problems;
-    auto stored = store_->load_all(problems);
+    auto stored = store_->store().load_all(problems);
     for (const auto& problem : problems) {
         log->error("state file set aside file={} problem={}", problem.file, quote_field(problem.message));
     }
@@ -247,7 +250,7 @@ bool Daemon::start() {
 }
 
 MonitorContext Daemon::monitor_context() {
-    return MonitorContext{io_, *client_, &prefs_, store_ ? &*store_ : nullptr,
+    return MonitorContext{io_, *client_, &prefs_, store_.get(),
                           [this] { notify_status(); }};
 }
 

@@ -24,7 +24,7 @@
 
 namespace kea_ha::daemon {
 
-class StateStore;
+class StateWriter;
 
 /// What a user registered (SPEC §2), or what preferences.cfg declared.
 struct Registration {
@@ -40,7 +40,7 @@ struct MonitorContext {
     boost::asio::io_context& io;
     kea::ControlAgentClient& client;
     const core::Preferences* preferences;   ///< the daemon's current settings (changed by SIGHUP)
-    const StateStore* store;                ///< null: nothing persisted (tests)
+    StateWriter* store;                     ///< null: nothing persisted (tests)
     std::function<void()> on_state_change;  ///< a cluster state changed (systemd STATUS, …)
 };
 
@@ -182,7 +182,10 @@ private:
     void adopt_topology(core::Topology topology, const char* how);
     void evaluate_and_apply();
     void record(const core::Event& event);
+    /// The cluster's document to the state directory now (durable when it returns).
     void persist() const;
+    /// The same, written by the state writer's thread: for the events of a poll.
+    void persist_later() const;
 
     MonitorContext context_;
     Registration registration_;

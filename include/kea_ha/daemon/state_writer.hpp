@@ -1,0 +1,70 @@
+#pragma once
+// Writes cluster documents to the state directory off the event loop. Each write of the
+// store fsyncs twice (file and directory: ~1 ms here, 10 ms and more on slow or networked
+// disks); a mass outage changes the condition of every peer of every cluster at once, and
+// hundreds of such writes on the event loop would stall every poll and the API behind them.
+//
+// save_later(): the health events of a poll. The cluster's latest document wins over one not
+// yet written; a background thread writes them in turn.
+// save_now() / remove(): what must be on disk before the caller goes on (a registration
+// answered 201, the replication generation before a config-set). Synchronous, and never
+// overtaken by an older save_later() of the same cluster, queued or being written.
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "kea_ha/core/result.hpp"
+#include "kea_ha/daemon/state_store.hpp"
+
+namespace kea_ha::daemon {
+
+class StateWriter {
+public:
+    /// Called on the writer's thread when a background write fails.
+    using ErrorSink = std::function<void(const std::string& cluster, const core::Error& error)>;
+
+    StateWriter(StateStore store, ErrorSink on_error);
+    ~StateWriter();  ///< writes what is pending, then stops the thread
+    StateWriter(const StateWriter&) = delete;
+    StateWriter& operator=(const StateWriter&) = delete;
+
+    /// Queues `cluster`'s document, replacing one of the same cluster not yet written.
+    void save_later(StoredCluster cluster);
+    /// Writes now; a queued older document of the cluster is dropped.
+    core::Status save_now(const StoredCluster& cluster);
+    /// Removes the cluster's file now; a queued or in-flight older document does not bring it back.
+    core::Status remove(const std::string& name);
+    /// Returns once every document queued before the call is written (or failed).
+    void flush();
+
+    const StateStore& store() const { return store_; }
+
+private:
+    void run();
+    /// Drops the cluster's queued document (older than the caller's), and says so to flush().
+    void drop_queued_locked(const std::string& name);
+
+    const StateStore store_;
+    const ErrorSink on_error_;
+
+    // Lock order: disk_mutex_, then queue_mutex_. A write holds disk_mutex_ from taking its
+    // document off the queue until it is on disk, so save_now() and remove() (which hold it
+    // too) never run between the two: an older document cannot land after a newer one.
+    std::mutex disk_mutex_;
+    std::atomic<int> waiting_now_{0};  ///< save_now()/remove() calls waiting: the thread lets them go first
+    std::mutex queue_mutex_;  // queued_, busy_, stopping_
+    std::condition_variable wake_;
+    std::condition_variable idle_;
+    std::map<std::string, nlohmann::json> queued_;
+    bool busy_ = false;
+    bool stopping_ = false;
+
+    std::thread thread_;  // last: started once everything above exists
+};
+
+}  // namespace kea_ha::daemon

@@ -1,0 +1,106 @@
+// The state writer (include/kea_ha/daemon/state_writer.hpp): background writes that coalesce,
+// synchronous writes and removals that an older background write never overtakes.
+#include "kea_ha/daemon/state_writer.hpp"
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace fs = std::filesystem;
+using kea_ha::daemon::StateStore;
+using kea_ha::daemon::StateWriter;
+
+namespace {
+
+class StateWriterTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        char tmpl[] = "/tmp/kea-ha-writer-XXXXXX";
+        ASSERT_NE(::mkdtemp(tmpl), nullptr);
+        dir_ = tmpl;
+        auto store = StateStore::open(dir_);
+        ASSERT_TRUE(store) << store.error().describe();
+        writer_ = std::make_unique<StateWriter>(std::move(*store), [this](const std::string& cluster,
+                                                                          const kea_ha::core::Error& error) {
+            std::lock_guard lock(errors_mutex_);
+            errors_.push_back(cluster + ": " + error.describe());
+        });
+    }
+    void TearDown() override {
+        writer_.reset();
+        fs::remove_all(dir_);
+    }
+    /// The "n" of the cluster's file on disk; nullopt when there is no file.
+    std::optional<int> on_disk(const std::string& name) const {
+        std::ifstream in(dir_ + "/clusters/" + name + ".json");
+        if (!in) return std::nullopt;
+        return nlohmann::json::parse(in).at("n").get<int>();
+    }
+    static kea_ha::daemon::StoredCluster doc(const std::string& name, int n) { return {name, {{"n", n}}}; }
+
+    std::string dir_;
+    std::unique_ptr<StateWriter> writer_;
+    std::mutex errors_mutex_;
+    std::vector<std::string> errors_;
+};
+
+TEST_F(StateWriterTest, BackgroundWritesKeepTheLatestDocumentOfEachCluster) {
+    for (int n = 1; n <= 50; ++n) {
+        writer_->save_later(doc("a", n));
+        writer_->save_later(doc("b", 100 + n));
+    }
+    writer_->flush();
+    EXPECT_EQ(on_disk("a"), 50);
+    EXPECT_EQ(on_disk("b"), 150);
+    EXPECT_TRUE(errors_.empty());
+}
+
+TEST_F(StateWriterTest, SaveNowIsNeverOvertakenByAnOlderBackgroundWrite) {
+    // Each round queues an older document, then writes a newer one at once: whether the
+    // writer's thread took the older one already or not, the newer one is what stays.
+    for (int round = 0; round < 300; ++round) {
+        writer_->save_later(doc("a", 2 * round));
+        ASSERT_TRUE(writer_->save_now(doc("a", 2 * round + 1)));
+        ASSERT_EQ(on_disk("a"), 2 * round + 1) << "round " << round;
+    }
+    writer_->flush();
+    EXPECT_EQ(on_disk("a"), 599);
+}
+
+TEST_F(StateWriterTest, RemovalIsNotUndoneByAnOlderBackgroundWrite) {
+    for (int round = 0; round < 200; ++round) {
+        writer_->save_later(doc("a", round));
+        ASSERT_TRUE(writer_->remove("a"));
+        ASSERT_FALSE(on_disk("a").has_value()) << "round " << round;
+    }
+    writer_->flush();
+    EXPECT_FALSE(on_disk("a").has_value());
+    // A later document of the same name is written again (a new registration).
+    writer_->save_later(doc("a", 7));
+    writer_->flush();
+    EXPECT_EQ(on_disk("a"), 7);
+}
+
+TEST_F(StateWriterTest, BackgroundErrorsReachTheSinkWithTheClusterName) {
+    writer_->save_later(doc("../escape", 1));
+    writer_->flush();
+    std::lock_guard lock(errors_mutex_);
+    ASSERT_EQ(errors_.size(), 1u);
+    EXPECT_NE(errors_[0].find("../escape: "), std::string::npos) << errors_[0];
+    EXPECT_NE(errors_[0].find("invalid cluster name"), std::string::npos) << errors_[0];
+}
+
+TEST_F(StateWriterTest, StoppingWritesWhatIsQueued) {
+    for (int n = 1; n <= 20; ++n) writer_->save_later(doc("c" + std::to_string(n), n));
+    writer_.reset();  // no flush(): the destructor must write them
+    for (int n = 1; n <= 20; ++n) EXPECT_EQ(on_disk("c" + std::to_string(n)), n) << n;
+}
+
+}  // namespace
