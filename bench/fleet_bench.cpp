@@ -136,6 +136,15 @@ public:
 
     std::size_t requests() const { return requests_.load(); }
 
+    /// Kea 2.2's agent when dhcp4 is stopped behind it (kea-2.2-facts.md).
+    static constexpr const char* kOffline =
+        R"([{"result":1,"text":"unable to forward command to the dhcp4 service: No such file or directory. )"
+        R"(The server is likely to be offline"}])";
+
+    /// Dark: every agent answers that its DHCP daemon does not respond (Kea's CA answer when the
+    /// daemon's control socket is gone): every peer of every cluster unreachable at once.
+    void set_dark(bool dark) { dark_ = dark; }
+
 private:
     /// Kea 2.2 status-get / ha-heartbeat answers of a healthy hot-standby peer. In hot-standby
     /// the primary serves scope "server1" and the standby serves none.
@@ -220,8 +229,12 @@ private:
                 std::lock_guard lock(mutex_);
                 peer.arrivals.push_back(Clock::now());
             }
+            if (dark_) {
+                return kOffline;
+            }
             return peer.status_get;
         }
+        if (dark_) return kOffline;
         if (command == "ha-heartbeat") return peer.heartbeat_prefix + http_date_now() + peer.heartbeat_suffix;
         if (command == "config-get") {
             if (peer.config_get.empty()) {
@@ -250,6 +263,7 @@ private:
     std::vector<std::unique_ptr<FakePeer>> peers_;
     std::mutex mutex_;
     std::atomic<std::size_t> requests_{0};
+    std::atomic<bool> dark_{false};
     std::thread thread_;
 };
 
@@ -479,10 +493,62 @@ struct Figures {
     double max_late = 0;
     double poll_latency_p50 = 0, poll_latency_max = 0;  // the controller's own poll_latency_ms (API)
     bool all_ok = false;
+    // --outage: every agent goes dark at once, then comes back (the largest size only)
+    bool outage = false;
+    double down_s = 0, ok_again_s = 0;      // until every cluster is Down / OK again (-1: not in time)
+    double api_max_ms = 0, api_p99_ms = 0;  // GET /v1/health while it happens
+    double outage_p99 = 0, outage_max = 0;  // poll lateness while it happens
 };
 
-Figures run(std::size_t clusters, std::chrono::seconds measure, const nlohmann::json& config_template, bool keep) {
+/// Every cluster's state is `state` (from GET /v1/clusters).
+bool all_in_state(kea_ha::testing::ControllerProcess& controller, std::size_t clusters, const std::string& state) {
+    auto list = controller.get_json("/v1/clusters");
+    if (!list || list->size() != clusters) return false;
+    for (const auto& c : *list) {
+        if (c.value("state", "") != state) return false;
+    }
+    return true;
+}
+
+/// The mass outage: every agent answers "daemon not responding" at once, so every peer of every
+/// cluster changes condition (and every cluster its state and source of truth) within one poll
+/// interval; then all come back. Measures how long until the API shows it, the API's own
+/// latency meanwhile (a thread asks GET /v1/health every 20 ms), and poll lateness.
+void run_outage(FakeFleet& fleet, kea_ha::testing::ControllerProcess& controller, std::size_t clusters,
+                Figures& figures) {
+    std::atomic<bool> sampling{true};
+    std::vector<double> api_ms;
+    std::thread prober([&] {
+        while (sampling) {
+            const auto asked = Clock::now();
+            (void)controller.get_json("/v1/health");
+            api_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - asked).count());
+            std::this_thread::sleep_for(20ms);  // the sampling period, not a synchronisation
+        }
+    });
+    const auto from = Clock::now();
+    fleet.set_dark(true);
+    const bool down = kea_ha::lab::wait_until([&] { return all_in_state(controller, clusters, "Down"); }, 60s, 100ms);
+    figures.down_s = down ? std::chrono::duration<double>(Clock::now() - from).count() : -1;
+    const auto back = Clock::now();
+    fleet.set_dark(false);
+    const bool ok = kea_ha::lab::wait_until([&] { return all_in_state(controller, clusters, "OK"); }, 60s, 100ms);
+    figures.ok_again_s = ok ? std::chrono::duration<double>(Clock::now() - back).count() : -1;
+    const auto to = Clock::now();
+    sampling = false;
+    prober.join();
+    figures.outage = true;
+    figures.api_p99_ms = percentile(api_ms, 99);
+    figures.api_max_ms = api_ms.empty() ? 0 : *std::max_element(api_ms.begin(), api_ms.end());
+    auto lateness = fleet.lateness(from, to, 1000ms);
+    figures.outage_p99 = percentile(lateness, 99);
+    figures.outage_max = lateness.empty() ? 0 : *std::max_element(lateness.begin(), lateness.end());
+}
+
+Figures run(std::size_t clusters, std::chrono::seconds measure, const nlohmann::json& config_template, bool keep,
+            bool outage = false) {
     Figures figures;
+    figures.outage = outage;
     figures.clusters = clusters;
     auto fleet = std::make_unique<FakeFleet>(clusters, config_template);
     std::string servers;
@@ -545,6 +611,7 @@ Figures run(std::size_t clusters, std::chrono::seconds measure, const nlohmann::
     figures.max_late = lateness.empty() ? 0 : *std::max_element(lateness.begin(), lateness.end());
     figures.p50 = percentile(lateness, 50);
     figures.p99 = percentile(lateness, 99);
+    if (outage) run_outage(*fleet, controller, clusters, figures);
     controller.stop();
     if (clusters > 0) {
         const Share floor = measure_floor(*fleet, clusters, measure, "--floor-client");
@@ -567,6 +634,7 @@ int main(int argc, char** argv) {
     std::vector<std::size_t> sizes = {10, 100, 500};
     int seconds = 20;
     bool keep = false;
+    bool outage = false;  // a mass outage at the largest size (run_outage)
     if (argc > 1 && std::string(argv[1]) == "--floor-client") {
         std::vector<std::uint16_t> ports;
         for (int i = 2; i < argc; ++i) ports.push_back(static_cast<std::uint16_t>(std::atoi(argv[i])));
@@ -583,12 +651,14 @@ int main(int argc, char** argv) {
             seconds = std::clamp(std::atoi(argv[++i]), 5, 300);
         } else if (arg == "--keep") {
             keep = true;
+        } else if (arg == "--outage") {
+            outage = true;
         } else if (arg == "--sizes" && i + 1 < argc) {
             sizes.clear();
             std::stringstream list(argv[++i]);
             for (std::string item; std::getline(list, item, ',');) sizes.push_back(std::clamp<std::size_t>(std::stoul(item), 1, 1000));
         } else {
-            std::fprintf(stderr, "usage: fleet_bench [--seconds 5..300] [--sizes 10,100,500] [--keep]\n");
+            std::fprintf(stderr, "usage: fleet_bench [--seconds 5..300] [--sizes 10,100,500] [--keep] [--outage]\n");
             return 2;
         }
     }
@@ -611,8 +681,9 @@ int main(int argc, char** argv) {
                 "clusters", "all OK", "CPU %", "RSS MiB", "HWM MiB", "p50 ms", "p99 ms", "samples", "fake %",
                 "floor %", "load", "CPU/5%", "RSS/100", "p99/50ms", "CPU-idle", "RSS/idle", "CPU/floor");
     std::vector<Figures> details;
+    const std::size_t largest = *std::max_element(sizes.begin(), sizes.end());
     for (auto size : sizes) {
-        const auto f = run(size, std::chrono::seconds(seconds), config_template, keep);
+        const auto f = run(size, std::chrono::seconds(seconds), config_template, keep, outage && size == largest);
         std::printf("%-9zu %-7s %-7.2f %-8.1f %-8.1f %-8.2f %-8.2f %-8zu %-7.1f %-7.2f %-6.2f | %-7.2f %-7.2f %-8.2f "
                     "%-8.2f %-8.2f %-9.2f\n",
                     f.clusters, f.all_ok ? "yes" : "NO", f.cpu_share * 100, f.rss, f.hwm, f.p50, f.p99, f.samples,
@@ -634,6 +705,13 @@ int main(int argc, char** argv) {
         std::printf("%-9zu %6zu/%-9zu %-10zu %-12.1f %-14.1f %-14.1f %-11.2f %-9.2f %-18s\n", f.clusters, f.samples,
                     f.expected, f.late50, f.max_late, f.poll_latency_p50, f.poll_latency_max, f.raw_floor.total * 100,
                     f.raw_floor.total > 0 ? f.cpu_share / f.raw_floor.total : 0.0, kernel);
+    }
+    for (const auto& f : details) {
+        if (!f.outage) continue;
+        std::printf("\nmass outage at %zu clusters (every agent answers 'daemon not responding', then recovers):\n"
+                    "  all Down after %.2f s, all OK again after %.2f s (-1: not within 60 s)\n"
+                    "  GET /v1/health meanwhile: p99 %.1f ms, max %.1f ms; poll lateness p99 %.1f ms, max %.1f ms\n",
+                    f.clusters, f.down_s, f.ok_again_s, f.api_p99_ms, f.api_max_ms, f.outage_p99, f.outage_max);
     }
     std::printf("\nratios <= 1.00 meet the issue 3 targets (<= 5%% of one core, <= 100 MiB, p99 lateness <= 50 ms);\n"
                 "CPU-idle: controller CPU %% minus the idle baseline's; fake %%: this process (the fake CAs);\n"
