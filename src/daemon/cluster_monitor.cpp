@@ -87,7 +87,7 @@ std::shared_ptr<ClusterMonitor> ClusterMonitor::create(MonitorContext context, R
     std::shared_ptr<ClusterMonitor> monitor(new ClusterMonitor(std::move(context), std::move(registration)));
     if (stored.is_object()) {
         for (const auto& j : stored.value("events", nlohmann::json::array())) {
-            if (auto event = event_from_json(j)) monitor->events_.push_back(std::move(*event));
+            if (auto event = event_from_json(j)) monitor->keep_event(std::move(*event));
         }
         if (const auto& book = stored.value("replication", nlohmann::json::object()); book.is_object()) {
             monitor->book_.generation = book.value("generation", std::uint64_t{0});
@@ -404,25 +404,31 @@ void ClusterMonitor::record(const core::Event& event) {
         log->info("{} cluster={} peer={} from={} to={} reason={}", event.kind, event.cluster,
                   event.peer.value_or("-"), event.from, event.to, quote_field(event.reason));
     }
-    events_.push_back(event);
-    while (events_.size() > kMaxEvents) events_.pop_front();
+    keep_event(event);
+}
+
+void ClusterMonitor::keep_event(core::Event event) {
+    event_lines_.push_back(to_json(event).dump());
+    events_.push_back(std::move(event));
+    while (events_.size() > kMaxEvents) {
+        events_.pop_front();
+        event_lines_.pop_front();
+    }
 }
 
 void ClusterMonitor::persist() const {
     if (!context_.store) return;
-    if (auto saved = context_.store->save_now({registration_.name, document()}); !saved) {
+    if (auto saved = context_.store->save_now(registration_.name, document_text()); !saved) {
         logger("daemon")->error("cannot save cluster state cluster={} error={}", registration_.name,
                                 quote_field(saved.error().describe()));
     }
 }
 
 void ClusterMonitor::persist_later() const {
-    if (context_.store) context_.store->save_later({registration_.name, document()});
+    if (context_.store) context_.store->save_later(registration_.name, document_text());
 }
 
-nlohmann::json ClusterMonitor::document() const {
-    nlohmann::json events = nlohmann::json::array();
-    for (const auto& event : events_) events.push_back(to_json(event));
+std::string ClusterMonitor::document_text() const {
     nlohmann::json doc = {
         {"version", 1},
         {"registration",
@@ -430,14 +436,26 @@ nlohmann::json ClusterMonitor::document() const {
           {"url", registration_.url},
           {"service", registration_.service},
           {"control_urls", registration_.control_urls},
-          {"declared", registration_.declared}}},
-        {"events", std::move(events)}};
+          {"declared", registration_.declared}}}};
     if (topology_) doc["topology_source"] = topology_->source_config;
     doc["replication"] = {{"generation", book_.generation},
                           {"carries", book_.carries},
                           {"sot_etag", book_.sot_etag ? nlohmann::json(*book_.sot_etag) : nlohmann::json()},
                           {"sot_peer", book_.sot_peer}};
-    return doc;
+    // The events (up to kMaxEvents, 2 ms to rebuild as JSON) go in as the lines kept for them:
+    // `doc` is a non-empty object, so its text ends with "\n}", where the list is put.
+    std::string text = doc.dump(2);
+    text.resize(text.size() - 2);
+    std::size_t size = text.size() + 32;
+    for (const auto& line : event_lines_) size += line.size() + 6;
+    text.reserve(size);
+    text += ",\n  \"events\": [";
+    for (std::size_t i = 0; i < event_lines_.size(); ++i) {
+        text += i == 0 ? "\n    " : ",\n    ";
+        text += event_lines_[i];
+    }
+    text += event_lines_.empty() ? "]\n}\n" : "\n  ]\n}\n";
+    return text;
 }
 
 nlohmann::json ClusterMonitor::summary() const {

@@ -158,11 +158,13 @@ std::vector<StoredCluster> StateStore::load_all(std::vector<StoreProblem>& probl
 }
 
 core::Status StateStore::save(const StoredCluster& cluster) const {
-    if (!safe_name(cluster.name)) {
-        return core::make_error(core::ErrorKind::Invalid, "invalid cluster name", cluster.name);
-    }
-    const auto path = (fs::path(directory_) / "clusters" / (cluster.name + ".json")).string();
-    return write_file_atomically(path, cluster.document.dump(2) + "\n");
+    return save_text(cluster.name, cluster.document.dump(2) + "\n");
+}
+
+core::Status StateStore::save_text(const std::string& name, const std::string& text) const {
+    if (!safe_name(name)) return core::make_error(core::ErrorKind::Invalid, "invalid cluster name", name);
+    const auto path = (fs::path(directory_) / "clusters" / (name + ".json")).string();
+    return write_file_atomically(path, text);
 }
 
 core::Status StateStore::remove(const std::string& name) const {

@@ -18,23 +18,23 @@ StateWriter::~StateWriter() {
     thread_.join();
 }
 
-void StateWriter::save_later(StoredCluster cluster) {
+void StateWriter::save_later(std::string name, std::string text) {
     {
         std::lock_guard lock(queue_mutex_);
-        queued_[cluster.name] = std::move(cluster.document);
+        queued_[std::move(name)] = std::move(text);
     }
     wake_.notify_one();
 }
 
-core::Status StateWriter::save_now(const StoredCluster& cluster) {
+core::Status StateWriter::save_now(const std::string& name, const std::string& text) {
     ++waiting_now_;
     std::lock_guard disk(disk_mutex_);
     --waiting_now_;
     {
         std::lock_guard lock(queue_mutex_);
-        drop_queued_locked(cluster.name);
+        drop_queued_locked(name);
     }
-    return store_.save(cluster);
+    return store_.save_text(name, text);
 }
 
 core::Status StateWriter::remove(const std::string& name) {
@@ -75,7 +75,7 @@ void StateWriter::run() {
             next = queued_.extract(queued_.begin());
             busy_ = true;
         }
-        if (auto written = store_.save({next.key(), next.mapped()}); !written && on_error_) {
+        if (auto written = store_.save_text(next.key(), next.mapped()); !written && on_error_) {
             on_error_(next.key(), written.error());
         }
         std::lock_guard lock(queue_mutex_);

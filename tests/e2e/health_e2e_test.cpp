@@ -162,6 +162,12 @@ TEST(HealthE2E, RestartWhilePrimaryDownShowsCachedTopologyAsImpaired) {
     auto d = f.detail();
     ASSERT_EQ(d["peers"].size(), 2u);
     EXPECT_EQ(d["peers"][1]["condition"], "active");
+    // The events of the first run came back from the state file, each once, before the new ones.
+    auto events = f.controller->get_json("/v1/clusters/pair/events");
+    ASSERT_TRUE(events);
+    EXPECT_EQ(count_events(*events, "cluster-state", "Unreachable", "OK"), 1) << events->dump(1);
+    EXPECT_EQ(count_events(*events, "source-of-truth", "", "server1"), 1) << events->dump(1);
+    EXPECT_EQ(count_events(*events, "source-of-truth", "", "server2"), 1) << events->dump(1);
 }
 
 TEST(HealthE2E, PairWithBackupPeerIsOkAndBackupLossIsImpaired) {

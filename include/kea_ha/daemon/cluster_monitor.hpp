@@ -124,8 +124,9 @@ public:
     /// PUT / PATCH /v1/clusters/NAME/config and POST /v1/clusters/NAME/sync (SPEC §5 rule 1).
     /// Serialized with every other config operation of this cluster.
     boost::asio::awaitable<ConfigOutcome> change_config(ConfigChange change);
-    /// The document saved in the state directory.
-    nlohmann::json document() const;
+    /// The document saved in the state directory (JSON text; one event per line). Built on
+    /// every state change, so it costs a few copies: each event is serialised once, when recorded.
+    std::string document_text() const;
 
 private:
     /// Poll counters by peer name (kept across topology changes).
@@ -182,6 +183,8 @@ private:
     void adopt_topology(core::Topology topology, const char* how);
     void evaluate_and_apply();
     void record(const core::Event& event);
+    /// Adds to events_ and event_lines_ together, keeping the most recent kMaxEvents.
+    void keep_event(core::Event event);
     /// The cluster's document to the state directory now (durable when it returns).
     void persist() const;
     /// The same, written by the state writer's thread: for the events of a poll.
@@ -195,6 +198,7 @@ private:
     core::ClusterMemory memory_;
     std::optional<core::ClusterView> view_;
     std::deque<core::Event> events_;
+    std::deque<std::string> event_lines_;  ///< events_, each serialised once (document_text())
     std::map<std::string, PollCounters> poll_counters_;
     ReplicationBook book_;
     std::map<std::string, bool> in_sync_;          ///< per peer, from the last comparison

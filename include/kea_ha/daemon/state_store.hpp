@@ -37,6 +37,8 @@ public:
 
     /// Atomically replaces clusters/<name>.json.
     core::Status save(const StoredCluster& cluster) const;
+    /// The same with the document already serialised (`text` must be a JSON object).
+    core::Status save_text(const std::string& name, const std::string& text) const;
 
     /// Removes clusters/<name>.json (missing is fine).
     core::Status remove(const std::string& name) const;

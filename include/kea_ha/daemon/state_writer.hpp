@@ -33,10 +33,12 @@ public:
     StateWriter(const StateWriter&) = delete;
     StateWriter& operator=(const StateWriter&) = delete;
 
-    /// Queues `cluster`'s document, replacing one of the same cluster not yet written.
-    void save_later(StoredCluster cluster);
+    /// Queues the cluster's document (JSON text), replacing one of the same cluster not yet written.
+    void save_later(std::string name, std::string text);
+    void save_later(const StoredCluster& cluster) { save_later(cluster.name, cluster.document.dump(2) + "\n"); }
     /// Writes now; a queued older document of the cluster is dropped.
-    core::Status save_now(const StoredCluster& cluster);
+    core::Status save_now(const std::string& name, const std::string& text);
+    core::Status save_now(const StoredCluster& cluster) { return save_now(cluster.name, cluster.document.dump(2) + "\n"); }
     /// Removes the cluster's file now; a queued or in-flight older document does not bring it back.
     core::Status remove(const std::string& name);
     /// Returns once every document queued before the call is written (or failed).
@@ -60,7 +62,7 @@ private:
     std::mutex queue_mutex_;  // queued_, busy_, stopping_
     std::condition_variable wake_;
     std::condition_variable idle_;
-    std::map<std::string, nlohmann::json> queued_;
+    std::map<std::string, std::string> queued_;  // name -> document text
     bool busy_ = false;
     bool stopping_ = false;
 
