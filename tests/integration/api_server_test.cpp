@@ -95,6 +95,19 @@ public:
     std::vector<std::pair<std::string, ConfigRequest>> config_requests;
 };
 
+/// GET `target` with the test's token on a connected (plain or TLS) stream; the whole answer.
+template <typename Stream>
+http::response<http::string_body> get_on(Stream& stream, const std::string& target) {
+    http::request<http::empty_body> request{http::verb::get, target, 11};
+    request.set(http::field::host, "127.0.0.1");
+    request.set(http::field::authorization, "Bearer s3cret");
+    http::write(stream, request);
+    beast::flat_buffer buffer;
+    http::response<http::string_body> answer;
+    http::read(stream, buffer, answer);
+    return answer;
+}
+
 class ApiServerTest : public ::testing::Test {
 protected:
     void start(ServerSettings settings = {}, std::optional<std::string> token = std::string("s3cret")) {
@@ -497,13 +510,7 @@ TEST_F(ApiServerTest, StopClosesIdleConnections) {
     net::ip::tcp::socket idle(io);
     idle.connect({net::ip::make_address("127.0.0.1"), port_});
     // One answered request makes it a kept-alive connection the server holds, idle.
-    http::request<http::empty_body> request{http::verb::get, "/v1/health", 11};
-    request.set(http::field::host, "127.0.0.1");
-    request.set(http::field::authorization, "Bearer s3cret");
-    http::write(idle, request);
-    beast::flat_buffer buffer;
-    http::response<http::string_body> answer;
-    http::read(idle, buffer, answer);
+    const auto answer = get_on(idle, "/v1/health");
     ASSERT_EQ(answer.result_int(), 200u);
     ASSERT_TRUE(answer.keep_alive());
     server_->stop();
@@ -575,13 +582,7 @@ TEST_F(ApiServerTest, Tls) {
     beast::ssl_stream<beast::tcp_stream> stream(io, ctx);
     beast::get_lowest_layer(stream).connect({net::ip::make_address("127.0.0.1"), port_});
     stream.handshake(net::ssl::stream_base::client);
-    http::request<http::string_body> req{http::verb::get, "/v1/clusters", 11};
-    req.set(http::field::host, "127.0.0.1");
-    req.set(http::field::authorization, "Bearer s3cret");
-    http::write(stream, req);
-    beast::flat_buffer buffer;
-    http::response<http::string_body> res;
-    http::read(stream, buffer, res);
+    const auto res = get_on(stream, "/v1/clusters");
     EXPECT_EQ(res.result_int(), 200u);
     EXPECT_EQ(json::parse(res.body()).at(0)["name"], "dhcp-a");
     boost::system::error_code ec;
