@@ -174,8 +174,8 @@ bool Daemon::start() {
         log->error("cannot use the state directory: {}", store.error().describe());
         return false;
     }
-    store_ = std::make_unique<StateWriter>(std::move(*store), [](const std::string& cluster, const core::Error& error) {
-        logger("daemon")->error("cannot save cluster state cluster={} error={}", cluster, quote_field(error.describe()));
+    store_ = std::make_unique<StateWriter>(std::move(*store), [](const std::string& name, const core::Error& error) {
+        logger("daemon")->error("cannot save cluster state cluster={} error={}", name, quote_field(error.describe()));
     });
 
     // Declared servers first (they win over a stored registration of the same name).

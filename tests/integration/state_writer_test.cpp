@@ -43,7 +43,8 @@ protected:
         if (!in) return std::nullopt;
         return nlohmann::json::parse(in).at("n").get<int>();
     }
-    static kea_ha::daemon::StoredCluster doc(const std::string& name, int n) { return {name, {{"n", n}}}; }
+    /// A document as the monitors write it: a JSON object, as text.
+    static std::string doc(int n) { return nlohmann::json{{"n", n}}.dump() + "\n"; }
 
     std::string dir_;
     std::unique_ptr<StateWriter> writer_;
@@ -53,8 +54,8 @@ protected:
 
 TEST_F(StateWriterTest, BackgroundWritesKeepTheLatestDocumentOfEachCluster) {
     for (int n = 1; n <= 50; ++n) {
-        writer_->save_later(doc("a", n));
-        writer_->save_later(doc("b", 100 + n));
+        writer_->save_later("a", doc(n));
+        writer_->save_later("b", doc(100 + n));
     }
     writer_->flush();
     EXPECT_EQ(on_disk("a"), 50);
@@ -66,8 +67,8 @@ TEST_F(StateWriterTest, SaveNowIsNeverOvertakenByAnOlderBackgroundWrite) {
     // Each round queues an older document, then writes a newer one at once: whether the
     // writer's thread took the older one already or not, the newer one is what stays.
     for (int round = 0; round < 300; ++round) {
-        writer_->save_later(doc("a", 2 * round));
-        ASSERT_TRUE(writer_->save_now(doc("a", 2 * round + 1)));
+        writer_->save_later("a", doc(2 * round));
+        ASSERT_TRUE(writer_->save_now("a", doc(2 * round + 1)));
         ASSERT_EQ(on_disk("a"), 2 * round + 1) << "round " << round;
     }
     writer_->flush();
@@ -76,20 +77,20 @@ TEST_F(StateWriterTest, SaveNowIsNeverOvertakenByAnOlderBackgroundWrite) {
 
 TEST_F(StateWriterTest, RemovalIsNotUndoneByAnOlderBackgroundWrite) {
     for (int round = 0; round < 200; ++round) {
-        writer_->save_later(doc("a", round));
+        writer_->save_later("a", doc(round));
         ASSERT_TRUE(writer_->remove("a"));
         ASSERT_FALSE(on_disk("a").has_value()) << "round " << round;
     }
     writer_->flush();
     EXPECT_FALSE(on_disk("a").has_value());
     // A later document of the same name is written again (a new registration).
-    writer_->save_later(doc("a", 7));
+    writer_->save_later("a", doc(7));
     writer_->flush();
     EXPECT_EQ(on_disk("a"), 7);
 }
 
 TEST_F(StateWriterTest, BackgroundErrorsReachTheSinkWithTheClusterName) {
-    writer_->save_later(doc("../escape", 1));
+    writer_->save_later("../escape", doc(1));
     writer_->flush();
     std::lock_guard lock(errors_mutex_);
     ASSERT_EQ(errors_.size(), 1u);
@@ -98,7 +99,7 @@ TEST_F(StateWriterTest, BackgroundErrorsReachTheSinkWithTheClusterName) {
 }
 
 TEST_F(StateWriterTest, StoppingWritesWhatIsQueued) {
-    for (int n = 1; n <= 20; ++n) writer_->save_later(doc("c" + std::to_string(n), n));
+    for (int n = 1; n <= 20; ++n) writer_->save_later("c" + std::to_string(n), doc(n));
     writer_.reset();  // no flush(): the destructor must write them
     for (int n = 1; n <= 20; ++n) EXPECT_EQ(on_disk("c" + std::to_string(n)), n) << n;
 }

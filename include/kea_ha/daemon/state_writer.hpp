@@ -35,10 +35,8 @@ public:
 
     /// Queues the cluster's document (JSON text), replacing one of the same cluster not yet written.
     void save_later(std::string name, std::string text);
-    void save_later(const StoredCluster& cluster) { save_later(cluster.name, cluster.document.dump(2) + "\n"); }
     /// Writes now; a queued older document of the cluster is dropped.
     core::Status save_now(const std::string& name, const std::string& text);
-    core::Status save_now(const StoredCluster& cluster) { return save_now(cluster.name, cluster.document.dump(2) + "\n"); }
     /// Removes the cluster's file now; a queued or in-flight older document does not bring it back.
     core::Status remove(const std::string& name);
     /// Returns once every document queued before the call is written (or failed).
@@ -58,7 +56,7 @@ private:
     // document off the queue until it is on disk, so save_now() and remove() (which hold it
     // too) never run between the two: an older document cannot land after a newer one.
     std::mutex disk_mutex_;
-    std::atomic<int> waiting_now_{0};  ///< save_now()/remove() calls waiting: the thread lets them go first
+    std::atomic<int> waiting_now_{0};  ///< save_now()/remove() waiting for disk_mutex_: they go first
     std::mutex queue_mutex_;  // queued_, busy_, stopping_
     std::condition_variable wake_;
     std::condition_variable idle_;
