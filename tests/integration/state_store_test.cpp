@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/controller_process.hpp"
+
 namespace fs = std::filesystem;
 using kea_ha::daemon::StateStore;
 using kea_ha::daemon::StoreProblem;
@@ -14,9 +16,7 @@ namespace {
 class StateStoreTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        char tmpl[] = "/tmp/kea-ha-store-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl), nullptr);
-        dir_ = tmpl;
+        dir_ = kea_ha::testing::make_temp_directory("kea-ha-store");
     }
     void TearDown() override { fs::remove_all(dir_); }
     std::string dir_;

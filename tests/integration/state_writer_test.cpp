@@ -2,8 +2,6 @@
 // synchronous writes and removals that an older background write never overtakes.
 #include "kea_ha/daemon/state_writer.hpp"
 
-#include <stdlib.h>
-
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -12,6 +10,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "support/controller_process.hpp"
 
 namespace fs = std::filesystem;
 using kea_ha::daemon::StateStore;
@@ -22,9 +22,7 @@ namespace {
 class StateWriterTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        char tmpl[] = "/tmp/kea-ha-writer-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl), nullptr);
-        dir_ = tmpl;
+        dir_ = kea_ha::testing::make_temp_directory("kea-ha-writer");
         auto store = StateStore::open(dir_);
         ASSERT_TRUE(store) << store.error().describe();
         writer_ = std::make_unique<StateWriter>(std::move(*store), [this](const std::string& cluster,
