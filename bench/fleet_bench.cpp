@@ -563,16 +563,7 @@ Figures run(std::size_t clusters, std::chrono::seconds measure, const nlohmann::
         std::exit(1);
     }
     // Warm-up: every cluster OK (topology learned, every peer polled), bounded in time.
-    figures.all_ok = kea_ha::lab::wait_until(
-        [&] {
-            auto list = controller.get_json("/v1/clusters");
-            if (!list || list->size() != clusters) return false;
-            for (const auto& c : *list) {
-                if (c.value("state", "") != "OK") return false;
-            }
-            return true;
-        },
-        120s, 500ms);
+    figures.all_ok = kea_ha::lab::wait_until([&] { return all_in_state(controller, clusters, "OK"); }, 120s, 500ms);
     std::this_thread::sleep_for(2s);  // let the first polls' start-up burst pass (measurement, not sync)
     const auto from = Clock::now();
     const double cpu_before = cpu_seconds(controller.pid());
