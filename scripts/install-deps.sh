@@ -9,6 +9,9 @@ packages=(
   libssl-dev libsystemd-dev libgtest-dev libgmock-dev libjemalloc-dev libsimdjson-dev
   kea-dhcp4-server kea-dhcp6-server kea-ctrl-agent kea-admin
   curl jq openssl procps
+  # Real Kea 2.6 and 3.0 for the lab and the end-to-end tests, in Debian roots
+  # (scripts/kea-roots.sh), run with chroot; util-linux gives mount and umount.
+  debootstrap util-linux
   # The Debian package and its test (tests/package/package_test.sh): dpkg-shlibdeps,
   # lintian, systemd-analyze (from the systemd package; installing it does not need
   # systemd to run as PID 1), man -w.
@@ -21,9 +24,10 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+here=$(cd "$(dirname "$0")" && pwd)
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
-  exit 0
+  exec "$here/kea-roots.sh"
 fi
 
 SUDO=""
@@ -35,3 +39,4 @@ $SUDO apt-get update -qq
 # starts its own daemons, so a policy-rc.d keeps the packaged ones stopped.
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "install-deps: done"
+exec "$here/kea-roots.sh"
