@@ -173,7 +173,7 @@ std::variant<RegisterRequest, ApiResponse> parse_register(const json& body) {
     for (const auto& [key, value] : body.items()) {
         if (key != "name" && key != "url" && key != "address" && key != "service" && key != "control_urls" &&
             key != "auth") {
-            return bad("unknown field '" + key + "' (known: name, url, address, service, control_urls)");
+            return bad("unknown field '" + key + "' (known: name, url, address, service, control_urls, auth)");
         }
     }
     RegisterRequest request;
@@ -212,9 +212,25 @@ std::variant<RegisterRequest, ApiResponse> parse_register(const json& body) {
         }
     }
     if (auto found = body.find("auth"); found != body.end() && !found->is_null()) {
-        return error_response(422, "not-supported",
-                              "per-cluster auth is not supported yet; use keaAuthUser and keaAuthPasswordFile "
-                              "in preferences.cfg");
+        // SPEC §2: {"user": …, "password_file": …}; the password itself never travels in the API.
+        if (!found->is_object()) return bad(std::string("field 'auth' must be an object, not ") + found->type_name());
+        for (const auto& [key, value] : found->items()) {
+            if (key != "user" && key != "password_file") {
+                return bad("unknown field 'auth." + key + "' (known: user, password_file; the password is read "
+                           "from password_file on the controller's machine)");
+            }
+            if (!value.is_string() || value.get<std::string>().empty()) {
+                return bad("field 'auth." + key + "' must be a non-empty string");
+            }
+        }
+        if (!found->contains("user") || !found->contains("password_file")) {
+            return bad("field 'auth' needs both 'user' and 'password_file'");
+        }
+        request.auth_user = (*found)["user"].get<std::string>();
+        request.auth_password_file = (*found)["password_file"].get<std::string>();
+        if (request.auth_user->find(':') != std::string::npos) {
+            return bad("field 'auth.user' must not contain ':' (HTTP basic auth)");
+        }
     }
     return request;
 }

@@ -11,6 +11,7 @@
 
 #include "kea_ha/core/poll_schedule.hpp"
 #include "kea_ha/daemon/logging.hpp"
+#include "kea_ha/daemon/preferences_file.hpp"
 #include "kea_ha/daemon/state_writer.hpp"
 #include "daemon/monitor_support.hpp"
 
@@ -21,6 +22,9 @@ namespace net = boost::asio;
 using namespace std::chrono_literals;
 
 constexpr std::size_t kMaxEvents = 500;
+/// SPEC §4 (owner's answer on fleet CPU): before Kea 3.0 the clock comes from ha-heartbeat,
+/// asked at most this often per peer, not at every poll.
+constexpr auto kHeartbeatClockPeriod = std::chrono::seconds(30);
 
 nlohmann::json to_json(const core::Event& event) {
     return {{"when", iso8601(event.when)},
@@ -63,17 +67,60 @@ static core::ControlUrlRules rules_for(const Registration& registration, const c
     return rules;
 }
 
-net::awaitable<core::Result<core::Topology>> discover_topology(kea::ControlAgentClient& client,
-                                                               const core::Preferences& preferences,
-                                                               const Registration& registration) {
+core::Result<std::optional<kea::Credentials>> credentials_for(const Registration& registration,
+                                                               const std::optional<kea::Credentials>& fallback) {
+    if (!registration.auth_user && !registration.auth_password_file) return fallback;
+    if (!registration.auth_user || !registration.auth_password_file) {
+        return core::make_error(core::ErrorKind::Invalid,
+                                "auth needs both a user and a password_file (cluster " + registration.name + ")");
+    }
+    auto password = read_secret_file(*registration.auth_password_file, "the cluster's password_file");
+    if (!password) return password.error();
+    return std::optional<kea::Credentials>(kea::Credentials{*registration.auth_user, std::move(*password)});
+}
+
+net::awaitable<core::Result<Discovery>> discover_topology(kea::ControlAgentClient& client,
+                                                          const core::Preferences& preferences,
+                                                          const Registration& registration,
+                                                          const std::optional<kea::Credentials>& credentials) {
     auto endpoint = kea::parse_endpoint(registration.url);
     if (!endpoint) co_return endpoint.error();
-    auto answer = kea::require_success(
-        co_await client.send(*endpoint, kea::config_get(registration.service), preferences.config_timeout),
-        "config-get");
-    if (!answer) co_return answer.error();
-    co_return core::learn_topology(answer->arguments, registration.service, registration.url,
-                                   rules_for(registration, preferences), registration.name);
+    Discovery found;
+    std::optional<nlohmann::json> arguments;
+    if (registration.transport) {
+        found.transport = *registration.transport;
+    } else {
+        // SPEC §2: a CA answers a config-get without a service with its own config; a Kea 3
+        // daemon's own socket with the service's config, which is what we read next anyway.
+        kea::PeerLink probe(client, *endpoint, kea::Transport::Direct, registration.service, credentials);
+        auto answer = kea::require_success(co_await probe.send(probe.command("config-get"), preferences.config_timeout),
+                                           "config-get");
+        if (!answer) co_return answer.error();
+        auto transport = kea::transport_from_config_get(answer->arguments, registration.service);
+        if (!transport) co_return transport.error();
+        found.transport = *transport;
+        if (found.transport == kea::Transport::Direct) arguments = std::move(answer->arguments);
+    }
+    kea::PeerLink link(client, *endpoint, found.transport, registration.service, credentials);
+    if (auto learned = co_await link.learn_version(preferences.request_timeout); !learned) {
+        // Not fatal: an unknown version is handled as the oldest supported (kea_version.hpp).
+        logger("kea")->warn("cannot learn the Kea version cluster={} url={} error={}", registration.name,
+                            redact_url(registration.url), quote_field(learned.error().describe()));
+    }
+    found.capabilities = link.capabilities();
+    if (!arguments) {
+        auto answer = kea::require_success(co_await link.send(link.command("config-get"), preferences.config_timeout),
+                                           "config-get");
+        if (!answer) co_return answer.error();
+        arguments = std::move(answer->arguments);
+    }
+    auto rules = rules_for(registration, preferences);
+    rules.multi_threading_default = found.capabilities.ha_multi_threading_default;
+    auto topology = core::learn_topology(*arguments, registration.service, registration.url, rules,
+                                         registration.name);
+    if (!topology) co_return topology.error();
+    found.topology = std::move(*topology);
+    co_return found;
 }
 
 ClusterMonitor::ClusterMonitor(MonitorContext context, Registration registration)
@@ -149,6 +196,12 @@ void ClusterMonitor::stop() {
     }
 }
 
+void ClusterMonitor::reload_credentials() {
+    if (!topology_) return;
+    build_links();
+    ++topology_epoch_;  // the poll loops hold their prepared requests: new ones take the new links
+}
+
 std::shared_ptr<net::steady_timer> ClusterMonitor::make_timer() {
     std::erase_if(timers_, [](const auto& weak) { return weak.expired(); });
     auto timer = std::make_shared<net::steady_timer>(context_.io);
@@ -175,6 +228,44 @@ void ClusterMonitor::adopt_topology(core::Topology topology, const char* how) {
         ++topology_epoch_;
     }
     topology_ = std::move(topology);
+    build_links();
+}
+
+void ClusterMonitor::build_links() {
+    if (!topology_) return;
+    auto credentials = credentials_for(registration_, context_.credentials ? *context_.credentials
+                                                                            : std::optional<kea::Credentials>());
+    if (!credentials) {
+        logger("kea")->error("cannot read the cluster's credentials cluster={} error={}", registration_.name,
+                             quote_field(credentials.error().describe()));
+        credentials = std::optional<kea::Credentials>();
+    }
+    const auto transport = registration_.transport.value_or(kea::Transport::Agent);
+    std::map<std::string, std::shared_ptr<kea::PeerLink>> links;
+    for (const auto& peer : topology_->peers) {
+        auto endpoint = kea::parse_endpoint(peer.control_url);
+        if (!endpoint) continue;  // prepare_polls() reports it
+        auto old = links_.find(peer.name);
+        auto link = std::make_shared<kea::PeerLink>(context_.client, std::move(*endpoint), transport,
+                                                    registration_.service, *credentials);
+        // The version is a fact of the peer, not of the link: keep it while the URL is the same.
+        if (old != links_.end() && old->second->endpoint().text == link->endpoint().text) {
+            link->set_version(old->second->capabilities().version);
+        }
+        links.emplace(peer.name, std::move(link));
+    }
+    links_ = std::move(links);
+}
+
+std::shared_ptr<kea::PeerLink> ClusterMonitor::link_for(const core::HaPeer& peer) {
+    if (auto found = links_.find(peer.name); found != links_.end()) return found->second;
+    // Not in the topology (a URL that does not parse): a link whose every request fails with why.
+    auto endpoint = kea::parse_endpoint(peer.control_url);
+    kea::Endpoint unusable;
+    unusable.text = peer.control_url;
+    return std::make_shared<kea::PeerLink>(context_.client, endpoint ? *endpoint : unusable,
+                                           registration_.transport.value_or(kea::Transport::Agent),
+                                           registration_.service, std::nullopt);
 }
 
 net::awaitable<core::Result<core::Topology>> ClusterMonitor::read_topology() {
@@ -182,19 +273,24 @@ net::awaitable<core::Result<core::Topology>> ClusterMonitor::read_topology() {
     const auto* sot = view_ && view_->source_of_truth && topology_ ? topology_->find_peer(*view_->source_of_truth)
                                                                    : nullptr;
     if (!sot || sot->role == core::PeerRole::Primary) {
-        co_return co_await discover_topology(context_.client, prefs, registration_);
+        auto credentials = credentials_for(registration_, context_.credentials ? *context_.credentials
+                                                                                : std::optional<kea::Credentials>());
+        if (!credentials) co_return credentials.error();
+        auto found = co_await discover_topology(context_.client, prefs, registration_, *credentials);
+        if (!found) co_return found.error();
+        if (!registration_.transport) registration_.transport = found->transport;
+        co_return std::move(found->topology);
     }
     // The primary is away: learn the same relationship from the SoT's own config.
     const core::Topology known = *topology_;
     const core::HaPeer source = *sot;  // topology_ may change while we wait
-    auto endpoint = kea::parse_endpoint(source.control_url);
-    if (!endpoint) co_return endpoint.error();
-    auto answer = kea::require_success(
-        co_await context_.client.send(*endpoint, kea::config_get(registration_.service), prefs.config_timeout),
-        "config-get");
+    auto link = link_for(source);
+    auto answer = kea::require_success(co_await link->send(link->command("config-get"), prefs.config_timeout),
+                                       "config-get");
     if (!answer) co_return answer.error();
-    co_return core::learn_topology_from_peer(answer->arguments, source.name, known,
-                                             rules_for(registration_, prefs));
+    auto rules = rules_for(registration_, prefs);
+    rules.multi_threading_default = link->capabilities().ha_multi_threading_default;
+    co_return core::learn_topology_from_peer(answer->arguments, source.name, known, rules);
 }
 
 net::awaitable<void> ClusterMonitor::discover_loop() {
@@ -255,19 +351,14 @@ net::awaitable<void> ClusterMonitor::check_peer_configs() {
     std::vector<core::Warning> mismatches;
     for (const auto& peer : known.peers) {
         if (peer.name == known.this_server_name) continue;
-        auto endpoint = kea::parse_endpoint(peer.control_url);
-        if (!endpoint) continue;
-        auto answer = kea::require_success(
-            co_await context_.client.send(*endpoint, kea::config_get(registration_.service),
-                                          context_.preferences->config_timeout),
-            "config-get");
+        auto document = co_await fetch_config(peer);
         if (stopped_) co_return;
-        if (!answer) {
+        if (!document) {
             logger("health")->debug("peer config not compared cluster={} peer={} error={}", registration_.name,
-                                    peer.name, quote_field(answer.error().describe()));
+                                    peer.name, quote_field(document.error().describe()));
             continue;
         }
-        for (auto& warning : core::compare_peer_topology(known, peer.name, answer->arguments)) {
+        for (auto& warning : core::compare_peer_topology(known, peer.name, *document)) {
             mismatches.push_back(std::move(warning));
         }
     }
@@ -287,10 +378,29 @@ net::awaitable<void> ClusterMonitor::poll_loop(std::size_t peer_index, std::uint
     const core::HaPeer peer = topology_->peers.at(peer_index);
     const PollRequests requests = prepare_polls(peer);
     auto& counters = poll_counters_[peer.name];  // a std::map entry, never erased: stays valid
+    HeartbeatClock clock;
+    bool was_reached = false;
     while (!stopped_ && epoch == topology_epoch_) {
         const auto started = core::SteadyClock::now();
-        auto observation = co_await poll_peer(peer, requests);
+        auto observation = co_await poll_peer(peer, requests, clock);
         if (stopped_ || epoch != topology_epoch_) break;
+        if (requests.link && observation.reached && !was_reached) {
+            // SPEC §11: the version is learned again whenever the peer comes back (a restart may
+            // be an upgrade). Until it is known the peer is handled as the oldest release.
+            const auto before = requests.link->capabilities().version;
+            auto learned = co_await requests.link->learn_version(context_.preferences->request_timeout);
+            if (stopped_ || epoch != topology_epoch_) break;
+            if (!learned) {
+                logger("kea")->debug("version-get failed cluster={} peer={} error={}", registration_.name,
+                                     peer.name, quote_field(learned.error().describe()));
+            } else if (requests.link->capabilities().version != before) {
+                const auto& now_known = requests.link->capabilities().version;
+                logger("kea")->info("kea version cluster={} peer={} version={}", registration_.name, peer.name,
+                                    now_known ? kea::to_string(*now_known) : "unknown");
+                clock = HeartbeatClock{};  // where the clock comes from may have changed
+            }
+        }
+        was_reached = observation.reached;
         ++counters.polls;
         if (!observation.reached) ++counters.errors;
         observations_.at(peer_index) = std::move(observation);
@@ -307,22 +417,26 @@ net::awaitable<void> ClusterMonitor::poll_loop(std::size_t peer_index, std::uint
 ClusterMonitor::PollRequests ClusterMonitor::prepare_polls(const core::HaPeer& peer) const {
     PollRequests requests;
     auto endpoint = kea::parse_endpoint(peer.control_url);
-    if (!endpoint) {
-        requests.bad_url = endpoint.error();
+    auto link = links_.find(peer.name);
+    if (!endpoint || link == links_.end()) {
+        requests.bad_url = endpoint ? core::make_error(core::ErrorKind::Internal, "no link", peer.control_url)
+                                    : endpoint.error();
         return requests;
     }
+    requests.link = link->second;
     // Only what the readers look at is built from the answers (core::poll_answer_keys()).
-    auto status = kea::status_get(registration_.service);
+    auto status = requests.link->command("status-get");
     status.answer_keys = core::poll_answer_keys();
-    auto heartbeat = kea::ha_heartbeat(registration_.service);
+    auto heartbeat = requests.link->command("ha-heartbeat");
     heartbeat.answer_keys = core::poll_answer_keys();
-    requests.status_get = context_.client.prepare(*endpoint, status);
-    requests.ha_heartbeat = context_.client.prepare(*endpoint, heartbeat);
+    requests.status_get = requests.link->prepare(status);
+    requests.ha_heartbeat = requests.link->prepare(heartbeat);
     return requests;
 }
 
 net::awaitable<core::PeerObservation> ClusterMonitor::poll_peer(const core::HaPeer& peer,
-                                                                 const PollRequests& requests) {
+                                                                 const PollRequests& requests,
+                                                                 HeartbeatClock& clock) {
     const auto& prefs = *context_.preferences;
     core::PeerObservation observation;
     observation.observed_at = core::SteadyClock::now();
@@ -331,8 +445,8 @@ net::awaitable<core::PeerObservation> ClusterMonitor::poll_peer(const core::HaPe
         observation.error = *requests.bad_url;
         co_return observation;
     }
-    auto status = co_await context_.client.send_prepared(requests.status_get, prefs.request_timeout);
-    observation.latency = std::chrono::duration_cast<core::Duration>(core::SteadyClock::now() -
+    auto status = co_await requests.link->send_prepared(requests.status_get, prefs.request_timeout);
+    observation.latency = std::chrono::duration_cast<std::chrono::microseconds>(core::SteadyClock::now() -
                                                                      observation.observed_at);
     auto checked = kea::require_success(std::move(status), "status-get");
     if (!checked) {
@@ -346,19 +460,32 @@ net::awaitable<core::PeerObservation> ClusterMonitor::poll_peer(const core::HaPe
     const std::string partner = topology_ && peer.name != topology_->this_server_name ? topology_->this_server_name
                                                                                       : std::string();
     core::read_status_get(checked->arguments, observation, peer.name, partner);
-    if (topology_ && topology_->mode != core::HaMode::Standalone) {
-        // ha-heartbeat carries the peer's clock (Kea 2.2's only one) and its HA state.
-        const auto wall_before = core::SystemClock::now();
-        auto heartbeat = kea::require_success(
-            co_await context_.client.send_prepared(requests.ha_heartbeat, prefs.request_timeout),
-            "ha-heartbeat");
-        if (heartbeat) {
-            observation.observed_wall = wall_before;
-            core::read_ha_heartbeat(heartbeat->arguments, observation);
+    if (topology_ && topology_->mode != core::HaMode::Standalone &&
+        requests.link->clock_source() == kea::ClockSource::HaHeartbeat) {
+        // Before Kea 3.0 only ha-heartbeat carries the peer's clock: asked at most every
+        // kHeartbeatClockPeriod; in between, the last reading stands (SPEC §4).
+        const auto now = core::SteadyClock::now();
+        if (!clock.asked_at || now - *clock.asked_at >= kHeartbeatClockPeriod) {
+            const auto wall_before = core::SystemClock::now();
+            auto heartbeat = kea::require_success(
+                co_await requests.link->send_prepared(requests.ha_heartbeat, prefs.request_timeout),
+                "ha-heartbeat");
+            if (heartbeat) {
+                clock.asked_at = now;
+                core::PeerObservation read;
+                core::read_ha_heartbeat(heartbeat->arguments, read);
+                clock.peer_time = read.peer_time;
+                clock.observed_wall = wall_before;
+            }
+        }
+        if (clock.peer_time) {
+            observation.peer_time = clock.peer_time;
+            observation.observed_wall = clock.observed_wall;
         }
     }
-    logger("health")->debug("poll cluster={} peer={} ha_state={} latency_ms={}", registration_.name, peer.name,
-                            observation.ha_state.value_or("-"), observation.latency.count());
+    logger("health")->debug("poll cluster={} peer={} ha_state={} latency_ms={:.3f}", registration_.name, peer.name,
+                            observation.ha_state.value_or("-"),
+                            std::chrono::duration<double, std::milli>(observation.latency).count());
     co_return observation;
 }
 
@@ -437,6 +564,10 @@ std::string ClusterMonitor::document_text() const {
           {"service", registration_.service},
           {"control_urls", registration_.control_urls},
           {"declared", registration_.declared}}}};
+    auto& stored = doc["registration"];
+    if (registration_.transport) stored["transport"] = std::string(kea::to_string(*registration_.transport));
+    if (registration_.auth_user) stored["auth_user"] = *registration_.auth_user;
+    if (registration_.auth_password_file) stored["auth_password_file"] = *registration_.auth_password_file;
     if (topology_) doc["topology_source"] = topology_->source_config;
     doc["replication"] = {{"generation", book_.generation},
                           {"carries", book_.carries},
@@ -480,7 +611,8 @@ nlohmann::json ClusterMonitor::detail() const {
     nlohmann::json detail = summary();
     detail.erase("warnings");
     detail["url"] = redact_url(registration_.url);
-    detail["transport"] = "agent";
+    detail["transport"] = std::string(kea::to_string(registration_.transport.value_or(kea::Transport::Agent)));
+    if (registration_.auth_user) detail["auth_user"] = *registration_.auth_user;
     detail["declared"] = registration_.declared;
     detail["reason"] = view_ ? view_->reason : "";
     const bool replicate = context_.preferences->replicate_config &&
@@ -512,7 +644,13 @@ nlohmann::json ClusterMonitor::detail() const {
                                 {"last_error", seen && seen->error ? nlohmann::json(seen->error->describe()) : nlohmann::json()},
                                 {"in_sync", in_sync_.count(peer.name) ? nlohmann::json(in_sync_.at(peer.name)) : nlohmann::json()},
                                 {"clock_skew_s", pv && pv->clock_skew_s ? nlohmann::json(*pv->clock_skew_s) : nlohmann::json()},
-                                {"poll_latency_ms", seen ? nlohmann::json(seen->latency.count()) : nlohmann::json()}};
+                                {"poll_latency_ms",
+                                 seen ? nlohmann::json(std::chrono::duration<double, std::milli>(seen->latency).count())
+                                      : nlohmann::json()}};
+            const auto link = links_.find(peer.name);
+            p["kea_version"] = link != links_.end() && link->second->capabilities().version
+                                   ? nlohmann::json(kea::to_string(*link->second->capabilities().version))
+                                   : nlohmann::json();
             peers.push_back(std::move(p));
         }
     }

@@ -101,6 +101,8 @@ private:
     core::Preferences prefs_;
     std::unique_ptr<lab::KeaLab> lab_;
     std::unique_ptr<kea::ControlAgentClient> client_;
+    /// keaAuthUser + keaAuthPasswordFile, read at start and at SIGHUP (monitors hold a pointer).
+    std::optional<kea::Credentials> kea_credentials_;
     std::unique_ptr<StateWriter> store_;  // before clusters_: outlives the monitors
     std::map<std::string, std::shared_ptr<ClusterMonitor>> clusters_;
     std::unique_ptr<api::ApiServer> api_server_;
@@ -162,6 +164,8 @@ bool Daemon::start() {
     auto client_opts = client_options(prefs_, secrets_ok);
     if (!secrets_ok) return false;
     if (lab_ && lab_->options().auth_password) client_opts.auth_password = lab_->options().auth_password;
+    if (client_opts.auth_user) kea_credentials_ = kea::Credentials{*client_opts.auth_user,
+                                                                  client_opts.auth_password.value_or("")};
     try {
         client_ = kea::make_control_agent_client(io_, client_opts);
     } catch (const std::exception& e) {
@@ -188,7 +192,11 @@ bool Daemon::start() {
     for (auto& cluster : stored) stored_by_name[cluster.name] = std::move(cluster.document);
 
     for (const auto& server : prefs_.servers) {
-        Registration registration{server.name, server.url, server.service, {}, true};
+        Registration registration;
+        registration.name = server.name;
+        registration.url = server.url;
+        registration.service = server.service;
+        registration.declared = true;
         auto found = stored_by_name.find(server.name);
         const nlohmann::json document = found == stored_by_name.end() ? nlohmann::json() : found->second;
         if (found != stored_by_name.end()) stored_by_name.erase(found);
@@ -206,6 +214,15 @@ bool Daemon::start() {
         registration.url = reg.value("url", "");
         registration.service = reg.value("service", "dhcp4");
         registration.control_urls = reg.value("control_urls", std::map<std::string, std::string>{});
+        if (reg.contains("auth_user") && reg["auth_user"].is_string()) {
+            registration.auth_user = reg["auth_user"].get<std::string>();
+        }
+        if (reg.contains("auth_password_file") && reg["auth_password_file"].is_string()) {
+            registration.auth_password_file = reg["auth_password_file"].get<std::string>();
+        }
+        if (reg.contains("transport") && reg["transport"].is_string()) {
+            registration.transport = kea::parse_transport(reg["transport"].get<std::string>());
+        }
         if (registration.url.empty()) {
             log->error("stored cluster has no URL, ignoring cluster={}", name);
             continue;
@@ -250,7 +267,7 @@ bool Daemon::start() {
 }
 
 MonitorContext Daemon::monitor_context() {
-    return MonitorContext{io_, *client_, &prefs_, store_.get(),
+    return MonitorContext{io_, *client_, &prefs_, store_.get(), &kea_credentials_,
                           [this] { notify_status(); }};
 }
 
@@ -311,7 +328,23 @@ void Daemon::reload() {
         return;
     }
     for (const auto& warning : loaded->warnings) logger("prefs")->warn("{}", warning.message);
+    // The CA password may have been rotated: read it again (a bad file keeps the old one).
+    std::optional<kea::Credentials> credentials;
+    if (next.auth_user) {
+        credentials = kea::Credentials{*next.auth_user, {}};
+        if (next.auth_password_file) {
+            auto password = read_secret_file(*next.auth_password_file, "keaAuthPasswordFile");
+            if (!password) {
+                log->error("SIGHUP: preferences not reloaded, running settings stay error={}",
+                           quote_field(password.error().describe()));
+                return;
+            }
+            credentials->password = *password;
+        }
+    }
     prefs_ = next;
+    if (!lab_) kea_credentials_ = std::move(credentials);
+    for (auto& [name, monitor] : clusters_) monitor->reload_credentials();
     log->info("SIGHUP: preferences reloaded file={}", options_.preferences_path);
 }
 
@@ -344,6 +377,8 @@ net::awaitable<api::Outcome> Daemon::register_cluster(api::RegisterRequest reque
     registration.name = request.name;
     registration.service = request.service;
     registration.control_urls = request.control_urls;
+    registration.auth_user = request.auth_user;
+    registration.auth_password_file = request.auth_password_file;
     if (request.url) {
         registration.url = *request.url;
     } else {
@@ -355,9 +390,11 @@ net::awaitable<api::Outcome> Daemon::register_cluster(api::RegisterRequest reque
     if (auto endpoint = kea::parse_endpoint(registration.url); !endpoint) {
         co_return error(400, "bad-request", endpoint.error().describe());
     }
-    auto topology = co_await discover_topology(*client_, prefs_, registration);
-    if (!topology) {
-        const auto& e = topology.error();
+    auto credentials = credentials_for(registration, kea_credentials_);
+    if (!credentials) co_return error(422, "bad-credentials", credentials.error().describe());
+    auto found = co_await discover_topology(*client_, prefs_, registration, *credentials);
+    if (!found) {
+        const auto& e = found.error();
         const bool config_problem = e.kind == core::ErrorKind::Invalid ||
                                     e.kind == core::ErrorKind::Conflict ||
                                     e.kind == core::ErrorKind::KeaError;
@@ -367,10 +404,13 @@ net::awaitable<api::Outcome> Daemon::register_cluster(api::RegisterRequest reque
     if (clusters_.count(request.name)) {  // registered meanwhile by another request
         co_return error(409, "name-taken", "a cluster named '" + request.name + "' is already registered");
     }
-    logger("health")->info("cluster registered cluster={} url={} service={} mode={} peers={}",
+    registration.transport = found->transport;
+    const auto& version = found->capabilities.version;
+    logger("health")->info("cluster registered cluster={} url={} service={} transport={} kea={} mode={} peers={}",
                            registration.name, redact_url(registration.url), registration.service,
-                           core::to_string(topology->mode), topology->peers.size());
-    add_monitor(registration, std::move(*topology), nullptr);
+                           kea::to_string(found->transport), version ? kea::to_string(*version) : "unknown",
+                           core::to_string(found->topology.mode), found->topology.peers.size());
+    add_monitor(registration, std::move(found->topology), nullptr);
     auto& monitor = clusters_.at(request.name);
     monitor->start();
     notify_status();

@@ -307,11 +307,14 @@ public:
     BeastClient(const BeastClient&) = delete;
     BeastClient& operator=(const BeastClient&) = delete;
 
-    std::shared_ptr<const PreparedRequest> prepare(const Endpoint& endpoint,
-                                                   const Command& command) const override {
+    using ControlAgentClient::prepare;
+    std::shared_ptr<const PreparedRequest> prepare(const Endpoint& endpoint, const Command& command,
+                                                   const Credentials* credentials) const override {
         auto prepared = std::make_shared<PreparedRequest>();
         prepared->endpoint = endpoint;
-        prepared->http = http_request(endpoint, to_wire(command));
+        const std::string own = credentials ? "Basic " + base64(credentials->user + ":" + credentials->password)
+                                            : std::string();
+        prepared->http = http_request(endpoint, to_wire(command), credentials ? own : authorization_);
         prepared->connection_key = pool_key(endpoint);
         prepared->service = command.service;
         prepared->answer_keys = command.answer_keys;
@@ -354,18 +357,19 @@ private:
     }
 
     /// The whole HTTP/1.1 request, written in one go (keep-alive is HTTP/1.1's default).
-    std::string http_request(const Endpoint& endpoint, const std::string& body) const {
+    std::string http_request(const Endpoint& endpoint, const std::string& body,
+                             const std::string& authorization) const {
         std::string text;
-        text.reserve(256 + authorization_.size() + body.size());
+        text.reserve(256 + authorization.size() + body.size());
         text += "POST ";
         text += endpoint.target;
         text += " HTTP/1.1\r\nHost: ";
         text += host_header(endpoint);
         text += "\r\nUser-Agent: kea-ha-controller/" KEA_HA_VERSION "\r\nContent-Type: application/json\r\n"
                 "Accept: application/json\r\n";
-        if (!authorization_.empty()) {
+        if (!authorization.empty()) {
             text += "Authorization: ";
-            text += authorization_;
+            text += authorization;
             text += "\r\n";
         }
         text += "Content-Length: ";

@@ -297,10 +297,19 @@ TEST_F(ApiServerTest, RegisterValidatesTheBody) {
     ASSERT_TRUE(unknown.ok());
     EXPECT_EQ(unknown->status, 400u);
 
-    auto auth = call("POST", "/v1/clusters", R"({"name": "x", "auth": {"user": "u"}})");
-    ASSERT_TRUE(auth.ok());
-    EXPECT_EQ(auth->status, 422u);
-    EXPECT_EQ(code_of(*auth), "not-supported");
+    // SPEC §2 auth: a user and a password file, both; the password itself is never taken.
+    for (const char* body : {R"({"name": "x", "auth": {"user": "u"}})",
+                             R"({"name": "x", "auth": {"password_file": "/etc/pw"}})",
+                             R"({"name": "x", "auth": {"user": "u", "password": "p", "password_file": "/f"}})",
+                             R"({"name": "x", "auth": {"user": "u:v", "password_file": "/f"}})",
+                             R"({"name": "x", "auth": {"user": "", "password_file": "/f"}})",
+                             R"({"name": "x", "auth": "u:p"})"}) {
+        SCOPED_TRACE(body);
+        auto auth = call("POST", "/v1/clusters", body);
+        ASSERT_TRUE(auth.ok());
+        EXPECT_EQ(auth->status, 400u);
+        EXPECT_EQ(code_of(*auth), "bad-request");
+    }
 
     auto type = call("POST", "/v1/clusters", R"({"name": "x"})", {{"Content-Type", "text/plain"}});
     ASSERT_TRUE(type.ok());
@@ -316,13 +325,16 @@ TEST_F(ApiServerTest, RegisterAndRemove) {
     start();
     auto created = call("POST", "/v1/clusters",
                         R"({"name": "dhcp-b", "address": "10.0.0.1", "service": "dhcp6",
-                            "control_urls": {"server2": "http://10.0.0.2:8000/"}})",
+                            "control_urls": {"server2": "http://10.0.0.2:8000/"},
+                            "auth": {"user": "ctl", "password_file": "/etc/kea/ctl.pw"}})",
                         {{"Content-Type", "application/json; charset=utf-8"}});
     ASSERT_TRUE(created.ok());
     EXPECT_EQ(created->status, 201u) << created->body;
     EXPECT_EQ(created->headers["location"], "/v1/clusters/dhcp-b");
     ASSERT_EQ(backend_.registered.size(), 1u);
     EXPECT_EQ(backend_.registered[0].address, "10.0.0.1");
+    EXPECT_EQ(backend_.registered[0].auth_user, "ctl");
+    EXPECT_EQ(backend_.registered[0].auth_password_file, "/etc/kea/ctl.pw");
     EXPECT_FALSE(backend_.registered[0].url);
     EXPECT_EQ(backend_.registered[0].service, "dhcp6");
     EXPECT_EQ(backend_.registered[0].control_urls.at("server2"), "http://10.0.0.2:8000/");

@@ -40,7 +40,7 @@ struct PeerObservation {
     std::optional<double> reported_clock_skew_s;  ///< Kea ≥ 3.0 status-get remote `clock-skew` (vs its partner)
     SteadyTime observed_at{};                ///< when the poll started
     SystemTime observed_wall{};              ///< controller's wall clock when peer_time was asked for
-    Duration latency{0};                     ///< poll round trip
+    std::chrono::microseconds latency{0};    ///< poll round trip (a loopback poll takes under 1 ms)
 };
 
 /// classify()'s verdict.

@@ -21,6 +21,7 @@
 #include "kea_ha/core/preferences.hpp"
 #include "kea_ha/core/topology.hpp"
 #include "kea_ha/kea/control_agent.hpp"
+#include "kea_ha/kea/peer_link.hpp"
 
 namespace kea_ha::daemon {
 
@@ -33,7 +34,18 @@ struct Registration {
     std::string service = "dhcp4";
     std::map<std::string, std::string> control_urls;  ///< per-peer overrides
     bool declared = false;                            ///< from preferences.cfg: not removable via API
+    /// The cluster's own credentials (SPEC §2 `auth`); without them keaAuthUser/keaAuthPasswordFile.
+    std::optional<std::string> auth_user;
+    std::optional<std::string> auth_password_file;
+    /// SPEC §2: found out at registration (config-get without a service), then kept.
+    std::optional<kea::Transport> transport;
 };
+
+/// The credentials a registration's peers are reached with: its own `auth` (the password
+/// file read now), else `fallback` (keaAuthUser / keaAuthPasswordFile). Invalid when the
+/// cluster's password file cannot be read, or has a user without a password file.
+core::Result<std::optional<kea::Credentials>> credentials_for(const Registration& registration,
+                                                               const std::optional<kea::Credentials>& fallback);
 
 /// Shared by every monitor; outlives them.
 struct MonitorContext {
@@ -41,15 +53,25 @@ struct MonitorContext {
     kea::ControlAgentClient& client;
     const core::Preferences* preferences;   ///< the daemon's current settings (changed by SIGHUP)
     StateWriter* store;                     ///< null: nothing persisted (tests)
+    /// keaAuthUser + keaAuthPasswordFile (changed by SIGHUP); null or empty: none.
+    const std::optional<kea::Credentials>* credentials = nullptr;
     std::function<void()> on_state_change;  ///< a cluster state changed (systemd STATUS, …)
 };
 
-/// Reads the primary's config and learns the topology (SPEC §2). Transport failures keep
-/// their ErrorKind (the API answers 502); a config that is not a usable HA primary is
-/// Invalid or Conflict (422).
-boost::asio::awaitable<core::Result<core::Topology>> discover_topology(
+/// What discovery learns from the registered primary.
+struct Discovery {
+    core::Topology topology;
+    kea::Transport transport = kea::Transport::Agent;
+    kea::KeaCapabilities capabilities;   ///< of the registered primary (version-get)
+};
+
+/// Finds out the transport when the registration does not know it yet (SPEC §2), asks the
+/// primary's version (version-get), reads its config and learns the topology. Transport
+/// failures keep their ErrorKind (the API answers 502); a config that is not a usable HA
+/// primary is Invalid or Conflict (422).
+boost::asio::awaitable<core::Result<Discovery>> discover_topology(
     kea::ControlAgentClient& client, const core::Preferences& preferences,
-    const Registration& registration);
+    const Registration& registration, const std::optional<kea::Credentials>& credentials);
 
 /// Figures /metrics shows for one peer (SPEC §8).
 struct PeerMetrics {
@@ -109,6 +131,8 @@ public:
     void start();
     /// Stops polling; in-flight requests end within their own deadline.
     void stop();
+    /// SIGHUP: the credentials may have changed; links are rebuilt and the polls restart with them.
+    void reload_credentials();
     /// No coroutine of this monitor is running (after stop(): safe to end the process).
     bool idle() const { return running_ == 0; }
 
@@ -155,7 +179,13 @@ private:
     void schedule(const char* what, std::function<boost::asio::awaitable<void>()> operation);
     /// After an evaluation: decide whether rules 2/3 call for a convergence.
     void consider_replication(const std::vector<core::Event>& events);
+    /// The peer's config document. Kea ≥ 2.4: config-hash-get first, and an unchanged config
+    /// is not read again (config_cache_).
     boost::asio::awaitable<core::Result<nlohmann::json>> fetch_config(const core::HaPeer& peer);
+    /// The peer's link (kea::PeerLink), made by adopt_topology().
+    std::shared_ptr<kea::PeerLink> link_for(const core::HaPeer& peer);
+    /// (Re)builds links_ for the current topology, keeping what known links learned.
+    void build_links();
     /// config-set then config-write on one peer.
     boost::asio::awaitable<PeerWrite> write_config(const core::HaPeer& peer, const nlohmann::json& document);
     /// config-set only: `applied` (not yet persisted) or `failed`.
@@ -173,13 +203,20 @@ private:
     boost::asio::awaitable<void> poll_loop(std::size_t peer_index, std::uint64_t epoch);
     /// A peer's two poll commands, built once per topology epoch (kea::PreparedRequest).
     struct PollRequests {
+        std::shared_ptr<kea::PeerLink> link;
         std::shared_ptr<const kea::PreparedRequest> status_get;
         std::shared_ptr<const kea::PreparedRequest> ha_heartbeat;
         std::optional<core::Error> bad_url;  ///< the peer's control URL cannot be used
     };
     PollRequests prepare_polls(const core::HaPeer& peer) const;
+    /// The clock from the last ha-heartbeat (Kea < 3.0), asked at most every kHeartbeatClockPeriod.
+    struct HeartbeatClock {
+        std::optional<core::SteadyTime> asked_at;
+        std::optional<core::SystemTime> peer_time;
+        core::SystemTime observed_wall{};
+    };
     boost::asio::awaitable<core::PeerObservation> poll_peer(const core::HaPeer& peer,
-                                                            const PollRequests& requests);
+                                                            const PollRequests& requests, HeartbeatClock& clock);
     void adopt_topology(core::Topology topology, const char* how);
     void evaluate_and_apply();
     void record(const core::Event& event);
@@ -193,6 +230,14 @@ private:
     MonitorContext context_;
     Registration registration_;
     std::optional<core::Topology> topology_;
+    /// Per peer name: how to reach it (endpoint, transport, credentials, version).
+    std::map<std::string, std::shared_ptr<kea::PeerLink>> links_;
+    /// Per peer name, Kea ≥ 2.4: the config last read and its `hash` (fetch_config()).
+    struct CachedConfig {
+        std::string hash;
+        nlohmann::json document;   ///< canonical (no `hash`)
+    };
+    std::map<std::string, CachedConfig> config_cache_;
     std::uint64_t topology_epoch_ = 0;        ///< bumps when the peers change: old pollers end
     std::vector<std::optional<core::PeerObservation>> observations_;
     core::ClusterMemory memory_;

@@ -28,6 +28,14 @@ struct Endpoint {
 /// Parses "http://127.0.0.1:8000/" or "https://[::1]:8443/". Port defaults to 80/443.
 core::Result<Endpoint> parse_endpoint(const std::string& url);
 
+/// HTTP basic-auth credentials for one Kea endpoint (a cluster's own, or keaAuthUser's).
+struct Credentials {
+    std::string user;
+    std::string password;  ///< the password file's contents; never logged
+
+    bool operator==(const Credentials&) const = default;
+};
+
 /// Settings shared by every request of one client (from preferences.cfg).
 struct ClientOptions {
     std::optional<std::string> auth_user;
@@ -56,9 +64,13 @@ struct PreparedRequest {
 class ControlAgentClient {
 public:
     virtual ~ControlAgentClient() = default;
-    /// Builds the request for `command` to `endpoint` (serialising its arguments now).
-    virtual std::shared_ptr<const PreparedRequest> prepare(const Endpoint& endpoint,
-                                                           const Command& command) const = 0;
+    /// Builds the request for `command` to `endpoint` (serialising its arguments now), with
+    /// `credentials` when given, else the client's own (ClientOptions::auth_user).
+    virtual std::shared_ptr<const PreparedRequest> prepare(const Endpoint& endpoint, const Command& command,
+                                                           const Credentials* credentials) const = 0;
+    std::shared_ptr<const PreparedRequest> prepare(const Endpoint& endpoint, const Command& command) const {
+        return prepare(endpoint, command, nullptr);
+    }
     /// Sends a prepared request; it is shared, so the caller may drop its copy at once.
     virtual boost::asio::awaitable<core::Result<Answer>> send_prepared(
         std::shared_ptr<const PreparedRequest> request, core::Duration timeout) = 0;
