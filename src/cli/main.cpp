@@ -37,6 +37,8 @@ constexpr const char* kUsageText =
     "commands:\n"
     "  status [NAME]                 clusters, or one cluster with its peers\n"
     "  add NAME [URL|ADDRESS] [--service dhcp4|dhcp6] [--control-url PEER=URL]...\n"
+    "      [--user USER --password-file FILE]   the cluster's own Kea credentials (the file is\n"
+    "                                           read by the controller, on its machine)\n"
     "                                register the primary of an HA pair\n"
     "  remove NAME                   forget a cluster (Kea is not touched)\n"
     "  events NAME                   recent events of a cluster, oldest first\n"
@@ -67,6 +69,8 @@ struct Options {
     ClientOptions client;
     std::string service;
     std::vector<std::string> control_urls;
+    std::optional<std::string> auth_user;
+    std::optional<std::string> auth_password_file;
     std::optional<std::string> if_match;
     std::vector<std::string> words;  // command and its arguments
 };
@@ -239,6 +243,12 @@ void print_cluster_detail(const json& c) {
     std::printf("Mode:             %s\n", field(c, "mode").c_str());
     std::printf("Source of truth:  %s\n", field(c, "source_of_truth").c_str());
     if (c.contains("url")) std::printf("URL:              %s\n", field(c, "url").c_str());
+    if (c.contains("transport")) {
+        std::string text = field(c, "transport");
+        text += text == "direct" ? " (the daemons' own HTTP sockets)" : " (Control Agent)";
+        if (c.contains("auth_user") && c["auth_user"].is_string()) text += ", user " + c["auth_user"].get<std::string>();
+        std::printf("Transport:        %s\n", text.c_str());
+    }
     if (c.contains("replication") && c["replication"].is_object()) {
         const auto& r = c["replication"];
         std::string text = r.value("enabled", false) ? "enabled" : "disabled";
@@ -249,14 +259,14 @@ void print_cluster_detail(const json& c) {
     std::vector<std::vector<std::string>> rows;
     if (c.contains("peers") && c["peers"].is_array()) {
         for (const auto& p : c["peers"]) {
-            rows.push_back({field(p, "name"), field(p, "role"), field(p, "condition"), field(p, "ha_state"),
-                            field(p, "last_seen"), field(p, "in_sync"), field(p, "last_error")});
+            rows.push_back({field(p, "name"), field(p, "role"), field(p, "kea_version"), field(p, "condition"),
+                            field(p, "ha_state"), field(p, "last_seen"), field(p, "in_sync"), field(p, "last_error")});
         }
     }
     if (rows.empty()) {
         std::printf("no peers known yet\n");
     } else {
-        print_table({"NAME", "ROLE", "CONDITION", "HA-STATE", "LAST-SEEN", "IN-SYNC", "ERROR"}, rows);
+        print_table({"NAME", "ROLE", "KEA", "CONDITION", "HA-STATE", "LAST-SEEN", "IN-SYNC", "ERROR"}, rows);
     }
     if (c.contains("warnings") && c["warnings"].is_array() && !c["warnings"].empty()) {
         std::printf("\nWarnings:\n");
@@ -351,8 +361,8 @@ int run(Options& o) {
     if (o.words.empty()) return usage_error("no command given");
     const std::string command = o.words[0];
     const std::vector<std::string> args(o.words.begin() + 1, o.words.end());
-    if (command != "add" && (!o.service.empty() || !o.control_urls.empty())) {
-        return usage_error("--service and --control-url belong to 'add'");
+    if (command != "add" && (!o.service.empty() || !o.control_urls.empty() || o.auth_user || o.auth_password_file)) {
+        return usage_error("--service, --control-url, --user and --password-file belong to 'add'");
     }
     if (o.if_match && !(command == "config" && o.words.size() > 1 && (o.words[1] == "set" || o.words[1] == "patch"))) {
         return usage_error("--if-match belongs to 'config set' and 'config patch'");
@@ -390,6 +400,16 @@ int run(Options& o) {
                 urls[pair.substr(0, eq)] = pair.substr(eq + 1);
             }
             body["control_urls"] = urls;
+        }
+        if (o.auth_user.has_value() != o.auth_password_file.has_value()) {
+            return usage_error("--user and --password-file go together");
+        }
+        if (o.auth_user) {
+            // The controller reads the file: a path relative to here would mean nothing there.
+            if (o.auth_password_file->front() != '/') {
+                return usage_error("--password-file needs an absolute path (the controller reads it)");
+            }
+            body["auth"] = {{"user", *o.auth_user}, {"password_file", *o.auth_password_file}};
         }
         if (int rc = client.call("POST", "/v1/clusters", answer, body.dump())) return rc;
         if (o.json) {
@@ -529,6 +549,12 @@ int main(int argc, char** argv) {
             if (*o.if_match != "*" && o.if_match->front() != '"' && o.if_match->rfind("W/", 0) != 0) {
                 o.if_match = "\"" + *o.if_match + "\"";
             }
+        } else if (arg == "--user") {
+            if (!value(v) || v.empty()) return usage_error("--user needs a user name");
+            o.auth_user = v;
+        } else if (arg == "--password-file") {
+            if (!value(v) || v.empty()) return usage_error("--password-file needs a file");
+            o.auth_password_file = v;
         } else if (arg == "--control-url") {
             if (!value(v)) return usage_error("--control-url needs PEER=URL");
             o.control_urls.push_back(v);

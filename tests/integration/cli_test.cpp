@@ -32,13 +32,14 @@ public:
     FakeBackend() {
         clusters["dhcp-a"] = {
             {"name", "dhcp-a"}, {"service", "dhcp4"}, {"state", "Impaired"}, {"reason", "server1 unreachable"},
-            {"mode", "hot-standby"}, {"source_of_truth", "server2"},
+            {"mode", "hot-standby"}, {"source_of_truth", "server2"}, {"transport", "direct"}, {"auth_user", "ctl"},
             {"replication", {{"enabled", true}, {"reason", nullptr}, {"generation", 7}}},
             {"peers", json::array({{{"name", "server1"}, {"role", "primary"}, {"condition", "unreachable"},
                                     {"ha_state", nullptr}, {"last_seen", "2026-11-24T19:40:02Z"},
                                     {"last_error", "connection refused"}, {"in_sync", nullptr}},
                                    {{"name", "server2"}, {"role", "standby"}, {"condition", "active"},
                                     {"ha_state", "partner-down"}, {"last_seen", "2026-11-24T19:41:00Z"},
+                                    {"kea_version", "3.0.4"},
                                     {"last_error", nullptr}, {"in_sync", true}}})},
             {"warnings", json::array({{{"code", "clock-skew"}, {"message", "server2 is 40 s ahead"}}})}};
     }
@@ -173,10 +174,13 @@ TEST_F(CliTest, StatusOfOneCluster) {
     auto run = ctl("status dhcp-a");
     EXPECT_EQ(run.status, 0) << run.out;
     EXPECT_NE(run.out.find("State:            Impaired (server1 unreachable)"), std::string::npos) << run.out;
-    EXPECT_NE(run.out.find("NAME     ROLE     CONDITION    HA-STATE      LAST-SEEN             IN-SYNC  ERROR"),
+    EXPECT_NE(run.out.find("Transport:        direct (the daemons' own HTTP sockets), user ctl"), std::string::npos)
+        << run.out;
+    EXPECT_NE(run.out.find("NAME     ROLE     KEA    CONDITION    HA-STATE      LAST-SEEN             IN-SYNC  ERROR"),
               std::string::npos)
         << run.out;
-    EXPECT_NE(run.out.find("server1  primary  unreachable  -"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("server1  primary  -      unreachable  -"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("server2  standby  3.0.4  active"), std::string::npos) << run.out;
     EXPECT_NE(run.out.find("partner-down"), std::string::npos);
     EXPECT_NE(run.out.find("clock-skew: server2 is 40 s ahead"), std::string::npos) << run.out;
 }
@@ -232,6 +236,9 @@ TEST_F(CliTest, UsageErrorsExit2) {
     EXPECT_EQ(ctl("status a b").status, 2);
     EXPECT_EQ(ctl("--bogus status").status, 2);
     EXPECT_EQ(ctl("add x --control-url nonsense").status, 2);
+    EXPECT_EQ(ctl("add x --user ctl").status, 2);                        // no --password-file
+    EXPECT_EQ(ctl("add x --user ctl --password-file pw.txt").status, 2);  // relative: the controller reads it
+    EXPECT_EQ(ctl("status --user ctl").status, 2);                       // belongs to add
     EXPECT_EQ(ctl("--api ftp://x status", true, false).status, 2);
     EXPECT_EQ(ctl("config set dhcp-a /nonexistent/file").status, 2);
     EXPECT_EQ(ctl("--token-file /nonexistent/token status", true, false).status, 2);
@@ -252,10 +259,14 @@ TEST_F(CliTest, AddAndRemove) {
     EXPECT_EQ(backend_.registered[0].service, "dhcp6");
     EXPECT_EQ(backend_.registered[0].control_urls.at("server2"), "http://10.0.0.2:8000/");
 
-    auto by_url = ctl("add dhcp-c http://10.0.0.3:8000/");
+    EXPECT_FALSE(backend_.registered[0].auth_user);
+
+    auto by_url = ctl("add dhcp-c http://10.0.0.3:8000/ --user ctl --password-file /etc/kea/ctl.pw");
     EXPECT_EQ(by_url.status, 0) << by_url.out;
     ASSERT_EQ(backend_.registered.size(), 2u);
     EXPECT_EQ(backend_.registered[1].url, "http://10.0.0.3:8000/");
+    EXPECT_EQ(backend_.registered[1].auth_user, "ctl");
+    EXPECT_EQ(backend_.registered[1].auth_password_file, "/etc/kea/ctl.pw");
 
     auto taken = ctl("add dhcp-b");
     EXPECT_EQ(taken.status, 1);
