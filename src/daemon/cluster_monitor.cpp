@@ -379,28 +379,36 @@ net::awaitable<void> ClusterMonitor::poll_loop(std::size_t peer_index, std::uint
     const PollRequests requests = prepare_polls(peer);
     auto& counters = poll_counters_[peer.name];  // a std::map entry, never erased: stays valid
     HeartbeatClock clock;
-    bool was_reached = false;
+    // SPEC §11: the version decides what a poll asks (the clock's source), so it is learned
+    // before the first poll, and again after the peer was away (a restart may be an upgrade).
+    // Until it is known the peer is handled as the oldest release.
+    bool need_version = true;
+    bool last_reached = true;
     while (!stopped_ && epoch == topology_epoch_) {
-        const auto started = core::SteadyClock::now();
-        auto observation = co_await poll_peer(peer, requests, clock);
-        if (stopped_ || epoch != topology_epoch_) break;
-        if (requests.link && observation.reached && !was_reached) {
-            // SPEC §11: the version is learned again whenever the peer comes back (a restart may
-            // be an upgrade). Until it is known the peer is handled as the oldest release.
+        if (requests.link && need_version && last_reached) {
             const auto before = requests.link->capabilities().version;
             auto learned = co_await requests.link->learn_version(context_.preferences->request_timeout);
             if (stopped_ || epoch != topology_epoch_) break;
-            if (!learned) {
+            if (learned) {
+                need_version = false;
+                const auto& now_known = requests.link->capabilities().version;
+                if (now_known != before) {
+                    logger("kea")->info("kea version cluster={} peer={} version={}", registration_.name, peer.name,
+                                        now_known ? kea::to_string(*now_known) : "unknown");
+                    clock = HeartbeatClock{};  // where the clock comes from may have changed
+                }
+            } else {
+                // Kea answered but would not tell: asking again at every poll would not help.
+                if (learned.error().kind == core::ErrorKind::KeaError) need_version = false;
                 logger("kea")->debug("version-get failed cluster={} peer={} error={}", registration_.name,
                                      peer.name, quote_field(learned.error().describe()));
-            } else if (requests.link->capabilities().version != before) {
-                const auto& now_known = requests.link->capabilities().version;
-                logger("kea")->info("kea version cluster={} peer={} version={}", registration_.name, peer.name,
-                                    now_known ? kea::to_string(*now_known) : "unknown");
-                clock = HeartbeatClock{};  // where the clock comes from may have changed
             }
         }
-        was_reached = observation.reached;
+        const auto started = core::SteadyClock::now();
+        auto observation = co_await poll_peer(peer, requests, clock);
+        if (stopped_ || epoch != topology_epoch_) break;
+        if (!observation.reached) need_version = true;
+        last_reached = observation.reached;
         ++counters.polls;
         if (!observation.reached) ++counters.errors;
         observations_.at(peer_index) = std::move(observation);
