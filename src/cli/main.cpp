@@ -259,14 +259,14 @@ void print_cluster_detail(const json& c) {
     std::vector<std::vector<std::string>> rows;
     if (c.contains("peers") && c["peers"].is_array()) {
         for (const auto& p : c["peers"]) {
-            rows.push_back({field(p, "name"), field(p, "role"), field(p, "kea_version"), field(p, "condition"),
-                            field(p, "ha_state"), field(p, "last_seen"), field(p, "in_sync"), field(p, "last_error")});
+            rows.push_back({field(p, "name"), field(p, "role"), field(p, "condition"), field(p, "ha_state"),
+                            field(p, "last_seen"), field(p, "in_sync"), field(p, "kea_version"), field(p, "last_error")});
         }
     }
     if (rows.empty()) {
         std::printf("no peers known yet\n");
     } else {
-        print_table({"NAME", "ROLE", "KEA", "CONDITION", "HA-STATE", "LAST-SEEN", "IN-SYNC", "ERROR"}, rows);
+        print_table({"NAME", "ROLE", "CONDITION", "HA-STATE", "LAST-SEEN", "IN-SYNC", "KEA", "ERROR"}, rows);
     }
     if (c.contains("warnings") && c["warnings"].is_array() && !c["warnings"].empty()) {
         std::printf("\nWarnings:\n");

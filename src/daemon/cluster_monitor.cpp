@@ -272,6 +272,18 @@ net::awaitable<core::Result<core::Topology>> ClusterMonitor::read_topology() {
     const auto& prefs = *context_.preferences;
     const auto* sot = view_ && view_->source_of_truth && topology_ ? topology_->find_peer(*view_->source_of_truth)
                                                                    : nullptr;
+    if ((!sot || sot->role == core::PeerRole::Primary) && topology_ && registration_.transport &&
+        topology_->primary()) {
+        // The periodic re-read of a known cluster: through fetch_config(), so that on Kea ≥ 2.4
+        // an unchanged config is confirmed by its hash instead of read again.
+        const core::HaPeer primary = *topology_->primary();
+        auto document = co_await fetch_config(primary);
+        if (!document) co_return document.error();
+        auto rules = rules_for(registration_, prefs);
+        rules.multi_threading_default = link_for(primary)->capabilities().ha_multi_threading_default;
+        co_return core::learn_topology(*document, registration_.service, registration_.url, rules,
+                                       registration_.name);
+    }
     if (!sot || sot->role == core::PeerRole::Primary) {
         auto credentials = credentials_for(registration_, context_.credentials ? *context_.credentials
                                                                                 : std::optional<kea::Credentials>());
@@ -284,13 +296,11 @@ net::awaitable<core::Result<core::Topology>> ClusterMonitor::read_topology() {
     // The primary is away: learn the same relationship from the SoT's own config.
     const core::Topology known = *topology_;
     const core::HaPeer source = *sot;  // topology_ may change while we wait
-    auto link = link_for(source);
-    auto answer = kea::require_success(co_await link->send(link->command("config-get"), prefs.config_timeout),
-                                       "config-get");
-    if (!answer) co_return answer.error();
+    auto document = co_await fetch_config(source);
+    if (!document) co_return document.error();
     auto rules = rules_for(registration_, prefs);
-    rules.multi_threading_default = link->capabilities().ha_multi_threading_default;
-    co_return core::learn_topology_from_peer(answer->arguments, source.name, known, rules);
+    rules.multi_threading_default = link_for(source)->capabilities().ha_multi_threading_default;
+    co_return core::learn_topology_from_peer(*document, source.name, known, rules);
 }
 
 net::awaitable<void> ClusterMonitor::discover_loop() {
