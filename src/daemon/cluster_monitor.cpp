@@ -241,6 +241,7 @@ void ClusterMonitor::build_links() {
         credentials = std::optional<kea::Credentials>();
     }
     const auto transport = registration_.transport.value_or(kea::Transport::Agent);
+    bool transport_changed = false;
     std::map<std::string, std::shared_ptr<kea::PeerLink>> links;
     for (const auto& peer : topology_->peers) {
         auto endpoint = kea::parse_endpoint(peer.control_url);
@@ -252,9 +253,13 @@ void ClusterMonitor::build_links() {
         if (old != links_.end() && old->second->endpoint().text == link->endpoint().text) {
             link->set_version(old->second->capabilities().version);
         }
+        // A transport found out after the polls started (a cluster declared in preferences.cfg):
+        // the poll loops hold requests built for the old one, so they start again.
+        if (old != links_.end() && old->second->transport() != transport) transport_changed = true;
         links.emplace(peer.name, std::move(link));
     }
     links_ = std::move(links);
+    if (transport_changed) ++topology_epoch_;
 }
 
 std::shared_ptr<kea::PeerLink> ClusterMonitor::link_for(const core::HaPeer& peer) {
