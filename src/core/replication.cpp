@@ -1,8 +1,10 @@
 #include "kea_ha/core/replication.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <cstdint>
 #include <cstdio>
+#include <set>
 
 namespace kea_ha::core {
 namespace {
@@ -22,10 +24,70 @@ Result<const nlohmann::json*> service_config_of(const nlohmann::json& document, 
     if (!document.is_object() || !document.contains(key) || !document[key].is_object()) {
         return make_error(ErrorKind::Invalid, std::string(what) + " must be a JSON object {\"" + key + "\": {…}}");
     }
-    if (document.size() != 1) {
-        return make_error(ErrorKind::Invalid, std::string(what) + " must have exactly one member, \"" + key + "\"");
+    // Kea >= 2.4: config-get answers {"Dhcp4": {…}, "hash": "…"} (kea-versions-facts.md).
+    for (auto it = document.begin(); it != document.end(); ++it) {
+        if (it.key() == key || it.key() == "hash") continue;
+        return make_error(ErrorKind::Invalid, std::string(what) + " must have only the member \"" + key +
+                                                  "\" (and Kea's \"hash\"); unexpected member \"" + it.key() + "\"");
     }
     return &document[key];
+}
+
+/// One HA relationship of a config: the names of its peers (sorted) and its entry.
+template <class Json>
+struct Relationship {
+    std::set<std::string> peers;
+    Json* entry = nullptr;
+};
+
+/// Every relationship of the HA hook(s) of `config` (the object under "Dhcp4"/"Dhcp6"), in
+/// config order. Malformed entries (no peers list) are skipped: learn_topology reports them.
+template <class Json>
+std::vector<Relationship<Json>> relationships_of(Json& config) {
+    std::vector<Relationship<Json>> out;
+    if (!config.is_object() || !config.contains("hooks-libraries") || !config["hooks-libraries"].is_array()) {
+        return out;
+    }
+    for (auto& hook : config["hooks-libraries"]) {
+        if (!is_ha_library(hook) || !hook.contains("parameters") || !hook["parameters"].is_object()) continue;
+        auto& parameters = hook["parameters"];
+        if (!parameters.contains("high-availability") || !parameters["high-availability"].is_array()) continue;
+        for (auto& relationship : parameters["high-availability"]) {
+            if (!relationship.is_object() || !relationship.contains("peers") || !relationship["peers"].is_array()) {
+                continue;
+            }
+            Relationship<Json> found;
+            found.entry = &relationship;
+            for (const auto& peer : relationship["peers"]) {
+                if (peer.is_object() && peer.contains("name") && peer["name"].is_string()) {
+                    found.peers.insert(peer["name"].template get<std::string>());
+                }
+            }
+            out.push_back(std::move(found));
+        }
+    }
+    return out;
+}
+
+/// The set of relationships, each its peer-name set: what identifies them (SPEC §5).
+std::set<std::set<std::string>> relationship_set(const nlohmann::json& document, std::string_view service) {
+    std::set<std::set<std::string>> out;
+    const auto key = service_key(service);
+    if (!document.is_object() || !document.contains(key)) return out;
+    for (const auto& relationship : relationships_of(document[key])) out.insert(relationship.peers);
+    return out;
+}
+
+/// "{branch1+hub1, branch2+hub2}"; "{}" without HA.
+std::string describe(const std::set<std::set<std::string>>& relationships) {
+    std::string text = "{";
+    for (const auto& peers : relationships) {
+        if (text.size() > 1) text += ", ";
+        std::string joined;
+        for (const auto& name : peers) joined += (joined.empty() ? "" : "+") + name;
+        text += joined;
+    }
+    return text + "}";
 }
 
 }  // namespace
@@ -35,8 +97,24 @@ std::string service_key(std::string_view service) { return service == "dhcp6" ? 
 Result<nlohmann::json> canonical_config(nlohmann::json document, std::string_view service) {
     auto config = service_config_of(document, service, "the config");
     if (!config) return config.error();
+    document.erase("hash");
     document[service_key(service)].erase("hash");
     return document;
+}
+
+std::string describe_relationships(const nlohmann::json& document, std::string_view service) {
+    return describe(relationship_set(document, service));
+}
+
+std::optional<std::string> relationship_mismatch(const nlohmann::json& sot_document,
+                                                 const nlohmann::json& target_document, std::string_view service,
+                                                 std::string_view sot_name, std::string_view target_name) {
+    const auto sot = relationship_set(sot_document, service);
+    const auto target = relationship_set(target_document, service);
+    if (sot == target) return std::nullopt;
+    return "refusing to write the whole config of " + std::string(sot_name) + " onto " + std::string(target_name) +
+           ": its HA relationships " + describe(target) + " differ from the source of truth's " + describe(sot) +
+           "; replicating only the shared relationship is not supported yet (SPEC §5)";
 }
 
 Result<nlohmann::json> transform_for(nlohmann::json sot_document, std::string_view service,
@@ -50,36 +128,42 @@ Result<nlohmann::json> transform_for(nlohmann::json sot_document, std::string_vi
     nlohmann::json out = std::move(*sot);
     auto& config = out[key];
 
-    // SPEC §5: each peer keeps its own identity. Copying this-server-name makes the target
-    // believe it is the SoT's peer, which breaks HA on both.
-    bool listed = false;
-    if (config.contains("hooks-libraries") && config["hooks-libraries"].is_array()) {
-        for (auto& hook : config["hooks-libraries"]) {
-            if (!is_ha_library(hook)) continue;
-            auto* relationships = hook.contains("parameters") && hook["parameters"].is_object() &&
-                                          hook["parameters"].contains("high-availability") &&
-                                          hook["parameters"]["high-availability"].is_array()
-                                      ? &hook["parameters"]["high-availability"]
-                                      : nullptr;
-            if (!relationships) continue;
-            for (auto& relationship : *relationships) {
-                if (!relationship.is_object() || !relationship.contains("peers") || !relationship["peers"].is_array()) {
-                    continue;
-                }
-                const auto& peers = relationship["peers"];
-                const bool has_target = std::any_of(peers.begin(), peers.end(), [&](const nlohmann::json& peer) {
-                    return peer.is_object() && peer.value("name", "") == target;
-                });
-                if (has_target) {
-                    relationship["this-server-name"] = std::string(target);
-                    listed = true;
-                }
-            }
-        }
-    }
-    if (!listed) {
+    auto relationships = relationships_of(config);
+    const auto cluster = std::find_if(relationships.begin(), relationships.end(),
+                                      [&](const auto& r) { return r.peers.count(std::string(target)) > 0; });
+    if (cluster == relationships.end()) {
         return make_error(ErrorKind::Conflict, "the source of truth's HA config does not list peer '" +
                                                    std::string(target) + "'; refusing to give it that config");
+    }
+    // SPEC §5: a whole config is never written onto a peer whose relationships differ (a hub
+    // and its branch would lose the other relationships, measured on Kea 2.6).
+    const auto* named = cluster->entry->contains("this-server-name") ? &(*cluster->entry)["this-server-name"] : nullptr;
+    const std::string sot_name = named && named->is_string() ? named->get<std::string>() : "the source of truth";
+    if (auto mismatch = relationship_mismatch(out, target_current, service, sot_name, target)) {
+        return make_error(ErrorKind::Conflict, std::move(*mismatch));
+    }
+
+    // SPEC §5: each peer keeps its own identity in EVERY relationship. Copying
+    // this-server-name makes the target believe it is the SoT's peer, which breaks HA on
+    // both (in a mutual pair the other relationship's name too, measured on Kea 2.6).
+    // Same peer-name set = same relationship; the sets are equal (checked above).
+    const auto theirs = relationships_of(**current);
+    for (auto& relationship : relationships) {
+        const auto same = std::find_if(theirs.begin(), theirs.end(),
+                                       [&](const auto& r) { return r.peers == relationship.peers; });
+        assert(same != theirs.end());  // the sets of relationships are equal
+        const nlohmann::json* name = same->entry->contains("this-server-name") ? &(*same->entry)["this-server-name"]
+                                                                              : nullptr;
+        if (name && name->is_string()) {
+            (*relationship.entry)["this-server-name"] = *name;
+        } else if (relationship.peers.count(std::string(target))) {
+            (*relationship.entry)["this-server-name"] = std::string(target);
+        } else {
+            return make_error(ErrorKind::Conflict, "the HA relationship " + describe({relationship.peers}) + " of " +
+                                                       std::string(target) +
+                                                       "'s current config has no this-server-name; refusing to "
+                                                       "guess which of its peers it is");
+        }
     }
 
     // SPEC §5 / kea-2.2-facts: a peer-local key copied from another peer kills the target
@@ -111,14 +195,17 @@ bool equal_ignoring_hash(const nlohmann::json& x, const nlohmann::json& y) {
 
 bool same_config(const nlohmann::json& a, const nlohmann::json& b) {
     // Without copying either document (configs reach ~9 MB). nlohmann::json objects are
-    // ordered maps: equality ignores member order. `hash` is ignored one level down.
+    // ordered maps: equality ignores member order. `hash` is ignored at the top (Kea >= 2.4's
+    // config-get) and one level down.
     if (!a.is_object() || !b.is_object()) return a == b;
-    if (a.size() != b.size()) return false;
+    std::size_t a_members = 0;
     for (auto it = a.begin(); it != a.end(); ++it) {
+        if (it.key() == "hash") continue;
+        ++a_members;
         auto other = b.find(it.key());
         if (other == b.end() || !equal_ignoring_hash(*it, *other)) return false;
     }
-    return true;
+    return a_members == b.size() - (b.contains("hash") ? 1 : 0);
 }
 
 std::string config_etag(const nlohmann::json& canonical_document) {

@@ -59,26 +59,43 @@ net::awaitable<std::vector<T>> run_all(net::io_context& io, std::vector<std::fun
     co_return results;
 }
 
-/// Test hook for the kill -9 end-to-end test (issue 4): pause this many ms after the SoT's
-/// config-set, before its config-write and the targets' writes. Never set in production.
+/// Test hook for the kill -9 end-to-end test (issue 4): the targets' writes wait until the
+/// SoT's config-set has answered, then this many ms more. Never set in production.
 core::Duration pause_after_sot_write() {
     const char* text = std::getenv("KEA_HA_TEST_PAUSE_AFTER_SOT_WRITE_MS");
     return core::Duration(text ? std::atoll(text) : 0);
 }
 
+/// Kea's own text of a failed command ("config-write failed: TEXT" → "TEXT"); other errors
+/// (transport, timeout) described whole.
+std::string kea_text(const core::Error& error, std::string_view command) {
+    const std::string prefix = std::string(command) + " failed: ";
+    if (error.kind == core::ErrorKind::KeaError && error.message.rfind(prefix, 0) == 0) {
+        return error.message.substr(prefix.size());
+    }
+    return error.describe();
+}
+
 }  // namespace
 
-/// One peer's outcome of a write: applied (and persisted or not), or failed.
+/// One peer's outcome of a write (docs/replication.md "Outcomes").
 struct ClusterMonitor::PeerWrite {
     std::string peer;
-    std::string outcome;   ///< "applied", "pending", "failed", "unchanged"
+    /// "applied", "pending", "failed", "unchanged", "refused" (relationships differ),
+    /// "rolled-back", "rollback-failed" (a change that failed on the SoT)
+    std::string outcome;
     std::string message;
     bool persisted = true;
 
+    bool persists() const { return outcome == "applied" || outcome == "rolled-back"; }
+    /// "server2:applied", "server2:applied(not-persisted)": the log's and the event's words.
+    std::string summary() const {
+        return peer + ":" + outcome + (persists() && !persisted ? "(not-persisted)" : "");
+    }
     nlohmann::json to_json() const {
         nlohmann::json j = {{"name", peer}, {"outcome", outcome}};
         j["message"] = message.empty() ? nlohmann::json() : nlohmann::json(message);
-        if (outcome == "applied") j["persisted"] = persisted;
+        if (persists()) j["persisted"] = persisted;
         return j;
     }
 };
@@ -231,7 +248,7 @@ net::awaitable<void> ClusterMonitor::persist_config(const core::HaPeer& peer, Pe
     auto endpoint = kea::parse_endpoint(peer.control_url);
     if (!endpoint) {
         applied.persisted = false;
-        applied.message = "applied but not persisted: " + endpoint.error().describe();
+        applied.message = "applied in memory, not persisted: " + endpoint.error().describe();
         co_return;
     }
     auto link = link_for(peer);
@@ -239,8 +256,9 @@ net::awaitable<void> ClusterMonitor::persist_config(const core::HaPeer& peer, Pe
         co_await link->send(link->command("config-write"), context_.preferences->config_timeout), "config-write");
     applied.persisted = static_cast<bool>(write);
     if (!write) {
-        // In memory, not on disk: a restart of that Kea would lose it. Say so.
-        applied.message = "applied but not persisted: " + write.error().describe();
+        // In memory, not on disk: a restart of that Kea would lose it. Say so, in Kea's words
+        // (Kea 2.6.3+/3.x refuse a path outside their config directory).
+        applied.message = "applied in memory, not persisted: " + kea_text(write.error(), "config-write");
     }
 }
 
@@ -306,6 +324,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
         std::optional<nlohmann::json> document;  ///< none: pending
         std::string why_pending;
         std::size_t read = 0;  ///< index of its config-get in `reads` (0: not read, the SoT's is 0)
+        std::optional<nlohmann::json> previous;  ///< its config before the change (rollback)
     };
     std::vector<Target> targets;
     using Read = core::Result<nlohmann::json>;
@@ -313,7 +332,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
     reads.push_back([this, &sot]() -> net::awaitable<Read> { co_return co_await fetch_config(sot); });
     for (const auto& peer : topology.peers) {
         if (peer.name == sot.name) continue;
-        targets.push_back(Target{peer, std::nullopt, {}, 0});
+        targets.push_back(Target{peer, std::nullopt, {}, 0, std::nullopt});
         if (!reachable(peer.name)) {
             targets.back().why_pending = "unreachable";
             continue;
@@ -347,11 +366,22 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
         desired = core::canonical_config(std::move(change.body), registration_.service);
     }
     if (!desired) co_return ConfigOutcome{400, error_body("bad-config", desired.error().message), std::nullopt};
+    // SPEC §5: the relationships (peer names) are what the whole-config copy relies on; a
+    // change of them would be written onto peers whose relationships then differ.
+    if (core::relationship_mismatch(*desired, *current, registration_.service, sot.name, sot.name)) {
+        const std::string reason =
+            "refusing the change: it turns the HA relationships of " + sot.name + " from " +
+            core::describe_relationships(*current, registration_.service) + " into " +
+            core::describe_relationships(*desired, registration_.service) +
+            "; changing HA relationships through the controller is not supported (SPEC §5): change them on Kea";
+        log->warn("config change refused cluster={} peer={} error={}", registration_.name, sot.name, quote_field(reason));
+        co_return ConfigOutcome{422, error_body("relationships-differ", reason), std::nullopt};
+    }
     // The SoT keeps its identity even when the document came from another peer.
     auto sot_document = core::transform_for(std::move(*desired), registration_.service, sot.name, *current, {});
     if (!sot_document) co_return ConfigOutcome{422, error_body("bad-config", sot_document.error().message), std::nullopt};
 
-    // Phase 1: transform for every target read, and config-test everywhere.
+    // Phase 1: check and transform for every target read, and config-test everywhere.
     for (auto& target : targets) {
         if (target.read == 0) continue;  // not read: pending already
         auto& theirs = read_results.at(target.read);
@@ -359,10 +389,23 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
             target.why_pending = theirs.error().describe();
             continue;
         }
+        // SPEC §5: never a whole config onto a peer whose relationships differ (a hub and its
+        // branch): refused before anything is tested or written anywhere.
+        if (auto mismatch = core::relationship_mismatch(*sot_document, *theirs, registration_.service, sot.name,
+                                                        target.peer.name)) {
+            log->warn("config change refused cluster={} peer={} error={}", registration_.name, target.peer.name,
+                      quote_field(*mismatch));
+            co_return ConfigOutcome{422,
+                                    {{"error", {{"code", "relationships-differ"},
+                                                {"message", *mismatch},
+                                                {"peer", target.peer.name}}}},
+                                    std::nullopt};
+        }
         auto transformed = core::transform_for(*sot_document, registration_.service, target.peer.name, *theirs,
                                                context_.preferences->peer_local_parameters);
         if (!transformed) co_return ConfigOutcome{422, error_body("bad-config", transformed.error().message), std::nullopt};
         target.document = std::move(*transformed);
+        target.previous = std::move(*theirs);  // kept for a rollback
     }
     read_results.clear();  // the documents read are not needed any more
     // The tasks borrow the documents: they live in this frame until run_all() returns.
@@ -393,68 +436,139 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
                                 std::nullopt};
     }
 
-    // Phase 2: the SoT first. The generation is stored before the write, so a restart knows
-    // a change may be half-way (SPEC §10).
+    // Phase 2 (SPEC §5 rule 1): config-set + config-write on the SoT and every tested target
+    // in parallel. The generation is stored before the writes, so a restart knows a change
+    // may be half-way (SPEC §10); the SoT carries it once its config-set passed, a target once
+    // every write answered (a change that fails on the SoT is rolled back and carried by nobody).
     const auto generation = book_.generation + 1;
     book_.generation = generation;
     persist_book();
-    // config-set only: once the SoT runs the change, its config-write (persisting it) goes on
-    // while the targets are written, instead of before them (docs/replication.md).
-    auto sot_write = co_await apply_config(sot, *sot_document);
-    const auto sot_done = core::SteadyClock::now();
-    if (sot_write.outcome != "applied") {
-        ++replications_failed_;
-        log->error("config change failed on the source of truth cluster={} peer={} error={}", registration_.name,
-                   sot.name, quote_field(sot_write.message));
-        co_return ConfigOutcome{502, error_body("sot-write-failed", sot.name + ": " + sot_write.message), std::nullopt};
-    }
-    book_.carries[sot.name] = generation;
-    book_.sot_etag.reset();  // Kea fills defaults in: learn the real ETag at the next read
-    persist_book();
-    if (const auto pause = pause_after_sot_write(); pause.count() > 0) {
-        auto timer = make_timer();
-        timer->expires_after(pause);
-        boost::system::error_code ec;
-        co_await timer->async_wait(net::redirect_error(net::use_awaitable, ec));
-    }
-
-    // Phase 3: the SoT's config-write and the targets' config-set + config-write, all in
-    // parallel; unreachable targets stay pending (rule 2 syncs them).
+    struct SotProgress {
+        bool answered = false;  ///< the SoT's config-set has answered
+        bool failed = false;    ///< … and failed
+        net::steady_timer wake;
+        explicit SotProgress(net::io_context& io) : wake(io, net::steady_timer::time_point::max()) {}
+    };
+    auto progress = std::make_shared<SotProgress>(context_.io);
+    auto sot_done = core::SteadyClock::now();
     std::vector<std::function<net::awaitable<PeerWrite>()>> writes;
-    writes.push_back([this, &sot, &sot_write]() -> net::awaitable<PeerWrite> {
-        co_await persist_config(sot, sot_write);
-        co_return sot_write;
+    writes.push_back([this, &sot, &doc = *sot_document, progress, generation, &sot_done]() -> net::awaitable<PeerWrite> {
+        auto written = co_await apply_config(sot, doc);
+        sot_done = core::SteadyClock::now();
+        progress->answered = true;
+        progress->failed = written.outcome != "applied";
+        progress->wake.cancel();
+        if (progress->failed) co_return written;
+        book_.carries[sot.name] = generation;
+        book_.sot_etag.reset();  // Kea fills defaults in: learn the real ETag at the next read
+        persist_book();
+        co_await persist_config(sot, written);
+        co_return written;
     });
     std::vector<PeerWrite> outcomes;
+    std::vector<const Target*> written_targets;  // parallel to write_results[1…]
+    const auto pause = pause_after_sot_write();
     for (const auto& target : targets) {
         if (!target.document) {
             outcomes.push_back({target.peer.name, "pending", target.why_pending, false});
             in_sync_.erase(target.peer.name);
             continue;
         }
-        writes.push_back([this, &peer = target.peer, &doc = *target.document]() -> net::awaitable<PeerWrite> {
+        written_targets.push_back(&target);
+        writes.push_back([this, &peer = target.peer, &doc = *target.document, progress, pause]() -> net::awaitable<PeerWrite> {
+            if (pause.count() > 0) {
+                // Test hook only: the targets wait for the SoT (the old order), then the pause.
+                boost::system::error_code ec;
+                if (!progress->answered) co_await progress->wake.async_wait(net::redirect_error(net::use_awaitable, ec));
+                if (!progress->failed) {
+                    auto timer = make_timer();  // stop() (SIGTERM) ends the pause
+                    timer->expires_after(pause);
+                    co_await timer->async_wait(net::redirect_error(net::use_awaitable, ec));
+                }
+            }
+            if (progress->failed) {
+                co_return PeerWrite{peer.name, "unchanged", "not written: the change failed on the source of truth", false};
+            }
             co_return co_await write_config(peer, doc);
         });
     }
     const auto writes_started = core::SteadyClock::now();
     auto write_results = co_await run_all(context_.io, std::move(writes));
     const auto writes_done = core::SteadyClock::now();
-    outcomes.insert(outcomes.begin(), std::move(write_results.front()));  // the SoT's, first
+    const PeerWrite sot_write = std::move(write_results.front());
     write_results.erase(write_results.begin());
+    const auto seconds = [](core::SteadyClock::time_point from, core::SteadyClock::time_point to) {
+        return std::chrono::duration<double>(to - from).count();
+    };
+
+    if (sot_write.outcome != "applied") {
+        // SPEC §5 rule 1: the change fails as a whole. Every target already changed gets the
+        // config it had before (config-set + config-write), in parallel.
+        std::vector<std::function<net::awaitable<PeerWrite>()>> rollbacks;
+        std::vector<std::size_t> rolled;  // indices into write_results
+        for (std::size_t i = 0; i < write_results.size(); ++i) {
+            if (write_results[i].outcome != "applied") continue;
+            rolled.push_back(i);
+            const Target& target = *written_targets[i];
+            rollbacks.push_back([this, &peer = target.peer, &doc = *target.previous]() -> net::awaitable<PeerWrite> {
+                co_return co_await write_config(peer, doc);
+            });
+        }
+        auto rollback_results = co_await run_all(context_.io, std::move(rollbacks));
+        for (std::size_t k = 0; k < rolled.size(); ++k) {
+            auto& outcome = write_results[rolled[k]];
+            auto& back = rollback_results[k];
+            if (back.outcome == "applied") {
+                outcome = PeerWrite{outcome.peer, "rolled-back", back.message, back.persisted};
+            } else {
+                outcome = PeerWrite{outcome.peer, "rollback-failed",
+                                    "the change was applied, and setting the previous config back failed: " +
+                                        back.message,
+                                    false};
+                log->error("config rollback failed cluster={} peer={} error={}", registration_.name, outcome.peer,
+                           quote_field(back.message));
+            }
+        }
+        for (auto& outcome : write_results) {
+            in_sync_.erase(outcome.peer);  // whatever happened, the next comparison says
+            outcomes.push_back(std::move(outcome));
+        }
+        // Not accepted: the generation is given back, nobody carries it.
+        book_.generation = generation - 1;
+        persist_book();
+        ++replications_failed_;
+        last_replication_s_ = seconds(started, core::SteadyClock::now());
+        nlohmann::json peers = nlohmann::json::array();
+        std::string summary;
+        for (const auto& outcome : outcomes) {
+            peers.push_back(outcome.to_json());
+            summary += (summary.empty() ? "" : ",") + outcome.summary();
+        }
+        log->error("config change failed on the source of truth cluster={} peer={} error={} peers={}",
+                   registration_.name, sot.name, quote_field(sot_write.message), summary.empty() ? "-" : summary);
+        record_replication_event("config-change-failed", sot.name, "", "",
+                                 "change through the API failed on " + sot.name + ": " + sot_write.message +
+                                     (summary.empty() ? "" : " (" + summary + ")"));
+        co_return ConfigOutcome{502,
+                                {{"error", {{"code", "sot-write-failed"},
+                                            {"message", sot.name + ": " + sot_write.message},
+                                            {"peer", sot.name},
+                                            {"peers", std::move(peers)}}}},
+                                std::nullopt};
+    }
+
+    outcomes.insert(outcomes.begin(), sot_write);  // the SoT's, first
     for (auto& written : write_results) {
         if (written.outcome == "applied") {
             book_.carries[written.peer] = generation;
             in_sync_[written.peer] = true;
         } else {
-            in_sync_.erase(written.peer);
+            in_sync_.erase(written.peer);  // failed: pending, converged later (rule 2)
         }
         outcomes.push_back(std::move(written));
     }
     in_sync_[sot.name] = true;
     // persist_book() is folded into the config-change event's save below.
-    const auto seconds = [](core::SteadyClock::time_point from, core::SteadyClock::time_point to) {
-        return std::chrono::duration<double>(to - from).count();
-    };
     const double took = seconds(started, core::SteadyClock::now());
     last_replication_s_ = took;
     nlohmann::json peers = nlohmann::json::array();
@@ -462,15 +576,15 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
     bool all_applied = true;
     for (const auto& outcome : outcomes) {
         peers.push_back(outcome.to_json());
-        summary += (summary.empty() ? "" : ",") + outcome.peer + ":" + outcome.outcome;
-        if (outcome.outcome != "applied") all_applied = false;
+        summary += (summary.empty() ? "" : ",") + outcome.summary();
+        if (outcome.outcome != "applied" || !outcome.persisted) all_applied = false;
     }
     all_applied ? ++replications_done_ : ++replications_failed_;
     // The phases' own times (Kea's commands, mostly) tell a slow peer from a slow controller.
     log->info("config changed cluster={} generation={} source_of_truth={} peers={} seconds={:.3f} read={:.3f} "
               "test={:.3f} sot_set={:.3f} writes={:.3f}",
               registration_.name, generation, sot.name, summary, took, seconds(started, read_done),
-              seconds(test_started, test_done), seconds(test_done, sot_done), seconds(writes_started, writes_done));
+              seconds(test_started, test_done), seconds(writes_started, sot_done), seconds(writes_started, writes_done));
     record_replication_event("config-change", "", "", std::to_string(generation),
                              "change through the API applied on " + sot.name + " (" + summary + ")");
     co_return ConfigOutcome{200,
@@ -514,6 +628,23 @@ net::awaitable<ConfigOutcome> ClusterMonitor::converge_locked(const std::string&
         }
         auto mine = co_await fetch_config(sot);
         if (!mine) co_return ConfigOutcome{502, error_body("unreachable", sot.name + ": " + mine.error().describe()), std::nullopt};
+        // SPEC §5: not even the latest change goes as a whole config onto a peer whose
+        // relationships differ; and overwriting the others would lose that change: nobody is.
+        if (auto mismatch = core::relationship_mismatch(*theirs, *mine, registration_.service, holder.name, sot.name)) {
+            log->warn("config not replicated, relationships differ cluster={} peer={} reason={}", registration_.name,
+                      sot.name, quote_field(*mismatch));
+            record_replication_event("config-refused", sot.name, "", std::to_string(carried(holder.name)),
+                                     "generation " + std::to_string(carried(holder.name)) + " on " + holder.name +
+                                         " not brought to " + sot.name + ", nobody overwritten: " + *mismatch);
+            ++replications_failed_;
+            co_return ConfigOutcome{422,
+                                    {{"error", {{"code", "relationships-differ"},
+                                                {"message", *mismatch + "; nobody was overwritten, so that generation " +
+                                                                std::to_string(carried(holder.name)) +
+                                                                " made while " + sot.name + " was away is not lost"},
+                                                {"peer", sot.name}}}},
+                                    std::nullopt};
+        }
         auto for_sot = core::transform_for(*theirs, registration_.service, sot.name, *mine,
                                            context_.preferences->peer_local_parameters);
         if (!for_sot) co_return ConfigOutcome{422, error_body("bad-config", for_sot.error().message), std::nullopt};
@@ -552,6 +683,15 @@ net::awaitable<ConfigOutcome> ClusterMonitor::converge_locked(const std::string&
         auto theirs = co_await fetch_config(peer);
         if (!theirs) {
             outcomes.push_back({peer.name, "pending", theirs.error().describe(), false});
+            continue;
+        }
+        // SPEC §5: never a whole config onto a peer whose relationships differ; the others go on.
+        if (auto mismatch = core::relationship_mismatch(*source, *theirs, registration_.service, sot.name, peer.name)) {
+            in_sync_[peer.name] = false;
+            log->warn("config not replicated, relationships differ cluster={} peer={} reason={}", registration_.name,
+                      peer.name, quote_field(*mismatch));
+            record_replication_event("config-refused", peer.name, "", "", *mismatch + " (" + reason + ")");
+            outcomes.push_back({peer.name, "refused", *mismatch, false});
             continue;
         }
         auto transformed = core::transform_for(*source, registration_.service, peer.name, *theirs,
@@ -593,8 +733,10 @@ net::awaitable<ConfigOutcome> ClusterMonitor::converge_locked(const std::string&
     bool failed = false;
     for (const auto& outcome : outcomes) {
         peers.push_back(outcome.to_json());
-        summary += (summary.empty() ? "" : ",") + outcome.peer + ":" + outcome.outcome;
-        if (outcome.outcome == "failed") failed = true;
+        summary += (summary.empty() ? "" : ",") + outcome.summary();
+        if (outcome.outcome == "failed" || outcome.outcome == "refused" || (outcome.persists() && !outcome.persisted)) {
+            failed = true;
+        }
     }
     const double took = std::chrono::duration<double>(core::SteadyClock::now() - started).count();
     failed ? ++replications_failed_ : ++replications_done_;
@@ -635,10 +777,20 @@ net::awaitable<void> ClusterMonitor::check_sync_locked() {
             in_sync_.erase(peer.name);
             continue;
         }
+        auto before = in_sync_.find(peer.name);
+        if (auto mismatch = core::relationship_mismatch(*source, *theirs, registration_.service, sot.name, peer.name)) {
+            // Not drift that the next replication overwrites: replication refuses this peer.
+            if (before == in_sync_.end() || before->second) {
+                log->warn("config not replicated, relationships differ cluster={} peer={} reason={}",
+                          registration_.name, peer.name, quote_field(*mismatch));
+                record_replication_event("config-refused", peer.name, "", "", *mismatch);
+            }
+            in_sync_[peer.name] = false;
+            continue;
+        }
         auto transformed = core::transform_for(*source, registration_.service, peer.name, *theirs,
                                                context_.preferences->peer_local_parameters);
         const bool same = transformed && core::same_config(*transformed, *theirs);
-        auto before = in_sync_.find(peer.name);
         if (!same && (before == in_sync_.end() || before->second)) {
             log->warn("config drift cluster={} peer={} source_of_truth={}", registration_.name, peer.name, sot.name);
             record_replication_event("config-drift", peer.name, "in-sync", "drift",

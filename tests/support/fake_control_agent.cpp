@@ -126,6 +126,7 @@ struct FakeControlAgent::Impl {
             const auto& message = parser.get();
 
             RecordedRequest request;
+            request.received = std::chrono::steady_clock::now();
             request.method = std::string(message.method_string());
             request.target = std::string(message.target());
             for (const auto& field : message) request.headers[lower(std::string(field.name_string()))] = std::string(field.value());

@@ -41,6 +41,7 @@ struct RecordedRequest {
     nlohmann::json json;                          ///< the body parsed; null when it is not JSON
     std::string command;                          ///< json["command"] when a string
     std::optional<std::string> service;           ///< json["service"][0] when a string
+    std::chrono::steady_clock::time_point received{};  ///< when the whole request had been read
 };
 
 /// Optional TLS: a self-signed certificate and key (PEM files).

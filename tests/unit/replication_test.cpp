@@ -2,7 +2,9 @@
 #include "kea_ha/core/replication.hpp"
 
 #include <fstream>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -13,6 +15,7 @@ using kea_ha::core::canonical_config;
 using kea_ha::core::config_etag;
 using kea_ha::core::ErrorKind;
 using kea_ha::core::PatchKind;
+using kea_ha::core::relationship_mismatch;
 using kea_ha::core::same_config;
 using kea_ha::core::transform_for;
 
@@ -128,6 +131,10 @@ TEST(SameConfig, MembersMissingOnEitherSideDiffer) {
     EXPECT_FALSE(same_config(base, nlohmann::json::parse(R"({"Dhcp6": {"a": 1}})")));
     EXPECT_FALSE(same_config(base, nlohmann::json::parse(R"({"Dhcp4": {"a": 1}, "Dhcp6": {}})")));
     EXPECT_TRUE(same_config(nlohmann::json::parse(R"({"Dhcp4": {"a": 1}})"), base));
+    // Kea >= 2.4's top-level hash does not matter either.
+    EXPECT_TRUE(same_config(nlohmann::json::parse(R"({"Dhcp4": {"a": 1}, "hash": "Z"})"), base));
+    EXPECT_TRUE(same_config(base, nlohmann::json::parse(R"({"hash": "Z", "Dhcp4": {"a": 1}})")));
+    EXPECT_FALSE(same_config(nlohmann::json::parse(R"({"Dhcp4": {"a": 2}, "hash": "Z"})"), base));
 }
 
 TEST(Etag, StableAndChangesWithContent) {
@@ -139,11 +146,173 @@ TEST(Etag, StableAndChangesWithContent) {
     EXPECT_EQ(config_etag(a).front(), '"');
 }
 
-TEST(Canonical, DropsHash) {
-    auto doc = nlohmann::json::parse(R"({"Dhcp4": {"a": 1, "hash": "X"}})");
-    auto out = canonical_config(doc, "dhcp4");
-    ASSERT_TRUE(out);
-    EXPECT_FALSE((*out)["Dhcp4"].contains("hash"));
+struct CanonicalRow {
+    const char* name;
+    const char* document;
+    const char* expect;   ///< the canonical document, or nullptr: Invalid
+    const char* expect_in_message;
+};
+
+TEST(Canonical, Table) {
+    const CanonicalRow rows[] = {
+        {"Kea 2.2 shape", R"({"Dhcp4": {"a": 1}})", R"({"Dhcp4": {"a": 1}})", ""},
+        {"Kea 2.4+ shape: top-level hash dropped", R"({"Dhcp4": {"a": 1}, "hash": "5D1F"})", R"({"Dhcp4": {"a": 1}})", ""},
+        {"hash inside the service config dropped", R"({"Dhcp4": {"a": 1, "hash": "X"}})", R"({"Dhcp4": {"a": 1}})", ""},
+        {"both hashes dropped", R"({"hash": "Y", "Dhcp4": {"a": 1, "hash": "X"}})", R"({"Dhcp4": {"a": 1}})", ""},
+        {"another member beside the service", R"({"Dhcp4": {"a": 1}, "Dhcp6": {}})", nullptr, "unexpected member \"Dhcp6\""},
+        {"another member beside hash", R"({"Dhcp4": {}, "hash": "X", "Control-agent": {}})", nullptr, "unexpected member \"Control-agent\""},
+        {"hash alone", R"({"hash": "X"})", nullptr, "{\"Dhcp4\": {…}}"},
+        {"the other service", R"({"Dhcp6": {}})", nullptr, "{\"Dhcp4\": {…}}"},
+        {"service not an object", R"({"Dhcp4": 3})", nullptr, "{\"Dhcp4\": {…}}"},
+        {"not an object", R"([1])", nullptr, "{\"Dhcp4\": {…}}"},
+    };
+    for (const auto& row : rows) {
+        SCOPED_TRACE(row.name);
+        auto out = canonical_config(nlohmann::json::parse(row.document), "dhcp4");
+        if (row.expect) {
+            ASSERT_TRUE(out) << out.error().describe();
+            EXPECT_EQ(*out, nlohmann::json::parse(row.expect));
+        } else {
+            ASSERT_FALSE(out) << out->dump();
+            EXPECT_EQ(out.error().kind, ErrorKind::Invalid);
+            EXPECT_NE(out.error().message.find(row.expect_in_message), std::string::npos) << out.error().message;
+        }
+    }
+}
+
+// Hand-built HA shapes of Kea 2.6+ (kea-versions-facts.md "Multiple HA relationships").
+struct Rel {
+    std::string me;                  ///< this-server-name; empty: none
+    std::vector<std::string> peers;  ///< the first is the primary, the second the standby
+};
+
+nlohmann::json ha_document(const std::vector<Rel>& relationships, const std::string& marker = "") {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& rel : relationships) {
+        nlohmann::json entry = {{"mode", "hot-standby"}, {"peers", nlohmann::json::array()}};
+        if (!rel.me.empty()) entry["this-server-name"] = rel.me;
+        for (std::size_t i = 0; i < rel.peers.size(); ++i) {
+            entry["peers"].push_back({{"name", rel.peers[i]},
+                                      {"url", "http://127.0.0." + std::to_string(10 + i) + ":8001/"},
+                                      {"role", i == 0 ? "primary" : "standby"}});
+        }
+        list.push_back(entry);
+    }
+    return {{"Dhcp4",
+             {{"valid-lifetime", 4000},
+              {"user-context", {{"marker", marker}}},
+              {"hooks-libraries",
+               {{{"library", "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_lease_cmds.so"}},
+                {{"library", "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_ha.so"},
+                 {"parameters", {{"high-availability", list}}}}}}}}};
+}
+
+std::vector<std::string> names_of(const nlohmann::json& document) {
+    std::vector<std::string> names;
+    for (const auto& hook : document.at("Dhcp4").at("hooks-libraries")) {
+        if (!hook.contains("parameters")) continue;
+        for (const auto& rel : hook.at("parameters").at("high-availability")) names.push_back(rel.value("this-server-name", "?"));
+    }
+    return names;
+}
+
+const nlohmann::json kNoHa = {{"Dhcp4", {{"valid-lifetime", 4000}}}};
+
+struct MismatchRow {
+    const char* name;
+    nlohmann::json sot;
+    nlohmann::json target;
+    const char* expect_in_reason;   ///< nullptr: the same relationships
+};
+
+TEST(RelationshipMismatch, Table) {
+    const auto pair1 = ha_document({{"server1", {"server1", "server2"}}});
+    const auto pair2 = ha_document({{"server2", {"server1", "server2"}}});
+    const auto branch1 = ha_document({{"branch1", {"branch1", "hub1"}}});
+    const auto hub = ha_document({{"hub1", {"branch1", "hub1"}}, {"hub2", {"branch2", "hub2"}}});
+    const auto mutual_a = ha_document({{"a1", {"a1", "b1"}}, {"a2", {"b2", "a2"}}});
+    const auto mutual_b = ha_document({{"b2", {"b2", "a2"}}, {"b1", {"a1", "b1"}}});
+    const MismatchRow rows[] = {
+        {"a plain pair", pair1, pair2, nullptr},
+        {"a mutual pair (same peers, other names, other order)", mutual_a, mutual_b, nullptr},
+        {"branch onto its hub", branch1, hub,
+         "refusing to write the whole config of src onto dst: its HA relationships {branch1+hub1, branch2+hub2} "
+         "differ from the source of truth's {branch1+hub1}; replicating only the shared relationship is not "
+         "supported yet (SPEC §5)"},
+        {"hub onto its branch", hub, branch1,
+         "its HA relationships {branch1+hub1} differ from the source of truth's {branch1+hub1, branch2+hub2}"},
+        {"a target without HA", pair1, kNoHa, "its HA relationships {} differ from the source of truth's {server1+server2}"},
+        {"a relationship renamed", pair1, ha_document({{"server2", {"server1", "server3"}}}),
+         "{server1+server3} differ from the source of truth's {server1+server2}"},
+        {"neither has HA", kNoHa, kNoHa, nullptr},
+    };
+    for (const auto& row : rows) {
+        SCOPED_TRACE(row.name);
+        auto reason = relationship_mismatch(row.sot, row.target, "dhcp4", "src", "dst");
+        if (!row.expect_in_reason) {
+            EXPECT_FALSE(reason) << *reason;
+        } else {
+            ASSERT_TRUE(reason);
+            EXPECT_NE(reason->find(row.expect_in_reason), std::string::npos) << *reason;
+        }
+    }
+}
+
+struct NamesRow {
+    const char* name;
+    nlohmann::json sot;
+    nlohmann::json target_current;
+    const char* target;
+    std::vector<std::string> expect_names;  ///< in the SoT's order; empty: Conflict
+    const char* expect_in_message;
+};
+
+TEST(Transform, TargetKeepsItsOwnNameInEveryRelationship) {
+    const auto hub = ha_document({{"hub1", {"branch1", "hub1"}}, {"hub2", {"branch2", "hub2"}}});
+    const auto branch1 = ha_document({{"branch1", {"branch1", "hub1"}}});
+    const NamesRow rows[] = {
+        {"a plain pair", ha_document({{"server1", {"server1", "server2"}}}, "new"),
+         ha_document({{"server2", {"server1", "server2"}}}), "server2", {"server2"}, ""},
+        {"mutual pair: B keeps b1 and b2", ha_document({{"a1", {"a1", "b1"}}, {"a2", {"b2", "a2"}}}, "new"),
+         ha_document({{"b1", {"a1", "b1"}}, {"b2", {"b2", "a2"}}}), "b1", {"b1", "b2"}, ""},
+        {"mutual pair, target's relationships in the other order",
+         ha_document({{"a1", {"a1", "b1"}}, {"a2", {"b2", "a2"}}}, "new"),
+         ha_document({{"b2", {"b2", "a2"}}, {"b1", {"a1", "b1"}}}), "b1", {"b1", "b2"}, ""},
+        {"target's relationship has no name: the target's own", ha_document({{"server1", {"server1", "server2"}}}, "new"),
+         ha_document({{"", {"server1", "server2"}}}), "server2", {"server2"}, ""},
+        {"branch onto its hub: refused", branch1, hub, "hub1", {},
+         "refusing to write the whole config of branch1 onto hub1: its HA relationships {branch1+hub1, "
+         "branch2+hub2} differ from the source of truth's {branch1+hub1}"},
+        {"hub onto its branch: refused", hub, branch1, "branch1", {}, "differ from the source of truth's"},
+        {"target without HA: refused", ha_document({{"server1", {"server1", "server2"}}}), kNoHa, "server2", {},
+         "its HA relationships {} differ"},
+        {"target not a peer", ha_document({{"server1", {"server1", "server2"}}}),
+         ha_document({{"server9", {"server1", "server2"}}}), "server9", {}, "does not list peer 'server9'"},
+    };
+    for (const auto& row : rows) {
+        SCOPED_TRACE(row.name);
+        auto out = transform_for(row.sot, "dhcp4", row.target, row.target_current, kLocal);
+        if (row.expect_names.empty()) {
+            ASSERT_FALSE(out) << out->dump();
+            EXPECT_EQ(out.error().kind, ErrorKind::Conflict);
+            EXPECT_NE(out.error().message.find(row.expect_in_message), std::string::npos) << out.error().message;
+        } else {
+            ASSERT_TRUE(out) << out.error().describe();
+            EXPECT_EQ(names_of(*out), row.expect_names);
+            EXPECT_EQ((*out)["Dhcp4"]["user-context"]["marker"], "new") << "everything else is the SoT's";
+        }
+    }
+}
+
+TEST(Transform, AcceptsKea24DocumentsWithTopLevelHash) {
+    auto primary = recorded("config-get-hot-standby-primary.json");
+    auto standby = recorded("config-get-hot-standby-standby.json");
+    primary["hash"] = "4E0B";
+    standby["hash"] = "77AC";
+    auto out = transform_for(primary, "dhcp4", "server2", standby, kLocal);
+    ASSERT_TRUE(out) << out.error().describe();
+    EXPECT_FALSE(out->contains("hash"));
+    EXPECT_TRUE(same_config(*out, standby)) << nlohmann::json::diff(standby, *out).dump(1);
 }
 
 struct PatchRow {

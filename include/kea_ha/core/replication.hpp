@@ -3,8 +3,13 @@
 // config documents and decisions out.
 //
 // A config *document* is what Kea's config-get returns in `arguments`: {"Dhcp4": {…}} or
-// {"Dhcp6": {…}}. The API shows and takes the same shape (SPEC §6).
+// {"Dhcp6": {…}} (Kea >= 2.4 adds a top-level "hash"). The API shows and takes the same
+// shape, without `hash` (SPEC §6).
+//
+// An HA relationship is identified by the set of its peers' names (Kea >= 2.6: a server may
+// take part in several, each with its own this-server-name).
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,15 +23,30 @@ namespace kea_ha::core {
 /// "Dhcp4" for "dhcp4", "Dhcp6" for "dhcp6".
 std::string service_key(std::string_view service);
 
-/// The document without any `hash` (Kea ≥ 2.4 adds one at the top of the service config).
-/// Invalid when the document is not {"DhcpX": {…}} for `service`.
+/// The document without any `hash`: Kea ≥ 2.4's beside the service key, and one inside the
+/// service config. Invalid when the document is not {"DhcpX": {…}} (plus an optional
+/// top-level "hash") for `service`; the message names the unexpected member.
 /// Takes the document by value: pass an rvalue to avoid copying a large config.
 Result<nlohmann::json> canonical_config(nlohmann::json document, std::string_view service);
 
-/// SPEC §5 transform of the SoT's document for `target`: every HA relationship that lists
-/// `target` gets `this-server-name` = target; each key of `peer_local_parameters` is taken
-/// from `target_current` (removed when the target has none); `hash` dropped.
-/// Conflict when the HA hook of the SoT's config does not list `target` as a peer.
+/// The relationships of a document, each as its peer names joined by '+', sorted:
+/// "{branch1+hub1, branch2+hub2}"; "{}" without an HA hook.
+std::string describe_relationships(const nlohmann::json& document, std::string_view service);
+
+/// SPEC §5: a whole config is never written onto a peer whose HA relationships (each a set of
+/// peer names) differ from the SoT's. The reason, naming both sets, when they differ:
+/// "refusing to write the whole config of SOT onto TARGET: its HA relationships {…} differ
+/// from the source of truth's {…}; …"; nullopt when they are the same.
+std::optional<std::string> relationship_mismatch(const nlohmann::json& sot_document,
+                                                 const nlohmann::json& target_document, std::string_view service,
+                                                 std::string_view sot_name, std::string_view target_name);
+
+/// SPEC §5 transform of the SoT's document for `target`: in every HA relationship
+/// `this-server-name` is the target's own, taken from the relationship of `target_current`
+/// with the same peer names (`target` when that has none and lists `target`); each key of
+/// `peer_local_parameters` is taken from `target_current` (removed when the target has
+/// none); `hash` dropped. Conflict when the HA hook of the SoT's config does not list
+/// `target` as a peer, or when relationship_mismatch() finds the relationships differ.
 /// `sot_document` by value: move it in when the caller no longer needs it.
 Result<nlohmann::json> transform_for(nlohmann::json sot_document, std::string_view service,
                                      std::string_view target, const nlohmann::json& target_current,

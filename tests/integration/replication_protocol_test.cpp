@@ -1,0 +1,517 @@
+// SPEC §5 replication against fake Control Agents, one per peer (Kea 2.6 answers: config-get
+// with a top-level `hash`, config-hash-get): the parallel change protocol and its rollback,
+// config-write refused, and the refusal to write a whole config onto a peer whose HA
+// relationships differ (a change, a sync, a convergence, the primary's return).
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <fstream>
+#include <functional>
+#include <mutex>
+#include <sstream>
+
+#include <boost/asio/io_context.hpp>
+
+#include "kea_ha/core/replication.hpp"
+#include "kea_ha/daemon/cluster_monitor.hpp"
+#include "support/fake_control_agent.hpp"
+#include "support/run_awaitable.hpp"
+
+namespace kea_ha {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::FakeControlAgent;
+using testing::FakeReply;
+using testing::RecordedRequest;
+
+nlohmann::json recorded(const std::string& name) {
+    std::ifstream in(std::string(KEA_HA_TEST_DATA) + "/kea-2.2/" + name);
+    std::stringstream text;
+    text << in.rdbuf();
+    return nlohmann::json::parse(text.str()).at(0).at("arguments");
+}
+
+nlohmann::json& relationships_of(nlohmann::json& document) {
+    for (auto& hook : document["Dhcp4"]["hooks-libraries"]) {
+        if (hook.value("library", "").find("libdhcp_ha.so") != std::string::npos) {
+            return hook["parameters"]["high-availability"];
+        }
+    }
+    throw std::runtime_error("no HA hook in the test config");
+}
+
+/// The HA relationships of a config read from a fake (a copy).
+nlohmann::json relationships_of(nlohmann::json&& document) { return relationships_of(document); }
+
+/// One Kea 2.6 server behind its own fake Control Agent. Its config is what config-set last
+/// gave it; failures and delays are scripted per command.
+class FakeKea {
+public:
+    FakeKea(std::string name, std::string role, std::string partner, nlohmann::json config)
+        : name_(std::move(name)), role_(std::move(role)), partner_(std::move(partner)), config_(std::move(config)) {
+        fake_.on("version-get", [this](const nlohmann::json&) { return dark(FakeReply::answer(0, "2.6.3")); });
+        fake_.on("config-get", [this](const nlohmann::json& request) {
+            if (!request.contains("service")) {
+                return FakeReply::answer(0, "", {{"Control-agent", {{"http-port", 8000}}}});  // the transport probe
+            }
+            std::lock_guard lock(mutex_);
+            auto arguments = config_;
+            arguments["hash"] = hash_locked();  // Kea >= 2.4: two members
+            return dark(FakeReply::answer(0, "", arguments));
+        });
+        fake_.on("config-hash-get", [this](const nlohmann::json&) {
+            std::lock_guard lock(mutex_);
+            return dark(FakeReply::answer(0, "", {{"hash", hash_locked()}}));
+        });
+        fake_.on("config-test", [this](const nlohmann::json&) {
+            return dark(FakeReply::answer(0, "Configuration seems sane."));
+        });
+        fake_.on("config-set", [this](const nlohmann::json& request) {
+            std::lock_guard lock(mutex_);
+            const bool fail = !set_failure_.empty() && ++sets_ > sets_before_failing_;
+            auto reply = fail ? FakeReply::answer(1, set_failure_) : FakeReply::answer(0, "Configuration successful.");
+            if (!fail) config_ = request.at("arguments");
+            reply.delay = set_delay_;
+            return dark(reply);
+        });
+        fake_.on("config-write", [this](const nlohmann::json&) {
+            std::lock_guard lock(mutex_);
+            return dark(write_failure_.empty() ? FakeReply::answer(0, "Configuration written to /etc/kea/kea-dhcp4.conf successfully")
+                                               : FakeReply::answer(1, write_failure_));
+        });
+        fake_.on("status-get", [this](const nlohmann::json&) {
+            const std::string state = role_ == "backup" ? "backup" : "hot-standby";
+            return dark(FakeReply::answer(
+                0, "",
+                {{"pid", 1},
+                 {"uptime", 10},
+                 {"high-availability",
+                  nlohmann::json::array({{{"ha-mode", "hot-standby"},
+                                          {"ha-servers",
+                                           {{"local", {{"role", role_}, {"state", state}, {"server-name", name_}}},
+                                            {"remote", {{"in-touch", true}, {"server-name", partner_}}}}}}})}}));
+        });
+        fake_.on("ha-heartbeat", [this](const nlohmann::json&) {
+            return dark(FakeReply::answer(0, "HA peer status returned.",
+                                          {{"state", role_ == "backup" ? "backup" : "hot-standby"},
+                                           {"date-time", "Wed, 02 Dec 2026 10:00:00 GMT"},
+                                           {"scopes", nlohmann::json::array()},
+                                           {"unsent-update-count", 0}}));
+        });
+    }
+
+    std::string url() const { return fake_.url(); }
+    nlohmann::json config() const {
+        std::lock_guard lock(mutex_);
+        return config_;
+    }
+    void set_config(nlohmann::json config) {
+        std::lock_guard lock(mutex_);
+        config_ = std::move(config);
+    }
+    void fail_config_set(std::string text) { fail_config_set_after(0, std::move(text)); }
+    /// The next `passing` config-sets succeed, the ones after fail with `text`.
+    void fail_config_set_after(std::size_t passing, std::string text) {
+        std::lock_guard lock(mutex_);
+        set_failure_ = std::move(text);
+        sets_ = 0;
+        sets_before_failing_ = passing;
+    }
+    void fail_config_write(std::string text) {
+        std::lock_guard lock(mutex_);
+        write_failure_ = std::move(text);
+    }
+    void delay_config_set(std::chrono::milliseconds delay) {
+        std::lock_guard lock(mutex_);
+        set_delay_ = delay;
+    }
+    /// Dark: every request gets its connection reset (the peer is unreachable).
+    void set_dark(bool dark) { dark_ = dark; }
+
+    std::vector<RecordedRequest> requests(const std::string& command) const {
+        std::vector<RecordedRequest> out;
+        for (auto& request : fake_.requests()) {
+            if (request.command == command) out.push_back(std::move(request));
+        }
+        return out;
+    }
+    void clear_requests() { fake_.clear_requests(); }
+
+private:
+    FakeReply dark(FakeReply reply) const {
+        if (!dark_) return reply;
+        FakeReply reset;
+        reset.reset = true;
+        return reset;
+    }
+    std::string hash_locked() const {
+        std::ostringstream text;
+        text << std::hex << std::uppercase << std::hash<std::string>{}(config_.dump());
+        return text.str();
+    }
+
+    std::string name_, role_, partner_;
+    mutable std::mutex mutex_;
+    nlohmann::json config_;
+    std::string set_failure_, write_failure_;
+    std::chrono::milliseconds set_delay_{0};
+    std::size_t sets_ = 0, sets_before_failing_ = 0;
+    std::atomic<bool> dark_{false};
+    FakeControlAgent fake_;   // last: stopped (destroyed) before the state its handlers read
+};
+
+/// A second relationship on the standby: a hub (Kea 2.6 hub and spoke), standby of branch2 too.
+nlohmann::json as_hub(nlohmann::json config) {
+    auto second = relationships_of(config).at(0);
+    second["this-server-name"] = "hub2";
+    second["peers"] = nlohmann::json::array({{{"name", "branch2"}, {"role", "primary"}, {"url", "http://127.0.78.1:8001/"}},
+                                             {{"name", "hub2"}, {"role", "standby"}, {"url", "http://127.0.77.2:8002/"}}});
+    relationships_of(config).push_back(second);
+    config["Dhcp4"]["subnet4"].push_back({{"id", 902}, {"subnet", "10.92.0.0/24"},
+                                          {"user-context", {{"ha-server-name", "hub2"}}}});
+    return config;
+}
+
+class ReplicationProtocolTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        prefs_.poll_interval = 50ms;
+        prefs_.request_timeout = 2s;
+        prefs_.config_timeout = 5s;
+        prefs_.config_sync_interval = 3600s;
+        client_ = kea::make_control_agent_client(io_, {});
+    }
+    void TearDown() override {
+        if (monitor_) {
+            monitor_->stop();
+            run_until([&] { return monitor_->idle(); });
+        }
+    }
+
+    /// server1 primary, server2 standby (and server3 backup with `backup`), configs as recorded
+    /// from a real pair (the standby's is the primary's, transformed).
+    void start(bool backup = false) {
+        auto primary = recorded("config-get-hot-standby-primary.json");
+        auto standby = recorded("config-get-hot-standby-standby.json");
+        if (backup) {
+            const nlohmann::json peer = {{"auto-failover", true}, {"name", "server3"}, {"role", "backup"},
+                                         {"url", "http://127.0.77.3:8000/"}};
+            relationships_of(primary)[0]["peers"].push_back(peer);
+            relationships_of(standby)[0]["peers"].push_back(peer);
+        }
+        kea_.push_back(std::make_unique<FakeKea>("server1", "primary", "server2", primary));
+        kea_.push_back(std::make_unique<FakeKea>("server2", "standby", "server1", standby));
+        if (backup) {
+            auto third = standby;
+            relationships_of(third)[0]["this-server-name"] = "server3";
+            kea_.push_back(std::make_unique<FakeKea>("server3", "backup", "server1", third));
+        }
+        daemon::Registration registration;
+        registration.name = "dhcp-a";
+        registration.url = kea_[0]->url();
+        for (std::size_t i = 0; i < kea_.size(); ++i) {
+            registration.control_urls["server" + std::to_string(i + 1)] = kea_[i]->url();
+        }
+        auto found = testing::run_awaitables(
+                         io_, [&] {
+                             std::vector<boost::asio::awaitable<core::Result<daemon::Discovery>>> list;
+                             list.push_back(daemon::discover_topology(*client_, prefs_, registration, std::nullopt));
+                             return list;
+                         }())
+                         .front();
+        ASSERT_TRUE(found) << found.error().describe();
+        registration.transport = found->transport;
+        daemon::MonitorContext context{io_, *client_, &prefs_, nullptr, &credentials_, {}};
+        monitor_ = daemon::ClusterMonitor::create(context, registration, found->topology);
+        monitor_->start();
+        ASSERT_TRUE(run_until([&] { return sot() == "server1" && monitor_->state() == core::ClusterState::Ok; }))
+            << monitor_->detail().dump(1);
+        // The first look (check-sync) is done when every peer's in_sync is known.
+        ASSERT_TRUE(run_until([&] {
+            const auto detail = monitor_->detail();
+            for (const auto& peer : detail["peers"]) {
+                if (peer["in_sync"].is_null()) return false;
+            }
+            return true;
+        })) << monitor_->detail().dump(1);
+    }
+
+    FakeKea& kea(int number) { return *kea_.at(static_cast<std::size_t>(number - 1)); }
+    std::string sot() const {
+        const auto detail = monitor_->detail();
+        return detail["source_of_truth"].is_string() ? detail["source_of_truth"].get<std::string>() : "";
+    }
+    std::string condition(const std::string& peer) const {
+        const auto detail = monitor_->detail();
+        for (const auto& p : detail["peers"]) {
+            if (p["name"] == peer) return p["condition"].get<std::string>();
+        }
+        return "";
+    }
+    bool has_event(const std::string& kind, const std::string& peer) const {
+        const auto events = monitor_->events();
+        for (const auto& event : events) {
+            if (event["kind"] == kind && event["peer"] == peer) return true;
+        }
+        return false;
+    }
+    void clear_requests() {
+        for (auto& k : kea_) k->clear_requests();
+    }
+
+    bool run_until(const std::function<bool()>& done, std::chrono::milliseconds limit = 10s) {
+        io_.restart();
+        const auto until = std::chrono::steady_clock::now() + limit;
+        while (!done() && std::chrono::steady_clock::now() < until) io_.run_one_for(20ms);
+        return done();
+    }
+
+    daemon::ConfigOutcome change(daemon::ConfigChange change) {
+        return testing::run_awaitables(
+                   io_, [&] {
+                       std::vector<boost::asio::awaitable<daemon::ConfigOutcome>> list;
+                       list.push_back(monitor_->change_config(std::move(change)));
+                       return list;
+                   }())
+            .front();
+    }
+    daemon::ConfigOutcome lifetime(int seconds) {
+        return change({daemon::ConfigChange::Kind::MergePatch, {{"Dhcp4", {{"valid-lifetime", seconds}}}}, std::nullopt});
+    }
+    daemon::ConfigOutcome sync() { return change({daemon::ConfigChange::Kind::Sync, nullptr, std::nullopt}); }
+
+    static nlohmann::json outcome_of(const nlohmann::json& peers, const std::string& name) {
+        for (const auto& peer : peers) {
+            if (peer["name"] == name) return peer;
+        }
+        return nullptr;
+    }
+
+    boost::asio::io_context io_;
+    core::Preferences prefs_;
+    std::unique_ptr<kea::ControlAgentClient> client_;
+    std::optional<kea::Credentials> credentials_;
+    std::vector<std::unique_ptr<FakeKea>> kea_;
+    std::shared_ptr<daemon::ClusterMonitor> monitor_;
+};
+
+// --- SPEC §5 rule 1: the parallel protocol ----------------------------------------------------
+
+TEST_F(ReplicationProtocolTest, AllPass_ConfigSetsOverlapInTimeAndTargetKeepsItsName) {
+    start();
+    const auto delay = 400ms;
+    kea(1).delay_config_set(delay);
+    kea(2).delay_config_set(delay);
+    clear_requests();
+    auto out = lifetime(7200);
+    ASSERT_EQ(out.status, 200u) << out.body.dump(1);
+    EXPECT_EQ(outcome_of(out.body["peers"], "server1")["outcome"], "applied");
+    EXPECT_EQ(outcome_of(out.body["peers"], "server2")["outcome"], "applied");
+    EXPECT_EQ(outcome_of(out.body["peers"], "server2")["persisted"], true);
+    const auto sot_set = kea(1).requests("config-set");
+    const auto target_set = kea(2).requests("config-set");
+    ASSERT_EQ(sot_set.size(), 1u);
+    ASSERT_EQ(target_set.size(), 1u);
+    // Each config-set arrived while the other was still unanswered (Kea took `delay` on each).
+    EXPECT_LT(target_set[0].received, sot_set[0].received + delay);
+    EXPECT_LT(sot_set[0].received, target_set[0].received + delay);
+    // Kea 2.6's two-member config-get was accepted; no hash is sent back; the standby keeps its name.
+    const auto& sent = target_set[0].json["arguments"];
+    EXPECT_FALSE(sent.contains("hash"));
+    EXPECT_EQ(sent["Dhcp4"]["valid-lifetime"], 7200);
+    EXPECT_EQ(relationships_of(kea(2).config())[0]["this-server-name"], "server2");
+    EXPECT_EQ(relationships_of(kea(1).config())[0]["this-server-name"], "server1");
+    EXPECT_EQ(kea(1).requests("config-write").size(), 1u);
+    EXPECT_EQ(kea(2).requests("config-write").size(), 1u);
+    EXPECT_EQ(monitor_->detail()["replication"]["generation"], 1);
+}
+
+TEST_F(ReplicationProtocolTest, SotConfigSetFails_TargetGetsItsOldConfigBack) {
+    start();
+    const auto before = kea(2).config();
+    kea(1).fail_config_set("Configuration parsing failed: mock refusal");
+    clear_requests();
+    auto out = lifetime(7201);
+    ASSERT_EQ(out.status, 502u) << out.body.dump(1);
+    EXPECT_EQ(out.body["error"]["code"], "sot-write-failed");
+    EXPECT_NE(out.body["error"]["message"].get<std::string>().find("mock refusal"), std::string::npos)
+        << out.body.dump(1);
+    const auto peer = outcome_of(out.body["error"]["peers"], "server2");
+    EXPECT_EQ(peer["outcome"], "rolled-back") << out.body.dump(1);
+    EXPECT_EQ(peer["persisted"], true);
+    // The requests: the change, then the config it had before, each followed by config-write.
+    const auto sets = kea(2).requests("config-set");
+    ASSERT_EQ(sets.size(), 2u);
+    EXPECT_EQ(sets[0].json["arguments"]["Dhcp4"]["valid-lifetime"], 7201);
+    EXPECT_TRUE(core::same_config(sets[1].json["arguments"], before))
+        << nlohmann::json::diff(before, sets[1].json["arguments"]).dump(1);
+    EXPECT_LT(sets[0].received, sets[1].received);
+    EXPECT_EQ(kea(2).requests("config-write").size(), 2u);
+    EXPECT_TRUE(core::same_config(kea(2).config(), before));
+    EXPECT_TRUE(kea(1).requests("config-write").empty()) << "nothing to persist on the SoT";
+    EXPECT_EQ(monitor_->detail()["replication"]["generation"], 0) << "the change was not accepted";
+    EXPECT_TRUE(has_event("config-change-failed", "server1"));
+}
+
+TEST_F(ReplicationProtocolTest, SotConfigSetFails_RollbackRefusedIsReported) {
+    start();
+    kea(1).fail_config_set("mock SoT refusal");
+    kea(2).fail_config_set_after(1, "mock rollback refusal");  // the change passes, its rollback not
+    clear_requests();
+    auto out = lifetime(7202);
+    ASSERT_EQ(out.status, 502u) << out.body.dump(1);
+    const auto peer = outcome_of(out.body["error"]["peers"], "server2");
+    EXPECT_EQ(peer["outcome"], "rollback-failed") << out.body.dump(1);
+    EXPECT_NE(peer["message"].get<std::string>().find("mock rollback refusal"), std::string::npos) << peer.dump();
+    EXPECT_EQ(kea(2).requests("config-set").size(), 2u);
+    EXPECT_EQ(monitor_->detail()["replication"]["generation"], 0);
+}
+
+TEST_F(ReplicationProtocolTest, TargetConfigSetFails_200WithThatPeerFailed) {
+    start();
+    kea(2).fail_config_set("mock standby refusal");
+    clear_requests();
+    auto out = lifetime(7203);
+    ASSERT_EQ(out.status, 200u) << out.body.dump(1);
+    EXPECT_EQ(outcome_of(out.body["peers"], "server1")["outcome"], "applied");
+    const auto peer = outcome_of(out.body["peers"], "server2");
+    EXPECT_EQ(peer["outcome"], "failed");
+    EXPECT_NE(peer["message"].get<std::string>().find("mock standby refusal"), std::string::npos) << peer.dump();
+    EXPECT_EQ(kea(1).requests("config-set").size(), 1u) << "the SoT is not rolled back for a target";
+    EXPECT_EQ(kea(1).config()["Dhcp4"]["valid-lifetime"], 7203);
+    EXPECT_EQ(monitor_->detail()["replication"]["generation"], 1);
+}
+
+// --- issue item 6: config-write refused --------------------------------------------------------
+
+TEST_F(ReplicationProtocolTest, ConfigWriteRefused_AppliedInMemoryNotPersistedInKeasWords) {
+    start();
+    const std::string refusal = "not allowed to write config into /tmp/elsewhere.json: path must be in /etc/kea";
+    kea(2).fail_config_write(refusal);
+    auto out = lifetime(7204);
+    ASSERT_EQ(out.status, 200u) << out.body.dump(1);
+    const auto peer = outcome_of(out.body["peers"], "server2");
+    EXPECT_EQ(peer["outcome"], "applied");
+    EXPECT_EQ(peer["persisted"], false);
+    EXPECT_EQ(peer["message"], "applied in memory, not persisted: " + refusal);
+    EXPECT_EQ(outcome_of(out.body["peers"], "server1")["persisted"], true);
+    EXPECT_EQ(monitor_->metrics().replications_failed, 1u) << "not a plain success";
+}
+
+// --- SPEC §5: no whole config onto a peer whose relationships differ ----------------------------
+
+TEST_F(ReplicationProtocolTest, ChangeWithHubAsTarget_422WithTheReasonNothingSentAnywhere) {
+    start();
+    kea(2).set_config(as_hub(kea(2).config()));
+    clear_requests();
+    auto out = lifetime(7205);
+    ASSERT_EQ(out.status, 422u) << out.body.dump(1);
+    EXPECT_EQ(out.body["error"]["code"], "relationships-differ");
+    EXPECT_EQ(out.body["error"]["peer"], "server2");
+    EXPECT_EQ(out.body["error"]["message"],
+              "refusing to write the whole config of server1 onto server2: its HA relationships {branch2+hub2, "
+              "server1+server2} differ from the source of truth's {server1+server2}; replicating only the shared "
+              "relationship is not supported yet (SPEC §5)");
+    for (int k : {1, 2}) {
+        for (const char* command : {"config-test", "config-set", "config-write"}) {
+            EXPECT_TRUE(kea(k).requests(command).empty()) << "server" << k << " got " << command;
+        }
+    }
+    EXPECT_EQ(relationships_of(kea(2).config()).size(), 2u);
+    EXPECT_EQ(monitor_->detail()["replication"]["generation"], 0);
+}
+
+TEST_F(ReplicationProtocolTest, ChangeOfTheRelationshipsThemselves_422) {
+    start();
+    auto document = kea(1).config();
+    relationships_of(document)[0]["peers"][1]["name"] = "server9";
+    clear_requests();
+    auto out = change({daemon::ConfigChange::Kind::Replace, document, std::nullopt});
+    ASSERT_EQ(out.status, 422u) << out.body.dump(1);
+    EXPECT_EQ(out.body["error"]["code"], "relationships-differ");
+    EXPECT_NE(out.body["error"]["message"].get<std::string>().find("{server1+server2} into {server1+server9}"),
+              std::string::npos)
+        << out.body.dump(1);
+    EXPECT_TRUE(kea(1).requests("config-set").empty());
+}
+
+TEST_F(ReplicationProtocolTest, SyncWithHub_ThatPeerRefusedTheOthersWritten) {
+    start(true);
+    kea(2).set_config(as_hub(kea(2).config()));
+    auto drifted = kea(3).config();
+    drifted["Dhcp4"]["valid-lifetime"] = 1234;
+    kea(3).set_config(drifted);
+    clear_requests();
+    auto out = sync();
+    ASSERT_EQ(out.status, 200u) << out.body.dump(1);
+    const auto hub = outcome_of(out.body["peers"], "server2");
+    EXPECT_EQ(hub["outcome"], "refused") << out.body.dump(1);
+    EXPECT_NE(hub["message"].get<std::string>().find("its HA relationships {branch2+hub2, server1+server2+server3} differ"),
+              std::string::npos)
+        << hub.dump();
+    EXPECT_EQ(outcome_of(out.body["peers"], "server3")["outcome"], "applied") << out.body.dump(1);
+    EXPECT_TRUE(kea(2).requests("config-set").empty());
+    EXPECT_EQ(kea(3).requests("config-set").size(), 1u);
+    EXPECT_EQ(kea(3).config()["Dhcp4"]["valid-lifetime"], kea(1).config()["Dhcp4"]["valid-lifetime"]);
+    EXPECT_EQ(relationships_of(kea(3).config())[0]["this-server-name"], "server3");
+    EXPECT_EQ(relationships_of(kea(2).config()).size(), 2u);
+    EXPECT_TRUE(has_event("config-refused", "server2"));
+}
+
+TEST_F(ReplicationProtocolTest, ConvergenceWhenPeersComeBack_HubRefusedTheOtherSynced) {
+    start(true);
+    kea(2).set_dark(true);
+    kea(3).set_dark(true);
+    ASSERT_TRUE(run_until([&] { return condition("server2") == "unreachable" && condition("server3") == "unreachable"; }))
+        << monitor_->detail().dump(1);
+    kea(2).set_config(as_hub(kea(2).config()));
+    auto drifted = kea(3).config();
+    drifted["Dhcp4"]["valid-lifetime"] = 1234;
+    kea(3).set_config(drifted);
+    clear_requests();
+    kea(2).set_dark(false);
+    kea(3).set_dark(false);
+    // SPEC §5 rule 2: back from being away and not in sync: synced, unless relationships differ.
+    ASSERT_TRUE(run_until([&] { return !kea(3).requests("config-set").empty() && has_event("config-refused", "server2"); }))
+        << monitor_->events().dump(1);
+    ASSERT_TRUE(run_until([&] { return !kea(3).requests("config-write").empty(); }));
+    EXPECT_TRUE(kea(2).requests("config-set").empty());
+    EXPECT_EQ(relationships_of(kea(2).config()).size(), 2u);
+    EXPECT_EQ(kea(2).config()["Dhcp4"]["subnet4"].size(), kea(1).config()["Dhcp4"]["subnet4"].size() + 1);
+    EXPECT_EQ(kea(3).config()["Dhcp4"]["valid-lifetime"], kea(1).config()["Dhcp4"]["valid-lifetime"]);
+}
+
+TEST_F(ReplicationProtocolTest, PrimaryReturn_LatestChangeOnAPeerWithOtherRelationships_NobodyOverwritten) {
+    start();
+    kea(1).set_dark(true);
+    ASSERT_TRUE(run_until([&] { return sot() == "server2"; })) << monitor_->detail().dump(1);
+    auto out = lifetime(7206);  // made while the primary is away: generation 1 lives on server2
+    ASSERT_EQ(out.status, 200u) << out.body.dump(1);
+    EXPECT_EQ(outcome_of(out.body["peers"], "server2")["outcome"], "applied");
+    EXPECT_EQ(outcome_of(out.body["peers"], "server1")["outcome"], "pending");
+    // Meanwhile server2 became a hub (a second relationship added on Kea directly).
+    kea(2).set_config(as_hub(kea(2).config()));
+    const auto primary_before = kea(1).config();
+    clear_requests();
+    kea(1).set_dark(false);
+    ASSERT_TRUE(run_until([&] { return sot() == "server1" && has_event("config-refused", "server1"); }))
+        << monitor_->events().dump(1);
+    // Rule 3 cannot bring the change to the primary, and overwriting server2 would lose it.
+    // Leave a wrong write time to show (the convergence has answered by now: the event is recorded).
+    run_until([&] { return !kea(1).requests("config-set").empty() || !kea(2).requests("config-set").empty(); }, 500ms);
+    EXPECT_TRUE(kea(1).requests("config-set").empty());
+    EXPECT_TRUE(kea(2).requests("config-set").empty());
+    EXPECT_EQ(kea(1).config(), primary_before);
+    EXPECT_EQ(kea(2).config()["Dhcp4"]["valid-lifetime"], 7206);
+    EXPECT_EQ(relationships_of(kea(2).config()).size(), 2u);
+    auto again = sync();
+    EXPECT_EQ(again.status, 422u) << again.body.dump(1);
+    EXPECT_EQ(again.body["error"]["code"], "relationships-differ");
+    EXPECT_TRUE(kea(2).requests("config-set").empty());
+}
+
+}  // namespace
+}  // namespace kea_ha
