@@ -131,13 +131,18 @@ Result<nlohmann::json> transform_for(nlohmann::json sot_document, std::string_vi
     auto relationships = relationships_of(config);
     const auto cluster = std::find_if(relationships.begin(), relationships.end(),
                                       [&](const auto& r) { return r.peers.count(std::string(target)) > 0; });
-    if (cluster == relationships.end()) {
+    // A standalone server (no HA hook on either side, SPEC §1): its own config back to itself,
+    // with nothing of HA to keep. Any other config that does not list the target is refused.
+    const bool standalone = relationships.empty() && relationships_of(**current).empty();
+    if (cluster == relationships.end() && !standalone) {
         return make_error(ErrorKind::Conflict, "the source of truth's HA config does not list peer '" +
                                                    std::string(target) + "'; refusing to give it that config");
     }
     // SPEC §5: a whole config is never written onto a peer whose relationships differ (a hub
     // and its branch would lose the other relationships, measured on Kea 2.6).
-    const auto* named = cluster->entry->contains("this-server-name") ? &(*cluster->entry)["this-server-name"] : nullptr;
+    const auto* named = cluster != relationships.end() && cluster->entry->contains("this-server-name")
+                            ? &(*cluster->entry)["this-server-name"]
+                            : nullptr;
     const std::string sot_name = named && named->is_string() ? named->get<std::string>() : "the source of truth";
     if (auto mismatch = relationship_mismatch(out, target_current, service, sot_name, target)) {
         return make_error(ErrorKind::Conflict, std::move(*mismatch));

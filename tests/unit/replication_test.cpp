@@ -89,6 +89,21 @@ TEST(Transform, TargetNotAPeerIsRefused) {
     EXPECT_NE(out.error().message.find("server9"), std::string::npos);
 }
 
+TEST(Transform, StandaloneServerGetsItsOwnChangeBack) {
+    // A server without the HA hook is a one-peer cluster (SPEC §1): a change to it is its own
+    // config transformed for itself, with its local keys kept.
+    auto changed = recorded("config-get-no-ha.json");
+    changed["Dhcp4"]["valid-lifetime"] = 7300;
+    auto out = transform_for(changed, "dhcp4", "dhcp-a", recorded("config-get-no-ha.json"), kLocal);
+    ASSERT_TRUE(out) << out.error().describe();
+    EXPECT_EQ((*out)["Dhcp4"]["valid-lifetime"], 7300);
+    EXPECT_EQ((*out)["Dhcp4"]["control-socket"], recorded("config-get-no-ha.json")["Dhcp4"]["control-socket"]);
+    // …but an HA target never takes a config without HA, nor the other way round.
+    EXPECT_FALSE(transform_for(changed, "dhcp4", "server2", recorded("config-get-hot-standby-standby.json"), kLocal));
+    EXPECT_FALSE(transform_for(recorded("config-get-hot-standby-primary.json"), "dhcp4", "dhcp-a",
+                               recorded("config-get-no-ha.json"), kLocal));
+}
+
 TEST(Transform, NotADocumentIsInvalid) {
     const auto standby = recorded("config-get-hot-standby-standby.json");
     for (const auto& bad : {nlohmann::json::array(), nlohmann::json{{"Dhcp6", nlohmann::json::object()}},
