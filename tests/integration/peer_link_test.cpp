@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <fstream>
-#include <sstream>
 
 #include <boost/asio/io_context.hpp>
 
@@ -14,6 +13,7 @@
 #include "kea_ha/kea/peer_link.hpp"
 #include "kea_ha/lab/kea_lab.hpp"
 #include "support/fake_control_agent.hpp"
+#include "support/recorded_answers.hpp"
 #include "support/run_awaitable.hpp"
 
 namespace kea_ha {
@@ -22,13 +22,6 @@ namespace {
 using namespace std::chrono_literals;
 using testing::FakeControlAgent;
 using testing::FakeReply;
-
-nlohmann::json recorded(const std::string& name) {
-    std::ifstream in(std::string(KEA_HA_TEST_DATA) + "/kea-2.2/" + name);
-    std::stringstream text;
-    text << in.rdbuf();
-    return nlohmann::json::parse(text.str());
-}
 
 nlohmann::json status_of(const std::string& me, const std::string& role, const std::string& partner) {
     return {{"pid", 1},
@@ -48,7 +41,7 @@ struct FakePair {
     bool direct = false;
 
     FakePair(std::string v, bool d) : version(std::move(v)), direct(d) {
-        auto config = recorded("config-get-hot-standby-primary.json")[0]["arguments"];
+        auto config = testing::recorded_arguments("config-get-hot-standby-primary.json");
         fake.on("version-get", FakeReply::answer(0, version));
         fake.on("config-get", [this, config](const nlohmann::json& request) {
             if (!request.contains("service")) {

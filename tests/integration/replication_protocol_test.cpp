@@ -17,6 +17,7 @@
 #include "kea_ha/core/replication.hpp"
 #include "kea_ha/daemon/cluster_monitor.hpp"
 #include "support/fake_control_agent.hpp"
+#include "support/recorded_answers.hpp"
 #include "support/run_awaitable.hpp"
 
 namespace kea_ha {
@@ -27,12 +28,7 @@ using testing::FakeControlAgent;
 using testing::FakeReply;
 using testing::RecordedRequest;
 
-nlohmann::json recorded(const std::string& name) {
-    std::ifstream in(std::string(KEA_HA_TEST_DATA) + "/kea-2.2/" + name);
-    std::stringstream text;
-    text << in.rdbuf();
-    return nlohmann::json::parse(text.str()).at(0).at("arguments");
-}
+nlohmann::json recorded(const std::string& name) { return testing::recorded_arguments(name); }
 
 nlohmann::json& relationships_of(nlohmann::json& document) {
     for (auto& hook : document["Dhcp4"]["hooks-libraries"]) {
