@@ -545,6 +545,15 @@ const std::vector<std::string> kActiveStates = {"hot-standby", "load-balancing",
 // ---------------------------------------------------------------------------------------------
 // Free functions.
 
+std::string lab_kea_version_from_env() {
+    const char* v = std::getenv("KEA_HA_LAB_KEA");
+    if (!v || !*v) return "2.2";
+    const std::string version(v);
+    if (version != "2.2" && version != "2.6" && version != "3.0")
+        throw std::invalid_argument("KEA_HA_LAB_KEA must be 2.2, 2.6 or 3.0 (got '" + version + "')");
+    return version;
+}
+
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
                 std::chrono::milliseconds step) {
     const auto deadline = Clock::now() + timeout;
@@ -767,6 +776,12 @@ core::Result<std::unique_ptr<KeaLab>> KeaLab::start(LabOptions options) {
         return make_error(ErrorKind::Invalid, "lab service must be dhcp4 or dhcp6, not '" + options.service + "'");
     if (options.auth_password && !options.auth_user)
         return make_error(ErrorKind::Invalid, "auth_password without auth_user");
+    if (options.kea_version != "2.2")
+        return make_error(ErrorKind::Invalid, "lab Kea " + options.kea_version + " is not supported yet");
+    if (options.transport != LabTransport::Agent)
+        return make_error(ErrorKind::Invalid, "the direct transport needs Kea 3.0");
+    if (options.shape != LabShape::Pair)
+        return make_error(ErrorKind::Invalid, "hub-and-spoke and mutual-pair labs need Kea 2.6 or 3.0");
 
     auto impl = std::make_unique<Impl>();
     impl->options = options;
@@ -828,6 +843,7 @@ core::Result<std::unique_ptr<KeaLab>> KeaLab::start(LabOptions options) {
         p.address = prefix + std::to_string(10 + i);
         p.port = kAgentPort;
         p.url = "http://" + p.address + ":" + std::to_string(p.port) + "/";
+        p.ha_url = p.url;
         const std::string dir = impl->directory + "/" + p.name;
         p.dhcp_config_path = dir + "/" + options.service + ".json";
         p.agent_config_path = dir + "/agent.json";

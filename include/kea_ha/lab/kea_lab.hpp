@@ -19,8 +19,27 @@ namespace kea_ha::lab {
 
 enum class LabMode { HotStandby, LoadBalancing };
 
+/// How the controller reaches a peer: through a kea-ctrl-agent (every version), or straight to
+/// the DHCP daemon's own HTTP control socket (`control-sockets`, Kea 3.0 only; no CA at all).
+enum class LabTransport { Agent, Direct };
+
+/// Pair: server1 + server2 (+ server3 backup), one relationship (every version).
+/// HubAndSpoke: "hub" standby in two relationships, "branch1" / "branch2" each primary of one.
+/// MutualPair: "a" and "b", each primary of one relationship and standby of the other.
+/// The last two need Kea 2.6 or 3.0 (several `high-availability` entries).
+enum class LabShape { Pair, HubAndSpoke, MutualPair };
+
+/// The Kea version the lab runs: $KEA_HA_LAB_KEA if set ("2.2", "2.6" or "3.0"), else "2.2".
+/// An invalid value throws std::invalid_argument naming it (a typo must not silently run 2.2).
+std::string lab_kea_version_from_env();
+
 struct LabOptions {
     std::string service = "dhcp4";            ///< "dhcp4" or "dhcp6"
+    /// "2.2" (the system's Kea), "2.6" / "3.0" (Debian roots under $KEA_HA_ROOTS). The default
+    /// follows $KEA_HA_LAB_KEA (so the e2e suite, registered once per version, runs on each), 2.2 without it.
+    std::string kea_version = lab_kea_version_from_env();
+    LabTransport transport = LabTransport::Agent;
+    LabShape shape = LabShape::Pair;
     LabMode mode = LabMode::HotStandby;
     bool with_backup = false;                  ///< adds server3 with role backup
     std::optional<std::string> auth_user;      ///< basic auth on every CA (and the HA peers' credentials)
@@ -39,8 +58,11 @@ struct LabPeer {
     std::string name;
     std::string role;
     std::string address;       ///< 127.x.y.z, unique to this lab
-    std::uint16_t port = 8000; ///< CA http-port
-    std::string url;           ///< "http://ADDRESS:PORT/": CA URL and HA peer url
+    std::uint16_t port = 8000; ///< port of `url` (the CA's http-port, or the daemon's HTTP socket)
+    std::string url;           ///< control URL "http://ADDRESS:8000/": the CA's, or the daemon's own
+                               ///< HTTP socket on Direct; the URL the controller is registered with
+    std::string ha_url;        ///< this peer's HA `url` in the Kea config: the CA's URL on 2.2,
+                               ///< "http://ADDRESS:8001/" (the HA hook's own listener) on 2.6 / 3.0
     std::string dhcp_config_path;
     std::string agent_config_path;
 };
