@@ -77,7 +77,10 @@ TEST(HealthE2E, RegisteredPrimaryIsOkWithPrimaryAsSourceOfTruth) {
     ASSERT_TRUE(standby);
     EXPECT_EQ(standby->status, 422u) << standby->body;
     EXPECT_NE(standby->body.find("server1"), std::string::npos) << standby->body;
-    EXPECT_NE(standby->body.find(f.lab->peer("server1").url), std::string::npos) << standby->body;
+    // Its control URL or its HA url (they differ on Kea 2.6 / 3.0: the HA hook's own port).
+    EXPECT_TRUE(standby->body.find(f.lab->peer("server1").url) != std::string::npos ||
+                standby->body.find(f.lab->peer("server1").ha_url) != std::string::npos)
+        << standby->body;
 
     // The name is taken now.
     auto again = f.add("pair", "server1");
