@@ -1,5 +1,7 @@
-// Fleet benchmark (issue 3): one fake Control Agent process-side emulates 2×N Kea 2.2 peers
-// (N hot-standby pairs, each peer on its own 127.0.0.1 port, answers shaped like Kea 2.2's),
+// Fleet benchmark (issue 3, 11): one fake Control Agent process-side emulates 2×N Kea peers
+// (N hot-standby pairs, each peer on its own 127.0.0.1 port, answers shaped like Kea 3.0.4's
+// by default: version-get, status-get with system-time/clock-skew, so no ha-heartbeat; or
+// like Kea 2.2's with --kea 2.2: no version-get, so the controller asks ha-heartbeat every 30 s),
 // the real kea-ha-controller binary polls them every keaPollInterval. Reports the
 // controller's CPU share of one core, its RSS, and poll lateness p50/p99 (measured here, from
 // the arrival times of each peer's status-get), at several fleet sizes, as ratios against the
@@ -71,10 +73,24 @@ struct FakePeer {
     std::vector<Clock::time_point> arrivals;
     // Answers serialised once: the fake must cost as little CPU as possible, since it shares
     // the machine with the controller it measures.
-    std::string status_get;
+    std::string status_get;                           // Kea 2.2: whole answer
+    std::vector<std::string> status_parts;            // Kea 3.0: pieces around each system-time
     std::string heartbeat_prefix, heartbeat_suffix;  // around the HTTP date
     std::string config_get;                           // built on first use
 };
+
+/// Kea 3.0's status-get `system-time`: "YYYY-MM-DD HH:MM:SS", UTC.
+std::string system_time_now() {
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &tm);
+    return text;
+}
+
+/// Which Kea the fake agents emulate (`--kea 3.0`, the default, or `--kea 2.2`).
+enum class KeaShape { V22, V30 };
 
 std::string http_date_now() {
     const std::time_t now = std::time(nullptr);
@@ -88,7 +104,8 @@ std::string http_date_now() {
 /// The fleet: 2×pairs acceptors on one io_context thread.
 class FakeFleet {
 public:
-    FakeFleet(std::size_t pairs, const nlohmann::json& config_template) : template_(config_template) {
+    FakeFleet(std::size_t pairs, const nlohmann::json& config_template, KeaShape shape)
+        : template_(config_template), shape_(shape) {
         for (std::size_t pair = 0; pair < pairs; ++pair) {
             for (int i = 0; i < 2; ++i) {
                 auto acceptor = std::make_unique<tcp::acceptor>(io_, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
@@ -98,7 +115,7 @@ public:
                 peer->role = i == 0 ? "primary" : "standby";
                 peer->pair = pair;
                 peer->arrivals.reserve(4096);
-                prepare_answers(*peer, peers_.size());
+                prepare_answers(*peer, peers_.size(), shape);
                 peers_.push_back(std::move(peer));
                 acceptors_.push_back(std::move(acceptor));
             }
@@ -146,9 +163,10 @@ public:
     void set_dark(bool dark) { dark_ = dark; }
 
 private:
-    /// Kea 2.2 status-get / ha-heartbeat answers of a healthy hot-standby peer. In hot-standby
-    /// the primary serves scope "server1" and the standby serves none.
-    static void prepare_answers(FakePeer& peer, std::size_t index) {
+    /// status-get / ha-heartbeat answers of a healthy hot-standby peer, shaped like Kea 2.2 or
+    /// Kea 3.0.4 (kea-versions-facts.md: 3.0 adds `dhcp-state`, `server-name`, `system-time`,
+    /// `clock-skew`). In hot-standby the primary serves scope "server1" and the standby none.
+    static void prepare_answers(FakePeer& peer, std::size_t index, KeaShape shape) {
         const bool primary = peer.role == "primary";
         const std::string partner_role = primary ? "standby" : "primary";
         const nlohmann::json own_scopes = primary ? nlohmann::json::array({"server1"}) : nlohmann::json::array();
@@ -164,6 +182,15 @@ private:
                                  {"role", partner_role},
                                  {"unacked-clients", 0},
                                  {"unacked-clients-left", 0}};
+        const std::string marker = "@DATE@";
+        const std::string partner_name = primary ? "server2" : "server1";
+        if (shape == KeaShape::V30) {
+            local["server-name"] = peer.name;
+            local["system-time"] = marker;
+            remote["server-name"] = partner_name;
+            remote["system-time"] = marker;
+            remote["clock-skew"] = 0;
+        }
         nlohmann::json relationship = {{"ha-mode", "hot-standby"},
                                        {"ha-servers", {{"local", local}, {"remote", remote}}}};
         nlohmann::json arguments = {{"high-availability", nlohmann::json::array({relationship})},
@@ -172,9 +199,25 @@ private:
                                     {"reload", 100},
                                     {"sockets", {{"status", "ready"}}},
                                     {"uptime", 100}};
-        peer.status_get = nlohmann::json::array({{{"result", 0}, {"arguments", arguments}}}).dump();
+        if (shape == KeaShape::V30) {
+            arguments["dhcp-state"] = {{"disabled-by-db-connection", nlohmann::json::array()},
+                                       {"disabled-by-local-command", nlohmann::json::array()},
+                                       {"disabled-by-remote-command", nlohmann::json::array()},
+                                       {"disabled-by-user", false},
+                                       {"globally-disabled", false}};
+        }
+        const std::string status = nlohmann::json::array({{{"result", 0}, {"arguments", arguments}}}).dump();
+        if (shape == KeaShape::V30) {
+            for (std::size_t from = 0;;) {
+                const auto at = status.find(marker, from);
+                peer.status_parts.push_back(status.substr(from, at == std::string::npos ? std::string::npos : at - from));
+                if (at == std::string::npos) break;
+                from = at + marker.size();
+            }
+        } else {
+            peer.status_get = status;
+        }
         // {"arguments":{"date-time":"…","scopes":[…],"state":"hot-standby","unsent-update-count":0},…}
-        const std::string marker = "@DATE@";
         nlohmann::json heartbeat = nlohmann::json::array({{{"result", 0},
                                                            {"text", "HA peer status returned."},
                                                            {"arguments",
@@ -232,9 +275,16 @@ private:
             if (dark_) {
                 return kOffline;
             }
-            return peer.status_get;
+            if (peer.status_parts.empty()) return peer.status_get;
+            const std::string now = system_time_now();
+            std::string text = peer.status_parts[0];
+            for (std::size_t k = 1; k < peer.status_parts.size(); ++k) text += now + peer.status_parts[k];
+            return text;
         }
         if (dark_) return kOffline;
+        if (command == "version-get" && shape_ == KeaShape::V30) {
+            return R"([{"result":0,"text":"3.0.4","arguments":{"extended":"3.0.4"}}])";
+        }
         if (command == "ha-heartbeat") return peer.heartbeat_prefix + http_date_now() + peer.heartbeat_suffix;
         if (command == "config-get") {
             if (peer.config_get.empty()) {
@@ -258,6 +308,7 @@ private:
     }
 
     nlohmann::json template_;
+    KeaShape shape_;
     net::io_context io_{1};
     std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
     std::vector<std::unique_ptr<FakePeer>> peers_;
@@ -302,10 +353,11 @@ Clock::duration grid_offset(std::size_t i, std::size_t count) {
     return spread / Clock::duration(100ms) * Clock::duration(100ms);
 }
 
-/// The transport floor: the same requests as the controller (status-get, then ha-heartbeat,
-/// per peer per second, one kept-alive connection each), answers read with Beast and thrown
-/// away: no JSON, no state. Run as a child process (`fleet_bench --floor-client PORT…`) so
-/// its CPU is measured apart, like the controller's. What the controller spends above this is
+/// The transport floor: the requests the controller sends in steady state, one status-get per
+/// peer per second on one kept-alive connection each (on Kea 3.0 that is all it sends; before
+/// 3.0 it adds one ha-heartbeat per peer every 30 s, 1/30 of the requests, left out here),
+/// answers read with Beast and thrown away: no JSON, no state. Run as a child process
+/// (`fleet_bench --floor-client PORT…`) so its CPU is measured apart, like the controller's. What the controller spends above this is
 /// its own work; this much any client of this design spends on loopback.
 net::awaitable<void> floor_peer(std::uint16_t port, Clock::duration offset) {
     auto ex = co_await net::this_coro::executor;
@@ -323,15 +375,11 @@ net::awaitable<void> floor_peer(std::uint16_t port, Clock::duration offset) {
                "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
     };
     const std::string status = request("status-get");
-    const std::string heartbeat = request("ha-heartbeat");
     beast::flat_buffer buffer;
     for (;;) {
         co_await net::async_write(stream, net::buffer(status), net::use_awaitable);
-        http::response<http::string_body> first;
-        co_await http::async_read(stream, buffer, first, net::use_awaitable);
-        co_await net::async_write(stream, net::buffer(heartbeat), net::use_awaitable);
-        http::response<http::string_body> second;
-        co_await http::async_read(stream, buffer, second, net::use_awaitable);
+        http::response<http::string_body> answer;
+        co_await http::async_read(stream, buffer, answer, net::use_awaitable);
         next += 1s;
         timer.expires_at(next);
         co_await timer.async_wait(net::use_awaitable);
@@ -369,8 +417,7 @@ public:
                    "\r\nUser-Agent: fleet-bench-raw\r\nContent-Type: application/json\r\n"
                    "Accept: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
         };
-        requests_[0] = request("status-get");
-        requests_[1] = request("ha-heartbeat");
+        request_ = request("status-get");
         buffer_.resize(64 * 1024);
         socket_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
         socket_.set_option(tcp::no_delay(true));
@@ -383,14 +430,13 @@ private:
         timer_.async_wait([this](error_code ec) {
             if (ec) fail("timer", ec);
             next_ += 1s;
-            send(0);
+            send();
         });
     }
 
-    void send(int which) {
-        which_ = which;
+    void send() {
         used_ = 0;
-        net::async_write(socket_, net::buffer(requests_[which]), [this](error_code ec, std::size_t) {
+        net::async_write(socket_, net::buffer(request_), [this](error_code ec, std::size_t) {
             if (ec) fail("write", ec);
             receive();
         });
@@ -402,7 +448,6 @@ private:
                                     if (ec) fail("read", ec);
                                     used_ += n;
                                     if (!complete()) return receive();
-                                    if (which_ == 0) return send(1);
                                     wait();
                                 });
     }
@@ -426,10 +471,9 @@ private:
     tcp::socket socket_;
     net::steady_timer timer_;
     Clock::time_point next_;
-    std::string requests_[2];
+    std::string request_;
     std::vector<char> buffer_;
     std::size_t used_ = 0;
-    int which_ = 0;
 };
 
 int raw_floor_client(const std::vector<std::uint16_t>& ports) {
@@ -545,12 +589,12 @@ void run_outage(FakeFleet& fleet, kea_ha::testing::ControllerProcess& controller
     figures.outage_max = lateness.empty() ? 0 : *std::max_element(lateness.begin(), lateness.end());
 }
 
-Figures run(std::size_t clusters, std::chrono::seconds measure, const nlohmann::json& config_template, bool keep,
-            bool outage = false) {
+Figures run(std::size_t clusters, std::chrono::seconds measure, const nlohmann::json& config_template, KeaShape shape,
+            bool keep, bool outage = false) {
     Figures figures;
     figures.outage = outage;
     figures.clusters = clusters;
-    auto fleet = std::make_unique<FakeFleet>(clusters, config_template);
+    auto fleet = std::make_unique<FakeFleet>(clusters, config_template, shape);
     std::string servers;
     for (std::size_t i = 0; i < clusters; ++i) {
         servers += "  <keaServer name=\"pair" + std::to_string(i) + "\" url=\"" + fleet->url(i, 0) + "\"/>\n";
@@ -626,6 +670,7 @@ int main(int argc, char** argv) {
     int seconds = 20;
     bool keep = false;
     bool outage = false;  // a mass outage at the largest size (run_outage)
+    KeaShape shape = KeaShape::V30;
     if (argc > 1 && std::string(argv[1]) == "--floor-client") {
         std::vector<std::uint16_t> ports;
         for (int i = 2; i < argc; ++i) ports.push_back(static_cast<std::uint16_t>(std::atoi(argv[i])));
@@ -642,6 +687,13 @@ int main(int argc, char** argv) {
             seconds = std::clamp(std::atoi(argv[++i]), 5, 300);
         } else if (arg == "--keep") {
             keep = true;
+        } else if (arg == "--kea" && i + 1 < argc) {
+            const std::string version = argv[++i];
+            if (version != "2.2" && version != "3.0") {
+                std::fprintf(stderr, "--kea: 2.2 or 3.0\n");
+                return 2;
+            }
+            shape = version == "2.2" ? KeaShape::V22 : KeaShape::V30;
         } else if (arg == "--outage") {
             outage = true;
         } else if (arg == "--sizes" && i + 1 < argc) {
@@ -649,7 +701,7 @@ int main(int argc, char** argv) {
             std::stringstream list(argv[++i]);
             for (std::string item; std::getline(list, item, ',');) sizes.push_back(std::clamp<std::size_t>(std::stoul(item), 1, 1000));
         } else {
-            std::fprintf(stderr, "usage: fleet_bench [--seconds 5..300] [--sizes 10,100,500] [--keep] [--outage]\n");
+            std::fprintf(stderr, "usage: fleet_bench [--seconds 5..300] [--sizes 10,100,500] [--keep] [--outage] [--kea 3.0|2.2]\n");
             return 2;
         }
     }
@@ -662,10 +714,11 @@ int main(int argc, char** argv) {
     std::ifstream in(std::string(KEA_HA_TEST_DATA) + "/kea-2.2/config-get-hot-standby-primary.json");
     const auto config_template = nlohmann::json::parse(in);
 
-    std::printf("fleet benchmark: fake Kea 2.2 peers on 127.0.0.1, keaPollInterval 1 s, %d s measured per size\n", seconds);
+    std::printf("fleet benchmark: fake Kea %s peers on 127.0.0.1, keaPollInterval 1 s, %d s measured per size\n",
+                shape == KeaShape::V22 ? "2.2" : "3.0.4", seconds);
     std::printf("machine: %ld cores online, load average %.2f at start\n", ::sysconf(_SC_NPROCESSORS_ONLN),
                 load_average());
-    const Figures idle = run(0, std::chrono::seconds(seconds), config_template, keep);
+    const Figures idle = run(0, std::chrono::seconds(seconds), config_template, shape, keep);
     std::printf("baseline (0 clusters): CPU %.2f%% of one core, RSS %.1f MiB (load %.2f)\n\n", idle.cpu_share * 100,
                 idle.rss, idle.load);
     std::printf("%-9s %-7s %-7s %-8s %-8s %-8s %-8s %-8s %-7s %-7s %-6s | %-7s %-7s %-8s %-8s %-8s %-9s\n",
@@ -674,7 +727,7 @@ int main(int argc, char** argv) {
     std::vector<Figures> details;
     const std::size_t largest = *std::max_element(sizes.begin(), sizes.end());
     for (auto size : sizes) {
-        const auto f = run(size, std::chrono::seconds(seconds), config_template, keep, outage && size == largest);
+        const auto f = run(size, std::chrono::seconds(seconds), config_template, shape, keep, outage && size == largest);
         std::printf("%-9zu %-7s %-7.2f %-8.1f %-8.1f %-8.2f %-8.2f %-8zu %-7.1f %-7.2f %-6.2f | %-7.2f %-7.2f %-8.2f "
                     "%-8.2f %-8.2f %-9.2f\n",
                     f.clusters, f.all_ok ? "yes" : "NO", f.cpu_share * 100, f.rss, f.hwm, f.p50, f.p99, f.samples,
@@ -706,7 +759,7 @@ int main(int argc, char** argv) {
     }
     std::printf("\nratios <= 1.00 meet the issue 3 targets (<= 5%% of one core, <= 100 MiB, p99 lateness <= 50 ms);\n"
                 "CPU-idle: controller CPU %% minus the idle baseline's; fake %%: this process (the fake CAs);\n"
-                "floor %%: a bare client sending the same requests on kept-alive connections to the same fleet,\n"
+                "floor %%: a bare client sending status-get per peer per second on kept-alive connections to the same fleet,\n"
                 "reading the answers with Beast and nothing else (no JSON, no state), measured right after the\n"
                 "controller; CPU/floor: the controller against that floor;\n"
                 "raw floor %%: the same requests from callbacks on a bare socket, answers found by Content-Length\n"
