@@ -110,18 +110,24 @@ private:
     bool stopped_ = false;
 };
 
+/// keaAuthUser with the contents of keaAuthPasswordFile (both or neither: preferences.cpp),
+/// read now: at start and at every SIGHUP.
+core::Result<std::optional<kea::Credentials>> kea_credentials_of(const core::Preferences& prefs) {
+    if (!prefs.auth_user || !prefs.auth_password_file) return std::optional<kea::Credentials>();
+    auto password = read_secret_file(*prefs.auth_password_file, "keaAuthPasswordFile");
+    if (!password) return password.error();
+    return std::optional<kea::Credentials>(kea::Credentials{*prefs.auth_user, std::move(*password)});
+}
+
 kea::ClientOptions Daemon::client_options(const core::Preferences& prefs, bool& ok) const {
     kea::ClientOptions client;
     ok = true;
-    client.auth_user = prefs.auth_user;
-    if (prefs.auth_password_file) {
-        auto password = read_secret_file(*prefs.auth_password_file, "keaAuthPasswordFile");
-        if (!password) {
-            logger("prefs")->error("cannot read secret {}", password.error().describe());
-            ok = false;
-        } else {
-            client.auth_password = *password;
-        }
+    if (auto credentials = kea_credentials_of(prefs); !credentials) {
+        logger("prefs")->error("cannot read secret {}", credentials.error().describe());
+        ok = false;
+    } else if (*credentials) {
+        client.auth_user = (*credentials)->user;
+        client.auth_password = (*credentials)->password;
     }
     client.tls_ca_file = prefs.tls_ca_file;
     client.tls_cert_file = prefs.tls_cert_file;
@@ -329,21 +335,14 @@ void Daemon::reload() {
     }
     for (const auto& warning : loaded->warnings) logger("prefs")->warn("{}", warning.message);
     // The CA password may have been rotated: read it again (a bad file keeps the old one).
-    std::optional<kea::Credentials> credentials;
-    if (next.auth_user) {
-        credentials = kea::Credentials{*next.auth_user, {}};
-        if (next.auth_password_file) {
-            auto password = read_secret_file(*next.auth_password_file, "keaAuthPasswordFile");
-            if (!password) {
-                log->error("SIGHUP: preferences not reloaded, running settings stay error={}",
-                           quote_field(password.error().describe()));
-                return;
-            }
-            credentials->password = *password;
-        }
+    auto credentials = kea_credentials_of(next);
+    if (!credentials) {
+        log->error("SIGHUP: preferences not reloaded, running settings stay error={}",
+                   quote_field(credentials.error().describe()));
+        return;
     }
     prefs_ = next;
-    if (!lab_) kea_credentials_ = std::move(credentials);
+    if (!lab_) kea_credentials_ = std::move(*credentials);
     for (auto& [name, monitor] : clusters_) monitor->reload_credentials();
     log->info("SIGHUP: preferences reloaded file={}", options_.preferences_path);
 }
