@@ -231,10 +231,14 @@ void ClusterMonitor::adopt_topology(core::Topology topology, const char* how) {
     build_links();
 }
 
+core::Result<std::optional<kea::Credentials>> ClusterMonitor::cluster_credentials() const {
+    return credentials_for(registration_,
+                           context_.credentials ? *context_.credentials : std::optional<kea::Credentials>());
+}
+
 void ClusterMonitor::build_links() {
     if (!topology_) return;
-    auto credentials = credentials_for(registration_, context_.credentials ? *context_.credentials
-                                                                            : std::optional<kea::Credentials>());
+    auto credentials = cluster_credentials();
     if (!credentials) {
         logger("kea")->error("cannot read the cluster's credentials cluster={} error={}", registration_.name,
                              quote_field(credentials.error().describe()));
@@ -290,8 +294,7 @@ net::awaitable<core::Result<core::Topology>> ClusterMonitor::read_topology() {
                                        registration_.name);
     }
     if (!sot || sot->role == core::PeerRole::Primary) {
-        auto credentials = credentials_for(registration_, context_.credentials ? *context_.credentials
-                                                                                : std::optional<kea::Credentials>());
+        auto credentials = cluster_credentials();
         if (!credentials) co_return credentials.error();
         auto found = co_await discover_topology(context_.client, prefs, registration_, *credentials);
         if (!found) co_return found.error();

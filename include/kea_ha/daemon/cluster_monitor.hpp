@@ -186,6 +186,8 @@ private:
     std::shared_ptr<kea::PeerLink> link_for(const core::HaPeer& peer);
     /// (Re)builds links_ for the current topology, keeping what known links learned.
     void build_links();
+    /// credentials_for() this registration, falling back to the daemon's keaAuthUser.
+    core::Result<std::optional<kea::Credentials>> cluster_credentials() const;
     /// config-set then config-write on one peer.
     boost::asio::awaitable<PeerWrite> write_config(const core::HaPeer& peer, const nlohmann::json& document);
     /// config-set only: `applied` (not yet persisted) or `failed`.
