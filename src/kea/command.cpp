@@ -383,9 +383,6 @@ Command version_get(std::optional<std::string> service) { return make("version-g
 Command status_get(std::optional<std::string> service) { return make("status-get", std::move(service)); }
 Command ha_heartbeat(std::optional<std::string> service) { return make("ha-heartbeat", std::move(service)); }
 Command config_get(std::optional<std::string> service) { return make("config-get", std::move(service)); }
-Command config_hash_get(std::optional<std::string> service) {
-    return make("config-hash-get", std::move(service));
-}
 Command config_test(std::optional<std::string> service, nlohmann::json config) {
     return make("config-test", std::move(service), std::move(config));
 }

@@ -42,8 +42,6 @@ Command version_get(std::optional<std::string> service);
 Command status_get(std::optional<std::string> service);
 Command ha_heartbeat(std::optional<std::string> service);
 Command config_get(std::optional<std::string> service);
-/// Kea ≥ 2.4: `{"hash": "…"}`, the SHA-256 config-get would carry (cheap: no config sent).
-Command config_hash_get(std::optional<std::string> service);
 Command config_test(std::optional<std::string> service, nlohmann::json config);
 Command config_set(std::optional<std::string> service, nlohmann::json config);
 Command config_write(std::optional<std::string> service);
