@@ -79,27 +79,24 @@ struct FakePeer {
     std::string config_get;                           // built on first use
 };
 
-/// Kea 3.0's status-get `system-time`: "YYYY-MM-DD HH:MM:SS", UTC.
-std::string system_time_now() {
-    const std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &tm);
-    return text;
-}
-
-/// Which Kea the fake agents emulate (`--kea 3.0`, the default, or `--kea 2.2`).
-enum class KeaShape { V22, V30 };
-
-std::string http_date_now() {
+/// The wall clock now, in UTC, formatted with strftime's `format`.
+std::string utc_now(const char* format) {
     const std::time_t now = std::time(nullptr);
     std::tm tm{};
     gmtime_r(&now, &tm);
     char text[64];
-    std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    std::strftime(text, sizeof text, format, &tm);
     return text;
 }
+
+/// Kea 3.0's status-get `system-time`: "YYYY-MM-DD HH:MM:SS", UTC.
+std::string system_time_now() { return utc_now("%Y-%m-%d %H:%M:%S"); }
+
+/// Which Kea the fake agents emulate (`--kea 3.0`, the default, or `--kea 2.2`).
+enum class KeaShape { V22, V30 };
+
+/// ha-heartbeat's `date-time` (IMF-fixdate).
+std::string http_date_now() { return utc_now("%a, %d %b %Y %H:%M:%S GMT"); }
 
 /// The fleet: 2×pairs acceptors on one io_context thread.
 class FakeFleet {
