@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -72,6 +73,14 @@ Arguments parse_arguments(int argc, char** argv) {
             }
         } else if (arg == "--lab-backup") {
             args.lab_options.with_backup = true;
+        } else if (arg == "--lab-kea") {
+            args.lab_options.kea_version = value();
+            if (args.lab_options.kea_version != "2.2" && args.lab_options.kea_version != "2.6" &&
+                args.lab_options.kea_version != "3.0") {
+                usage_error("--lab-kea must be 2.2, 2.6 or 3.0 (got '" + args.lab_options.kea_version + "')");
+            }
+        } else if (arg == "--lab-direct") {
+            args.lab_options.transport = kea_ha::lab::LabTransport::Direct;
         } else {
             usage_error("unknown argument '" + std::string(arg) + "'");
         }
@@ -82,7 +91,12 @@ Arguments parse_arguments(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    const Arguments args = parse_arguments(argc, argv);
+    Arguments args;
+    try {
+        args = parse_arguments(argc, argv);
+    } catch (const std::invalid_argument& e) {  // $KEA_HA_LAB_KEA with a bad value
+        usage_error(e.what());
+    }
 
     // --lab without -p runs on the built-in defaults; otherwise the file must load.
     kea_ha::daemon::DaemonOptions options;

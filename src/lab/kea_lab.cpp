@@ -1,5 +1,6 @@
-// KeaLab: real Kea 2.2 daemons on loopback (see kea_lab.hpp). Plain POSIX: fork/exec for the
-// daemons, blocking sockets with poll() deadlines for HTTP. Links only kea_ha_core.
+// KeaLab: real Kea 2.2, 2.6 and 3.0 daemons on loopback (see kea_lab.hpp). Plain POSIX:
+// fork/exec (through chroot for the Debian roots) for the daemons, bind mounts for the lab
+// directory, blocking sockets with poll() deadlines for HTTP. Links only kea_ha_core.
 
 #include "kea_ha/lab/kea_lab.hpp"
 
@@ -9,6 +10,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -17,6 +19,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <condition_variable>
 #include <future>
@@ -45,6 +48,10 @@ namespace {
 
 constexpr const char* kHooksDir = "/usr/lib/x86_64-linux-gnu/kea/hooks/";
 constexpr std::uint16_t kAgentPort = 8000;
+/// From 2.4 the HA hook serves its peers on its own listener at the HA `url`: one port per
+/// relationship, after the CA's.
+constexpr std::uint16_t kHaPortBase = 8001;
+constexpr const char* kOwnerFile = ".kea-ha-lab-owner";
 constexpr std::size_t kMaxAnswer = 256u * 1024u * 1024u;
 constexpr auto kCommandTimeout = std::chrono::seconds(10);
 constexpr auto kStopGrace = std::chrono::seconds(5);
@@ -130,7 +137,9 @@ bool bindable(const std::string& address, std::uint16_t port) {
 struct Process {
     std::string what;          ///< "kea-dhcp4 of server1"
     std::vector<std::string> argv;
-    std::string workdir;       ///< KEA_PIDFILE_DIR / KEA_LOCKFILE_DIR
+    std::string workdir;       ///< KEA_PIDFILE_DIR / KEA_LOCKFILE_DIR (and, in a root, every KEA_*_DIR)
+    std::string root;          ///< "" for the system's Kea; else the Debian root to chroot into
+    bool enabled = true;       ///< false: this lab has no such daemon (the CA on the direct transport)
     std::string output_path;   ///< stdout + stderr
     std::string log_path;      ///< the daemon's own log file (loggers)
     pid_t pid = -1;
@@ -201,21 +210,29 @@ pid_t run_on_spawner_thread(const std::function<pid_t()>& fork_child) {
 }
 
 core::Status spawn(Process& p) {
+    if (!p.enabled) return make_error(ErrorKind::Conflict, p.what + ": this lab has none (direct transport)");
     if (p.running()) return make_error(ErrorKind::Conflict, p.what + " is already running (pid " + std::to_string(p.pid) + ")");
 
     // Everything the child needs is prepared before fork(): the child only calls async-signal-safe functions.
+    // Kea 2.6.3+ only accepts sockets, lease files and logs inside these directories.
+    static const std::vector<std::string> kDirVars = {"KEA_PIDFILE_DIR", "KEA_LOCKFILE_DIR", "KEA_CONTROL_SOCKET_DIR",
+                                                      "KEA_DHCP_DATA_DIR", "KEA_LOG_FILE_DIR"};
     std::vector<std::string> env_strings;
     for (char** e = environ; e && *e; ++e) {
         const std::string_view v(*e);
-        if (v.starts_with("KEA_PIDFILE_DIR=") || v.starts_with("KEA_LOCKFILE_DIR=")) continue;
+        const bool ours = std::any_of(kDirVars.begin(), kDirVars.end(),
+                                      [&](const std::string& var) { return v.starts_with(var + "="); });
+        if (ours || (!p.root.empty() && v.starts_with("PATH="))) continue;
         env_strings.emplace_back(v);
     }
-    env_strings.push_back("KEA_PIDFILE_DIR=" + p.workdir);
-    env_strings.push_back("KEA_LOCKFILE_DIR=" + p.workdir);
+    for (const auto& var : kDirVars) env_strings.push_back(var + "=" + p.workdir);
+    if (!p.root.empty()) env_strings.push_back("PATH=/usr/sbin:/usr/bin:/sbin:/bin");
     std::vector<char*> envp;
     for (auto& s : env_strings) envp.push_back(s.data());
     envp.push_back(nullptr);
+    // chroot(8) and the daemon both exec: the child's PID stays the daemon's.
     std::vector<std::string> args = p.argv;
+    if (!p.root.empty()) args.insert(args.begin(), {"chroot", p.root});
     std::vector<char*> argv;
     for (auto& s : args) argv.push_back(s.data());
     argv.push_back(nullptr);
@@ -538,6 +555,63 @@ core::Result<HttpResponse> http_post(const Url& u, const std::string& body, Cloc
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Bind mounts of lab directories into a root.
+
+/// Mount points listed in /proc/self/mountinfo (field 5, with its octal escapes decoded).
+std::vector<std::string> mount_points() {
+    std::vector<std::string> out;
+    std::ifstream in("/proc/self/mountinfo");
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream fields(line);
+        std::string field, point;
+        for (int i = 0; i < 5 && fields >> field; ++i) point = field;
+        std::string decoded;
+        for (std::size_t i = 0; i < point.size(); ++i) {
+            if (point[i] == '\\' && i + 3 < point.size() && std::isdigit(static_cast<unsigned char>(point[i + 1]))) {
+                decoded += static_cast<char>(std::stoi(point.substr(i + 1, 3), nullptr, 8));
+                i += 3;
+            } else {
+                decoded += point[i];
+            }
+        }
+        out.push_back(std::move(decoded));
+    }
+    return out;
+}
+
+bool is_mounted(const std::string& point) {
+    const auto points = mount_points();
+    return std::find(points.begin(), points.end(), point) != points.end();
+}
+
+/// Unmounts `point` (lazily if busy) and removes the then empty mount point. Never deletes
+/// anything inside it: while mounted it is the lab directory itself.
+void unmount_lab(const std::string& point) {
+    if (point.empty()) return;
+    if (is_mounted(point) && ::umount2(point.c_str(), 0) != 0) ::umount2(point.c_str(), MNT_DETACH);
+    if (!is_mounted(point)) ::rmdir(point.c_str());
+}
+
+/// True while the process named in the lab directory's owner file is alive.
+bool owner_alive(const std::string& directory) {
+    std::ifstream in(directory + "/" + kOwnerFile);
+    long pid = 0;
+    if (!(in >> pid) || pid <= 0) return false;
+    return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+/// Lab directories bind-mounted into `root` by a lab whose process is gone (a killed test).
+void remove_stale_mounts(const std::string& root) {
+    const std::string prefix = root + "/";
+    for (const auto& point : mount_points()) {
+        if (!point.starts_with(prefix)) continue;
+        if (fs::path(point).filename().string().rfind("kea-ha-lab-", 0) != 0) continue;
+        if (!owner_alive(point)) unmount_lab(point);
+    }
+}
+
 const std::vector<std::string> kActiveStates = {"hot-standby", "load-balancing", "backup", "passive-backup"};
 
 }  // namespace
@@ -552,6 +626,23 @@ std::string lab_kea_version_from_env() {
     if (version != "2.2" && version != "2.6" && version != "3.0")
         throw std::invalid_argument("KEA_HA_LAB_KEA must be 2.2, 2.6 or 3.0 (got '" + version + "')");
     return version;
+}
+
+core::Result<std::string> lab_root(const std::string& version) {
+    if (version == "2.2") return std::string();
+    if (version != "2.6" && version != "3.0")
+        return make_error(ErrorKind::Invalid, "lab Kea must be 2.2, 2.6 or 3.0, not '" + version + "'");
+    const char* env = std::getenv("KEA_HA_ROOTS");
+    const std::string roots = (env && *env) ? env : "/var/cache/kea-ha-controller/roots";
+    const std::string root = roots + "/kea-" + version;
+    std::ifstream stamp(root + "/.kea-ha-root");
+    std::string stamped;
+    const bool good = stamp && std::getline(stamp, stamped) && stamped == version &&
+                      fs::exists(root + "/usr/sbin/kea-dhcp4") && fs::exists(root + "/usr/sbin/kea-ctrl-agent");
+    if (!good)
+        return make_error(ErrorKind::NotFound, "no ready Kea " + version + " root at " + root +
+                                                   " (build it with scripts/kea-roots.sh, which scripts/install-deps.sh runs)");
+    return root;
 }
 
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
@@ -593,13 +684,31 @@ core::Result<nlohmann::json> post_json(const std::string& url, const nlohmann::j
 // KeaLab.
 
 struct KeaLab::Impl {
+    /// One HA relationship of the lab: its members, in the order of its `peers` list.
+    struct Member {
+        std::size_t peer;      ///< index into peers
+        std::string name;      ///< this-server-name
+        std::string role;
+        std::string ha_url;
+    };
+    struct Relation {
+        std::vector<Member> members;
+        std::string subnet4, pool4, subnet6, pool6;
+    };
+
     LabOptions options;
     std::string directory;
     bool own_directory = false;
+    std::string root;            ///< "" for the system's Kea
+    std::string mount_point;     ///< root + directory while bind-mounted
+    std::string password_file;
     std::vector<LabPeer> peers;
+    std::vector<Relation> relations;
     std::vector<Process> dhcp;   // parallel to peers
     std::vector<Process> agent;  // parallel to peers
     bool stopped = false;
+
+    bool direct() const { return options.transport == LabTransport::Direct; }
 
     std::size_t index(const std::string& name) const {
         for (std::size_t i = 0; i < peers.size(); ++i)
@@ -607,51 +716,155 @@ struct KeaLab::Impl {
         return peers.size();
     }
 
+    /// Peer names and the relationships between them for the lab's shape.
+    void plan(const std::string& prefix) {
+        struct Spec {
+            std::string peer, name, role;
+        };
+        std::vector<std::string> names;
+        std::vector<std::vector<Spec>> specs;
+        switch (options.shape) {
+        case LabShape::Pair: {
+            names = {"server1", "server2"};
+            if (options.with_backup) names.push_back("server3");
+            const std::string second = options.mode == LabMode::HotStandby ? "standby" : "secondary";
+            std::vector<Spec> one = {{"server1", "server1", "primary"}, {"server2", "server2", second}};
+            if (options.with_backup) one.push_back({"server3", "server3", "backup"});
+            specs = {one};
+            break;
+        }
+        case LabShape::HubAndSpoke:
+            names = {"hub", "branch1", "branch2"};
+            specs = {{{"branch1", "branch1", "primary"}, {"hub", "hub1", "standby"}},
+                     {{"branch2", "branch2", "primary"}, {"hub", "hub2", "standby"}}};
+            break;
+        case LabShape::MutualPair:
+            names = {"a", "b"};
+            specs = {{{"a", "a1", "primary"}, {"b", "b1", "standby"}}, {{"b", "b2", "primary"}, {"a", "a2", "standby"}}};
+            break;
+        }
+        for (std::size_t i = 0; i < names.size(); ++i) {
+            LabPeer p;
+            p.name = names[i];
+            p.address = prefix + std::to_string(10 + i);
+            p.port = kAgentPort;
+            p.url = "http://" + p.address + ":" + std::to_string(p.port) + "/";
+            const std::string dir = directory + "/" + p.name;
+            p.dhcp_config_path = dir + "/" + options.service + ".json";
+            if (!direct()) p.agent_config_path = dir + "/agent.json";
+            peers.push_back(std::move(p));
+        }
+        static const std::vector<std::array<const char*, 4>> kSubnets = {
+            {"192.0.2.0/24", "192.0.2.100 - 192.0.2.200", "2001:db8:1::/64", "2001:db8:1::100 - 2001:db8:1::200"},
+            {"198.51.100.0/24", "198.51.100.100 - 198.51.100.200", "2001:db8:2::/64", "2001:db8:2::100 - 2001:db8:2::200"}};
+        for (std::size_t r = 0; r < specs.size(); ++r) {
+            Relation rel;
+            rel.subnet4 = kSubnets[r][0];
+            rel.pool4 = kSubnets[r][1];
+            rel.subnet6 = kSubnets[r][2];
+            rel.pool6 = kSubnets[r][3];
+            for (const auto& spec : specs[r]) {
+                const std::size_t i = index(spec.peer);
+                LabPeer& p = peers[i];
+                // 2.2: the HA peers talk through the CA. 2.4+: the HA hook's own listener, a port
+                // per relationship the peer takes part in.
+                const auto port = root.empty() ? kAgentPort
+                                               : static_cast<std::uint16_t>(kHaPortBase + p.relationships.size());
+                const std::string ha_url = "http://" + p.address + ":" + std::to_string(port) + "/";
+                rel.members.push_back({i, spec.name, spec.role, ha_url});
+                p.relationships.push_back({spec.name, spec.role, ha_url, specs[r].front().name});
+                if (p.relationships.size() == 1) {
+                    p.role = spec.role;
+                    p.ha_url = ha_url;
+                }
+            }
+            relations.push_back(std::move(rel));
+        }
+    }
+
+    /// Every port a peer listens on: the CA's (or the daemon's HTTP socket) and its HA listeners.
+    std::vector<std::uint16_t> ports(const LabPeer& p) const {
+        std::vector<std::uint16_t> out = {kAgentPort};
+        for (const auto& r : p.relationships) {
+            const auto u = parse_url(r.ha_url);
+            const auto port = u ? static_cast<std::uint16_t>(std::stoi(u->port)) : kAgentPort;
+            if (std::find(out.begin(), out.end(), port) == out.end()) out.push_back(port);
+        }
+        return out;
+    }
+
     nlohmann::json dhcp_config(std::size_t i) const {
         const bool v4 = options.service == "dhcp4";
         const std::string dir = directory + "/" + peers[i].name;
-        nlohmann::json ha_peers = nlohmann::json::array();
-        for (const auto& p : peers) {
-            nlohmann::json e = {{"name", p.name}, {"url", p.url}, {"role", p.role}, {"auto-failover", true}};
-            if (options.auth_user) {
-                e["basic-auth-user"] = *options.auth_user;
-                e["basic-auth-password"] = options.auth_password.value_or("");
+        const bool several = relations.size() > 1;
+        nlohmann::json ha_entries = nlohmann::json::array();
+        nlohmann::json subnets = nlohmann::json::array();
+        for (std::size_t r = 0; r < relations.size(); ++r) {
+            const auto& rel = relations[r];
+            const auto me = std::find_if(rel.members.begin(), rel.members.end(), [&](const Member& m) { return m.peer == i; });
+            if (me == rel.members.end()) continue;
+            nlohmann::json ha_peers = nlohmann::json::array();
+            for (const auto& m : rel.members) {
+                nlohmann::json e = {{"name", m.name}, {"url", m.ha_url}, {"role", m.role}, {"auto-failover", true}};
+                if (options.auth_user) {
+                    e["basic-auth-user"] = *options.auth_user;
+                    e["basic-auth-password"] = options.auth_password.value_or("");
+                }
+                ha_peers.push_back(std::move(e));
             }
-            ha_peers.push_back(std::move(e));
+            ha_entries.push_back({
+                {"this-server-name", me->name},
+                {"mode", options.mode == LabMode::HotStandby ? "hot-standby" : "load-balancing"},
+                {"heartbeat-delay", options.heartbeat_delay_ms},
+                {"max-response-delay", options.max_response_delay_ms},
+                {"max-ack-delay", options.max_ack_delay_ms},
+                {"max-unacked-clients", options.max_unacked_clients},
+                {"peers", ha_peers},
+            });
+            nlohmann::json subnet = {{"id", r + 1},
+                                     {"subnet", v4 ? rel.subnet4 : rel.subnet6},
+                                     {"pools", nlohmann::json::array({{{"pool", v4 ? rel.pool4 : rel.pool6}}})}};
+            // Several relationships: each subnet is served by the relationship of its primary.
+            if (several) subnet["user-context"] = {{"ha-server-name", rel.members.front().name}};
+            subnets.push_back(std::move(subnet));
         }
-        nlohmann::json ha = {
-            {"this-server-name", peers[i].name},
-            {"mode", options.mode == LabMode::HotStandby ? "hot-standby" : "load-balancing"},
-            {"heartbeat-delay", options.heartbeat_delay_ms},
-            {"max-response-delay", options.max_response_delay_ms},
-            {"max-ack-delay", options.max_ack_delay_ms},
-            {"max-unacked-clients", options.max_unacked_clients},
-            {"peers", ha_peers},
-        };
+        nlohmann::json unix_socket = {{"socket-type", "unix"}, {"socket-name", dir + "/ctrl.sock"}};
         nlohmann::json cfg = {
             {"interfaces-config", {{"interfaces", nlohmann::json::array()}}},
-            {"control-socket", {{"socket-type", "unix"}, {"socket-name", dir + "/ctrl.sock"}}},
             {"lease-database",
              {{"type", "memfile"}, {"persist", true}, {"lfc-interval", 0},
               {"name", dir + (v4 ? "/leases4.csv" : "/leases6.csv")}}},
             {"hooks-libraries",
              nlohmann::json::array({{{"library", std::string(kHooksDir) + "libdhcp_lease_cmds.so"}},
                                     {{"library", std::string(kHooksDir) + "libdhcp_ha.so"},
-                                     {"parameters", {{"high-availability", nlohmann::json::array({ha})}}}}})},
+                                     {"parameters", {{"high-availability", ha_entries}}}}})},
             {"loggers",
              nlohmann::json::array({{{"name", v4 ? "kea-dhcp4" : "kea-dhcp6"},
                                      {"output_options", nlohmann::json::array({{{"output", dir + "/dhcp.log"}}})},
                                      {"severity", "INFO"}}})},
         };
+        if (direct()) {
+            // Kea 3.x without a CA: the daemon serves HTTP itself, with basic auth (the 3.2 shape).
+            nlohmann::json http = {
+                {"socket-type", "http"},
+                {"socket-address", peers[i].address},
+                {"socket-port", kAgentPort},
+                {"authentication",
+                 {{"type", "basic"},
+                  {"realm", "kea-ha-lab"},
+                  {"clients", nlohmann::json::array({{{"user", *options.auth_user}, {"password-file", password_file}}})}}}};
+            cfg["control-sockets"] = nlohmann::json::array({unix_socket, http});
+        } else {
+            cfg["control-socket"] = unix_socket;
+        }
         if (v4) {
-            cfg["subnet4"] = nlohmann::json::array(
-                {{{"id", 1}, {"subnet", "192.0.2.0/24"}, {"pools", nlohmann::json::array({{{"pool", "192.0.2.100 - 192.0.2.200"}}})}}});
+            cfg["subnet4"] = subnets;
             return {{"Dhcp4", cfg}};
         }
-        cfg["data-directory"] = dir;  // kea-dhcp6 keeps its server DUID file there
-        cfg["subnet6"] = nlohmann::json::array(
-            {{{"id", 1}, {"subnet", "2001:db8:1::/64"},
-              {"pools", nlohmann::json::array({{{"pool", "2001:db8:1::100 - 2001:db8:1::200"}}})}}});
+        // kea-dhcp6 keeps its server DUID file in its data directory: 2.2 reads it from the
+        // config, 2.6.3+ from KEA_DHCP_DATA_DIR (and rejects another one in the config).
+        if (root.empty()) cfg["data-directory"] = dir;
+        cfg["subnet6"] = subnets;
         return {{"Dhcp6", cfg}};
     }
 
@@ -678,7 +891,8 @@ struct KeaLab::Impl {
 
     std::vector<Process*> all_processes() {
         std::vector<Process*> out;
-        for (auto& p : agent) out.push_back(&p);
+        for (auto& p : agent)
+            if (p.enabled) out.push_back(&p);
         for (auto& p : dhcp) out.push_back(&p);
         return out;
     }
@@ -688,14 +902,38 @@ struct KeaLab::Impl {
         if (i >= peers.size()) return make_error(ErrorKind::NotFound, "no lab peer named '" + peer + "'");
         if (stopped) return make_error(ErrorKind::Conflict, "the lab has been stopped");
         Process& p = is_dhcp ? dhcp[i] : agent[i];
+        if (!p.enabled) return make_error(ErrorKind::Conflict, p.what + ": a direct lab has no Control Agent");
         if (start) return spawn(p);
         if (!p.running()) return make_error(ErrorKind::Conflict, p.what + " is not running");
         stop_processes({&p});
         return core::Done{};
     }
 
+    /// Makes the lab directory visible at the same path inside the root.
+    core::Status mount_into_root() {
+        remove_stale_mounts(root);
+        if (!write_file(directory + "/" + kOwnerFile, std::to_string(::getpid()) + "\n"))
+            return make_error(ErrorKind::Io, "cannot write " + directory + "/" + kOwnerFile);
+        const std::string point = root + directory;
+        std::error_code ec;
+        fs::create_directories(point, ec);
+        if (ec) return make_error(ErrorKind::Io, "cannot create the mount point " + point + ": " + ec.message());
+        if (::mount(directory.c_str(), point.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+            const int err = errno;
+            ::rmdir(point.c_str());
+            return make_error(ErrorKind::Io, "cannot bind-mount " + directory + " at " + point + ": " + errno_text(err) +
+                                                 (err == EPERM ? " (the Kea " + options.kea_version + " lab must run as root)" : ""));
+        }
+        mount_point = point;
+        return core::Done{};
+    }
+
     void stop_all() {
         stop_processes(all_processes());
+        if (!mount_point.empty()) {
+            unmount_lab(mount_point);
+            mount_point.clear();
+        }
         if (own_directory && !options.keep_dir && !directory.empty()) {
             std::error_code ec;
             fs::remove_all(directory, ec);
@@ -720,6 +958,10 @@ const LabOptions& KeaLab::options() const { return impl_->options; }
 
 const std::string& KeaLab::directory() const { return impl_->directory; }
 
+const std::string& KeaLab::root() const { return impl_->root; }
+
+const std::string& KeaLab::password_file() const { return impl_->password_file; }
+
 void KeaLab::stop_all() {
     if (impl_ && !impl_->stopped) impl_->stop_all();
 }
@@ -733,7 +975,8 @@ core::Result<nlohmann::json> KeaLab::command(const std::string& peer, const std:
                                              const nlohmann::json& arguments) const {
     const auto i = impl_->index(peer);
     if (i >= impl_->peers.size()) return make_error(ErrorKind::NotFound, "no lab peer named '" + peer + "'");
-    nlohmann::json body = {{"command", name}, {"service", nlohmann::json::array({impl_->options.service})}};
+    nlohmann::json body = {{"command", name}};
+    if (!impl_->direct()) body["service"] = nlohmann::json::array({impl_->options.service});
     if (!arguments.is_null()) body["arguments"] = arguments;
     auto answer = post_json(impl_->peers[i].url, body, kCommandTimeout, impl_->options.auth_user,
                             impl_->options.auth_password);
@@ -751,7 +994,7 @@ core::Result<nlohmann::json> KeaLab::command(const std::string& peer, const std:
                       peer + " " + name);
 }
 
-core::Result<std::string> KeaLab::ha_state(const std::string& peer) const {
+core::Result<std::string> KeaLab::ha_state(const std::string& peer, const std::string& server_name) const {
     auto answer = command(peer, "status-get");
     if (!answer) return answer.error();
     const auto& a = *answer;
@@ -765,10 +1008,16 @@ core::Result<std::string> KeaLab::ha_state(const std::string& peer) const {
                           "result " + std::to_string(result) + ": " + text, where);
     }
     try {
-        return a.at("arguments").at("high-availability").at(0).at("ha-servers").at("local").at("state").get<std::string>();
+        for (const auto& entry : a.at("arguments").at("high-availability")) {
+            const auto& local = entry.at("ha-servers").at("local");
+            if (server_name.empty() || local.value("server-name", "") == server_name)
+                return local.at("state").get<std::string>();
+        }
     } catch (const nlohmann::json::exception& e) {
         return make_error(ErrorKind::BadAnswer, std::string("no HA state in status-get: ") + e.what(), where);
     }
+    return make_error(ErrorKind::BadAnswer,
+                      "status-get has no HA relationship" + (server_name.empty() ? "" : " named " + server_name), where);
 }
 
 core::Result<std::unique_ptr<KeaLab>> KeaLab::start(LabOptions options) {
@@ -776,15 +1025,26 @@ core::Result<std::unique_ptr<KeaLab>> KeaLab::start(LabOptions options) {
         return make_error(ErrorKind::Invalid, "lab service must be dhcp4 or dhcp6, not '" + options.service + "'");
     if (options.auth_password && !options.auth_user)
         return make_error(ErrorKind::Invalid, "auth_password without auth_user");
-    if (options.kea_version != "2.2")
-        return make_error(ErrorKind::Invalid, "lab Kea " + options.kea_version + " is not supported yet");
-    if (options.transport != LabTransport::Agent)
-        return make_error(ErrorKind::Invalid, "the direct transport needs Kea 3.0");
-    if (options.shape != LabShape::Pair)
-        return make_error(ErrorKind::Invalid, "hub-and-spoke and mutual-pair labs need Kea 2.6 or 3.0");
+    auto root = lab_root(options.kea_version);
+    if (!root) return root.error();
+    if (options.transport == LabTransport::Direct && options.kea_version != "3.0")
+        return make_error(ErrorKind::Invalid, "the direct transport (no Control Agent) needs Kea 3.0, not " + options.kea_version);
+    if (options.shape != LabShape::Pair && options.kea_version == "2.2")
+        return make_error(ErrorKind::Invalid, "hub-and-spoke and mutual-pair labs need Kea 2.6 or 3.0 (several HA relationships)");
+    if (options.shape != LabShape::Pair && (options.mode != LabMode::HotStandby || options.with_backup))
+        return make_error(ErrorKind::Invalid, "hub-and-spoke and mutual-pair labs are hot-standby without a backup (Kea's rule)");
+    if (options.transport == LabTransport::Direct && !options.auth_user) {
+        // The 3.2 shape: no daemon socket without authentication.
+        options.auth_user = "kea-ha-lab";
+        std::random_device rd;
+        std::string password;
+        for (int i = 0; i < 24; ++i) password += "0123456789abcdef"[rd() % 16];
+        options.auth_password = password;
+    }
 
     auto impl = std::make_unique<Impl>();
     impl->options = options;
+    impl->root = *root;
 
     // Directory.
     if (options.base_dir.empty()) {
@@ -812,48 +1072,48 @@ core::Result<std::unique_ptr<KeaLab>> KeaLab::start(LabOptions options) {
         impl->directory = fs::absolute(options.base_dir).lexically_normal().string();
         while (impl->directory.size() > 1 && impl->directory.back() == '/') impl->directory.pop_back();
     }
-    if (impl->directory.size() + std::string("/server1/ctrl.sock").size() > 107) {
+    if (impl->directory.size() + std::string("/branch1/ctrl.sock").size() > 107) {
         auto dir = impl->directory;
         if (impl->own_directory) fs::remove_all(dir);
         return make_error(ErrorKind::Invalid, "lab directory path too long for a unix socket: " + dir);
     }
 
-    // Addresses: a random 127.R1.R2.{10,11,12} block whose CA port is free on every address.
-    const std::size_t count = options.with_backup ? 3 : 2;
+    // Addresses: a random 127.R1.R2.{10,11,12} block whose ports are free on every address.
     std::random_device rd;
     std::uniform_int_distribution<int> d1(100, 250), d2(1, 254);
     std::string prefix;
     for (int attempt = 0; attempt < 20 && prefix.empty(); ++attempt) {
         const std::string candidate = "127." + std::to_string(d1(rd)) + "." + std::to_string(d2(rd)) + ".";
+        Impl trial;
+        trial.options = options;
+        trial.root = impl->root;
+        trial.plan(candidate);
         bool ok = true;
-        for (std::size_t i = 0; i < count && ok; ++i) ok = bindable(candidate + std::to_string(10 + i), kAgentPort);
+        for (const auto& p : trial.peers)
+            for (const auto port : trial.ports(p)) ok = ok && bindable(p.address, port);
         if (ok) prefix = candidate;
     }
     if (prefix.empty()) {
         if (impl->own_directory) fs::remove_all(impl->directory);
-        return make_error(ErrorKind::Conflict, "no free 127.x.y.z block with port 8000 after 20 attempts");
+        return make_error(ErrorKind::Conflict, "no free 127.x.y.z block with ports 8000-8002 after 20 attempts");
     }
-
-    const std::string second_role = options.mode == LabMode::HotStandby ? "standby" : "secondary";
-    const std::vector<std::string> roles = {"primary", second_role, "backup"};
-    for (std::size_t i = 0; i < count; ++i) {
-        LabPeer p;
-        p.name = "server" + std::to_string(i + 1);
-        p.role = roles[i];
-        p.address = prefix + std::to_string(10 + i);
-        p.port = kAgentPort;
-        p.url = "http://" + p.address + ":" + std::to_string(p.port) + "/";
-        p.ha_url = p.url;
-        const std::string dir = impl->directory + "/" + p.name;
-        p.dhcp_config_path = dir + "/" + options.service + ".json";
-        p.agent_config_path = dir + "/agent.json";
-        impl->peers.push_back(std::move(p));
-    }
+    impl->plan(prefix);
+    const std::size_t count = impl->peers.size();
 
     auto fail = [&](core::Error e) -> core::Result<std::unique_ptr<KeaLab>> {
         impl->stop_all();
         return e;
     };
+
+    if (!impl->root.empty()) {
+        if (auto mounted = impl->mount_into_root(); !mounted) return fail(mounted.error());
+    }
+    if (impl->direct()) {
+        impl->password_file = impl->directory + "/api-password";
+        if (!write_file(impl->password_file, options.auth_password.value_or("")))
+            return fail(make_error(ErrorKind::Io, "cannot write " + impl->password_file));
+        fs::permissions(impl->password_file, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+    }
 
     const std::string dhcp_binary = "kea-" + options.service;
     for (std::size_t i = 0; i < count; ++i) {
@@ -861,15 +1121,18 @@ core::Result<std::unique_ptr<KeaLab>> KeaLab::start(LabOptions options) {
         const std::string dir = impl->directory + "/" + p.name;
         std::error_code ec;
         fs::create_directories(dir, ec);
+        // 2.6.3+: the directory of control sockets must not be more open than 750.
+        if (!ec) fs::permissions(dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec, ec);
         if (ec) return fail(make_error(ErrorKind::Io, "cannot create " + dir + ": " + ec.message()));
         if (!write_file(p.dhcp_config_path, impl->dhcp_config(i).dump(2) + "\n") ||
-            !write_file(p.agent_config_path, impl->agent_config(i).dump(2) + "\n"))
+            (!impl->direct() && !write_file(p.agent_config_path, impl->agent_config(i).dump(2) + "\n")))
             return fail(make_error(ErrorKind::Io, "cannot write the configs in " + dir));
 
         Process d;
         d.what = dhcp_binary + " of " + p.name;
         d.argv = {dhcp_binary, "-c", p.dhcp_config_path};
         d.workdir = dir;
+        d.root = impl->root;
         d.output_path = dir + "/dhcp.out";
         d.log_path = dir + "/dhcp.log";
         impl->dhcp.push_back(std::move(d));
@@ -878,50 +1141,61 @@ core::Result<std::unique_ptr<KeaLab>> KeaLab::start(LabOptions options) {
         a.what = "kea-ctrl-agent of " + p.name;
         a.argv = {"kea-ctrl-agent", "-c", p.agent_config_path};
         a.workdir = dir;
+        a.root = impl->root;
+        a.enabled = !impl->direct();
         a.output_path = dir + "/agent.out";
         a.log_path = dir + "/agent.log";
         impl->agent.push_back(std::move(a));
     }
     for (std::size_t i = 0; i < count; ++i) {
         if (auto s = spawn(impl->dhcp[i]); !s) return fail(s.error());
-        if (auto s = spawn(impl->agent[i]); !s) return fail(s.error());
+        if (impl->agent[i].enabled)
+            if (auto s = spawn(impl->agent[i]); !s) return fail(s.error());
     }
 
-    // Wait until every peer reports an active HA state.
+    // Wait until every peer reports an active HA state in each of its relationships.
     std::unique_ptr<KeaLab> lab(new KeaLab(std::move(impl)));
     Impl& im = *lab->impl_;
+    const bool named = im.relations.size() > 1;  // 2.2 has no server-name in status-get
     const auto deadline = Clock::now() + options.start_timeout;
     std::vector<std::string> last(count);
     std::vector<bool> active(count, false);
     while (true) {
         for (std::size_t i = 0; i < count; ++i) {
             for (Process* p : {&im.dhcp[i], &im.agent[i]}) {
-                if (!p->running()) {
+                if (p->enabled && !p->running()) {
                     auto e = make_error(ErrorKind::Internal,
                                         p->what + " " + (p->last_exit.empty() ? "is not running" : p->last_exit) +
-                                            " during lab start (directory " + im.directory + ")\n" + p->tail(),
+                                            " during lab start (Kea " + options.kea_version + ", directory " +
+                                            im.directory + ")\n" + p->tail(),
                                         "lab start");
                     lab->stop_all();
                     return e;
                 }
             }
             if (active[i]) continue;
-            auto state = lab->ha_state(im.peers[i].name);
-            if (state && std::find(kActiveStates.begin(), kActiveStates.end(), *state) != kActiveStates.end()) {
-                active[i] = true;
-            } else {
-                last[i] = state ? "HA state " + *state : state.error().describe();
+            bool all = true;
+            for (const auto& rel : im.peers[i].relationships) {
+                auto state = lab->ha_state(im.peers[i].name, named ? rel.server_name : "");
+                if (!state || std::find(kActiveStates.begin(), kActiveStates.end(), *state) == kActiveStates.end()) {
+                    last[i] = (named ? rel.server_name + ": " : "") +
+                              (state ? "HA state " + *state : state.error().describe());
+                    all = false;
+                    break;
+                }
             }
+            active[i] = all;
         }
         if (std::all_of(active.begin(), active.end(), [](bool b) { return b; })) return lab;
         if (Clock::now() >= deadline) {
             std::string msg = "not every peer reached an active HA state within " +
-                              std::to_string(options.start_timeout.count()) + " ms (directory " + im.directory + ")";
+                              std::to_string(options.start_timeout.count()) + " ms (Kea " + options.kea_version +
+                              ", directory " + im.directory + ")";
             for (std::size_t i = 0; i < count; ++i) {
                 if (active[i]) continue;
                 msg += "\n" + im.peers[i].name + ": " + last[i] + "\n";
-                const bool agent_problem = last[i].find("refused") != std::string::npos ||
-                                           last[i].find("timed out") != std::string::npos;
+                const bool agent_problem = im.agent[i].enabled && (last[i].find("refused") != std::string::npos ||
+                                                                   last[i].find("timed out") != std::string::npos);
                 msg += (agent_problem ? im.agent[i] : im.dhcp[i]).tail();
             }
             lab->stop_all();

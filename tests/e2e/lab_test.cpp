@@ -1,10 +1,16 @@
-// End-to-end: KeaLab itself against real Kea 2.2 daemons on loopback.
+// End-to-end: KeaLab itself against real Kea daemons on loopback, on every lab version
+// ($KEA_HA_LAB_KEA: the suite is registered once per version). Tests named _Kea26Plus or
+// _Kea30 need what older versions do not have and skip elsewhere.
 #include <signal.h>
 #include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <future>
+#include <sstream>
 #include <optional>
 #include <set>
 #include <string>
@@ -21,6 +27,8 @@ using kea_ha::core::ErrorKind;
 using kea_ha::lab::KeaLab;
 using kea_ha::lab::LabMode;
 using kea_ha::lab::LabOptions;
+using kea_ha::lab::LabShape;
+using kea_ha::lab::LabTransport;
 using kea_ha::lab::post_json;
 using kea_ha::lab::wait_until;
 
@@ -33,13 +41,14 @@ std::unique_ptr<KeaLab> start_lab(LabOptions options = {}) {
     return std::move(*lab);
 }
 
-bool state_is(const KeaLab& lab, const std::string& peer, const std::string& state) {
-    auto s = lab.ha_state(peer);
+bool state_is(const KeaLab& lab, const std::string& peer, const std::string& state,
+              const std::string& relationship = "") {
+    auto s = lab.ha_state(peer, relationship);
     return s && *s == state;
 }
 
-std::string state_of(const KeaLab& lab, const std::string& peer) {
-    auto s = lab.ha_state(peer);
+std::string state_of(const KeaLab& lab, const std::string& peer, const std::string& relationship = "") {
+    auto s = lab.ha_state(peer, relationship);
     return s ? *s : "error: " + s.error().describe();
 }
 
@@ -73,7 +82,12 @@ TEST(KeaLab, HotStandbyFailoverRecoveryAndCleanup) {
     auto version = lab->command("server1", "version-get");
     ASSERT_TRUE(version) << version.error().describe();
     EXPECT_EQ((*version)["result"], 0);
-    EXPECT_EQ((*version)["text"].get<std::string>().rfind("2.2", 0), 0u) << version->dump();
+    const std::string kea = lab->options().kea_version;
+    EXPECT_EQ((*version)["text"].get<std::string>().rfind(kea + ".", 0), 0u) << version->dump();
+    // 2.2: the HA peers talk through the CA; 2.4+: through the HA hook's own listener.
+    EXPECT_EQ(lab->peer("server1").ha_url, kea == "2.2" ? lab->peer("server1").url
+                                                         : "http://" + lab->peer("server1").address + ":8001/");
+    EXPECT_EQ(lab->root().empty(), kea == "2.2");
 
     // Primary's dhcp4 gone: its CA says offline, the standby takes over.
     ASSERT_TRUE(lab->stop_dhcp("server1"));
@@ -218,10 +232,170 @@ TEST(KeaLab, StartFailureReportsTheLog) {
     EXPECT_NE(message.find("kea-dhcp4 of server"), std::string::npos) << message;
     EXPECT_NE(message.find("heartbeat-delay"), std::string::npos) << message;
     // The directory named in the message is gone.
-    const auto at = message.find("(directory ");
+    const std::string marker = ", directory ";
+    const auto at = message.find(marker);
     ASSERT_NE(at, std::string::npos) << message;
-    const auto dir = message.substr(at + 11, message.find(')', at) - at - 11);
+    const auto dir = message.substr(at + marker.size(), message.find(')', at) - at - marker.size());
     EXPECT_FALSE(std::filesystem::exists(dir)) << dir;
+}
+
+bool is_mount_point(const std::string& path) {
+    std::ifstream in("/proc/self/mountinfo");
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream fields(line);
+        std::string field, point;
+        for (int i = 0; i < 5 && fields >> field; ++i) point = field;
+        if (point == path) return true;
+    }
+    return false;
+}
+
+nlohmann::json ha_entries(const KeaLab& lab, const std::string& peer) {
+    auto config = lab.command(peer, "config-get");
+    EXPECT_TRUE(config) << config.error().describe();
+    if (!config) return nlohmann::json::array();
+    const auto& dhcp4 = (*config)["arguments"]["Dhcp4"];
+    for (const auto& hook : dhcp4["hooks-libraries"])
+        if (hook.contains("parameters")) return hook["parameters"]["high-availability"];
+    return nlohmann::json::array();
+}
+
+std::set<std::string> bound_subnets(const KeaLab& lab, const std::string& peer) {
+    std::set<std::string> out;
+    auto config = lab.command(peer, "config-get");
+    if (!config) return out;
+    for (const auto& s : (*config)["arguments"]["Dhcp4"]["subnet4"])
+        out.insert(s["subnet"].get<std::string>() + "@" + s["user-context"].value("ha-server-name", ""));
+    return out;
+}
+
+TEST(KeaLab, HubAndSpoke_Kea26Plus) {
+    LabOptions options;
+    if (options.kea_version == "2.2") GTEST_SKIP() << "several HA relationships need Kea 2.6+";
+    options.shape = LabShape::HubAndSpoke;
+    auto lab = start_lab(options);
+    ASSERT_TRUE(lab);
+    ASSERT_EQ(lab->peers().size(), 3u);
+    const auto& hub = lab->peer("hub");
+    ASSERT_EQ(hub.relationships.size(), 2u);
+    EXPECT_EQ(hub.relationships[0].server_name, "hub1");
+    EXPECT_EQ(hub.relationships[0].primary, "branch1");
+    EXPECT_EQ(hub.relationships[1].server_name, "hub2");
+    EXPECT_EQ(hub.relationships[1].ha_url, "http://" + hub.address + ":8002/") << "one HA listener per relationship";
+    EXPECT_EQ(lab->peer("branch2").role, "primary");
+
+    const auto entries = ha_entries(*lab, "hub");
+    ASSERT_EQ(entries.size(), 2u) << entries.dump();
+    EXPECT_EQ(entries[0]["this-server-name"], "hub1");
+    EXPECT_EQ(entries[1]["this-server-name"], "hub2");
+    EXPECT_EQ(ha_entries(*lab, "branch1").size(), 1u);
+    EXPECT_EQ(bound_subnets(*lab, "hub"), (std::set<std::string>{"192.0.2.0/24@branch1", "198.51.100.0/24@branch2"}));
+    EXPECT_EQ(bound_subnets(*lab, "branch1"), (std::set<std::string>{"192.0.2.0/24@branch1"}));
+    EXPECT_EQ(bound_subnets(*lab, "branch2"), (std::set<std::string>{"198.51.100.0/24@branch2"}));
+
+    // One branch down: only the hub's relationship with it fails over.
+    ASSERT_TRUE(lab->stop_dhcp("branch1"));
+    EXPECT_TRUE(wait_until([&] { return state_is(*lab, "hub", "partner-down", "hub1"); }, 20s))
+        << "hub1: " << state_of(*lab, "hub", "hub1");
+    EXPECT_EQ(state_of(*lab, "hub", "hub2"), "hot-standby");
+    ASSERT_TRUE(lab->start_dhcp("branch1"));
+    EXPECT_TRUE(wait_until([&] { return state_is(*lab, "hub", "hot-standby", "hub1") && state_is(*lab, "branch1", "hot-standby"); },
+                           30s))
+        << "hub1: " << state_of(*lab, "hub", "hub1") << ", branch1: " << state_of(*lab, "branch1");
+}
+
+TEST(KeaLab, MutualPair_Kea26Plus) {
+    LabOptions options;
+    if (options.kea_version == "2.2") GTEST_SKIP() << "several HA relationships need Kea 2.6+";
+    options.shape = LabShape::MutualPair;
+    auto lab = start_lab(options);
+    ASSERT_TRUE(lab);
+    ASSERT_EQ(lab->peers().size(), 2u);
+    for (const std::string peer : {"a", "b"}) {
+        const auto entries = ha_entries(*lab, peer);
+        ASSERT_EQ(entries.size(), 2u) << peer;
+        EXPECT_EQ(entries[0]["this-server-name"], peer + "1");
+        EXPECT_EQ(entries[1]["this-server-name"], peer + "2");
+        EXPECT_EQ(state_of(*lab, peer, peer + "1"), "hot-standby");
+        EXPECT_EQ(state_of(*lab, peer, peer + "2"), "hot-standby");
+        EXPECT_EQ(bound_subnets(*lab, peer), (std::set<std::string>{"192.0.2.0/24@a1", "198.51.100.0/24@b2"}));
+    }
+    EXPECT_EQ(lab->peer("a").relationships[0].role, "primary");
+    EXPECT_EQ(lab->peer("a").relationships[1].role, "standby");
+    EXPECT_EQ(lab->peer("b").relationships[1].role, "primary");
+}
+
+TEST(KeaLab, DirectTransportWithBasicAuth_Kea30) {
+    LabOptions options;
+    if (options.kea_version != "3.0") GTEST_SKIP() << "kea-dhcp4's own HTTP socket needs Kea 3.0";
+    options.transport = LabTransport::Direct;
+    auto lab = start_lab(options);
+    ASSERT_TRUE(lab);
+    ASSERT_TRUE(lab->options().auth_user) << "the 3.2 shape: every socket has authentication";
+    EXPECT_TRUE(lab->peer("server1").agent_config_path.empty());
+    EXPECT_FALSE(lab->stop_agent("server1")) << "no CA to stop";
+    std::ifstream pw(lab->password_file());
+    std::string password;
+    std::getline(pw, password);
+    EXPECT_EQ(password, lab->options().auth_password.value_or("?"));
+
+    const auto& url = lab->peer("server1").url;
+    auto anonymous = post_json(url, {{"command", "version-get"}}, 5s);
+    ASSERT_FALSE(anonymous);
+    EXPECT_EQ(anonymous.error().kind, ErrorKind::Auth) << anonymous.error().describe();
+    auto version = post_json(url, {{"command", "version-get"}}, 5s, lab->options().auth_user, password);
+    ASSERT_TRUE(version) << version.error().describe();
+    EXPECT_EQ((*version)[0]["text"].get<std::string>().rfind("3.0.", 0), 0u) << version->dump();
+    EXPECT_EQ(state_of(*lab, "server1"), "hot-standby");
+
+    ASSERT_TRUE(lab->stop_dhcp("server1"));
+    auto gone = lab->command("server1", "status-get");
+    ASSERT_FALSE(gone);
+    EXPECT_EQ(gone.error().kind, ErrorKind::Refused) << "no CA: the socket is gone with the daemon";
+    EXPECT_TRUE(wait_until([&] { return state_is(*lab, "server2", "partner-down"); }, 20s))
+        << "server2: " << state_of(*lab, "server2");
+}
+
+/// The child half of StaleMountOfAKilledLabIsRemoved: starts a lab, writes its directory to
+/// $KEA_HA_LAB_CHILD_OUT and dies without cleaning up.
+TEST(KeaLab, ChildThatDiesWithItsLab) {
+    const char* out = std::getenv("KEA_HA_LAB_CHILD_OUT");
+    if (!out) GTEST_SKIP() << "run by StaleMountOfAKilledLabIsRemoved_Kea26Plus";
+    auto lab = KeaLab::start({});
+    if (!lab) ::_exit(3);
+    std::ofstream(out) << (*lab)->directory() << "\n";
+    ::_exit(0);
+}
+
+TEST(KeaLab, StaleMountOfAKilledLabIsRemoved_Kea26Plus) {
+    if (LabOptions{}.kea_version == "2.2") GTEST_SKIP() << "2.2 runs without a root";
+    const auto out = std::filesystem::temp_directory_path() / ("kea-ha-lab-child-" + std::to_string(::getpid()));
+    const pid_t child = ::fork();
+    if (child == 0) {
+        ::setenv("KEA_HA_LAB_CHILD_OUT", out.c_str(), 1);
+        ::execl("/proc/self/exe", "lab_test", "--gtest_filter=KeaLab.ChildThatDiesWithItsLab", nullptr);
+        ::_exit(127);
+    }
+    ASSERT_GT(child, 0);
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+    std::string dir;
+    std::getline(std::ifstream(out), dir);
+    std::filesystem::remove(out);
+    ASSERT_FALSE(dir.empty());
+
+    auto lab = start_lab();
+    ASSERT_TRUE(lab);
+    const std::string stale = lab->root() + dir;
+    EXPECT_FALSE(is_mount_point(stale)) << stale << " is still mounted";
+    EXPECT_FALSE(std::filesystem::exists(stale)) << "the mount point is removed";
+    EXPECT_TRUE(is_mount_point(lab->root() + lab->directory())) << "the live lab's own mount stays";
+    std::filesystem::remove_all(dir);  // the dead lab's directory on the host
+    const std::string mine = lab->root() + lab->directory();
+    lab.reset();
+    EXPECT_FALSE(is_mount_point(mine));
 }
 
 TEST(PostJson, RefusedAndInvalid) {

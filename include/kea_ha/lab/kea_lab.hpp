@@ -1,8 +1,11 @@
 #pragma once
-// KeaLab: real Kea daemons (kea-dhcp4/6 + kea-ctrl-agent per peer) on loopback, in a
-// temporary directory, for end-to-end tests and for the README's demo (`--lab`).
-// Every process it starts is stopped by PID in the destructor, and dies with the
-// process that started it (PR_SET_PDEATHSIG), so a crashed or killed test leaves nothing.
+// KeaLab: real Kea daemons (kea-dhcp4/6, and a kea-ctrl-agent per peer unless the transport
+// is direct) on loopback, in a temporary directory, for end-to-end tests and for the README's
+// demo (`--lab`). Kea 2.2 is the system's; Kea 2.6 and 3.0 run from the Debian roots that
+// scripts/kea-roots.sh builds, through chroot, with the lab directory bind-mounted at the same
+// path inside the root. Every process it starts is stopped by PID in the destructor, and dies
+// with the process that started it (PR_SET_PDEATHSIG); a bind mount left by a killed test is
+// removed by the next lab that uses the root (its owner's PID file names a dead process).
 
 #include <chrono>
 #include <functional>
@@ -53,19 +56,36 @@ struct LabOptions {
     std::chrono::milliseconds start_timeout{30000};  ///< for every peer to reach an active HA state
 };
 
-/// One lab peer: server1 (primary), server2 (standby or secondary), server3 (backup).
+/// One HA relationship a lab peer takes part in, as written in its `high-availability` entry.
+struct LabRelationship {
+    std::string server_name;   ///< the peer's `this-server-name` in it ("server1", "hub1", "a2")
+    std::string role;          ///< its role there: primary, standby, secondary, backup
+    std::string ha_url;        ///< its HA `url` there
+    std::string primary;       ///< the relationship's primary (its `this-server-name`)
+};
+
+/// One lab peer. Pair: server1 (primary), server2 (standby or secondary), server3 (backup).
+/// HubAndSpoke: hub (hub1 in branch1's relationship, hub2 in branch2's), branch1, branch2.
+/// MutualPair: a (a1 primary, a2 standby), b (b1 standby, b2 primary).
 struct LabPeer {
     std::string name;
-    std::string role;
+    std::string role;          ///< role in its first relationship
     std::string address;       ///< 127.x.y.z, unique to this lab
     std::uint16_t port = 8000; ///< port of `url` (the CA's http-port, or the daemon's HTTP socket)
     std::string url;           ///< control URL "http://ADDRESS:8000/": the CA's, or the daemon's own
                                ///< HTTP socket on Direct; the URL the controller is registered with
     std::string ha_url;        ///< this peer's HA `url` in the Kea config: the CA's URL on 2.2,
-                               ///< "http://ADDRESS:8001/" (the HA hook's own listener) on 2.6 / 3.0
+                               ///< "http://ADDRESS:8001/" (the HA hook's own listener) on 2.6 / 3.0;
+                               ///< of its first relationship (8002 for the second)
+    std::vector<LabRelationship> relationships;
     std::string dhcp_config_path;
-    std::string agent_config_path;
+    std::string agent_config_path;  ///< empty on the direct transport (no CA)
 };
+
+/// The Debian root that holds Kea `version` ("2.6", "3.0"): $KEA_HA_ROOTS/kea-VERSION (default
+/// /var/cache/kea-ha-controller/roots), checked by its stamp; "" for 2.2 (the system's Kea).
+/// An error says which root is missing and how to build it.
+core::Result<std::string> lab_root(const std::string& version);
 
 class KeaLab {
 public:
@@ -82,20 +102,27 @@ public:
     const LabPeer& peer(const std::string& name) const;
     const LabOptions& options() const;
     const std::string& directory() const;
+    /// The root the daemons run in ("" for the system's Kea 2.2).
+    const std::string& root() const;
+    /// The file holding the password of options().auth_user (direct transport: every daemon's HTTP
+    /// socket reads its clients' password from it); "" when the lab has no such file.
+    const std::string& password_file() const;
 
-    /// Stop (SIGTERM, then SIGKILL after 5 s) or start one peer's DHCP daemon or CA.
+    /// Stop (SIGTERM, then SIGKILL after 5 s) or start one peer's DHCP daemon or CA (an error on
+    /// the direct transport, which has no CA).
     core::Status stop_dhcp(const std::string& peer);
     core::Status start_dhcp(const std::string& peer);
     core::Status stop_agent(const std::string& peer);
     core::Status start_agent(const std::string& peer);
 
-    /// Blocking command to a peer's CA, for tests (external changes, checks):
-    /// returns the first element of Kea's answer list, or an error.
+    /// Blocking command to a peer's control URL (its CA with `service`, or the daemon's own socket
+    /// without it), for tests (external changes, checks): the first element of Kea's answer list.
     core::Result<nlohmann::json> command(const std::string& peer, const std::string& name,
                                          const nlohmann::json& arguments = nullptr) const;
 
-    /// The peer's HA state from status-get, or an error.
-    core::Result<std::string> ha_state(const std::string& peer) const;
+    /// The peer's HA state from status-get, or an error: in its first relationship, or in the one
+    /// where its `this-server-name` is `server_name` (2.6+ name each entry's local server).
+    core::Result<std::string> ha_state(const std::string& peer, const std::string& server_name = "") const;
 
     /// Stops everything now (also done by the destructor).
     void stop_all();
