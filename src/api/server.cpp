@@ -6,10 +6,11 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <exception>
+#include <iostream>
 #include <map>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -33,6 +34,8 @@ using boost::system::error_code;
 constexpr std::uint32_t kHeaderLimit = 64 * 1024;
 constexpr auto kDrainTime = std::chrono::seconds(2);
 constexpr std::size_t kDrainBytes = 4u << 20;
+/// An accept loop ended by an exception (a bug) starts again after this pause.
+constexpr auto kAcceptRestartPause = std::chrono::seconds(1);
 
 std::string lower(std::string text) {
     std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -154,6 +157,26 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
     }
 };
 
+/// The text of the exception a coroutine ended with.
+std::string text_of(const std::exception_ptr& error) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+        return e.what();
+    } catch (...) {
+        return "unknown exception";
+    }
+}
+
+/// A failure that is a bug, to the daemon's log (ServerSettings::report_failure) or stderr.
+void report(const ServerState& state, const std::string& what, const std::string& error) {
+    if (state.settings.report_failure) {
+        state.settings.report_failure(what, error);
+    } else {
+        std::cerr << "kea-ha-controller api: " << what << " error=\"" << error << "\"\n";
+    }
+}
+
 http::response<http::string_body> make_response(const ApiResponse& answer, unsigned version, bool keep_alive) {
     http::response<http::string_body> res{static_cast<http::status>(answer.status), version};
     res.set(http::field::server, "kea-ha-controller/" KEA_HA_VERSION);
@@ -274,12 +297,19 @@ net::awaitable<void> run_session(std::shared_ptr<ServerState> state, std::shared
         const unsigned version = req.version();
         ApiResponse answer;
         lowest(stream).expires_never();
+        std::exception_ptr failure;
         try {
             answer = co_await state->handler(to_api_request(req));
-        } catch (const std::exception& e) {
-            answer = error_response(500, "internal", std::string("internal error: ") + e.what());
         } catch (...) {
-            answer = error_response(500, "internal", "internal error");
+            failure = std::current_exception();
+        }
+        if (failure) {
+            // A bug in the handler: answered, and said (STYLE: exceptions are for bugs).
+            const auto error = text_of(failure);
+            report(*state, "api request failed method=" + std::string(req.method_string()) + " target=" +
+                               std::string(req.target()),
+                   error);
+            answer = error_response(500, "internal", "internal error: " + error);
         }
         if (state->stopped) break;
         const bool keep_alive = req.keep_alive() && !state->draining;
@@ -308,6 +338,17 @@ net::awaitable<void> reject(std::shared_ptr<ServerState> state, tcp::socket sock
     if (co_await send(stream, answer, 11, false, std::chrono::seconds(2))) co_await finish(stream);
 }
 
+/// The completion handler of a session's coroutine: an exception that ends it (a bug) is
+/// said, and the session is forgotten (its busy flag no longer counts as a request in flight).
+auto on_session_end(std::shared_ptr<ServerState> state, std::optional<std::uint64_t> id) {
+    return [state = std::move(state), id](std::exception_ptr e) {
+        if (!e) return;
+        report(*state, id ? "api session failed session=" + std::to_string(*id) : std::string("api reject failed"),
+               text_of(e));
+        if (id) state->sessions.erase(*id);
+    };
+}
+
 net::awaitable<void> accept_loop(std::shared_ptr<ServerState> state) {
     net::steady_timer backoff(state->io);
     while (!state->stopped) {
@@ -322,7 +363,7 @@ net::awaitable<void> accept_loop(std::shared_ptr<ServerState> state) {
             continue;
         }
         if (state->sessions.size() >= state->settings.max_connections) {
-            net::co_spawn(state->io, reject(state, std::move(socket)), net::detached);
+            net::co_spawn(state->io, reject(state, std::move(socket)), on_session_end(state, std::nullopt));
             continue;
         }
         socket.set_option(tcp::no_delay(true), ec);
@@ -331,14 +372,30 @@ net::awaitable<void> accept_loop(std::shared_ptr<ServerState> state) {
             using Stream = beast::ssl_stream<beast::tcp_stream>;
             auto session = std::make_shared<Session<Stream>>(Stream(beast::tcp_stream(std::move(socket)), *state->tls));
             state->sessions.emplace(id, session);
-            net::co_spawn(state->io, run_session<Stream>(state, session, id), net::detached);
+            net::co_spawn(state->io, run_session<Stream>(state, session, id), on_session_end(state, id));
         } else {
             using Stream = beast::tcp_stream;
             auto session = std::make_shared<Session<Stream>>(Stream(std::move(socket)));
             state->sessions.emplace(id, session);
-            net::co_spawn(state->io, run_session<Stream>(state, session, id), net::detached);
+            net::co_spawn(state->io, run_session<Stream>(state, session, id), on_session_end(state, id));
         }
     }
+}
+
+/// Starts the accept loop; one ended by an exception (a bug) is said and started again after
+/// a pause, unless the server is stopping: an API that silently stops accepting is the worst.
+void spawn_accept_loop(std::shared_ptr<ServerState> state) {
+    net::co_spawn(state->io, accept_loop(state), [state](std::exception_ptr e) {
+        if (!e) return;
+        const bool again = !state->stopped && !state->draining;
+        report(*state, again ? "api accept loop failed, restarting in 1 s" : "api accept loop failed, not restarted (stopping)",
+               text_of(e));
+        if (!again) return;
+        auto pause = std::make_shared<net::steady_timer>(state->io, kAcceptRestartPause);
+        pause->async_wait([state, pause](const error_code& ec) {
+            if (!ec && !state->stopped && !state->draining) spawn_accept_loop(state);
+        });
+    });
 }
 
 class ServerImpl final : public ApiServer {
@@ -407,7 +464,7 @@ core::Result<std::unique_ptr<ApiServer>> start_api_server(net::io_context& io, S
     acceptor.listen(net::socket_base::max_listen_connections, ec);
     if (ec) return listen_error(settings.listen, "listen", message_of(ec));
     const auto port = acceptor.local_endpoint(ec).port();
-    net::co_spawn(io, accept_loop(state), net::detached);
+    spawn_accept_loop(state);
     return std::unique_ptr<ApiServer>(std::make_unique<ServerImpl>(std::move(state), port));
 }
 

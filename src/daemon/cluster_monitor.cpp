@@ -4,7 +4,6 @@
 #include <chrono>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -25,6 +24,15 @@ constexpr std::size_t kMaxEvents = 500;
 /// SPEC §4 (owner's answer on fleet CPU): before Kea 3.0 the clock comes from ha-heartbeat,
 /// asked at most this often per peer, not at every poll.
 constexpr auto kHeartbeatClockPeriod = std::chrono::seconds(30);
+/// STYLE (errors): a loop that ended with an exception starts again after a pause, 1 s at
+/// first, doubled at each failure in a row up to 30 s: a bug that fails every round does not
+/// spin, and one that happens once costs a second of polling.
+constexpr core::Duration kFirstRestartPause = std::chrono::seconds(1);
+constexpr core::Duration kMaxRestartPause = std::chrono::seconds(30);
+
+long long whole_seconds(core::Duration pause) {
+    return std::chrono::duration_cast<std::chrono::seconds>(pause).count();
+}
 
 nlohmann::json to_json(const core::Event& event) {
     return {{"when", iso8601(event.when)},
@@ -168,24 +176,80 @@ std::shared_ptr<ClusterMonitor> ClusterMonitor::create(MonitorContext context, R
     return monitor;
 }
 
-void ClusterMonitor::start() {
+void ClusterMonitor::start() { spawn_discover_loop(core::Duration::zero()); }
+
+void ClusterMonitor::spawn_discover_loop(core::Duration pause) {
     auto self = shared_from_this();
-    net::co_spawn(context_.io, [self]() { return self->discover_loop(); },
-                  [self](std::exception_ptr e) {
-                      if (!e) return;
-                      try {
-                          std::rethrow_exception(e);
-                      } catch (const std::exception& what) {
-                          // STYLE: one cluster's bug never stops the others.
-                          logger("health")->error("cluster loop failed, restarting in 5 s cluster={} error={}",
-                                                  self->registration_.name, quote_field(what.what()));
-                      }
-                      if (self->stopped_) return;
-                      auto pause = std::make_shared<net::steady_timer>(self->context_.io, 5s);
-                      pause->async_wait([self, pause](const boost::system::error_code& ec) {
-                          if (!ec && !self->stopped_) self->start();
+    after_pause(pause, [self] {
+        net::co_spawn(self->context_.io, [self]() { return self->discover_loop(); }, [self](std::exception_ptr e) {
+            if (!e) return;
+            // STYLE: one cluster's bug never stops the others, nor this cluster's monitoring.
+            auto log = logger("health");
+            if (self->stopped_) {
+                log->error("cluster loop failed, not restarted (stopped) cluster={} error={}", self->registration_.name,
+                           quote_field(what_of(e)));
+                return;
+            }
+            const auto pause = self->next_restart_pause("");
+            log->error("cluster loop failed, restarting in {} s cluster={} error={}", whole_seconds(pause),
+                       self->registration_.name, quote_field(what_of(e)));
+            self->spawn_discover_loop(pause);
+        });
+    });
+}
+
+void ClusterMonitor::spawn_poll_loop(std::size_t peer_index, std::uint64_t epoch, core::Duration pause) {
+    auto self = shared_from_this();
+    after_pause(pause, [self, peer_index, epoch] {
+        // A loop of an older epoch is not restarted: the discovery loop started its successors.
+        if (epoch != self->topology_epoch_ || !self->topology_) return;
+        const std::string peer = self->topology_->peers.at(peer_index).name;
+        net::co_spawn(self->context_.io, self->poll_loop(peer_index, epoch),
+                      [self, peer_index, epoch, peer](std::exception_ptr e) {
+                          if (!e) return;
+                          auto log = logger("health");
+                          const auto& cluster = self->registration_.name;
+                          if (self->stopped_ || epoch != self->topology_epoch_) {
+                              log->error("poll loop failed, not restarted ({}) cluster={} peer={} error={}",
+                                         self->stopped_ ? "stopped" : "peers changed", cluster, peer,
+                                         quote_field(what_of(e)));
+                              return;
+                          }
+                          // Until it runs again the peer's observation stands still; the
+                          // condition it shows is the last one polled.
+                          const auto pause = self->next_restart_pause(peer);
+                          log->error("poll loop failed, restarting in {} s cluster={} peer={} error={}",
+                                     whole_seconds(pause), cluster, peer, quote_field(what_of(e)));
+                          self->spawn_poll_loop(peer_index, epoch, pause);
                       });
-                  });
+    });
+}
+
+core::Duration ClusterMonitor::next_restart_pause(const std::string& key) {
+    auto [entry, fresh] = restart_backoff_.try_emplace(key, kFirstRestartPause);
+    const auto pause = entry->second;
+    entry->second = std::min(pause * 2, kMaxRestartPause);
+    return pause;
+}
+
+void ClusterMonitor::after_pause(core::Duration pause, std::function<void()> then) {
+    if (stopped_) return;  // never a restart after shutdown
+    if (pause <= core::Duration::zero()) {
+        then();
+        return;
+    }
+    auto self = shared_from_this();
+    auto timer = make_timer();  // stop() cancels it
+    ++running_;                 // idle() waits for the restart to be decided
+    timer->expires_after(pause);
+    timer->async_wait([self, timer, then = std::move(then)](const boost::system::error_code& ec) {
+        --self->running_;
+        if (!ec && !self->stopped_) then();
+    });
+}
+
+void ClusterMonitor::fault_point(std::string_view step, const std::string& peer) const {
+    if (fault_) fault_(step, peer);
 }
 
 void ClusterMonitor::stop() {
@@ -315,7 +379,6 @@ net::awaitable<void> ClusterMonitor::discover_loop() {
     auto self = shared_from_this();
     RunningGuard running(running_);
     auto timer = make_timer();
-    std::uint64_t polling_epoch = 0;
     auto next_config_read = core::SteadyClock::now();
     while (!stopped_) {
         const auto& prefs = *context_.preferences;
@@ -347,12 +410,15 @@ net::awaitable<void> ClusterMonitor::discover_loop() {
             }
             evaluate_and_apply();
         }
-        if (topology_ && polling_epoch != topology_epoch_) {
-            polling_epoch = topology_epoch_;
+        // A member, not a local: a discovery loop restarted after a failure must not start a
+        // second set of pollers for the epoch whose pollers still run.
+        if (topology_ && polling_epoch_ != topology_epoch_) {
+            polling_epoch_ = topology_epoch_;
             for (std::size_t i = 0; i < topology_->peers.size(); ++i) {
-                net::co_spawn(context_.io, poll_loop(i, polling_epoch), net::detached);
+                spawn_poll_loop(i, polling_epoch_, core::Duration::zero());
             }
         }
+        restart_backoff_.erase("");  // a round done: the next failure pauses 1 s again
         timer->expires_after(std::min<core::Duration>(prefs.poll_interval, 1s));
         boost::system::error_code ec;
         co_await timer->async_wait(net::redirect_error(net::use_awaitable, ec));
@@ -431,6 +497,7 @@ net::awaitable<void> ClusterMonitor::poll_loop(std::size_t peer_index, std::uint
         if (!observation.reached) ++counters.errors;
         observations_.at(peer_index) = std::move(observation);
         evaluate_and_apply();
+        if (!restart_backoff_.empty()) restart_backoff_.erase(peer.name);  // a round done
         // Re-armed after the poll: no overlap; a slow peer delays only itself. On the poll grid:
         // many peers' polls share one wake-up (core/poll_schedule.hpp).
         due = core::next_poll_due(due, started, context_.preferences->poll_interval, core::SteadyClock::now());
@@ -471,6 +538,7 @@ net::awaitable<core::PeerObservation> ClusterMonitor::poll_peer(const core::HaPe
         observation.error = *requests.bad_url;
         co_return observation;
     }
+    fault_point("status-get", peer.name);
     auto status = co_await requests.link->send_prepared(requests.status_get, prefs.request_timeout);
     observation.latency = std::chrono::duration_cast<std::chrono::microseconds>(core::SteadyClock::now() -
                                                                      observation.observed_at);

@@ -7,7 +7,6 @@
 #include <cstdlib>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -28,27 +27,38 @@ nlohmann::json error_body(std::string code, std::string message) {
     return {{"error", {{"code", std::move(code)}, {"message", std::move(message)}}}};
 }
 
-/// Runs every task concurrently on `io` and waits for all of them (Boost 1.74 has no
-/// parallel_group): a shared countdown wakes the waiter through a timer's cancel().
+/// What a fan-out task that threw (a bug) stands for: its result made from the exception's
+/// text, `failed(index of the task, what)`.
 template <class T>
-net::awaitable<std::vector<T>> run_all(net::io_context& io, std::vector<std::function<net::awaitable<T>()>> tasks) {
+using TaskFailed = std::function<T(std::size_t index, const std::string& what)>;
+
+/// Runs every task concurrently on `io` and waits for all of them (Boost 1.74 has no
+/// parallel_group): a shared countdown wakes the waiter through a timer's cancel(). The
+/// countdown is in each task's completion handler, so a task that throws is counted too:
+/// its result is `failed(i, what)` and the operation goes on (and ends, releasing the
+/// cluster's lock) instead of waiting for it for ever.
+template <class T>
+net::awaitable<std::vector<T>> run_all(net::io_context& io, std::vector<std::function<net::awaitable<T>()>> tasks,
+                                       TaskFailed<T> failed) {
     struct Shared {
         std::vector<std::optional<T>> results;
         std::size_t remaining = 0;
+        TaskFailed<T> failed;
         net::steady_timer done;
         explicit Shared(net::io_context& io) : done(io, net::steady_timer::time_point::max()) {}
     };
     auto shared = std::make_shared<Shared>(io);
     shared->results.resize(tasks.size());
     shared->remaining = tasks.size();
+    shared->failed = std::move(failed);
     for (std::size_t i = 0; i < tasks.size(); ++i) {
         net::co_spawn(
             io,
-            [shared, i, task = std::move(tasks[i])]() -> net::awaitable<void> {
-                shared->results[i] = co_await task();
+            [shared, i, task = std::move(tasks[i])]() -> net::awaitable<void> { shared->results[i] = co_await task(); },
+            [shared, i](std::exception_ptr e) {
+                if (e) shared->results[i] = shared->failed(i, what_of(e));
                 if (--shared->remaining == 0) shared->done.cancel();
-            },
-            net::detached);
+            });
     }
     if (shared->remaining > 0) {
         boost::system::error_code ec;
@@ -74,6 +84,23 @@ std::string kea_text(const core::Error& error, std::string_view command) {
         return error.message.substr(prefix.size());
     }
     return error.describe();
+}
+
+/// The log line of a fan-out task that threw; `phase`: read, test, write, rollback.
+void log_task_failed(const std::string& cluster, const std::string& peer, std::string_view phase,
+                     const std::string& what) {
+    logger("replication")
+        ->error("config task failed cluster={} peer={} phase={} error={}", cluster, peer, phase, quote_field(what));
+}
+
+/// The error that stands for a task that threw.
+core::Error internal_error(std::string_view step, const std::string& what) {
+    return core::make_error(core::ErrorKind::Internal, std::string(step) + ": internal error: " + what);
+}
+
+/// The API's error code for a peer that could not do a step: "internal" when a bug stopped it.
+const char* failure_code(const core::Error& error) {
+    return error.kind == core::ErrorKind::Internal ? "internal" : "unreachable";
 }
 
 }  // namespace
@@ -166,6 +193,7 @@ net::awaitable<core::Result<nlohmann::json>> ClusterMonitor::fetch_config(const 
     auto endpoint = kea::parse_endpoint(peer.control_url);
     if (!endpoint) co_return endpoint.error();
     auto link = link_for(peer);
+    fault_point("config-get", peer.name);
     const auto timeout = context_.preferences->config_timeout;
     // Kea ≥ 2.4: config-hash-get is cheap (0.2 s against config-get's 1.9 s at 50 000
     // reservations); a config whose hash has not moved since it was read is not read again.
@@ -204,6 +232,7 @@ net::awaitable<core::Result<kea::Answer>> ClusterMonitor::test_config(const core
     auto endpoint = kea::parse_endpoint(peer.control_url);
     if (!endpoint) co_return endpoint.error();
     auto link = link_for(peer);
+    fault_point("config-test", peer.name);
     auto command = link->command("config-test");
     command.borrowed_arguments = &document;  // serialised by send() before it suspends: no copy
     co_return kea::require_success(co_await link->send(command, context_.preferences->config_timeout),
@@ -228,6 +257,7 @@ net::awaitable<ClusterMonitor::PeerWrite> ClusterMonitor::apply_config(const cor
     // SPEC §4: config-set restarts the peer's HA service; not an outage of ours to report.
     if (topology_) core::note_applying_config(memory_, *topology_, peer.name, core::SteadyClock::now());
     auto link = link_for(peer);
+    fault_point("config-set", peer.name);
     auto command = link->command("config-set");
     command.borrowed_arguments = &document;
     config_cache_.erase(peer.name);  // whatever the answer, its config may have moved
@@ -252,6 +282,7 @@ net::awaitable<void> ClusterMonitor::persist_config(const core::HaPeer& peer, Pe
         co_return;
     }
     auto link = link_for(peer);
+    fault_point("config-write", peer.name);
     auto write = kea::require_success(
         co_await link->send(link->command("config-write"), context_.preferences->config_timeout), "config-write");
     applied.persisted = static_cast<bool>(write);
@@ -300,7 +331,16 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config(ConfigChange change)
     RunningGuard running(running_);
     co_await lock_operations();
     OperationGuard guard([this] { unlock_operations(); });
-    co_return co_await change_config_locked(std::move(change));
+    try {
+        co_return co_await change_config_locked(std::move(change));
+    } catch (const std::exception& error) {
+        // A bug on the way (the fan-out tasks' own failures are outcomes already): said, answered,
+        // and the lock is released by the guard as the frame unwinds.
+        logger("replication")->error("config operation failed cluster={} operation=change error={}",
+                                     registration_.name, quote_field(error.what()));
+        co_return ConfigOutcome{500, error_body("internal", std::string("internal error: ") + error.what()),
+                                std::nullopt};
+    }
 }
 
 net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange change) {
@@ -329,7 +369,9 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
     std::vector<Target> targets;
     using Read = core::Result<nlohmann::json>;
     std::vector<std::function<net::awaitable<Read>()>> reads;
+    std::vector<std::string> read_peers;  // parallel to reads
     reads.push_back([this, &sot]() -> net::awaitable<Read> { co_return co_await fetch_config(sot); });
+    read_peers.push_back(sot.name);
     for (const auto& peer : topology.peers) {
         if (peer.name == sot.name) continue;
         targets.push_back(Target{peer, std::nullopt, {}, 0, std::nullopt});
@@ -339,11 +381,18 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
         }
         targets.back().read = reads.size();
         reads.push_back([this, &peer]() -> net::awaitable<Read> { co_return co_await fetch_config(peer); });
+        read_peers.push_back(peer.name);
     }
-    auto read_results = co_await run_all(context_.io, std::move(reads));
+    auto read_results = co_await run_all<Read>(context_.io, std::move(reads), [&](std::size_t i, const std::string& what) {
+        log_task_failed(registration_.name, read_peers.at(i), "read", what);
+        return Read(internal_error("config-get", what));
+    });
     const auto read_done = core::SteadyClock::now();
     auto& current = read_results.front();
-    if (!current) co_return ConfigOutcome{502, error_body("unreachable", sot.name + ": " + current.error().describe()), std::nullopt};
+    if (!current) {
+        co_return ConfigOutcome{502, error_body(failure_code(current.error()), sot.name + ": " + current.error().describe()),
+                                std::nullopt};
+    }
     const auto current_etag = core::config_etag(*current);
     if (change.if_match && *change.if_match != "*" && *change.if_match != current_etag) {
         co_return ConfigOutcome{412, error_body("precondition-failed",
@@ -409,19 +458,26 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
     }
     read_results.clear();  // the documents read are not needed any more
     // The tasks borrow the documents: they live in this frame until run_all() returns.
-    std::vector<std::function<net::awaitable<std::pair<std::string, core::Result<kea::Answer>>>()>> tests;
+    using Tested = std::pair<std::string, core::Result<kea::Answer>>;
+    std::vector<std::function<net::awaitable<Tested>()>> tests;
+    std::vector<std::string> test_peers;  // parallel to tests
+    test_peers.push_back(sot.name);
     tests.push_back([this, &sot, &doc = *sot_document]() -> net::awaitable<std::pair<std::string, core::Result<kea::Answer>>> {
         co_return std::pair{sot.name, co_await test_config(sot, doc)};
     });
     for (const auto& target : targets) {
         if (!target.document) continue;
+        test_peers.push_back(target.peer.name);
         tests.push_back([this, &peer = target.peer, &doc = *target.document]()
                             -> net::awaitable<std::pair<std::string, core::Result<kea::Answer>>> {
             co_return std::pair{peer.name, co_await test_config(peer, doc)};
         });
     }
     const auto test_started = core::SteadyClock::now();
-    auto test_results = co_await run_all(context_.io, std::move(tests));
+    auto test_results = co_await run_all<Tested>(context_.io, std::move(tests), [&](std::size_t i, const std::string& what) {
+        log_task_failed(registration_.name, test_peers.at(i), "test", what);
+        return Tested{test_peers.at(i), internal_error("config-test", what)};
+    });
     const auto test_done = core::SteadyClock::now();
     for (auto& [peer, tested] : test_results) {
         if (tested) continue;
@@ -429,7 +485,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
         log->warn("config change refused cluster={} peer={} error={}", registration_.name, peer,
                   quote_field(tested.error().describe()));
         co_return ConfigOutcome{rejected ? 422u : 502u,
-                                {{"error", {{"code", rejected ? "rejected" : "unreachable"},
+                                {{"error", {{"code", rejected ? "rejected" : failure_code(tested.error())},
                                             {"message", peer + (rejected ? " rejected the config: " : ": ") +
                                                             tested.error().describe()},
                                             {"peer", peer}}}},
@@ -493,7 +549,24 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
         });
     }
     const auto writes_started = core::SteadyClock::now();
-    auto write_results = co_await run_all(context_.io, std::move(writes));
+    // A write task that threw (a bug) is a failed write of its peer. The SoT's: failed while its
+    // config-set had not answered (the change fails as a whole, the targets wait no longer);
+    // applied but not persisted after (it carries the generation already).
+    const auto write_failed = [&](std::size_t i, const std::string& what) {
+        const std::string& peer = i == 0 ? sot.name : written_targets.at(i - 1)->peer.name;
+        log_task_failed(registration_.name, peer, "write", what);
+        if (i == 0 && progress->answered && !progress->failed) {
+            return PeerWrite{peer, "applied", "applied in memory, not persisted: internal error: " + what, false};
+        }
+        if (i == 0) {
+            sot_done = core::SteadyClock::now();
+            progress->answered = true;
+            progress->failed = true;
+            progress->wake.cancel();
+        }
+        return PeerWrite{peer, "failed", "internal error: " + what, false};
+    };
+    auto write_results = co_await run_all<PeerWrite>(context_.io, std::move(writes), write_failed);
     const auto writes_done = core::SteadyClock::now();
     const PeerWrite sot_write = std::move(write_results.front());
     write_results.erase(write_results.begin());
@@ -514,7 +587,12 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
                 co_return co_await write_config(peer, doc);
             });
         }
-        auto rollback_results = co_await run_all(context_.io, std::move(rollbacks));
+        auto rollback_results = co_await run_all<PeerWrite>(
+            context_.io, std::move(rollbacks), [&](std::size_t k, const std::string& what) {
+                const std::string& peer = written_targets.at(rolled.at(k))->peer.name;
+                log_task_failed(registration_.name, peer, "rollback", what);
+                return PeerWrite{peer, "failed", "internal error: " + what, false};
+            });
         for (std::size_t k = 0; k < rolled.size(); ++k) {
             auto& outcome = write_results[rolled[k]];
             auto& back = rollback_results[k];

@@ -249,6 +249,9 @@ bool Daemon::start() {
     server_settings.listen = prefs_.api_listen;
     server_settings.tls_cert_file = prefs_.api_tls_cert_file;
     server_settings.tls_key_file = prefs_.api_tls_key_file;
+    server_settings.report_failure = [](std::string_view what, std::string_view error) {
+        logger("api")->error("{} error={}", what, quote_field(error));
+    };
     auto server = api::start_api_server(
         io_, server_settings, [this](api::ApiRequest request) -> net::awaitable<api::ApiResponse> {
             co_return co_await api::handle(request, *this, api_settings_);

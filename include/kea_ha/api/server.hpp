@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
@@ -22,6 +23,10 @@ struct ServerSettings {
     std::size_t max_body_size = 64ull << 20;  ///< request bodies (configs reach ~9 MB)
     std::chrono::milliseconds request_timeout{30000};  ///< per request read/write deadline
     std::size_t max_connections = 256;
+    /// Told of a failure that is a bug: a request handler that threw (answered 500), a session
+    /// or the accept loop ended by an exception. `what` is fixed words and key=value fields,
+    /// `error` the exception's text. Unset: a line on stderr; never silence.
+    std::function<void(std::string_view what, std::string_view error)> report_failure;
 };
 
 using Handler = std::function<boost::asio::awaitable<ApiResponse>(ApiRequest)>;

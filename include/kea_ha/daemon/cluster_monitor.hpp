@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
@@ -57,6 +58,11 @@ struct MonitorContext {
     const std::optional<kea::Credentials>* credentials = nullptr;
     std::function<void()> on_state_change;  ///< a cluster state changed (systemd STATUS, …)
 };
+
+/// Test seam (ClusterMonitor::set_fault): called before each step the monitor's tasks take
+/// with a peer: "status-get" (a poll), "config-get", "config-test", "config-set",
+/// "config-write". A test throws from it to stand for a bug at that step.
+using FaultHook = std::function<void(std::string_view step, const std::string& peer)>;
 
 /// What discovery learns from the registered primary.
 struct Discovery {
@@ -135,6 +141,8 @@ public:
     void reload_credentials();
     /// No coroutine of this monitor is running (after stop(): safe to end the process).
     bool idle() const { return running_ == 0; }
+    /// Tests only (tests/integration/task_failure_test.cpp): see FaultHook. Never set in production.
+    void set_fault(FaultHook fault) { fault_ = std::move(fault); }
 
     const Registration& registration() const { return registration_; }
     core::ClusterState state() const;
@@ -203,6 +211,19 @@ private:
     void record_replication_event(const std::string& kind, const std::string& peer, std::string from,
                                   std::string to, std::string reason);
     boost::asio::awaitable<void> poll_loop(std::size_t peer_index, std::uint64_t epoch);
+    /// Starts poll_loop(peer_index, epoch) after `pause`, with a completion handler that logs
+    /// a loop ended by an exception and starts it again with back-off (1 s doubling to 30 s),
+    /// unless the monitor stopped or the epoch moved on meanwhile.
+    void spawn_poll_loop(std::size_t peer_index, std::uint64_t epoch, core::Duration pause);
+    /// Starts discover_loop() after `pause`; restarted the same way when it throws.
+    void spawn_discover_loop(core::Duration pause);
+    /// The pause before restarting the failed loop `key` (a peer name, "" for discovery);
+    /// the one after it is twice as long, up to 30 s.
+    core::Duration next_restart_pause(const std::string& key);
+    /// Runs `then` after `pause` (now when zero), unless stop() came first. Counts as running.
+    void after_pause(core::Duration pause, std::function<void()> then);
+    /// Calls fault_ (the test seam) for `step` on `peer`.
+    void fault_point(std::string_view step, const std::string& peer) const;
     /// A peer's two poll commands, built once per topology epoch (kea::PreparedRequest).
     struct PollRequests {
         std::shared_ptr<kea::PeerLink> link;
@@ -230,6 +251,7 @@ private:
     void persist_later() const;
 
     MonitorContext context_;
+    FaultHook fault_;  ///< tests only
     Registration registration_;
     std::optional<core::Topology> topology_;
     /// Per peer name: how to reach it (endpoint, transport, credentials, version).
@@ -241,6 +263,10 @@ private:
     };
     std::map<std::string, CachedConfig> config_cache_;
     std::uint64_t topology_epoch_ = 0;        ///< bumps when the peers change: old pollers end
+    std::uint64_t polling_epoch_ = 0;         ///< the epoch the running pollers were started for
+    /// Back-off of the next restart after a failed loop, per peer name ("" for discovery);
+    /// absent: 1 s. Reset once a restarted loop has done a round.
+    std::map<std::string, core::Duration> restart_backoff_;
     std::vector<std::optional<core::PeerObservation>> observations_;
     core::ClusterMemory memory_;
     std::optional<core::ClusterView> view_;
