@@ -30,7 +30,14 @@ std::optional<SystemTime> utc(int year, int month, int day, int hour, int minute
                               std::chrono::day{static_cast<unsigned>(day)}};
     if (!date.ok() || hour > 23 || minute > 59 || second > 60) return std::nullopt;
     // A leap second (:60) is folded into the next second, as POSIX time does.
-    return time_point_cast<SystemTime::duration>(sys_days{date} + hours{hour} + minutes{minute} + seconds{second});
+    const sys_seconds when = sys_days{date} + hours{hour} + minutes{minute} + seconds{second};
+    // SystemTime counts nanoseconds (years 1678 to 2262): a date outside is no clock reading,
+    // and converting it would overflow (found by tests/fuzz/kea_answer_fuzz: "29 Feb 0472").
+    if (when.time_since_epoch() > duration_cast<seconds>(SystemTime::duration::max()) ||
+        when.time_since_epoch() < duration_cast<seconds>(SystemTime::duration::min())) {
+        return std::nullopt;
+    }
+    return time_point_cast<SystemTime::duration>(when);
 }
 
 /// A JSON "disabled by" value: Kea writes a bool or a list of origins, by version.
