@@ -64,6 +64,24 @@ TEST(Transform, PrimaryConfigTransformedForStandbyEqualsStandbysOwn) {
     EXPECT_TRUE(same_config(*out, standby)) << nlohmann::json::diff(standby, *out).dump(1);
 }
 
+TEST(Transform, ControlSocketsAreKeptWhateverThePreferenceSays) {
+    // Kea 3.x: the daemon's own HTTP socket is in `control-sockets`; copying the SoT's would
+    // bind the target to the SoT's address (or make Kea refuse the config).
+    auto primary = recorded("config-get-hot-standby-primary.json");
+    auto standby = recorded("config-get-hot-standby-standby.json");
+    primary["Dhcp4"]["control-sockets"] = {{{"socket-type", "http"}, {"socket-address", "127.0.0.10"}}};
+    standby["Dhcp4"]["control-sockets"] = {{{"socket-type", "http"}, {"socket-address", "127.0.0.11"}}};
+    auto out = transform_for(primary, "dhcp4", "server2", standby, {});
+    ASSERT_TRUE(out) << out.error().describe();
+    EXPECT_EQ((*out)["Dhcp4"]["control-sockets"], standby["Dhcp4"]["control-sockets"]);
+    EXPECT_EQ((*out)["Dhcp4"]["control-socket"], standby["Dhcp4"]["control-socket"]);
+    // A target without the list gets none of the SoT's.
+    standby["Dhcp4"].erase("control-sockets");
+    out = transform_for(primary, "dhcp4", "server2", standby, {"loggers"});
+    ASSERT_TRUE(out);
+    EXPECT_FALSE((*out)["Dhcp4"].contains("control-sockets"));
+}
+
 TEST(Transform, LocalKeyAbsentOnTargetIsRemoved) {
     auto primary = recorded("config-get-hot-standby-primary.json");
     primary["Dhcp4"]["hosts-database"] = {{"type", "mysql"}, {"name", "kea"}};

@@ -36,8 +36,8 @@ struct Preferences {
     Duration config_sync_interval = std::chrono::seconds(900); ///< keaConfigSyncInterval
     bool propagate_external_changes = false;                   ///< keaPropagateExternalChanges
     std::vector<std::string> peer_local_parameters = {         ///< keaPeerLocalParameters
-        "interfaces-config", "control-socket", "lease-database",
-        "hosts-database", "hosts-databases", "loggers"};
+        "interfaces-config", "control-socket", "control-sockets", "lease-database",
+        "hosts-database", "hosts-databases", "loggers", "data-directory"};
     Duration clock_skew_warning = std::chrono::seconds(30);    ///< keaClockSkewWarning
     std::optional<std::string> auth_user;                      ///< keaAuthUser
     std::optional<std::string> auth_password_file;             ///< keaAuthPasswordFile
