@@ -16,6 +16,7 @@
 #include <cctype>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <exception>
 #include <optional>
 #include <string>
@@ -140,6 +141,7 @@ api::ApiResponse handled(boost::asio::io_context& io, const api::ApiRequest& req
 }
 
 void check(const api::ApiResponse& response) {
+    if (response.status == 500) std::fprintf(stderr, "answered 500: %s\n", response.body.c_str());
     require(response.status >= 200 && response.status <= 599, "an HTTP status in 200-599");
     require(response.status != 500, "a malformed request gets a 4xx, not 500 (an exception the routes did not expect)");
     if (response.content_type == "application/json" && !response.body.empty()) {
