@@ -1,4 +1,4 @@
-// End-to-end: the real kea-ha-ctl binary against the real controller on a real Kea 2.2 pair
+// End-to-end: the real kea-ha-ctl binary against the real controller on a real Kea pair
 // (SPEC §7, docs/cli.md): every command, its output and its exit status.
 #include <fcntl.h>
 #include <signal.h>

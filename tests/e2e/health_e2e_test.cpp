@@ -1,4 +1,4 @@
-// End-to-end: the real kea-ha-controller binary managing real Kea 2.2 HA pairs on loopback.
+// End-to-end: the real kea-ha-controller binary managing real Kea HA pairs (every lab version) on loopback.
 #include <chrono>
 #include <filesystem>
 #include <map>

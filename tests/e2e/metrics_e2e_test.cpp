@@ -1,4 +1,4 @@
-// End-to-end: GET /metrics of the real kea-ha-controller binary watching a real Kea 2.2
+// End-to-end: GET /metrics of the real kea-ha-controller binary watching a real Kea
 // hot-standby pair (SPEC §8). The exposition text is parsed strictly here (format 0.0.4) and
 // its figures are checked against what the API says about the same cluster.
 #include <cctype>

@@ -1,4 +1,4 @@
-// End-to-end: config replication (SPEC §5, issue 4) by the real controller on real Kea 2.2 pairs.
+// End-to-end: config replication (SPEC §5, issue 4) by the real controller on real Kea pairs (every lab version).
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -83,9 +83,12 @@ TEST(ReplicationE2E, MergePatchReachesEveryPeerEachKeepingItsIdentity) {
     }
     // Peer-local parameters stayed the standby's own.
     const auto standby_after = p.kea_config("server2");
-    EXPECT_EQ(standby_after["control-socket"], standby_before["control-socket"]);
-    EXPECT_EQ(standby_after["lease-database"], standby_before["lease-database"]);
-    EXPECT_EQ(standby_after["loggers"], standby_before["loggers"]);
+    // (Kea 3.0 answers the singular control-socket as a control-sockets list.)
+    for (const std::string key : {"control-socket", "control-sockets", "lease-database", "loggers"}) {
+        EXPECT_EQ(standby_after.value(key, nlohmann::json()).dump(), standby_before.value(key, nlohmann::json()).dump())
+            << key;
+    }
+    EXPECT_TRUE(standby_after.contains("control-socket") || standby_after.contains("control-sockets"));
 
     // Both back in hot-standby, and the cluster never stopped being OK (SPEC §4 grace).
     auto hot_standby = [&](const std::string& peer) {

@@ -1,5 +1,5 @@
 // End-to-end: the status page (GET /, SPEC §8) rendered by a real headless Chromium against
-// the real kea-ha-controller watching a real Kea 2.2 hot-standby pair. Chromium's CLI dumps the
+// the real kea-ha-controller watching a real Kea hot-standby pair. Chromium's CLI dumps the
 // DOM after the page's script ran (--dump-dom) and takes screenshots; no Playwright needed.
 // Screenshots go to <build>/tests/artifacts/ for people to look at.
 #include <sys/wait.h>

@@ -1,0 +1,156 @@
+// End-to-end: servers in several HA relationships (Kea 2.6+) under the real controller, on
+// real Kea daemons (SPEC §5, issue 11 item 0). Until replication is scoped per relationship,
+// a whole config is never written onto a peer whose set of relationships differs from the
+// source of truth's: a hub keeps both relationships and both branches' subnets whatever is
+// asked through its branch. A mutual pair (same relationships on both sides) replicates,
+// each server keeping its own name in both relationships.
+#include <map>
+#include <set>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "kea_ha/lab/kea_lab.hpp"
+#include "support/lab_controller.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using kea_ha::lab::LabOptions;
+using kea_ha::lab::LabShape;
+using kea_ha::lab::wait_until;
+using kea_ha::testing::LabController;
+
+const std::map<std::string, std::string> kSettings = {
+    {"keaPollInterval", "0.5"}, {"keaRequestTimeout", "1"}, {"keaConfigTimeout", "10"}};
+
+LabOptions shaped(LabShape shape) {
+    LabOptions options;
+    options.shape = shape;
+    return options;
+}
+
+/// this-server-name of each HA relationship in a peer's own config, in order.
+std::vector<std::string> names_of(const nlohmann::json& dhcp4) {
+    std::vector<std::string> out;
+    for (const auto& hook : dhcp4.value("hooks-libraries", nlohmann::json::array()))
+        if (hook.contains("parameters"))
+            for (const auto& r : hook["parameters"]["high-availability"]) out.push_back(r["this-server-name"]);
+    return out;
+}
+
+std::set<std::string> subnets_of(const nlohmann::json& dhcp4) {
+    std::set<std::string> out;
+    for (const auto& s : dhcp4.value("subnet4", nlohmann::json::array())) out.insert(s["subnet"].get<std::string>());
+    return out;
+}
+
+std::string ha_state(const kea_ha::lab::KeaLab& lab, const std::string& peer, const std::string& relationship) {
+    auto state = lab.ha_state(peer, relationship);
+    return state ? *state : "error: " + state.error().describe();
+}
+
+kea_ha::core::Result<kea_ha::testing::HttpReply> patch(LabController& f, const std::string& cluster, int lifetime) {
+    const nlohmann::json merge = {{"Dhcp4", {{"valid-lifetime", lifetime}}}};
+    return f.controller->request("PATCH", "/v1/clusters/" + cluster + "/config", merge.dump(),
+                                 {{"Content-Type", "application/merge-patch+json"}});
+}
+
+TEST(RelationshipsE2E, HubIsNeverOverwrittenThroughABranch_Kea26Plus) {
+    if (LabOptions{}.kea_version == "2.2") GTEST_SKIP() << "several HA relationships need Kea 2.6+";
+    LabController f("kea-ha-hub", kSettings, shaped(LabShape::HubAndSpoke));
+    ASSERT_TRUE(f.lab);
+    ASSERT_TRUE(f.controller->start());
+    auto added = f.add("b1", "branch1");
+    ASSERT_TRUE(added);
+    ASSERT_EQ(added->status, 201u) << added->body;
+    ASSERT_TRUE(wait_until([&] { return f.detail("b1").value("state", "") == "OK"; }, 30s)) << f.explain("b1");
+    const auto hub_before = f.kea_config("hub");
+    const auto branch_before = f.kea_config("branch1");
+    ASSERT_EQ(names_of(hub_before), (std::vector<std::string>{"hub1", "hub2"}));
+    const int lifetime = branch_before.value("valid-lifetime", 0) + 17;
+
+    auto check_untouched = [&](const std::string& step) {
+        const auto hub = f.kea_config("hub");
+        EXPECT_EQ(names_of(hub), (std::vector<std::string>{"hub1", "hub2"})) << step;
+        EXPECT_EQ(subnets_of(hub), (std::set<std::string>{"192.0.2.0/24", "198.51.100.0/24"})) << step;
+        EXPECT_EQ(hub.value("valid-lifetime", 0), hub_before.value("valid-lifetime", 0)) << step;
+        EXPECT_EQ(subnets_of(f.kea_config("branch1")), (std::set<std::string>{"192.0.2.0/24"})) << step;
+        EXPECT_EQ(ha_state(*f.lab, "hub", "hub2"), "hot-standby") << step;
+    };
+
+    // A change through the branch: refused before anything is written anywhere.
+    auto changed = patch(f, "b1", lifetime);
+    ASSERT_TRUE(changed);
+    EXPECT_EQ(changed->status, 422u) << changed->body;
+    EXPECT_NE(changed->body.find("relationships-differ"), std::string::npos) << changed->body;
+    EXPECT_EQ(f.kea_config("branch1").value("valid-lifetime", 0), branch_before.value("valid-lifetime", 0))
+        << "nothing written on the source of truth either";
+    check_untouched("after the refused change");
+
+    // A sync: the hub is refused with a reason, not overwritten.
+    auto synced = f.controller->request("POST", "/v1/clusters/b1/sync", "");
+    ASSERT_TRUE(synced);
+    EXPECT_NE(synced->body.find("refused"), std::string::npos) << synced->status << " " << synced->body;
+    check_untouched("after sync");
+
+    // An external change on the branch (drift, convergence): the hub still keeps its own.
+    auto refusals = [&] {
+        std::size_t n = 0;
+        if (const auto events = f.controller->get_json("/v1/clusters/b1/events"))
+            for (const auto& e : *events) n += e.value("kind", "") == "config-refused" ? 1 : 0;
+        return n;
+    };
+    const auto refused_before = refusals();
+    auto external = f.lab->command("branch1", "config-get");
+    ASSERT_TRUE(external);
+    auto document = (*external)["arguments"];
+    document.erase("hash");
+    document["Dhcp4"]["valid-lifetime"] = lifetime;
+    auto set = f.lab->command("branch1", "config-set", document);
+    ASSERT_TRUE(set) << set.error().describe();
+    ASSERT_EQ((*set)["result"], 0) << set->dump();
+    // Its HA restarts on the new config; once the branch is back as the source of truth, a sync
+    // carries the external change: refused again for the hub.
+    ASSERT_TRUE(f.wait_state("OK", std::string("branch1"), 30s, "b1")) << f.explain("b1");
+    auto resynced = f.controller->request("POST", "/v1/clusters/b1/sync", "");
+    ASSERT_TRUE(resynced);
+    EXPECT_NE(resynced->body.find("refused"), std::string::npos) << resynced->status << " " << resynced->body;
+    EXPECT_GT(refusals(), refused_before) << f.explain("b1");
+    EXPECT_EQ(f.kea_config("branch1").value("valid-lifetime", 0), lifetime) << "the branch keeps its own change";
+    check_untouched("after an external change on the branch");
+}
+
+TEST(RelationshipsE2E, MutualPairReplicatesKeepingBothNames_Kea26Plus) {
+    if (LabOptions{}.kea_version == "2.2") GTEST_SKIP() << "several HA relationships need Kea 2.6+";
+    LabController f("kea-ha-mutual", kSettings, shaped(LabShape::MutualPair));
+    ASSERT_TRUE(f.lab);
+    ASSERT_TRUE(f.controller->start());
+    auto added = f.add("ab", "a");
+    ASSERT_TRUE(added);
+    ASSERT_EQ(added->status, 201u) << added->body;
+    ASSERT_TRUE(wait_until([&] { return f.detail("ab").value("state", "") == "OK"; }, 30s)) << f.explain("ab");
+
+    auto changed = patch(f, "ab", 7411);
+    ASSERT_TRUE(changed);
+    ASSERT_EQ(changed->status, 200u) << changed->body << f.explain("ab");
+    for (const std::string peer : {"a", "b"}) {
+        const auto config = f.kea_config(peer);
+        EXPECT_EQ(config.value("valid-lifetime", 0), 7411) << peer;
+        EXPECT_EQ(names_of(config), (std::vector<std::string>{peer + "1", peer + "2"})) << peer;
+        EXPECT_EQ(subnets_of(config), (std::set<std::string>{"192.0.2.0/24", "198.51.100.0/24"})) << peer;
+    }
+    // Both relationships stay in hot-standby on both servers (they would not with one name twice).
+    EXPECT_TRUE(wait_until(
+        [&] {
+            for (const std::string peer : {"a", "b"})
+                for (const std::string n : {"1", "2"})
+                    if (ha_state(*f.lab, peer, peer + n) != "hot-standby") return false;
+            return true;
+        },
+        20s))
+        << "a1 " << ha_state(*f.lab, "a", "a1") << ", b2 " << ha_state(*f.lab, "b", "b2");
+    EXPECT_TRUE(wait_until([&] { return f.detail("ab").value("state", "") == "OK"; }, 20s)) << f.explain("ab");
+}
+
+}  // namespace
