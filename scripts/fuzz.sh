@@ -40,13 +40,14 @@ for t in "${targets[@]}"; do
   artifacts="$build/fuzz-artifacts/$t"
   log="$build/fuzz-$t.log"
   rm -rf "$artifacts"
+  : >"$log"
   mkdir -p "$work" "$artifacts" "$regressions"
   dict=()
   [ -f "tests/fuzz/dict/$t.dict" ] && dict=(-dict="tests/fuzz/dict/$t.dict")
 
   echo "== fuzz $t: regressions, then ${seconds} s from tests/fuzz/corpus/$t"
   mapfile -t kept < <(find "$regressions" -type f ! -name .gitkeep | sort)
-  if [ ${#kept[@]} -gt 0 ] && ! "$bin" "${limits[@]}" "${kept[@]}" >"$log" 2>&1; then
+  if [ ${#kept[@]} -gt 0 ] && ! "$bin" "${limits[@]}" "${kept[@]}" >>"$log" 2>&1; then
     tail -n 40 "$log"
     echo "fuzz $t: a kept regression fails again (tests/fuzz/regressions/$t); log: $log"
     failed+=("$t")

@@ -18,6 +18,9 @@ packages=(
   dpkg-dev lintian file man-db systemd
   # Headless browser for the status page test.
   chromium
+  # The fuzz targets (tests/fuzz, scripts/fuzz.sh): clang 14 and its runtimes (libFuzzer,
+  # ASan, UBSan). libclang-rt-14-dev is only a Recommends of clang (none are installed here).
+  clang libclang-rt-14-dev
 )
 
 missing=()
