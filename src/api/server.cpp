@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
-#include <exception>
 #include <iostream>
 #include <map>
 
@@ -20,6 +19,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+
+#include "kea_ha/core/exception_text.hpp"
 
 namespace kea_ha::api {
 namespace {
@@ -156,17 +157,6 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
         }
     }
 };
-
-/// The text of the exception a coroutine ended with.
-std::string text_of(const std::exception_ptr& error) {
-    try {
-        std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-        return e.what();
-    } catch (...) {
-        return "unknown exception";
-    }
-}
 
 /// A failure that is a bug, to the daemon's log (ServerSettings::report_failure) or stderr.
 void report(const ServerState& state, const std::string& what, const std::string& error) {
@@ -305,7 +295,7 @@ net::awaitable<void> run_session(std::shared_ptr<ServerState> state, std::shared
         }
         if (failure) {
             // A bug in the handler: answered, and said (STYLE: exceptions are for bugs).
-            const auto error = text_of(failure);
+            const auto error = core::exception_text(failure);
             report(*state, "api request failed method=" + std::string(req.method_string()) + " target=" +
                                std::string(req.target()),
                    error);
@@ -344,7 +334,7 @@ auto on_session_end(std::shared_ptr<ServerState> state, std::optional<std::uint6
     return [state = std::move(state), id](std::exception_ptr e) {
         if (!e) return;
         report(*state, id ? "api session failed session=" + std::to_string(*id) : std::string("api reject failed"),
-               text_of(e));
+               core::exception_text(e));
         if (id) state->sessions.erase(*id);
     };
 }
@@ -389,7 +379,7 @@ void spawn_accept_loop(std::shared_ptr<ServerState> state) {
         if (!e) return;
         const bool again = !state->stopped && !state->draining;
         report(*state, again ? "api accept loop failed, restarting in 1 s" : "api accept loop failed, not restarted (stopping)",
-               text_of(e));
+               core::exception_text(e));
         if (!again) return;
         auto pause = std::make_shared<net::steady_timer>(state->io, kAcceptRestartPause);
         pause->async_wait([state, pause](const error_code& ec) {

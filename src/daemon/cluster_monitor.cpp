@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "kea_ha/core/exception_text.hpp"
 #include "kea_ha/core/poll_schedule.hpp"
 #include "kea_ha/daemon/logging.hpp"
 #include "kea_ha/daemon/preferences_file.hpp"
@@ -187,12 +188,12 @@ void ClusterMonitor::spawn_discover_loop(core::Duration pause) {
             auto log = logger("health");
             if (self->stopped_) {
                 log->error("cluster loop failed, not restarted (stopped) cluster={} error={}", self->registration_.name,
-                           quote_field(what_of(e)));
+                           quote_field(core::exception_text(e)));
                 return;
             }
             const auto pause = self->next_restart_pause("");
             log->error("cluster loop failed, restarting in {} s cluster={} error={}", whole_seconds(pause),
-                       self->registration_.name, quote_field(what_of(e)));
+                       self->registration_.name, quote_field(core::exception_text(e)));
             self->spawn_discover_loop(pause);
         });
     });
@@ -212,14 +213,14 @@ void ClusterMonitor::spawn_poll_loop(std::size_t peer_index, std::uint64_t epoch
                           if (self->stopped_ || epoch != self->topology_epoch_) {
                               log->error("poll loop failed, not restarted ({}) cluster={} peer={} error={}",
                                          self->stopped_ ? "stopped" : "peers changed", cluster, peer,
-                                         quote_field(what_of(e)));
+                                         quote_field(core::exception_text(e)));
                               return;
                           }
                           // Until it runs again the peer's observation stands still; the
                           // condition it shows is the last one polled.
                           const auto pause = self->next_restart_pause(peer);
                           log->error("poll loop failed, restarting in {} s cluster={} peer={} error={}",
-                                     whole_seconds(pause), cluster, peer, quote_field(what_of(e)));
+                                     whole_seconds(pause), cluster, peer, quote_field(core::exception_text(e)));
                           self->spawn_poll_loop(peer_index, epoch, pause);
                       });
     });

@@ -12,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "daemon/monitor_support.hpp"
+#include "kea_ha/core/exception_text.hpp"
 #include "kea_ha/core/replication.hpp"
 #include "kea_ha/daemon/cluster_monitor.hpp"
 #include "kea_ha/daemon/logging.hpp"
@@ -56,7 +57,7 @@ net::awaitable<std::vector<T>> run_all(net::io_context& io, std::vector<std::fun
             io,
             [shared, i, task = std::move(tasks[i])]() -> net::awaitable<void> { shared->results[i] = co_await task(); },
             [shared, i](std::exception_ptr e) {
-                if (e) shared->results[i] = shared->failed(i, what_of(e));
+                if (e) shared->results[i] = shared->failed(i, core::exception_text(e));
                 if (--shared->remaining == 0) shared->done.cancel();
             });
     }

@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cstddef>
 #include <ctime>
-#include <exception>
 #include <string>
 
 #include "kea_ha/core/time.hpp"
@@ -19,17 +18,6 @@ struct RunningGuard {
     RunningGuard& operator=(const RunningGuard&) = delete;
     std::size_t& count_;
 };
-
-/// The text of the exception a coroutine ended with (its completion handler's argument).
-inline std::string what_of(const std::exception_ptr& error) {
-    try {
-        std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-        return e.what();
-    } catch (...) {
-        return "unknown exception";
-    }
-}
 
 /// "2026-11-24T19:40:02Z"
 inline std::string iso8601(core::SystemTime when) {

@@ -19,6 +19,7 @@
 #include "kea_ha/daemon/logging.hpp"
 #include "support/fake_control_agent.hpp"
 #include "support/http_probe.hpp"
+#include "support/monitor_preferences.hpp"
 #include "support/recorded_answers.hpp"
 #include "support/run_awaitable.hpp"
 
@@ -93,6 +94,10 @@ public:
         std::lock_guard lock(mutex_);
         return config_["Dhcp4"].value("valid-lifetime", 0);
     }
+    /// The valid-lifetime of a recorded config (what a peer has before any change).
+    static int recorded_lifetime(const std::string& file) {
+        return testing::recorded_arguments(file)["Dhcp4"].value("valid-lifetime", 0);
+    }
     /// The requests received for `command`, oldest first.
     std::vector<testing::RecordedRequest> requests(const std::string& command) const {
         auto all = fake_.requests();
@@ -115,10 +120,6 @@ struct InjectedBug : std::runtime_error {
 class TaskFailureTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        prefs_.poll_interval = 50ms;
-        prefs_.request_timeout = 2s;
-        prefs_.config_timeout = 5s;
-        prefs_.config_sync_interval = 3600s;
         client_ = kea::make_control_agent_client(io_, {});
         log_ = std::make_shared<CapturedLog>();
         for (const char* name : {"health", "replication"}) daemon::logger(name)->sinks().push_back(log_);
@@ -181,6 +182,16 @@ protected:
             10s);
     }
 
+    /// Starts the cluster, then makes one change (valid-lifetime 7200) during which the first
+    /// `step` on `peer` throws.
+    daemon::ConfigOutcome change_with_bug_at(const std::string& step, const std::string& peer) {
+        change_bug_.step = step;
+        change_bug_.peer = peer;
+        start(change_bug_.hook());
+        change_bug_.armed = true;
+        return set_lifetime(7200);
+    }
+
     static nlohmann::json outcome_of(const daemon::ConfigOutcome& out, const std::string& name) {
         const auto& peers = out.body.contains("peers") ? out.body["peers"] : out.body["error"]["peers"];
         for (const auto& p : peers) {
@@ -209,12 +220,13 @@ protected:
     };
 
     boost::asio::io_context io_;
-    core::Preferences prefs_;
+    core::Preferences prefs_ = testing::fast_monitor_preferences();
     std::unique_ptr<kea::ControlAgentClient> client_;
     std::optional<kea::Credentials> credentials_;
     std::vector<std::unique_ptr<FakePeer>> peers_;
     std::shared_ptr<daemon::ClusterMonitor> monitor_;
     std::shared_ptr<CapturedLog> log_;
+    ThrowOnce change_bug_;  ///< change_with_bug_at()
 };
 
 // --- poll loops ---------------------------------------------------------------------------------
@@ -292,10 +304,7 @@ TEST_F(TaskFailureTest, DiscoveryLoopThatThrows_IsLoggedAndRestarted_WithoutASec
 // --- replication fan-out ------------------------------------------------------------------------
 
 TEST_F(TaskFailureTest, TargetWriteThatThrows_MarksThePeerFailed_TheChangeAnswers200_AndTheLockIsReleased) {
-    ThrowOnce bug{"config-set", "server2"};
-    start(bug.hook());
-    bug.armed = true;
-    const auto out = set_lifetime(7200);
+    const auto out = change_with_bug_at("config-set", "server2");
     ASSERT_EQ(out.status, 200u) << out.body.dump(1);
     EXPECT_EQ(outcome_of(out, "server1")["outcome"], "applied");
     EXPECT_EQ(outcome_of(out, "server2")["outcome"], "failed");
@@ -315,10 +324,7 @@ TEST_F(TaskFailureTest, TargetWriteThatThrows_MarksThePeerFailed_TheChangeAnswer
 }
 
 TEST_F(TaskFailureTest, TestThatThrows_RefusesTheChangeWith502BeforeAnyWrite_AndTheLockIsReleased) {
-    ThrowOnce bug{"config-test", "server2"};
-    start(bug.hook());
-    bug.armed = true;
-    const auto out = set_lifetime(7200);
+    const auto out = change_with_bug_at("config-test", "server2");
     ASSERT_EQ(out.status, 502u) << out.body.dump(1);
     EXPECT_EQ(out.body["error"]["code"], "internal");
     EXPECT_EQ(out.body["error"]["peer"], "server2");
@@ -332,11 +338,8 @@ TEST_F(TaskFailureTest, TestThatThrows_RefusesTheChangeWith502BeforeAnyWrite_And
 }
 
 TEST_F(TaskFailureTest, SotWriteThatThrows_FailsTheChangeAsAWhole_AndTheLockIsReleased) {
-    ThrowOnce bug{"config-set", "server1"};
-    start(bug.hook());
-    const int before = peer(2).valid_lifetime();
-    bug.armed = true;
-    const auto out = set_lifetime(7200);
+    const int before = FakePeer::recorded_lifetime("config-get-hot-standby-standby.json");
+    const auto out = change_with_bug_at("config-set", "server1");
     ASSERT_EQ(out.status, 502u) << out.body.dump(1);
     EXPECT_EQ(out.body["error"]["code"], "sot-write-failed");
     EXPECT_EQ(out.body["error"]["message"], "server1: internal error: injected bug at config-set on server1");
@@ -352,10 +355,7 @@ TEST_F(TaskFailureTest, SotWriteThatThrows_FailsTheChangeAsAWhole_AndTheLockIsRe
 }
 
 TEST_F(TaskFailureTest, SotConfigWriteThatThrows_KeepsTheChange_AppliedNotPersisted) {
-    ThrowOnce bug{"config-write", "server1"};
-    start(bug.hook());
-    bug.armed = true;
-    const auto out = set_lifetime(7200);
+    const auto out = change_with_bug_at("config-write", "server1");
     ASSERT_EQ(out.status, 200u) << out.body.dump(1);
     EXPECT_EQ(outcome_of(out, "server1")["outcome"], "applied");
     EXPECT_EQ(outcome_of(out, "server1")["persisted"], false);
