@@ -91,7 +91,7 @@ core::Result<std::optional<kea::Credentials>> credentials_for(const Registration
 net::awaitable<core::Result<Discovery>> discover_topology(kea::ControlAgentClient& client,
                                                           const core::Preferences& preferences,
                                                           const Registration& registration,
-                                                          const std::optional<kea::Credentials>& credentials) {
+                                                          std::optional<kea::Credentials> credentials) {
     auto endpoint = kea::parse_endpoint(registration.url);
     if (!endpoint) co_return endpoint.error();
     Discovery found;

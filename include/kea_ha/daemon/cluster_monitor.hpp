@@ -74,10 +74,11 @@ struct Discovery {
 /// Finds out the transport when the registration does not know it yet (SPEC §2), asks the
 /// primary's version (version-get), reads its config and learns the topology. Transport
 /// failures keep their ErrorKind (the API answers 502); a config that is not a usable HA
-/// primary is Invalid or Conflict (422).
+/// primary is Invalid or Conflict (422). `credentials` by value: a coroutine would keep a
+/// reference to a caller's temporary (`std::nullopt`) after it is gone.
 boost::asio::awaitable<core::Result<Discovery>> discover_topology(
     kea::ControlAgentClient& client, const core::Preferences& preferences,
-    const Registration& registration, const std::optional<kea::Credentials>& credentials);
+    const Registration& registration, std::optional<kea::Credentials> credentials);
 
 /// Figures /metrics shows for one peer (SPEC §8).
 struct PeerMetrics {
