@@ -203,7 +203,8 @@ net::awaitable<core::Result<nlohmann::json>> ClusterMonitor::fetch_config(const 
                                          "config-hash-get");
         auto cached = config_cache_.find(peer.name);  // the map may have changed meanwhile
         if (hash && hash->arguments.is_object() && cached != config_cache_.end() &&
-            hash->arguments.value("hash", "") == cached->second.hash) {
+            // value() as json: a "hash" that is not a string compares unequal instead of throwing.
+            hash->arguments.value("hash", nlohmann::json()) == cached->second.hash) {
             co_return cached->second.document;
         }
     }
