@@ -13,6 +13,7 @@
 // Contract checked: handle() never throws and never answers 500 (a bad request is a 4xx), a
 // JSON answer is valid JSON, and what reaches the backend was validated as the routes say.
 
+#include <algorithm>
 #include <cctype>
 #include <cstddef>
 #include <cstdint>
@@ -35,6 +36,14 @@ using namespace kea_ha;
 using nlohmann::json;
 
 constexpr const char* kToken = "s3cret-token";
+
+/// Levels of '[' / '{' in a document (routes.cpp refuses bodies deeper than 100).
+std::size_t depth_of(const json& value) {
+    if (!value.is_structured()) return 0;
+    std::size_t deepest = 0;
+    for (const auto& child : value) deepest = std::max(deepest, depth_of(child));
+    return deepest + 1;
+}
 
 class FuzzBackend final : public api::ApiBackend {
 public:
@@ -68,6 +77,7 @@ public:
                                                           api::ConfigRequest request) override {
         require(name == "dhcp-a", "config operations reach only a known cluster");
         using Kind = api::ConfigRequest::Kind;
+        require(depth_of(request.body) <= 100, "a body nested deeper than 100 levels is refused");
         if (request.kind == Kind::Replace) require(request.body.is_object(), "a PUT body is an object");
         if (request.kind == Kind::JsonPatch || request.kind == Kind::MergePatch) {
             require(!request.body.is_discarded(), "a PATCH body is parsed JSON");
