@@ -83,14 +83,26 @@ std::string describe(const std::set<std::set<std::string>>& relationships) {
     std::string text = "{";
     for (const auto& peers : relationships) {
         if (text.size() > 1) text += ", ";
-        std::string joined;
-        for (const auto& name : peers) joined += (joined.empty() ? "" : "+") + name;
-        text += joined;
+        text += describe(RelationshipScope{peers});
     }
     return text + "}";
 }
 
 }  // namespace
+
+std::string describe(const RelationshipScope& relationship) {
+    std::string joined;
+    for (const auto& name : relationship.peers) joined += (joined.empty() ? "" : "+") + name;
+    return joined;
+}
+
+std::vector<RelationshipScope> relationships_in(const nlohmann::json& document, std::string_view service) {
+    std::vector<RelationshipScope> out;
+    const auto key = service_key(service);
+    if (!document.is_object() || !document.contains(key)) return out;
+    for (const auto& relationship : relationships_of(document[key])) out.push_back({relationship.peers});
+    return out;
+}
 
 std::string service_key(std::string_view service) { return service == "dhcp6" ? "Dhcp6" : "Dhcp4"; }
 
@@ -164,8 +176,8 @@ Result<nlohmann::json> transform_for(nlohmann::json sot_document, std::string_vi
         } else if (relationship.peers.count(std::string(target))) {
             (*relationship.entry)["this-server-name"] = std::string(target);
         } else {
-            return make_error(ErrorKind::Conflict, "the HA relationship " + describe({relationship.peers}) + " of " +
-                                                       std::string(target) +
+            return make_error(ErrorKind::Conflict, "the HA relationship {" + describe(RelationshipScope{relationship.peers}) +
+                                                       "} of " + std::string(target) +
                                                        "'s current config has no this-server-name; refusing to "
                                                        "guess which of its peers it is");
         }

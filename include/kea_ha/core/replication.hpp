@@ -11,6 +11,7 @@
 
 #include <array>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,20 @@ std::string service_key(std::string_view service);
 /// top-level "hash") for `service`; the message names the unexpected member.
 /// Takes the document by value: pass an rvalue to avoid copying a large config.
 Result<nlohmann::json> canonical_config(nlohmann::json document, std::string_view service);
+
+/// One HA relationship (one `high-availability` entry), named by its peers' names: what a
+/// cluster is from Kea 2.6 (SPEC §1). "branch1+hub1" in messages (describe()).
+struct RelationshipScope {
+    std::set<std::string> peers;
+    friend bool operator==(const RelationshipScope&, const RelationshipScope&) = default;
+};
+
+/// Its peer names joined by '+', sorted: "branch1+hub1".
+std::string describe(const RelationshipScope& relationship);
+
+/// Every HA relationship of a document, in config order; empty without an HA hook (or when the
+/// document is not one for `service`). Entries without a peers list are skipped.
+std::vector<RelationshipScope> relationships_in(const nlohmann::json& document, std::string_view service);
 
 /// The relationships of a document, each as its peer names joined by '+', sorted:
 /// "{branch1+hub1, branch2+hub2}"; "{}" without an HA hook.
