@@ -55,8 +55,9 @@ KeaCapabilities capabilities_of(std::optional<KeaVersion> version) {
     caps.ha_multi_threading_default = v >= KeaVersion{2, 4, 0};
     // Kea ARM 2.6 "Hub and Spoke Configuration".
     caps.several_relationships = v >= KeaVersion{2, 6, 0};
-    // kea-versions-facts: 3.0's status-get has dhcp-state, local system-time and remote clock-skew.
-    caps.status_dhcp_state = v >= KeaVersion{3, 0, 0};
+    // Recorded (tests/data/kea-2.6, kea-3.0): status-get has dhcp-state from 2.6 (2.6.3 and
+    // 3.0.4 both; 2.2 has none); local system-time and remote clock-skew only from 3.0.
+    caps.status_dhcp_state = v >= KeaVersion{2, 6, 0};
     caps.clock_source = v >= KeaVersion{3, 0, 0} ? ClockSource::StatusGet : ClockSource::HaHeartbeat;
     return caps;
 }

@@ -51,7 +51,7 @@ TEST(KeaVersionTest, CapabilitiesFollowSpecSection11) {
         {std::nullopt, false, false, false, ClockSource::HaHeartbeat, false},  // unknown: as the oldest
         {KeaVersion{2, 2, 0}, false, false, false, ClockSource::HaHeartbeat, false},
         {KeaVersion{2, 4, 0}, true, true, false, ClockSource::HaHeartbeat, false},
-        {KeaVersion{2, 6, 3}, true, true, true, ClockSource::HaHeartbeat, false},
+        {KeaVersion{2, 6, 3}, true, true, true, ClockSource::HaHeartbeat, true},  // recorded: dhcp-state
         {KeaVersion{3, 0, 4}, true, true, true, ClockSource::StatusGet, true},
         {KeaVersion{3, 2, 0}, true, true, true, ClockSource::StatusGet, true},
     };

@@ -35,7 +35,7 @@ struct PeerObservation {
     bool reached = false;                    ///< the daemon answered (through its CA or directly)
     std::optional<Error> error;              ///< why not reached (kind Timeout, Refused, DaemonOffline, …)
     std::optional<std::string> ha_state;     ///< its local HA state, as Kea spells it
-    std::optional<bool> dhcp_enabled;        ///< Kea ≥ 3.0 `dhcp-state`; absent in 2.2 … 2.6
+    std::optional<bool> dhcp_enabled;        ///< Kea ≥ 2.6 `dhcp-state`; absent in 2.2
     std::optional<SystemTime> peer_time;     ///< its clock: ha-heartbeat `date-time` or 3.0 `system-time` (whole seconds)
     std::optional<double> reported_clock_skew_s;  ///< Kea ≥ 3.0 status-get remote `clock-skew` (vs its partner)
     SteadyTime observed_at{};                ///< when the poll started

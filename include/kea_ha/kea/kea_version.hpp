@@ -50,7 +50,7 @@ struct KeaCapabilities {
     bool ha_multi_threading_default = false;  ///< HA + MT and the dedicated listener default on (2.4+)
     bool several_relationships = false;  ///< several `high-availability` entries per server (2.6+)
     ClockSource clock_source = ClockSource::HaHeartbeat;
-    bool status_dhcp_state = false;      ///< status-get `dhcp-state` (3.0+)
+    bool status_dhcp_state = false;      ///< status-get `dhcp-state` (2.6+, recorded on 2.6.3 and 3.0.4)
 
     bool operator==(const KeaCapabilities&) const = default;
 };
