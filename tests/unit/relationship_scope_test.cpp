@@ -62,6 +62,13 @@ json* subnet_of(json& config, const std::string& prefix) {
     return nullptr;
 }
 
+/// The first pool of a subnet; nullopt when the subnet is missing.
+std::optional<std::string> pool_of(json& config, const std::string& prefix) {
+    const auto* subnet = subnet_of(config, prefix);
+    if (!subnet) return std::nullopt;
+    return subnet->at("pools").at(0).at("pool").get<std::string>();
+}
+
 void set_pool(json& config, const std::string& prefix, const std::string& pool) {
     (*subnet_of(config, prefix))["pools"] = json::array({{{"pool", pool}}});
 }
@@ -383,8 +390,7 @@ TEST_P(RelationshipScopeTest, BranchToHub_ReplacesOnlyBranch1sPart) {
         EXPECT_EQ(ha_entries(*out)[1]["this-server-name"], "hub2");
         EXPECT_FALSE(out->contains("hash"));
         if (row.pool_of_subnet1) {
-            ASSERT_NE(subnet_of(out_config, kSubnet1), nullptr);
-            EXPECT_EQ((*subnet_of(out_config, kSubnet1))["pools"][0]["pool"], *row.pool_of_subnet1);
+            EXPECT_EQ(pool_of(out_config, kSubnet1), row.pool_of_subnet1);
         } else if (row.hub_prefixes.count(kSubnet1) && subnet_of(out_config, kSubnet1)) {
             EXPECT_EQ(*subnet_of(out_config, kSubnet1), *subnet_of(target["Dhcp4"], kSubnet1));
         }
@@ -398,11 +404,21 @@ TEST_P(RelationshipScopeTest, BranchToHub_ReplacesOnlyBranch1sPart) {
     }
 }
 
-TEST_P(RelationshipScopeTest, BranchToHub_Unchanged_IsTheHubsOwnConfigAndInSync) {
-    const auto out = scoped_transform_for(branch1(), "dhcp4", kBranch1, "hub1", hub(), kLocal);
-    ASSERT_TRUE(out) << out.error().describe();
-    EXPECT_EQ(*out, canonical_config(hub(), "dhcp4").value());
-    EXPECT_TRUE(same_scope(branch1(), hub(), "dhcp4", kBranch1));
+TEST_P(RelationshipScopeTest, Unchanged_IsTheTargetsOwnConfigAndInSync) {
+    // The recorded hub and branch1 agree on branch1's subnet: either way, nothing changes.
+    struct Row {
+        json sot;
+        const char* target_name;
+        json target;
+    };
+    const Row rows[] = {{branch1(), "hub1", hub()}, {hub(), "branch1", branch1()}};
+    for (const auto& row : rows) {
+        SCOPED_TRACE(row.target_name);
+        const auto out = scoped_transform_for(row.sot, "dhcp4", kBranch1, row.target_name, row.target, kLocal);
+        ASSERT_TRUE(out) << out.error().describe();
+        EXPECT_EQ(*out, canonical_config(row.target, "dhcp4").value());
+        EXPECT_TRUE(same_scope(row.sot, row.target, "dhcp4", kBranch1));
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -460,21 +476,11 @@ TEST_P(RelationshipScopeTest, HubToBranch_ReplacesOnlyBranch1sPart) {
         EXPECT_EQ(ha_entries(*out)[0]["this-server-name"], "branch1");
         auto out_config = (*out)["Dhcp4"];
         if (row.pool_of_subnet1) {
-            ASSERT_NE(subnet_of(out_config, kSubnet1), nullptr);
-            EXPECT_EQ((*subnet_of(out_config, kSubnet1))["pools"][0]["pool"], *row.pool_of_subnet1);
+            EXPECT_EQ(pool_of(out_config, kSubnet1), row.pool_of_subnet1);
         }
         EXPECT_TRUE(same_scope(*out, after, "dhcp4", kBranch1));
-
-        const auto left_out = out_of_scope_changes(before, after, "dhcp4", kBranch1);
-        ASSERT_TRUE(left_out) << left_out.error().describe();
-        EXPECT_EQ(*left_out, row.out_of_scope);
+        EXPECT_EQ(out_of_scope_changes(before, after, "dhcp4", kBranch1).value(), row.out_of_scope);
     }
-}
-
-TEST_P(RelationshipScopeTest, HubToBranch_Unchanged_IsTheBranchsOwnConfig) {
-    const auto out = scoped_transform_for(hub(), "dhcp4", kBranch1, "branch1", branch1(), kLocal);
-    ASSERT_TRUE(out) << out.error().describe();
-    EXPECT_EQ(*out, canonical_config(branch1(), "dhcp4").value());
 }
 
 TEST_P(RelationshipScopeTest, SameScope_ComparesOnlyTheScope) {
@@ -498,6 +504,28 @@ TEST_P(RelationshipScopeTest, SameScope_ComparesOnlyTheScope) {
         EXPECT_EQ(same_scope(edited(hub_doc, row.hub_edit), branch1(), "dhcp4", kBranch1), row.branch1_in_sync);
     }
     EXPECT_FALSE(same_scope(hub_doc, branch1(), "dhcp4", kBranch2));  // branch1 has no branch2 relationship
+}
+
+TEST_P(RelationshipScopeTest, Dhcp6_ScopesSubnet6) {
+    // The same shapes under Dhcp6 (subnet6): the core keys on the service, not on Dhcp4.
+    auto as_dhcp6 = [](json document) {
+        auto config = document["Dhcp4"];
+        config["subnet6"] = config["subnet4"];
+        config.erase("subnet4");
+        return json{{"Dhcp6", config}};
+    };
+    auto branch = as_dhcp6(branch1());
+    branch["Dhcp6"]["subnet6"][0]["pools"] = json::array({{{"pool", "2001:db8:1::10-2001:db8:1::20"}}});
+    const auto hub6 = as_dhcp6(hub());
+    const auto out = scoped_transform_for(branch, "dhcp6", kBranch1, "hub1", hub6, kLocal);
+    ASSERT_TRUE(out) << out.error().describe();
+    const auto& subnets = (*out)["Dhcp6"]["subnet6"];
+    ASSERT_EQ(subnets.size(), 2u);
+    EXPECT_EQ(subnets[0]["pools"][0]["pool"], "2001:db8:1::10-2001:db8:1::20");
+    EXPECT_EQ(subnets[1], hub6["Dhcp6"]["subnet6"][1]);
+    EXPECT_FALSE((*out)["Dhcp6"].contains("subnet4"));
+    EXPECT_TRUE(same_scope(*out, branch, "dhcp6", kBranch1));
+    EXPECT_EQ(scope_of(hub6, "dhcp6", kBranch2).value().subnets, std::vector<std::string>{kSubnet2});
 }
 
 // ---------------------------------------------------------------------------------------------
