@@ -212,8 +212,9 @@ std::variant<RegisterRequest, ApiResponse> parse_register(const json& body) {
 
     for (const auto& [key, value] : body.items()) {
         if (key != "name" && key != "url" && key != "address" && key != "service" && key != "control_urls" &&
-            key != "auth") {
-            return bad("unknown field '" + key + "' (known: name, url, address, service, control_urls, auth)");
+            key != "auth" && key != "relationship") {
+            return bad("unknown field '" + key +
+                       "' (known: name, url, address, service, relationship, control_urls, auth)");
         }
     }
     RegisterRequest request;
@@ -238,6 +239,12 @@ std::variant<RegisterRequest, ApiResponse> parse_register(const json& body) {
         if (request.service != "dhcp4" && request.service != "dhcp6") {
             return bad("field 'service' must be \"dhcp4\" or \"dhcp6\", not '" + request.service + "'");
         }
+    }
+    auto relationship = string_field("relationship");
+    if (auto* e = std::get_if<ApiResponse>(&relationship)) return *e;
+    request.relationship = std::get<0>(relationship);
+    if (request.relationship && request.relationship->size() > 256) {
+        return bad("field 'relationship' is longer than 256 characters (a this-server-name)");
     }
     if (auto found = body.find("control_urls"); found != body.end() && !found->is_null()) {
         if (!found->is_object()) {

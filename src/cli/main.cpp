@@ -37,6 +37,8 @@ constexpr const char* kUsageText =
     "commands:\n"
     "  status [NAME]                 clusters, or one cluster with its peers\n"
     "  add NAME [URL|ADDRESS] [--service dhcp4|dhcp6] [--control-url PEER=URL]...\n"
+    "      [--relationship NAME]   the primary's this-server-name in the HA relationship to\n"
+    "                              manage (a server in several, Kea 2.6+)\n"
     "      [--user USER --password-file FILE]   the cluster's own Kea credentials (the file is\n"
     "                                           read by the controller, on its machine)\n"
     "                                register the primary of an HA pair\n"
@@ -71,6 +73,7 @@ struct Options {
     std::vector<std::string> control_urls;
     std::optional<std::string> auth_user;
     std::optional<std::string> auth_password_file;
+    std::optional<std::string> relationship;
     std::optional<std::string> if_match;
     std::vector<std::string> words;  // command and its arguments
 };
@@ -243,6 +246,8 @@ void print_cluster_detail(const json& c) {
     std::printf("Mode:             %s\n", field(c, "mode").c_str());
     std::printf("Source of truth:  %s\n", field(c, "source_of_truth").c_str());
     if (c.contains("url")) std::printf("URL:              %s\n", field(c, "url").c_str());
+    if (c.contains("relationship") && c["relationship"].is_string() && !c["relationship"].get<std::string>().empty())
+        std::printf("Relationship:     %s (the primary's this-server-name)\n", field(c, "relationship").c_str());
     if (c.contains("transport")) {
         std::string text = field(c, "transport");
         text += text == "direct" ? " (the daemons' own HTTP sockets)" : " (Control Agent)";
@@ -361,8 +366,9 @@ int run(Options& o) {
     if (o.words.empty()) return usage_error("no command given");
     const std::string command = o.words[0];
     const std::vector<std::string> args(o.words.begin() + 1, o.words.end());
-    if (command != "add" && (!o.service.empty() || !o.control_urls.empty() || o.auth_user || o.auth_password_file)) {
-        return usage_error("--service, --control-url, --user and --password-file belong to 'add'");
+    if (command != "add" &&
+        (!o.service.empty() || !o.control_urls.empty() || o.auth_user || o.auth_password_file || o.relationship)) {
+        return usage_error("--service, --control-url, --relationship, --user and --password-file belong to 'add'");
     }
     if (o.if_match && !(command == "config" && o.words.size() > 1 && (o.words[1] == "set" || o.words[1] == "patch"))) {
         return usage_error("--if-match belongs to 'config set' and 'config patch'");
@@ -401,6 +407,7 @@ int run(Options& o) {
             }
             body["control_urls"] = urls;
         }
+        if (o.relationship) body["relationship"] = *o.relationship;
         if (o.auth_user.has_value() != o.auth_password_file.has_value()) {
             return usage_error("--user and --password-file go together");
         }
@@ -549,6 +556,9 @@ int main(int argc, char** argv) {
             if (*o.if_match != "*" && o.if_match->front() != '"' && o.if_match->rfind("W/", 0) != 0) {
                 o.if_match = "\"" + *o.if_match + "\"";
             }
+        } else if (arg == "--relationship") {
+            if (!value(v) || v.empty()) return usage_error("--relationship needs a this-server-name");
+            o.relationship = v;
         } else if (arg == "--user") {
             if (!value(v) || v.empty()) return usage_error("--user needs a user name");
             o.auth_user = v;

@@ -550,7 +550,7 @@ Result<std::vector<HaRelationship>> parse_ha_relationships(const json& service_c
 
 Result<Topology> learn_topology(const json& config_get_arguments, std::string_view service,
                                 const std::string& registered_url, const ControlUrlRules& rules,
-                                std::string_view registration_name) {
+                                std::string_view registration_name, std::string_view relationship) {
     auto section = service_config_of(config_get_arguments, service);
     if (!section) return section.error();
     const json& service_config = **section;
@@ -581,14 +581,45 @@ Result<Topology> learn_topology(const json& config_get_arguments, std::string_vi
         return topology;
     }
 
-    // SPEC §2: only the primary can be registered. Hub and spoke: the relationship where
-    // this server is the primary (a hub is standby in all of its relationships).
-    for (std::size_t i = 0; i < relationships->size(); ++i) {
-        auto& relationship = (*relationships)[i];
-        const auto* self = relationship.find_peer(relationship.this_server_name);
-        if (self->role != PeerRole::Primary) continue;
-        use_registered_url(relationship, self->name, registered_url, rules);
+    auto self_of = [](const HaRelationship& r) { return r.find_peer(r.this_server_name); };
+    auto use = [&](std::size_t i) {
+        use_registered_url((*relationships)[i], self_of((*relationships)[i])->name, registered_url, rules);
         return topology_from(std::move(*relationships), i, service_config, service, registered_url, rules);
+    };
+    auto list = [&] {
+        std::string out;
+        for (const auto& r : *relationships)
+            out += (out.empty() ? "" : ", ") + quote(r.this_server_name) + " (" +
+                   std::string(to_string(self_of(r)->role)) + ")";
+        return out;
+    };
+    // SPEC §2: a relationship named at registration must exist, with this server its primary.
+    if (!relationship.empty()) {
+        for (std::size_t i = 0; i < relationships->size(); ++i) {
+            const auto& r = (*relationships)[i];
+            if (r.this_server_name != relationship) continue;
+            if (self_of(r)->role == PeerRole::Primary) return use(i);
+            return make_error(ErrorKind::Conflict, "in the HA relationship " + quote(relationship) + " this server is " +
+                                                       std::string(to_string(self_of(r)->role)) +
+                                                       "; register its primary " + quote(r.primary()->name) + " at " +
+                                                       r.primary()->control_url);
+        }
+        return make_error(ErrorKind::Invalid, "this server has no HA relationship where it is " + quote(relationship) +
+                                                  "; its relationships: " + list());
+    }
+    // SPEC §2: only the primary can be registered. Hub and spoke: the relationship where
+    // this server is the primary (a hub is standby in all of its relationships); primary
+    // in several: the registration must say which.
+    std::vector<std::size_t> primaries;
+    for (std::size_t i = 0; i < relationships->size(); ++i)
+        if (self_of((*relationships)[i])->role == PeerRole::Primary) primaries.push_back(i);
+    if (primaries.size() == 1) return use(primaries.front());
+    if (primaries.size() > 1) {
+        std::string names;
+        for (const auto i : primaries) names += (names.empty() ? "" : ", ") + quote((*relationships)[i].this_server_name);
+        return make_error(ErrorKind::Conflict, "this server is the primary of " + std::to_string(primaries.size()) +
+                                                   " HA relationships (" + names +
+                                                   "); name the one to manage with \"relationship\"");
     }
     std::string message;
     if (relationships->size() == 1) {

@@ -126,7 +126,7 @@ net::awaitable<core::Result<Discovery>> discover_topology(kea::ControlAgentClien
     auto rules = rules_for(registration, preferences);
     rules.multi_threading_default = found.capabilities.ha_multi_threading_default;
     auto topology = core::learn_topology(*arguments, registration.service, registration.url, rules,
-                                         registration.name);
+                                         registration.name, registration.relationship.value_or(""));
     if (!topology) co_return topology.error();
     found.topology = std::move(*topology);
     co_return found;
@@ -162,7 +162,8 @@ std::shared_ptr<ClusterMonitor> ClusterMonitor::create(MonitorContext context, R
             auto cached = core::learn_topology(stored["topology_source"], monitor->registration_.service,
                                                monitor->registration_.url,
                                                rules_for(monitor->registration_, *monitor->context_.preferences),
-                                               monitor->registration_.name);
+                                               monitor->registration_.name,
+                                               monitor->registration_.relationship.value_or(""));
             if (cached) {
                 monitor->adopt_topology(std::move(*cached), "cache");
             } else {
@@ -356,7 +357,7 @@ net::awaitable<core::Result<core::Topology>> ClusterMonitor::read_topology() {
         auto rules = rules_for(registration_, prefs);
         rules.multi_threading_default = link_for(primary)->capabilities().ha_multi_threading_default;
         co_return core::learn_topology(*document, registration_.service, registration_.url, rules,
-                                       registration_.name);
+                                       registration_.name, registration_.relationship.value_or(""));
     }
     if (!sot || sot->role == core::PeerRole::Primary) {
         auto credentials = cluster_credentials();
@@ -663,6 +664,7 @@ std::string ClusterMonitor::document_text() const {
     if (registration_.transport) stored["transport"] = std::string(kea::to_string(*registration_.transport));
     if (registration_.auth_user) stored["auth_user"] = *registration_.auth_user;
     if (registration_.auth_password_file) stored["auth_password_file"] = *registration_.auth_password_file;
+    if (registration_.relationship) stored["relationship"] = *registration_.relationship;
     if (topology_) doc["topology_source"] = topology_->source_config;
     doc["replication"] = {{"generation", book_.generation},
                           {"carries", book_.carries},
@@ -708,6 +710,9 @@ nlohmann::json ClusterMonitor::detail() const {
     detail["url"] = redact_url(registration_.url);
     detail["transport"] = std::string(kea::to_string(registration_.transport.value_or(kea::Transport::Agent)));
     if (registration_.auth_user) detail["auth_user"] = *registration_.auth_user;
+    // SPEC §2: the relationship this cluster manages (the primary's this-server-name in it).
+    detail["relationship"] = topology_ ? nlohmann::json(topology_->this_server_name)
+                                       : nlohmann::json(registration_.relationship.value_or(""));
     detail["declared"] = registration_.declared;
     detail["reason"] = view_ ? view_->reason : "";
     const bool replicate = context_.preferences->replicate_config &&

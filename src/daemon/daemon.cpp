@@ -226,6 +226,9 @@ bool Daemon::start() {
         if (reg.contains("auth_password_file") && reg["auth_password_file"].is_string()) {
             registration.auth_password_file = reg["auth_password_file"].get<std::string>();
         }
+        if (reg.contains("relationship") && reg["relationship"].is_string()) {
+            registration.relationship = reg["relationship"].get<std::string>();
+        }
         if (reg.contains("transport") && reg["transport"].is_string()) {
             registration.transport = kea::parse_transport(reg["transport"].get<std::string>());
         }
@@ -381,6 +384,7 @@ net::awaitable<api::Outcome> Daemon::register_cluster(api::RegisterRequest reque
     registration.control_urls = request.control_urls;
     registration.auth_user = request.auth_user;
     registration.auth_password_file = request.auth_password_file;
+    registration.relationship = request.relationship;
     if (request.url) {
         registration.url = *request.url;
     } else {

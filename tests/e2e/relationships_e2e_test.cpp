@@ -131,6 +131,26 @@ TEST(RelationshipsE2E, MutualPairReplicatesKeepingBothNames_Kea26Plus) {
     ASSERT_EQ(added->status, 201u) << added->body;
     ASSERT_TRUE(wait_until([&] { return f.detail("ab").value("state", "") == "OK"; }, 30s)) << f.explain("ab");
 
+    // The other server, named by its relationship: standby in b1 (refused, naming a1), primary in b2.
+    const auto register_b = [&](const std::string& name, const std::string& relationship) {
+        const nlohmann::json body = {{"name", name}, {"url", f.lab->peer("b").url}, {"relationship", relationship}};
+        return f.controller->request("POST", "/v1/clusters", body.dump(), {{"Content-Type", "application/json"}});
+    };
+    auto as_standby = register_b("ba", "b1");
+    ASSERT_TRUE(as_standby);
+    EXPECT_EQ(as_standby->status, 422u) << as_standby->body;
+    EXPECT_NE(as_standby->body.find("register its primary 'a1'"), std::string::npos) << as_standby->body;
+    auto as_primary = register_b("ba", "b2");
+    ASSERT_TRUE(as_primary);
+    ASSERT_EQ(as_primary->status, 201u) << as_primary->body;
+    EXPECT_EQ(nlohmann::json::parse(as_primary->body).value("relationship", ""), "b2") << as_primary->body;
+    ASSERT_TRUE(wait_until([&] { return f.detail("ba").value("state", "") == "OK"; }, 30s)) << f.explain("ba");
+    EXPECT_EQ(f.detail("ab").value("relationship", ""), "a1");
+    // One cluster per server for the change below (two clusters sharing a peer: issue 12).
+    auto removed = f.controller->request("DELETE", "/v1/clusters/ba", "");
+    ASSERT_TRUE(removed);
+    ASSERT_LT(removed->status, 300u) << removed->body;
+
     auto changed = patch(f, "ab", 7411);
     ASSERT_TRUE(changed);
     ASSERT_EQ(changed->status, 200u) << changed->body << f.explain("ab");

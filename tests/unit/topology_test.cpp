@@ -510,5 +510,70 @@ TEST(ComparePeerTopology, Disagreements_AreEachAPeerConfigMismatch) {
     }
 }
 
+// ------------------------------------------------------------ several relationships (2.6+)
+
+/// A recorded Kea 2.6 mutual pair: "a" is a1 (primary) with b1, and a2 (standby) of b2.
+json mutual_a() {
+    const std::string path = std::string(KEA_HA_TEST_DATA) + "/kea-2.6/config-get-mutual-a.json";
+    std::ifstream file(path);
+    EXPECT_TRUE(file) << "cannot open " << path;
+    return json::parse(file).at(0).at("arguments");
+}
+
+json& relationship_of(json& arguments, std::size_t index) {
+    for (auto& hook : arguments["Dhcp4"]["hooks-libraries"])
+        if (hook["library"].get<std::string>().ends_with("libdhcp_ha.so"))
+            return hook["parameters"]["high-availability"][index];
+    ADD_FAILURE() << "no HA hook";
+    static json none;
+    return none;
+}
+
+Result<Topology> learn_relationship(const json& arguments, std::string_view relationship) {
+    return learn_topology(arguments, "dhcp4", kRegistered, {}, "ab", relationship);
+}
+
+TEST(LearnTopology, SeveralRelationships_TheOneWhereTheServerIsPrimaryOrTheNamedOne) {
+    const auto config = mutual_a();
+    const auto plain = learn_relationship(config, "");
+    ASSERT_TRUE(plain) << plain.error().describe();
+    EXPECT_EQ(plain->this_server_name, "a1");
+    const auto named = learn_relationship(config, "a1");
+    ASSERT_TRUE(named) << named.error().describe();
+    EXPECT_EQ(*named, *plain);
+
+    // Named but standby there: refused, naming that relationship's primary.
+    const auto standby = learn_relationship(config, "a2");
+    ASSERT_FALSE(standby);
+    EXPECT_EQ(standby.error().kind, ErrorKind::Conflict);
+    EXPECT_NE(standby.error().message.find("in the HA relationship 'a2' this server is standby; register its primary 'b2'"),
+              std::string::npos)
+        << standby.error().message;
+
+    // A name it does not have: Invalid, listing its relationships.
+    const auto unknown = learn_relationship(config, "zz");
+    ASSERT_FALSE(unknown);
+    EXPECT_EQ(unknown.error().kind, ErrorKind::Invalid);
+    EXPECT_NE(unknown.error().message.find("'a1' (primary), 'a2' (standby)"), std::string::npos)
+        << unknown.error().message;
+}
+
+TEST(LearnTopology, PrimaryOfSeveralRelationships_MustBeNamed) {
+    auto config = mutual_a();
+    // Make "a" the primary of its second relationship too (a2 primary, b2 standby).
+    for (auto& peer : relationship_of(config, 1)["peers"]) peer["role"] = peer["name"] == "a2" ? "primary" : "standby";
+    const auto unnamed = learn_relationship(config, "");
+    ASSERT_FALSE(unnamed);
+    EXPECT_EQ(unnamed.error().kind, ErrorKind::Conflict);
+    EXPECT_NE(unnamed.error().message.find("primary of 2 HA relationships ('a1', 'a2')"), std::string::npos)
+        << unnamed.error().message;
+    const auto second = learn_relationship(config, "a2");
+    ASSERT_TRUE(second) << second.error().describe();
+    EXPECT_EQ(second->this_server_name, "a2");
+    ASSERT_NE(second->find_peer("b2"), nullptr);
+    EXPECT_EQ(second->find_peer("b2")->role, PeerRole::Standby);
+    EXPECT_EQ(second->find_peer("b1"), nullptr) << "only the named relationship's peers";
+}
+
 }  // namespace
 }  // namespace kea_ha::core

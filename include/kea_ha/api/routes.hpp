@@ -39,6 +39,8 @@ struct RegisterRequest {
     std::optional<std::string> address;   ///< or an address: http://ADDRESS:keaControlAgentPort/
     std::string service = "dhcp4";
     std::map<std::string, std::string> control_urls;  ///< per-peer overrides (SPEC §2)
+    /// SPEC §2 `relationship`: the registered primary's this-server-name in the one to manage.
+    std::optional<std::string> relationship;
     /// SPEC §2 `auth`: the cluster's own credentials (a user and a file holding the password).
     std::optional<std::string> auth_user;
     std::optional<std::string> auth_password_file;

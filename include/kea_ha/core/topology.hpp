@@ -130,9 +130,13 @@ Result<std::vector<HaRelationship>> parse_ha_relationships(const nlohmann::json&
 /// the real primary and its URL. No HA hook: a standalone one-peer cluster whose peer is
 /// named `registration_name` (or the URL's host when empty). Malformed input: Invalid.
 /// The primary's control URL is its override, else `registered_url` (where it was reached).
+/// Several relationships (Kea 2.6+, SPEC §2): `relationship` names the registered server's
+/// this-server-name in the one to manage; without it, the one where it is primary, and
+/// Conflict listing them when it is primary in several. A named relationship that does not
+/// exist is Invalid; one where the server is not the primary is Conflict, naming the primary.
 Result<Topology> learn_topology(const nlohmann::json& config_get_arguments, std::string_view service,
                                 const std::string& registered_url, const ControlUrlRules& rules,
-                                std::string_view registration_name = {});
+                                std::string_view registration_name = {}, std::string_view relationship = {});
 
 /// Learns the same cluster again from another peer's config (e.g. the SoT standby while
 /// the primary is away): the relationship is the one whose primary is `known`'s. The

@@ -34,6 +34,9 @@ struct Registration {
     std::string url;                                  ///< the primary's control URL
     std::string service = "dhcp4";
     std::map<std::string, std::string> control_urls;  ///< per-peer overrides
+    /// SPEC §2: the registered primary's this-server-name in the relationship to manage (a
+    /// server in several); empty: the one where it is primary.
+    std::optional<std::string> relationship;
     bool declared = false;                            ///< from preferences.cfg: not removable via API
     /// The cluster's own credentials (SPEC §2 `auth`); without them keaAuthUser/keaAuthPasswordFile.
     std::optional<std::string> auth_user;
