@@ -1,4 +1,4 @@
-// Detection benchmark (issue 3) on real Kea 2.2: the time from stopping the primary's dhcp4
+// Detection benchmark (issue 3) on real Kea (the lab's version, KEA_HA_LAB_KEA): the time from stopping the primary's dhcp4
 // to the controller's API showing the cluster Impaired, as a ratio to keaPollInterval
 // (target ≤ 1.2) and to the time Kea's own standby takes to report partner-down in the same
 // run (target ≤ 1.0). Median over --runs runs (default 5) on one lab and one controller.
@@ -66,8 +66,8 @@ int main(int argc, char** argv) {
         return detail ? detail->value("state", "") : std::string();
     };
     std::vector<double> controller_s, kea_s;
-    std::printf("detection benchmark: real Kea 2.2 hot-standby pair, keaPollInterval %.3f s, heartbeat-delay 1 s,"
-                " max-response-delay 3 s, %d runs\n", poll_seconds, runs);
+    std::printf("detection benchmark: real Kea %s hot-standby pair, keaPollInterval %.3f s, heartbeat-delay 1 s,"
+                " max-response-delay 3 s, %d runs\n", lab.options().kea_version.c_str(), poll_seconds, runs);
     std::printf("machine: load average %.2f at start\n", load_average());
     std::printf("%-4s %-14s %-16s %-14s %-14s %-6s\n", "run", "controller s", "kea partner-down", "ratio/poll", "ratio/kea",
                 "load");

@@ -212,7 +212,8 @@ int main(int argc, char** argv) {
         if (!ok) fail("pair not OK with server1 as source of truth before " + before);
     };
 
-    std::printf("replication benchmark: real Kea 2.2 hot-standby pair, one change of valid-lifetime per measurement\n");
+    std::printf("replication benchmark: real Kea %s hot-standby pair, one change of valid-lifetime per measurement\n",
+                lab.options().kea_version.c_str());
     std::printf("controller: keaPollInterval 1 s, keaConfigTimeout 60 s, keaRequestTimeout 15 s; Kea HA"
                 " heartbeat-delay 1 s, max-response-delay 20 s\n");
     std::printf("machine: %u CPUs, load average %.2f at start\n", std::thread::hardware_concurrency(), load_average());
