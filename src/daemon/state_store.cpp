@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -64,6 +65,60 @@ bool safe_name(const std::string& name) {
         if (!ok) return false;
     }
     return true;
+}
+
+/// The format of the cluster documents this controller writes (cluster_monitor.cpp
+/// document_text(): "version": 1) and reads.
+constexpr std::uint64_t kStateFormatVersion = 1;
+
+/// Why a parsed cluster document cannot be used as it is ("" when it can). A missing key is
+/// fine (an older or partial document); a key of the wrong type would throw where the daemon
+/// reads it (daemon.cpp, ClusterMonitor::create) and stop the start, and a newer format would
+/// be read as this one and its meaning lost: both are set aside instead (SPEC §10).
+std::string document_problem(const nlohmann::json& document) {
+    if (const auto v = document.find("version"); v != document.end()) {
+        if (!v->is_number_unsigned()) return "format version is not a number (got " + v->dump() + ")";
+        if (v->get<std::uint64_t>() > kStateFormatVersion) {
+            return "format version " + v->dump() + " is newer than this controller reads (" +
+                   std::to_string(kStateFormatVersion) + "): written by a newer kea-ha-controller";
+        }
+    }
+    auto wrong = [&](const nlohmann::json& parent, const char* key, auto is_type, const char* type) -> std::string {
+        const auto found = parent.find(key);
+        if (found == parent.end() || ((*found).*is_type)()) return {};
+        return std::string(key) + " is not " + type;
+    };
+    using J = nlohmann::json;
+    if (auto bad = wrong(document, "registration", &J::is_object, "an object"); !bad.empty()) return bad;
+    if (auto bad = wrong(document, "replication", &J::is_object, "an object"); !bad.empty()) return bad;
+    if (auto bad = wrong(document, "events", &J::is_array, "a list"); !bad.empty()) return bad;
+    if (const auto reg = document.find("registration"); reg != document.end()) {
+        for (const char* key : {"name", "url", "service"}) {
+            if (auto bad = wrong(*reg, key, &J::is_string, "a string"); !bad.empty()) return "registration " + bad;
+        }
+        if (auto bad = wrong(*reg, "declared", &J::is_boolean, "true or false"); !bad.empty()) return "registration " + bad;
+        if (const auto urls = reg->find("control_urls"); urls != reg->end()) {
+            if (!urls->is_object()) return "registration control_urls is not an object";
+            for (const auto& url : *urls) {
+                if (!url.is_string()) return "registration control_urls has a URL that is not a string";
+            }
+        }
+    }
+    if (const auto events = document.find("events"); events != document.end()) {
+        for (const auto& event : *events) {
+            if (!event.is_object()) continue;  // skipped where it is read
+            for (const char* key : {"cluster", "kind", "from", "to", "reason", "when"}) {
+                if (auto bad = wrong(event, key, &J::is_string, "a string"); !bad.empty()) return "an event's " + bad;
+            }
+        }
+    }
+    if (const auto book = document.find("replication"); book != document.end()) {
+        if (auto bad = wrong(*book, "generation", &J::is_number_unsigned, "a generation number"); !bad.empty()) {
+            return "replication " + bad;
+        }
+        if (auto bad = wrong(*book, "sot_peer", &J::is_string, "a string"); !bad.empty()) return "replication " + bad;
+    }
+    return {};
 }
 
 }  // namespace
@@ -141,6 +196,8 @@ std::vector<StoredCluster> StateStore::load_all(std::vector<StoreProblem>& probl
                 reason = "not valid JSON";
             } else if (!document.is_object()) {
                 reason = "not a JSON object";
+            } else {
+                reason = document_problem(document);
             }
         }
         if (!safe_name(name)) reason = "file name is not a valid cluster name";
@@ -149,7 +206,10 @@ std::vector<StoredCluster> StateStore::load_all(std::vector<StoreProblem>& probl
             continue;
         }
         // SPEC §10: report and set aside, never drop silently.
-        const std::string aside = file.string() + ".corrupt-" + utc_stamp();
+        // Never onto an earlier one set aside in the same second (rename would replace it).
+        const std::string stamp = file.string() + ".corrupt-" + utc_stamp();
+        std::string aside = stamp;
+        for (int n = 1; fs::exists(aside, ec) && n < 1000; ++n) aside = stamp + "." + std::to_string(n);
         fs::rename(file, aside, ec);
         problems.push_back({file.string(), reason + (ec ? "; could not set it aside: " + ec.message()
                                                         : "; set aside as " + aside)});
