@@ -1,6 +1,8 @@
 // The management API's routing (SPEC §6): ApiRequest -> ApiResponse, no sockets here.
 #include "kea_ha/api/routes.hpp"
 
+#include "kea_ha/core/json_depth.hpp"
+
 #include "api/status_page.hpp"
 
 #include <algorithm>
@@ -135,33 +137,9 @@ ApiResponse not_found_cluster(const std::string& name) {
     return error_response(404, "not-found", "no cluster named '" + name + "'");
 }
 
-/// The deepest nesting of '[' and '{' in a JSON text (outside strings); counted before parsing.
-std::size_t nesting_depth(std::string_view text) {
-    std::size_t depth = 0;
-    std::size_t deepest = 0;
-    bool in_string = false;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        if (in_string) {
-            if (c == '\\') {
-                ++i;
-            } else if (c == '"') {
-                in_string = false;
-            }
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '[' || c == '{') {
-            deepest = std::max(deepest, ++depth);
-        } else if ((c == ']' || c == '}') && depth > 0) {
-            --depth;
-        }
-    }
-    return deepest;
-}
-
 /// Parses a JSON body: the error response (400 bad-json) when it is not JSON or nests too deep.
 std::optional<ApiResponse> parse_json_body(const std::string& body, json& out) {
-    if (nesting_depth(body) > kMaxBodyDepth) {
+    if (core::json_nesting_depth(body) > kMaxBodyDepth) {
         return error_response(400, "bad-json",
                               "the body nests deeper than " + std::to_string(kMaxBodyDepth) + " levels");
     }

@@ -2,6 +2,8 @@
 
 #include "kea_ha/kea/command.hpp"
 
+#include "kea_ha/core/json_depth.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -353,6 +355,9 @@ std::optional<json> fast_parse(std::string_view body, AnswerKeys keep) {
     return out;
 }
 
+/// Kea's answers nest about 10 levels; a config document of an operator's a few more.
+constexpr std::size_t kMaxAnswerDepth = 256;
+
 /// json::parse(body, nullptr, false), building only what `keep` asks for inside "arguments".
 json parse_body(std::string_view body, AnswerKeys keep) {
     if (keep.empty()) return json::parse(body, nullptr, false);
@@ -396,13 +401,19 @@ core::Result<Answer> parse_answer(unsigned http_status, std::string_view body,
     // Authentication failures win over whatever the body says (it is often empty).
     if (http_status == 401 || http_status == 403) {
         std::string text;
-        auto parsed = json::parse(body, nullptr, false);
+        auto parsed = core::json_nesting_depth(body) > kMaxAnswerDepth ? json(json::value_t::discarded)
+                                                                        : json::parse(body, nullptr, false);
         if (parsed.is_object()) {
             if (auto t = parsed.find("text"); t != parsed.end() && t->is_string()) text = t->get<std::string>();
         }
         return http_level_error(http_status, text);
     }
 
+    // Deeper than any Kea answer: refused before parsing (everything after recurses per level).
+    if (const auto depth = core::json_nesting_depth(body); depth > kMaxAnswerDepth) {
+        return make_error(ErrorKind::BadAnswer, "answer nests " + std::to_string(depth) + " levels deep (more than " +
+                                                    std::to_string(kMaxAnswerDepth) + "): not a Kea answer");
+    }
     auto parsed = parse_body(body, keep);
     if (parsed.is_discarded()) {
         if (http_status != 200) return make_error(ErrorKind::Http, status_text(http_status));

@@ -9,6 +9,7 @@
 #include <iterator>
 #include <random>
 
+#include "kea_ha/core/json_depth.hpp"
 #include "kea_ha/kea/command.hpp"
 #include "kea_ha/kea/control_agent.hpp"
 
@@ -406,6 +407,28 @@ TEST(ParseAnswer, Http401WithoutBodyIsAuth) {
     auto html = kea::parse_answer(403, "<html>nope</html>", dhcp4);
     ASSERT_FALSE(html);
     EXPECT_EQ(html.error().kind, ErrorKind::Auth);
+}
+
+TEST(ParseAnswer, AnswerNestedDeeperThanAnyKeaAnswerIsRefusedBeforeParsing) {
+    // 200 000 levels (400 KB, valid JSON) would overflow the stack in copy / compare / dump.
+    const std::string deep = std::string(200000, '[') + std::string(200000, ']');
+    for (const unsigned status : {200u, 401u}) {
+        auto answer = kea::parse_answer(status, deep, std::string("dhcp4"));
+        ASSERT_FALSE(answer) << status;
+    }
+    auto answer = kea::parse_answer(200, deep, std::string("dhcp4"));
+    EXPECT_EQ(answer.error().kind, ErrorKind::BadAnswer);
+    EXPECT_NE(answer.error().message.find("nests 200000 levels deep"), std::string::npos) << answer.error().message;
+    // 256 levels inside a valid answer are still read.
+    const std::string ok = R"([{"result": 0, "arguments": {"x": )" + std::string(250, '[') + std::string(250, ']') + "}}]";
+    EXPECT_TRUE(kea::parse_answer(200, ok, std::string("dhcp4")));
+}
+
+TEST(JsonNestingDepth, CountsBracketsOutsideStrings) {
+    EXPECT_EQ(kea_ha::core::json_nesting_depth("1"), 0u);
+    EXPECT_EQ(kea_ha::core::json_nesting_depth(R"({"a": [1, {"b": []}]})"), 4u);
+    EXPECT_EQ(kea_ha::core::json_nesting_depth(R"({"a": "[[[{{{\"[["})"), 1u);
+    EXPECT_EQ(kea_ha::core::json_nesting_depth("]]]["), 1u);
 }
 
 TEST(ParseAnswer, NonJsonBody) {
