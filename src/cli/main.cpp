@@ -462,7 +462,7 @@ int run(Options& o) {
             json document;
             try {
                 document = json::parse(text);
-            } catch (const json::parse_error& e) {
+            } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e400
                 return usage_error(args[2] + " is not JSON: " + e.what());
             }
             std::string type = "application/json";
