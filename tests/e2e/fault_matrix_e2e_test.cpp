@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <sstream>
 #include <string>
@@ -363,7 +364,7 @@ TEST(FaultMatrixE2E, RotatedAgentPasswordIsAClearReasonAndSighupWithTheNewPasswo
 }
 
 // ---------------------------------------------------------------------------------------------
-// (d) The state directory full: a change whose generation cannot be recorded is refused.
+// (d) The state directory full or read-only: a change whose generation cannot be recorded is refused.
 
 /// A small tmpfs on `directory`, unmounted (lazily) on scope exit.
 class TmpfsMount {
@@ -379,6 +380,11 @@ public:
     TmpfsMount(const TmpfsMount&) = delete;
     TmpfsMount& operator=(const TmpfsMount&) = delete;
     bool mounted() const { return mounted_; }
+    /// Remounts it read-only (or back read-write); root writes fail with EROFS.
+    bool set_read_only(bool read_only) {
+        const unsigned long flags = read_only ? MS_REMOUNT | MS_RDONLY : MS_REMOUNT;
+        return mounted_ && ::mount("tmpfs", directory_.c_str(), "tmpfs", flags, nullptr) == 0;
+    }
 
 private:
     std::string directory_;
@@ -394,7 +400,7 @@ std::size_t fill(const std::string& path) {
     return written;
 }
 
-TEST(FaultMatrixE2E, FullStateDirectoryRefusesChangesBeforeWritingToKeaAndRecovers) {
+TEST(FaultMatrixE2E, FullOrReadOnlyStateDirectoryRefusesChangesBeforeWritingToKeaAndRecovers) {
     // Today ClusterMonitor::change_config_locked (src/daemon/cluster_replication.cpp) stores the new
     // generation with persist_book() -> ClusterMonitor::persist() (cluster_monitor.cpp), which
     // logs "cannot save cluster state" and goes on: the config-set calls follow regardless, and
@@ -412,34 +418,49 @@ TEST(FaultMatrixE2E, FullStateDirectoryRefusesChangesBeforeWritingToKeaAndRecove
     ASSERT_TRUE(f.up()) << f.explain();
 
     const std::string key = f.lab->options().service == "dhcp4" ? "Dhcp4" : "Dhcp6";
-    const auto lifetime_before = f.kea_config("server1", key).value("valid-lifetime", 0);
     const std::string filler = state + "/filler";
-    ASSERT_GT(fill(filler), 0u);
+    auto patch = [&](int lifetime) {
+        const nlohmann::json change = {{key, {{"valid-lifetime", lifetime}}}};
+        return f.controller->request("PATCH", "/v1/clusters/pair/config", change.dump(),
+                                     {{"Content-Type", "application/merge-patch+json"}});
+    };
+    struct Fault {
+        const char* name;
+        std::function<bool()> make;
+        std::function<bool()> clear;
+    };
+    const Fault faults[] = {
+        {"full", [&] { return fill(filler) > 0; }, [&] { return fs::remove(filler); }},
+        {"read-only", [&] { return tmpfs.set_read_only(true); }, [&] { return tmpfs.set_read_only(false); }},
+    };
+    for (const auto& fault : faults) {
+        SCOPED_TRACE(std::string("state directory ") + fault.name);
+        const auto lifetime_before = f.kea_config("server1", key).value("valid-lifetime", 0);
+        const std::size_t log_before = f.controller->log().size();
+        ASSERT_TRUE(fault.make());
 
-    const nlohmann::json change = {{key, {{"valid-lifetime", lifetime_before + 17}}}};
-    auto refused = f.controller->request("PATCH", "/v1/clusters/pair/config", change.dump(),
-                                         {{"Content-Type", "application/merge-patch+json"}});
-    ASSERT_TRUE(refused);
-    EXPECT_EQ(refused->status, 503u) << refused->body;
-    EXPECT_NE(refused->body.find("state"), std::string::npos) << refused->body;
-    for (const auto& p : f.lab->peers()) {
-        EXPECT_EQ(f.kea_config(p.name, key).value("valid-lifetime", 0), lifetime_before) << p.name << " written";
-    }
-    // Monitoring goes on, and the daemon says why.
-    EXPECT_EQ(f.detail().value("state", ""), "OK") << f.explain();
-    auto health = f.controller->get_json("/v1/health");
-    ASSERT_TRUE(health);
-    EXPECT_NE(health->dump().find(state), std::string::npos) << health->dump();
-    EXPECT_NE(f.controller->log().find("cannot save cluster state cluster=pair"), std::string::npos);
+        auto refused = patch(lifetime_before + 17);
+        ASSERT_TRUE(refused);
+        EXPECT_EQ(refused->status, 503u) << refused->body;
+        EXPECT_NE(refused->body.find("state"), std::string::npos) << refused->body;
+        for (const auto& p : f.lab->peers()) {
+            EXPECT_EQ(f.kea_config(p.name, key).value("valid-lifetime", 0), lifetime_before) << p.name << " written";
+        }
+        // Monitoring goes on, and the daemon says why.
+        EXPECT_EQ(f.detail().value("state", ""), "OK") << f.explain();
+        auto health = f.controller->get_json("/v1/health");
+        ASSERT_TRUE(health);
+        EXPECT_NE(health->dump().find(state), std::string::npos) << health->dump();
+        EXPECT_NE(f.controller->log().find("cannot save cluster state cluster=pair", log_before), std::string::npos);
 
-    // Space back: the same change goes through.
-    fs::remove(filler);
-    auto accepted = f.controller->request("PATCH", "/v1/clusters/pair/config", change.dump(),
-                                          {{"Content-Type", "application/merge-patch+json"}});
-    ASSERT_TRUE(accepted);
-    EXPECT_EQ(accepted->status, 200u) << accepted->body;
-    for (const auto& p : f.lab->peers()) {
-        EXPECT_EQ(f.kea_config(p.name, key).value("valid-lifetime", 0), lifetime_before + 17) << p.name;
+        // The directory usable again: the same change goes through.
+        ASSERT_TRUE(fault.clear());
+        auto accepted = patch(lifetime_before + 17);
+        ASSERT_TRUE(accepted);
+        EXPECT_EQ(accepted->status, 200u) << accepted->body;
+        for (const auto& p : f.lab->peers()) {
+            EXPECT_EQ(f.kea_config(p.name, key).value("valid-lifetime", 0), lifetime_before + 17) << p.name;
+        }
     }
 }
 
