@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <memory>
 
@@ -145,7 +146,8 @@ bool Daemon::start() {
 
     if (options_.lab) {
         auto lab_log = logger("lab");
-        lab_log->info("starting Kea lab service={} mode={} backup={}", options_.lab->service,
+        lab_log->info("starting Kea lab kea={} transport={} service={} mode={} backup={}", options_.lab->kea_version,
+                      options_.lab->transport == lab::LabTransport::Direct ? "direct" : "agent", options_.lab->service,
                       options_.lab->mode == lab::LabMode::HotStandby ? "hot-standby" : "load-balancing",
                       options_.lab->with_backup);
         auto started = lab::KeaLab::start(*options_.lab);
@@ -162,14 +164,26 @@ bool Daemon::start() {
         }
         prefs_.servers.push_back({"lab", lab_->peers().front().url, options_.lab->service, 0});
         if (lab_->options().auth_user) {
+            // The lab's credentials reach the controller as keaAuthUser + keaAuthPasswordFile,
+            // the way an operator gives them (the direct lab reads the password from a file too).
             prefs_.auth_user = lab_->options().auth_user;
+            std::string file = lab_->password_file();
+            if (file.empty()) {
+                file = lab_->directory() + "/controller-password";
+                std::ofstream out(file, std::ios::trunc);
+                out << lab_->options().auth_password.value_or("") << "\n";
+                if (!out) {
+                    lab_log->error("cannot write the lab's password file {}", file);
+                    return false;
+                }
+            }
+            prefs_.auth_password_file = file;
         }
     }
 
     bool secrets_ok = true;
     auto client_opts = client_options(prefs_, secrets_ok);
     if (!secrets_ok) return false;
-    if (lab_ && lab_->options().auth_password) client_opts.auth_password = lab_->options().auth_password;
     if (client_opts.auth_user) kea_credentials_ = kea::Credentials{*client_opts.auth_user,
                                                                   client_opts.auth_password.value_or("")};
     try {
