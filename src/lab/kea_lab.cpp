@@ -12,7 +12,9 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <spawn.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -556,6 +558,71 @@ core::Result<HttpResponse> http_post(const Url& u, const std::string& body, Cloc
 }
 
 // ---------------------------------------------------------------------------------------------
+// Tools (openssl) run to completion, and commands over a daemon's unix socket.
+
+/// Runs `argv` (searched in PATH) with its output appended to `output_path`, and waits.
+core::Status run_tool(const std::vector<std::string>& argv, const std::string& output_path) {
+    posix_spawn_file_actions_t actions;
+    ::posix_spawn_file_actions_init(&actions);
+    ::posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    ::posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ::posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+    std::vector<std::string> args = argv;
+    std::vector<char*> cargs;
+    for (auto& a : args) cargs.push_back(a.data());
+    cargs.push_back(nullptr);
+    pid_t pid = -1;
+    const int rc = ::posix_spawnp(&pid, cargs[0], &actions, nullptr, cargs.data(), environ);
+    ::posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) return make_error(ErrorKind::Io, "cannot run " + argv[0] + ": " + errno_text(rc));
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return make_error(ErrorKind::Io, argv[0] + " failed (see " + output_path + ")\n" + tail_lines(output_path, 10));
+    return core::Done{};
+}
+
+/// One command to a Kea daemon's unix control socket (raw JSON, no HTTP; Kea answers one map
+/// and closes), with a deadline.
+core::Result<nlohmann::json> unix_command(const std::string& path, const std::string& body, Clock::time_point deadline) {
+    FdGuard fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (fd.get() < 0) return make_error(ErrorKind::Io, "socket: " + errno_text(errno));
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    if (path.size() >= sizeof sa.sun_path) return make_error(ErrorKind::Invalid, "socket path too long: " + path);
+    std::memcpy(sa.sun_path, path.c_str(), path.size() + 1);
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0)
+        return make_error(errno == ENOENT || errno == ECONNREFUSED ? ErrorKind::Refused : ErrorKind::Io,
+                          "connect " + path + ": " + errno_text(errno));
+    std::size_t sent = 0;
+    while (sent < body.size()) {
+        const ssize_t n = ::send(fd.get(), body.data() + sent, body.size() - sent, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return make_error(ErrorKind::Io, "send " + path + ": " + errno_text(errno));
+        sent += static_cast<std::size_t>(n);
+    }
+    std::string raw;
+    char buf[65536];
+    while (true) {
+        // Kea may keep the connection open: stop as soon as what arrived is one JSON value.
+        if (!raw.empty()) {
+            auto parsed = nlohmann::json::parse(raw, nullptr, false);
+            if (!parsed.is_discarded()) return parsed;
+        }
+        const int w = wait_fd(fd.get(), POLLIN, deadline);
+        if (w == 0) return make_error(ErrorKind::Timeout, "timed out waiting for " + path);
+        if (w < 0) return make_error(ErrorKind::Io, "poll: " + errno_text(errno));
+        const ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return make_error(ErrorKind::Io, "recv " + path + ": " + errno_text(errno));
+        if (n == 0) return make_error(ErrorKind::BadAnswer, "answer on " + path + " is not JSON: " + raw.substr(0, 200));
+        raw.append(buf, static_cast<std::size_t>(n));
+        if (raw.size() > kMaxAnswer) return make_error(ErrorKind::TooLarge, "answer larger than the limit");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Bind mounts of lab directories into a root.
 
 /// Mount points listed in /proc/self/mountinfo (field 5, with its octal escapes decoded).
@@ -702,6 +769,7 @@ struct KeaLab::Impl {
     std::string root;            ///< "" for the system's Kea
     std::string mount_point;     ///< root + directory while bind-mounted
     std::string password_file;
+    std::string tls_ca_file, tls_ca_key;  ///< with options.tls: the lab's own CA
     std::vector<LabPeer> peers;
     std::vector<Relation> relations;
     std::vector<Process> dhcp;   // parallel to peers
@@ -748,7 +816,7 @@ struct KeaLab::Impl {
             p.name = names[i];
             p.address = prefix + std::to_string(10 + i);
             p.port = kAgentPort;
-            p.url = "http://" + p.address + ":" + std::to_string(p.port) + "/";
+            p.url = std::string(options.tls ? "https://" : "http://") + p.address + ":" + std::to_string(p.port) + "/";
             const std::string dir = directory + "/" + p.name;
             p.dhcp_config_path = dir + "/" + options.service + ".json";
             if (!direct()) p.agent_config_path = dir + "/agent.json";
@@ -770,7 +838,9 @@ struct KeaLab::Impl {
                 // per relationship the peer takes part in.
                 const auto port = root.empty() ? kAgentPort
                                                : static_cast<std::uint16_t>(kHaPortBase + p.relationships.size());
-                const std::string ha_url = "http://" + p.address + ":" + std::to_string(port) + "/";
+                const bool through_ca = root.empty();
+                const std::string ha_url = std::string(through_ca && options.tls ? "https://" : "http://") + p.address +
+                                           ":" + std::to_string(port) + "/";
                 rel.members.push_back({i, spec.name, spec.role, ha_url});
                 p.relationships.push_back({spec.name, spec.role, ha_url, specs[r].front().name});
                 if (p.relationships.size() == 1) {
@@ -812,7 +882,7 @@ struct KeaLab::Impl {
                 }
                 ha_peers.push_back(std::move(e));
             }
-            ha_entries.push_back({
+            nlohmann::json entry = {
                 {"this-server-name", me->name},
                 {"mode", options.mode == LabMode::HotStandby ? "hot-standby" : "load-balancing"},
                 {"heartbeat-delay", options.heartbeat_delay_ms},
@@ -820,7 +890,15 @@ struct KeaLab::Impl {
                 {"max-ack-delay", options.max_ack_delay_ms},
                 {"max-unacked-clients", options.max_unacked_clients},
                 {"peers", ha_peers},
-            });
+            };
+            if (options.tls && root.empty()) {
+                // 2.2: the HA peers talk through each other's HTTPS CA.
+                const std::string mine = directory + "/" + peers[i].name;
+                entry["trust-anchor"] = tls_ca_file;
+                entry["cert-file"] = mine + "/tls.pem";
+                entry["key-file"] = mine + "/tls.key";
+            }
+            ha_entries.push_back(std::move(entry));
             nlohmann::json subnet = {{"id", r + 1},
                                      {"subnet", v4 ? rel.subnet4 : rel.subnet6},
                                      {"pools", nlohmann::json::array({{{"pool", v4 ? rel.pool4 : rel.pool6}}})}};
@@ -879,6 +957,12 @@ struct KeaLab::Impl {
                                      {"output_options", nlohmann::json::array({{{"output", dir + "/agent.log"}}})},
                                      {"severity", "INFO"}}})},
         };
+        if (options.tls) {
+            cfg["trust-anchor"] = tls_ca_file;
+            cfg["cert-file"] = dir + "/tls.pem";
+            cfg["key-file"] = dir + "/tls.key";
+            cfg["cert-required"] = false;
+        }
         if (options.auth_user) {
             cfg["authentication"] = {
                 {"type", "basic"},
@@ -907,6 +991,41 @@ struct KeaLab::Impl {
         if (!p.running()) return make_error(ErrorKind::Conflict, p.what + " is not running");
         stop_processes({&p});
         return core::Done{};
+    }
+
+    /// The lab's CA and a certificate per peer (IP subjectAltName), made with openssl.
+    core::Status make_certificates() {
+        tls_ca_file = directory + "/tls-ca.pem";
+        tls_ca_key = directory + "/tls-ca.key";
+        const std::string log = directory + "/openssl.out";
+        const std::vector<std::string> ec = {"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"};
+        std::vector<std::string> ca = {"openssl", "req", "-x509"};
+        ca.insert(ca.end(), ec.begin(), ec.end());
+        ca.insert(ca.end(), {"-keyout", tls_ca_key, "-out", tls_ca_file, "-days", "2", "-subj", "/CN=kea-ha-lab CA"});
+        if (auto made = run_tool(ca, log); !made) return made;
+        for (const auto& p : peers)
+            if (auto made = certificate(p, true); !made) return made;
+        return core::Done{};
+    }
+
+    /// `peer`'s certificate: signed by the lab CA, or self-signed (one nobody trusts).
+    core::Status certificate(const LabPeer& p, bool trusted) const {
+        const std::string dir = directory + "/" + p.name;
+        const std::string log = directory + "/openssl.out";
+        const std::string ext = dir + "/tls.ext";
+        if (!write_file(ext, "subjectAltName=IP:" + p.address + "\n")) return make_error(ErrorKind::Io, "cannot write " + ext);
+        std::vector<std::string> req = {"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                                        "-nodes", "-keyout", dir + "/tls.key", "-subj", "/CN=" + p.address};
+        if (!trusted) {
+            req.insert(req.begin() + 2, "-x509");
+            req.insert(req.end(), {"-addext", "subjectAltName=IP:" + p.address, "-days", "2", "-out", dir + "/tls.pem"});
+            return run_tool(req, log);
+        }
+        req.insert(req.end(), {"-out", dir + "/tls.csr"});
+        if (auto made = run_tool(req, log); !made) return made;
+        return run_tool({"openssl", "x509", "-req", "-in", dir + "/tls.csr", "-CA", tls_ca_file, "-CAkey", tls_ca_key,
+                         "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", dir + "/tls.pem"},
+                        log);
     }
 
     /// Makes the lab directory visible at the same path inside the root.
@@ -962,6 +1081,19 @@ const std::string& KeaLab::root() const { return impl_->root; }
 
 const std::string& KeaLab::password_file() const { return impl_->password_file; }
 
+const std::string& KeaLab::tls_ca_file() const { return impl_->tls_ca_file; }
+
+core::Status KeaLab::set_certificate(const std::string& peer, bool trusted) {
+    const auto i = impl_->index(peer);
+    if (i >= impl_->peers.size()) return make_error(ErrorKind::NotFound, "no lab peer named '" + peer + "'");
+    if (!impl_->options.tls) return make_error(ErrorKind::Conflict, "the lab has no TLS");
+    const bool was_running = impl_->agent[i].running();
+    if (was_running) stop_processes({&impl_->agent[i]});
+    if (auto made = impl_->certificate(impl_->peers[i], trusted); !made) return made;
+    if (was_running) return spawn(impl_->agent[i]);
+    return core::Done{};
+}
+
 void KeaLab::stop_all() {
     if (impl_ && !impl_->stopped) impl_->stop_all();
 }
@@ -976,6 +1108,18 @@ core::Result<nlohmann::json> KeaLab::command(const std::string& peer, const std:
     const auto i = impl_->index(peer);
     if (i >= impl_->peers.size()) return make_error(ErrorKind::NotFound, "no lab peer named '" + peer + "'");
     nlohmann::json body = {{"command", name}};
+    if (impl_->options.tls) {
+        // The lab speaks no TLS: straight to the daemon's unix socket (an answer map).
+        if (!arguments.is_null()) body["arguments"] = arguments;
+        auto answer = unix_command(impl_->directory + "/" + peer + "/ctrl.sock", body.dump(),
+                                   Clock::now() + kCommandTimeout);
+        if (!answer) {
+            auto e = answer.error();
+            e.where = peer + " " + name;
+            return e;
+        }
+        return answer;
+    }
     if (!impl_->direct()) body["service"] = nlohmann::json::array({impl_->options.service});
     if (!arguments.is_null()) body["arguments"] = arguments;
     auto answer = post_json(impl_->peers[i].url, body, kCommandTimeout, impl_->options.auth_user,
@@ -1033,6 +1177,8 @@ core::Result<std::unique_ptr<KeaLab>> KeaLab::start(LabOptions options) {
         return make_error(ErrorKind::Invalid, "hub-and-spoke and mutual-pair labs need Kea 2.6 or 3.0 (several HA relationships)");
     if (options.shape != LabShape::Pair && (options.mode != LabMode::HotStandby || options.with_backup))
         return make_error(ErrorKind::Invalid, "hub-and-spoke and mutual-pair labs are hot-standby without a backup (Kea's rule)");
+    if (options.tls && options.transport == LabTransport::Direct)
+        return make_error(ErrorKind::Invalid, "the lab's TLS is on its Control Agents; the direct transport has none");
     if (options.transport == LabTransport::Direct && !options.auth_user) {
         // The 3.2 shape: no daemon socket without authentication.
         options.auth_user = "kea-ha-lab";
@@ -1115,6 +1261,10 @@ core::Result<std::unique_ptr<KeaLab>> KeaLab::start(LabOptions options) {
         fs::permissions(impl->password_file, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
     }
 
+    if (options.tls) {
+        for (const auto& p : impl->peers) fs::create_directories(impl->directory + "/" + p.name);
+        if (auto made = impl->make_certificates(); !made) return fail(made.error());
+    }
     const std::string dhcp_binary = "kea-" + options.service;
     for (std::size_t i = 0; i < count; ++i) {
         const auto& p = impl->peers[i];

@@ -465,3 +465,36 @@ TEST(FaultMatrixE2E, FullOrReadOnlyStateDirectoryRefusesChangesBeforeWritingToKe
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// (f) A CA's certificate replaced by one the controller does not trust: unreachable with the
+// TLS reason, never a fallback to plain HTTP; the trusted certificate back: OK.
+
+TEST(FaultMatrixE2E, UntrustedAgentCertificateIsUnreachableWithTheTlsReasonNeverPlainHttp) {
+    LabOptions options;
+    options.tls = true;
+    Fixture f(options);
+    ASSERT_TRUE(f.lab);
+    f.controller->settings()["keaTlsCaFile"] = f.lab->tls_ca_file();
+    ASSERT_TRUE(f.controller->start()) << f.explain();
+    // SPEC §2: with a dedicated HA listener (2.4+) the control URL takes the HA url's scheme
+    // (http); these CAs speak HTTPS only, so the standby's is given at registration.
+    nlohmann::json body = {{"name", "pair"}, {"url", f.lab->peer("server1").url}};
+    if (f.lab->peer("server2").ha_url != f.lab->peer("server2").url)
+        body["control_urls"] = {{"server2", f.lab->peer("server2").url}};
+    auto added = f.controller->request("POST", "/v1/clusters", body.dump(), {{"Content-Type", "application/json"}});
+    ASSERT_TRUE(added);
+    ASSERT_EQ(added->status, 201u) << added->body;
+    ASSERT_TRUE(f.wait_state("OK", std::string("server1"), 30s)) << f.explain();
+    EXPECT_EQ(f.peer("server2").value("control_url", "").rfind("https://", 0), 0u) << f.peer("server2").dump();
+
+    ASSERT_TRUE(f.lab->set_certificate("server2", false));
+    EXPECT_TRUE(wait_until([&] { return f.condition("server2") == "unreachable"; }, 15s)) << f.explain();
+    const std::string reason = f.last_error("server2");
+    EXPECT_NE(reason.find("certificate verify failed"), std::string::npos) << reason;
+    EXPECT_EQ(f.peer("server2").value("control_url", "").rfind("https://", 0), 0u) << "never downgraded to http";
+    EXPECT_EQ(f.detail().value("state", ""), "Impaired") << f.explain();
+
+    ASSERT_TRUE(f.lab->set_certificate("server2", true));
+    EXPECT_TRUE(f.wait_state("OK", std::string("server1"), 30s)) << f.explain();
+}

@@ -45,6 +45,9 @@ struct LabOptions {
     LabShape shape = LabShape::Pair;
     LabMode mode = LabMode::HotStandby;
     bool with_backup = false;                  ///< adds server3 with role backup
+    /// The CAs serve HTTPS with certificates of a CA the lab makes (tls_ca_file()); the lab
+    /// itself then talks to each DHCP daemon over its unix socket. Not with the direct transport.
+    bool tls = false;
     std::optional<std::string> auth_user;      ///< basic auth on every CA (and the HA peers' credentials)
     std::optional<std::string> auth_password;
     std::string base_dir;                      ///< empty: a fresh mkdtemp under $TMPDIR or /tmp
@@ -72,7 +75,7 @@ struct LabPeer {
     std::string role;          ///< role in its first relationship
     std::string address;       ///< 127.x.y.z, unique to this lab
     std::uint16_t port = 8000; ///< port of `url` (the CA's http-port, or the daemon's HTTP socket)
-    std::string url;           ///< control URL "http://ADDRESS:8000/": the CA's, or the daemon's own
+    std::string url;           ///< control URL "http://ADDRESS:8000/" (https with `tls`): the CA's, or the daemon's own
                                ///< HTTP socket on Direct; the URL the controller is registered with
     std::string ha_url;        ///< this peer's HA `url` in the Kea config: the CA's URL on 2.2,
                                ///< "http://ADDRESS:8001/" (the HA hook's own listener) on 2.6 / 3.0;
@@ -108,6 +111,12 @@ public:
     /// socket reads its clients' password from it); "" when the lab has no such file.
     const std::string& password_file() const;
 
+    /// With `tls`: the lab CA's certificate (what the controller trusts, keaTlsCaFile).
+    const std::string& tls_ca_file() const;
+    /// With `tls`: gives `peer`'s CA a new self-signed certificate that the lab CA did not sign
+    /// (restarting the CA), or its own lab-signed one back (`trusted`).
+    core::Status set_certificate(const std::string& peer, bool trusted);
+
     /// Stop (SIGTERM, then SIGKILL after 5 s) or start one peer's DHCP daemon or CA (an error on
     /// the direct transport, which has no CA).
     core::Status stop_dhcp(const std::string& peer);
@@ -116,7 +125,8 @@ public:
     core::Status start_agent(const std::string& peer);
 
     /// Blocking command to a peer's control URL (its CA with `service`, or the daemon's own socket
-    /// without it), for tests (external changes, checks): the first element of Kea's answer list.
+    /// without it; with `tls`, the daemon's unix socket), for tests (external changes, checks):
+    /// the first element of Kea's answer list.
     core::Result<nlohmann::json> command(const std::string& peer, const std::string& name,
                                          const nlohmann::json& arguments = nullptr) const;
 
