@@ -1,7 +1,7 @@
 // End-to-end: the status page (GET /, SPEC §8) rendered by a real headless Chromium against
 // the real kea-ha-controller watching a real Kea hot-standby pair. Chromium's CLI dumps the
 // DOM after the page's script ran (--dump-dom) and takes screenshots; no Playwright needed.
-// Screenshots go to <build>/tests/artifacts/ for people to look at.
+// Screenshots go to <build>/tests/artifacts/kea-X.Y/ for people to look at.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -47,8 +47,10 @@ std::string shell_quote(const std::string& s) {
     return out + "'";
 }
 
+/// One directory per Kea version: the suite runs once per version, possibly at the same time
+/// (ctest -j2), and a shared file was removed by one run while the other checked it.
 fs::path artifacts_directory() {
-    fs::path dir = fs::path(KEA_HA_BINARY_DIR) / "tests" / "artifacts";
+    fs::path dir = fs::path(KEA_HA_BINARY_DIR) / "tests" / "artifacts" / ("kea-" + kea_ha::lab::lab_kea_version_from_env());
     fs::create_directories(dir);
     return dir;
 }
