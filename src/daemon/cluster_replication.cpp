@@ -3,6 +3,7 @@
 // comparison, patching) are core::replication; this file does the I/O in order and keeps
 // the bookkeeping that makes a change answered 200 impossible to lose.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 
@@ -13,6 +14,7 @@
 
 #include "daemon/monitor_support.hpp"
 #include "kea_ha/core/exception_text.hpp"
+#include "kea_ha/core/relationship_scope.hpp"
 #include "kea_ha/core/replication.hpp"
 #include "kea_ha/daemon/cluster_monitor.hpp"
 #include "kea_ha/daemon/logging.hpp"
@@ -104,26 +106,72 @@ const char* failure_code(const core::Error& error) {
     return error.kind == core::ErrorKind::Internal ? "internal" : "unreachable";
 }
 
+/// SPEC §5 (Kea >= 2.6): a cluster is one relationship, named by its topology's peers.
+core::RelationshipScope relationship_of(const core::Topology& topology) {
+    core::RelationshipScope scope;
+    for (const auto& peer : topology.peers) scope.peers.insert(peer.name);
+    return scope;
+}
+
+/// What replication decides for one target (SPEC §5): the document it should run, and whether
+/// it is scoped to the cluster's relationship (the SoT and the target take part in different
+/// relationships: a hub and its branch). An error when it cannot be placed (`scoped`: the
+/// core's refusal, naming the subnet; nothing may be written) or transformed.
+struct Placed {
+    core::Result<nlohmann::json> document;
+    bool scoped = false;
+};
+
+Placed place_for(const nlohmann::json& sot_document, const std::string& service,
+                 const core::RelationshipScope& relationship, const std::string& target,
+                 const nlohmann::json& target_current, const std::vector<std::string>& peer_local) {
+    const bool scoped = core::replication_is_scoped(sot_document, target_current, service);
+    // Same relationships: exactly transform_for(); different: only the relationship's part.
+    return Placed{core::scoped_transform_for(sot_document, service, relationship, target, target_current, peer_local),
+                  scoped};
+}
+
+/// A peer is in sync when it runs what replication would give it: the whole transformed SoT
+/// config, or (scoped) the same relationship's subnets and shared networks.
+bool in_sync_with(const Placed& placed, const nlohmann::json& sot_document, const nlohmann::json& theirs,
+                  const std::string& service, const core::RelationshipScope& relationship) {
+    if (!placed.document) return false;
+    if (placed.scoped) return core::same_scope(sot_document, theirs, service, relationship);
+    return core::same_config(*placed.document, theirs);
+}
+
 }  // namespace
 
 /// One peer's outcome of a write (docs/replication.md "Outcomes").
 struct ClusterMonitor::PeerWrite {
+    PeerWrite() = default;
+    PeerWrite(std::string peer_name, std::string what, std::string text = {}, bool on_disk = true,
+              std::vector<std::string> left_out = {})
+        : peer(std::move(peer_name)), outcome(std::move(what)), message(std::move(text)), persisted(on_disk),
+          out_of_scope(std::move(left_out)) {}
+
     std::string peer;
-    /// "applied", "pending", "failed", "unchanged", "refused" (relationships differ),
+    /// "applied", "pending", "failed", "unchanged", "refused" (relationships differ and the
+    /// relationship's part cannot be placed on it),
     /// "rolled-back", "rollback-failed" (a change that failed on the SoT)
     std::string outcome;
     std::string message;
     bool persisted = true;
+    /// Scoped replication (SPEC §5, a hub and its branch): what the change touched outside the
+    /// cluster's relationship, applied on the SoT only ("valid-lifetime (global)", …).
+    std::vector<std::string> out_of_scope;
 
     bool persists() const { return outcome == "applied" || outcome == "rolled-back"; }
     /// "server2:applied", "server2:applied(not-persisted)": the log's and the event's words.
     std::string summary() const {
-        return peer + ":" + outcome + (persists() && !persisted ? "(not-persisted)" : "");
+        return peer + ":" + outcome + (persists() && !persisted ? "(not-persisted)" : "") +
+               (out_of_scope.empty() ? "" : "(out-of-scope)");
     }
     nlohmann::json to_json() const {
         nlohmann::json j = {{"name", peer}, {"outcome", outcome}};
         j["message"] = message.empty() ? nlohmann::json() : nlohmann::json(message);
         if (persists()) j["persisted"] = persisted;
+        if (!out_of_scope.empty()) j["out_of_scope"] = out_of_scope;
         return j;
     }
 };
@@ -149,6 +197,28 @@ void ClusterMonitor::unlock_operations() {
     auto next = operation_waiters_.front();
     operation_waiters_.pop_front();
     next->cancel();
+}
+
+std::vector<std::string> ClusterMonitor::peer_lock_keys() const {
+    std::vector<std::string> keys;
+    if (!topology_) return keys;
+    for (const auto& peer : topology_->peers) {
+        // One server, one key, whatever path or scheme a cluster spells its URL with.
+        auto endpoint = kea::parse_endpoint(peer.control_url);
+        keys.push_back(endpoint ? endpoint->host + ":" + std::to_string(endpoint->port) : peer.control_url);
+    }
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    return keys;
+}
+
+net::awaitable<PeerLocks::Held> ClusterMonitor::lock_peers() {
+    if (!context_.peer_locks) co_return PeerLocks::Held{};
+    for (;;) {
+        auto held = co_await context_.peer_locks->acquire(context_.io, peer_lock_keys());
+        // The topology may have moved while waiting: the operation must hold all of its peers.
+        if (held.keys() == peer_lock_keys()) co_return held;
+    }
 }
 
 /// Holds the operation lock for a scope (released also when the coroutine throws).
@@ -333,6 +403,8 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config(ConfigChange change)
     RunningGuard running(running_);
     co_await lock_operations();
     OperationGuard guard([this] { unlock_operations(); });
+    // Issue 12: a peer shared with another cluster (a hub) is worked on by one at a time.
+    auto peers_held = co_await lock_peers();
     try {
         co_return co_await change_config_locked(std::move(change));
     } catch (const std::exception& error) {
@@ -367,6 +439,10 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
         std::string why_pending;
         std::size_t read = 0;  ///< index of its config-get in `reads` (0: not read, the SoT's is 0)
         std::optional<nlohmann::json> previous;  ///< its config before the change (rollback)
+        /// Scoped (SPEC §5): what of the change lies outside the relationship (SoT only).
+        std::vector<std::string> out_of_scope;
+        /// Scoped, and nothing of the relationship changed for it: not tested, not written.
+        bool untouched = false;
     };
     std::vector<Target> targets;
     using Read = core::Result<nlohmann::json>;
@@ -376,7 +452,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
     read_peers.push_back(sot.name);
     for (const auto& peer : topology.peers) {
         if (peer.name == sot.name) continue;
-        targets.push_back(Target{peer, std::nullopt, {}, 0, std::nullopt});
+        targets.push_back(Target{peer, std::nullopt, {}, 0, std::nullopt, {}, false});
         if (!reachable(peer.name)) {
             targets.back().why_pending = "unreachable";
             continue;
@@ -433,6 +509,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
     if (!sot_document) co_return ConfigOutcome{422, error_body("bad-config", sot_document.error().message), std::nullopt};
 
     // Phase 1: check and transform for every target read, and config-test everywhere.
+    const auto relationship = relationship_of(topology);
     for (auto& target : targets) {
         if (target.read == 0) continue;  // not read: pending already
         auto& theirs = read_results.at(target.read);
@@ -440,22 +517,31 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
             target.why_pending = theirs.error().describe();
             continue;
         }
-        // SPEC §5: never a whole config onto a peer whose relationships differ (a hub and its
-        // branch): refused before anything is tested or written anywhere.
-        if (auto mismatch = core::relationship_mismatch(*sot_document, *theirs, registration_.service, sot.name,
-                                                        target.peer.name)) {
+        // SPEC §5: a peer whose relationships differ from the SoT's (a hub and its branch) gets
+        // only the cluster relationship's part; what cannot be placed safely is refused before
+        // anything is tested or written anywhere.
+        auto placed = place_for(*sot_document, registration_.service, relationship, target.peer.name, *theirs,
+                                context_.preferences->peer_local_parameters);
+        if (!placed.document && placed.scoped) {
             log->warn("config change refused cluster={} peer={} error={}", registration_.name, target.peer.name,
-                      quote_field(*mismatch));
+                      quote_field(placed.document.error().message));
             co_return ConfigOutcome{422,
                                     {{"error", {{"code", "relationships-differ"},
-                                                {"message", *mismatch},
+                                                {"message", placed.document.error().message},
                                                 {"peer", target.peer.name}}}},
                                     std::nullopt};
         }
-        auto transformed = core::transform_for(*sot_document, registration_.service, target.peer.name, *theirs,
-                                               context_.preferences->peer_local_parameters);
-        if (!transformed) co_return ConfigOutcome{422, error_body("bad-config", transformed.error().message), std::nullopt};
-        target.document = std::move(*transformed);
+        if (!placed.document) {
+            co_return ConfigOutcome{422, error_body("bad-config", placed.document.error().message), std::nullopt};
+        }
+        if (placed.scoped) {
+            auto left_out = core::out_of_scope_changes(*current, *sot_document, registration_.service, relationship);
+            if (left_out) target.out_of_scope = std::move(*left_out);
+            // Nothing of the relationship changed for it (a global change through a branch):
+            // a config-set would only restart its HA service, in every relationship.
+            target.untouched = in_sync_with(placed, *sot_document, *theirs, registration_.service, relationship);
+        }
+        target.document = std::move(*placed.document);
         target.previous = std::move(*theirs);  // kept for a rollback
     }
     read_results.clear();  // the documents read are not needed any more
@@ -468,7 +554,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
         co_return std::pair{sot.name, co_await test_config(sot, doc)};
     });
     for (const auto& target : targets) {
-        if (!target.document) continue;
+        if (!target.document || target.untouched) continue;
         test_peers.push_back(target.peer.name);
         tests.push_back([this, &peer = target.peer, &doc = *target.document]()
                             -> net::awaitable<std::pair<std::string, core::Result<kea::Answer>>> {
@@ -526,10 +612,15 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
     std::vector<PeerWrite> outcomes;
     std::vector<const Target*> written_targets;  // parallel to write_results[1…]
     const auto pause = pause_after_sot_write();
+    std::vector<const Target*> untouched_targets;  // scoped, nothing of theirs changed
     for (const auto& target : targets) {
         if (!target.document) {
             outcomes.push_back({target.peer.name, "pending", target.why_pending, false});
             in_sync_.erase(target.peer.name);
+            continue;
+        }
+        if (target.untouched) {
+            untouched_targets.push_back(&target);
             continue;
         }
         written_targets.push_back(&target);
@@ -613,6 +704,10 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
             in_sync_.erase(outcome.peer);  // whatever happened, the next comparison says
             outcomes.push_back(std::move(outcome));
         }
+        for (const auto* target : untouched_targets) {
+            outcomes.push_back({target->peer.name, "unchanged", "not written: the change failed on the source of truth",
+                                false});
+        }
         // Not accepted: the generation is given back, nobody carries it.
         book_.generation = generation - 1;
         persist_book();
@@ -638,14 +733,27 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
     }
 
     outcomes.insert(outcomes.begin(), sot_write);  // the SoT's, first
-    for (auto& written : write_results) {
+    for (std::size_t i = 0; i < write_results.size(); ++i) {
+        auto& written = write_results[i];
         if (written.outcome == "applied") {
             book_.carries[written.peer] = generation;
             in_sync_[written.peer] = true;
         } else {
             in_sync_.erase(written.peer);  // failed: pending, converged later (rule 2)
         }
+        written.out_of_scope = written_targets.at(i)->out_of_scope;
         outcomes.push_back(std::move(written));
+    }
+    for (const auto* target : untouched_targets) {
+        // SPEC §5: it runs all it should of this change (its relationship's part is unchanged).
+        book_.carries[target->peer.name] = generation;
+        in_sync_[target->peer.name] = true;
+        PeerWrite untouched{target->peer.name, "unchanged", {}, true, target->out_of_scope};
+        if (!untouched.out_of_scope.empty()) {
+            untouched.message = "out of scope: applied on the source of truth only (relationship " +
+                                core::describe(relationship) + ")";
+        }
+        outcomes.push_back(std::move(untouched));
     }
     in_sync_[sot.name] = true;
     // persist_book() is folded into the config-change event's save below.
@@ -657,7 +765,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
     for (const auto& outcome : outcomes) {
         peers.push_back(outcome.to_json());
         summary += (summary.empty() ? "" : ",") + outcome.summary();
-        if (outcome.outcome != "applied" || !outcome.persisted) all_applied = false;
+        if ((outcome.outcome != "applied" && outcome.outcome != "unchanged") || !outcome.persisted) all_applied = false;
     }
     all_applied ? ++replications_done_ : ++replications_failed_;
     // The phases' own times (Kea's commands, mostly) tell a slow peer from a slow controller.
@@ -708,28 +816,32 @@ net::awaitable<ConfigOutcome> ClusterMonitor::converge_locked(const std::string&
         }
         auto mine = co_await fetch_config(sot);
         if (!mine) co_return ConfigOutcome{502, error_body("unreachable", sot.name + ": " + mine.error().describe()), std::nullopt};
-        // SPEC §5: not even the latest change goes as a whole config onto a peer whose
-        // relationships differ; and overwriting the others would lose that change: nobody is.
-        if (auto mismatch = core::relationship_mismatch(*theirs, *mine, registration_.service, holder.name, sot.name)) {
+        // SPEC §5: the latest change reaches the primary scoped to the relationship when their
+        // relationships differ (a hub was SoT for its branch); when it cannot be placed, nobody
+        // is overwritten either (overwriting the others would lose that change).
+        auto for_sot = place_for(*theirs, registration_.service, relationship_of(topology), sot.name, *mine,
+                                 context_.preferences->peer_local_parameters);
+        if (!for_sot.document && for_sot.scoped) {
+            const auto& why = for_sot.document.error().message;
             log->warn("config not replicated, relationships differ cluster={} peer={} reason={}", registration_.name,
-                      sot.name, quote_field(*mismatch));
+                      sot.name, quote_field(why));
             record_replication_event("config-refused", sot.name, "", std::to_string(carried(holder.name)),
                                      "generation " + std::to_string(carried(holder.name)) + " on " + holder.name +
-                                         " not brought to " + sot.name + ", nobody overwritten: " + *mismatch);
+                                         " not brought to " + sot.name + ", nobody overwritten: " + why);
             ++replications_failed_;
             co_return ConfigOutcome{422,
                                     {{"error", {{"code", "relationships-differ"},
-                                                {"message", *mismatch + "; nobody was overwritten, so that generation " +
+                                                {"message", why + "; nobody was overwritten, so that generation " +
                                                                 std::to_string(carried(holder.name)) +
                                                                 " made while " + sot.name + " was away is not lost"},
                                                 {"peer", sot.name}}}},
                                     std::nullopt};
         }
-        auto for_sot = core::transform_for(*theirs, registration_.service, sot.name, *mine,
-                                           context_.preferences->peer_local_parameters);
-        if (!for_sot) co_return ConfigOutcome{422, error_body("bad-config", for_sot.error().message), std::nullopt};
-        if (!core::same_config(*for_sot, *mine)) {
-            auto written = co_await write_config(sot, *for_sot);
+        if (!for_sot.document) {
+            co_return ConfigOutcome{422, error_body("bad-config", for_sot.document.error().message), std::nullopt};
+        }
+        if (!in_sync_with(for_sot, *theirs, *mine, registration_.service, relationship_of(topology))) {
+            auto written = co_await write_config(sot, *for_sot.document);
             if (written.outcome != "applied") {
                 ++replications_failed_;
                 log->error("cannot bring the latest change to the source of truth cluster={} peer={} error={}",
@@ -751,6 +863,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::converge_locked(const std::string&
     book_.sot_etag = core::config_etag(*source);
     book_.sot_peer = sot.name;
     in_sync_[sot.name] = true;
+    const auto relationship = relationship_of(topology);
     std::vector<PeerWrite> outcomes;
     for (const auto& peer : topology.peers) {
         if (peer.name == sot.name) continue;
@@ -765,22 +878,25 @@ net::awaitable<ConfigOutcome> ClusterMonitor::converge_locked(const std::string&
             outcomes.push_back({peer.name, "pending", theirs.error().describe(), false});
             continue;
         }
-        // SPEC §5: never a whole config onto a peer whose relationships differ; the others go on.
-        if (auto mismatch = core::relationship_mismatch(*source, *theirs, registration_.service, sot.name, peer.name)) {
+        // SPEC §5: scoped to the relationship when the relationships differ; a peer it cannot be
+        // placed on safely is refused, and the others go on.
+        auto placed = place_for(*source, registration_.service, relationship, peer.name, *theirs,
+                                context_.preferences->peer_local_parameters);
+        if (!placed.document && placed.scoped) {
+            const auto& why = placed.document.error().message;
             in_sync_[peer.name] = false;
             log->warn("config not replicated, relationships differ cluster={} peer={} reason={}", registration_.name,
-                      peer.name, quote_field(*mismatch));
-            record_replication_event("config-refused", peer.name, "", "", *mismatch + " (" + reason + ")");
-            outcomes.push_back({peer.name, "refused", *mismatch, false});
+                      peer.name, quote_field(why));
+            record_replication_event("config-refused", peer.name, "", "", why + " (" + reason + ")");
+            outcomes.push_back({peer.name, "refused", why, false});
             continue;
         }
-        auto transformed = core::transform_for(*source, registration_.service, peer.name, *theirs,
-                                               context_.preferences->peer_local_parameters);
-        if (!transformed) {
-            outcomes.push_back({peer.name, "failed", transformed.error().message, false});
+        if (!placed.document) {
+            outcomes.push_back({peer.name, "failed", placed.document.error().message, false});
             continue;
         }
-        if (core::same_config(*transformed, *theirs)) {
+        auto& transformed = placed.document;
+        if (in_sync_with(placed, *source, *theirs, registration_.service, relationship)) {
             in_sync_[peer.name] = true;
             book_.carries[peer.name] = carried(sot.name);
             outcomes.push_back({peer.name, "unchanged", {}, true});
@@ -850,6 +966,7 @@ net::awaitable<void> ClusterMonitor::check_sync_locked() {
     book_.sot_etag = etag;
     book_.sot_peer = sot.name;
     in_sync_[sot.name] = true;
+    const auto relationship = relationship_of(topology);
     for (const auto& peer : topology.peers) {
         if (peer.name == sot.name) continue;
         auto theirs = co_await fetch_config(peer);
@@ -858,19 +975,20 @@ net::awaitable<void> ClusterMonitor::check_sync_locked() {
             continue;
         }
         auto before = in_sync_.find(peer.name);
-        if (auto mismatch = core::relationship_mismatch(*source, *theirs, registration_.service, sot.name, peer.name)) {
+        auto placed = place_for(*source, registration_.service, relationship, peer.name, *theirs,
+                                context_.preferences->peer_local_parameters);
+        if (!placed.document && placed.scoped) {
             // Not drift that the next replication overwrites: replication refuses this peer.
             if (before == in_sync_.end() || before->second) {
                 log->warn("config not replicated, relationships differ cluster={} peer={} reason={}",
-                          registration_.name, peer.name, quote_field(*mismatch));
-                record_replication_event("config-refused", peer.name, "", "", *mismatch);
+                          registration_.name, peer.name, quote_field(placed.document.error().message));
+                record_replication_event("config-refused", peer.name, "", "", placed.document.error().message);
             }
             in_sync_[peer.name] = false;
             continue;
         }
-        auto transformed = core::transform_for(*source, registration_.service, peer.name, *theirs,
-                                               context_.preferences->peer_local_parameters);
-        const bool same = transformed && core::same_config(*transformed, *theirs);
+        // Scoped peers (a hub and its branch) are compared on the relationship's part only.
+        const bool same = in_sync_with(placed, *source, *theirs, registration_.service, relationship);
         if (!same && (before == in_sync_.end() || before->second)) {
             log->warn("config drift cluster={} peer={} source_of_truth={}", registration_.name, peer.name, sot.name);
             record_replication_event("config-drift", peer.name, "in-sync", "drift",
@@ -893,6 +1011,8 @@ void ClusterMonitor::schedule(const char* what, std::function<net::awaitable<voi
             RunningGuard running(self->running_);
             co_await self->lock_operations();
             OperationGuard guard([self] { self->unlock_operations(); });
+            if (self->stopped_) co_return;
+            auto peers_held = co_await self->lock_peers();
             if (self->stopped_) co_return;
             co_await operation();
         },

@@ -105,6 +105,7 @@ private:
     /// keaAuthUser + keaAuthPasswordFile, read at start and at SIGHUP (monitors hold a pointer).
     std::optional<kea::Credentials> kea_credentials_;
     std::unique_ptr<StateWriter> store_;  // before clusters_: outlives the monitors
+    PeerLocks peer_locks_;                // issue 12: shared by the clusters; outlives the monitors
     std::map<std::string, std::shared_ptr<ClusterMonitor>> clusters_;
     std::unique_ptr<api::ApiServer> api_server_;
     api::ApiSettings api_settings_;
@@ -294,7 +295,7 @@ bool Daemon::start() {
 
 MonitorContext Daemon::monitor_context() {
     return MonitorContext{io_, *client_, &prefs_, store_.get(), &kea_credentials_,
-                          [this] { notify_status(); }};
+                          [this] { notify_status(); }, &peer_locks_};
 }
 
 void Daemon::add_monitor(Registration registration, std::optional<core::Topology> topology,

@@ -1,9 +1,10 @@
 // End-to-end: servers in several HA relationships (Kea 2.6+) under the real controller, on
-// real Kea daemons (SPEC §5, issue 11 item 0). Until replication is scoped per relationship,
-// a whole config is never written onto a peer whose set of relationships differs from the
-// source of truth's: a hub keeps both relationships and both branches' subnets whatever is
-// asked through its branch. A mutual pair (same relationships on both sides) replicates,
-// each server keeping its own name in both relationships.
+// real Kea daemons (SPEC §5, issues 11 and 12). Replication between a hub and its branch is
+// scoped to the cluster's relationship: a hub keeps both relationships, both branches'
+// subnets and its own globals whatever is asked through its branch; a global change is out
+// of scope for it, and a subnet it cannot place is refused naming it, nothing written anywhere
+// (the whole hub-and-spoke flow: hub_e2e_test.cpp). A mutual pair (same relationships on both
+// sides) replicates, each server keeping its own name in both relationships.
 #include <map>
 #include <set>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include "kea_ha/lab/kea_lab.hpp"
 #include "support/lab_controller.hpp"
+#include "support/relationship_checks.hpp"
 
 namespace {
 
@@ -19,36 +21,13 @@ using namespace std::chrono_literals;
 using kea_ha::lab::LabOptions;
 using kea_ha::lab::LabShape;
 using kea_ha::lab::wait_until;
+using kea_ha::testing::ha_state;
 using kea_ha::testing::LabController;
+using kea_ha::testing::names_of;
+using kea_ha::testing::shaped;
+using kea_ha::testing::subnets_of;
 
-const std::map<std::string, std::string> kSettings = {
-    {"keaPollInterval", "0.5"}, {"keaRequestTimeout", "1"}, {"keaConfigTimeout", "10"}};
-
-LabOptions shaped(LabShape shape) {
-    LabOptions options;
-    options.shape = shape;
-    return options;
-}
-
-/// this-server-name of each HA relationship in a peer's own config, in order.
-std::vector<std::string> names_of(const nlohmann::json& dhcp4) {
-    std::vector<std::string> out;
-    for (const auto& hook : dhcp4.value("hooks-libraries", nlohmann::json::array()))
-        if (hook.contains("parameters"))
-            for (const auto& r : hook["parameters"]["high-availability"]) out.push_back(r["this-server-name"]);
-    return out;
-}
-
-std::set<std::string> subnets_of(const nlohmann::json& dhcp4) {
-    std::set<std::string> out;
-    for (const auto& s : dhcp4.value("subnet4", nlohmann::json::array())) out.insert(s["subnet"].get<std::string>());
-    return out;
-}
-
-std::string ha_state(const kea_ha::lab::KeaLab& lab, const std::string& peer, const std::string& relationship) {
-    auto state = lab.ha_state(peer, relationship);
-    return state ? *state : "error: " + state.error().describe();
-}
+const auto& kSettings = kea_ha::testing::kRelationshipLabSettings;
 
 kea_ha::core::Result<kea_ha::testing::HttpReply> patch(LabController& f, const std::string& cluster, int lifetime) {
     const nlohmann::json merge = {{"Dhcp4", {{"valid-lifetime", lifetime}}}};
@@ -56,7 +35,7 @@ kea_ha::core::Result<kea_ha::testing::HttpReply> patch(LabController& f, const s
                                  {{"Content-Type", "application/merge-patch+json"}});
 }
 
-TEST(RelationshipsE2E, HubIsNeverOverwrittenThroughABranch_Kea26Plus) {
+TEST(RelationshipsE2E, HubKeepsItsOwnThroughABranch_GlobalsOutOfScopeUnplaceableRefused_Kea26Plus) {
     if (LabOptions{}.kea_version == "2.2") GTEST_SKIP() << "several HA relationships need Kea 2.6+";
     LabController f("kea-ha-hub", kSettings, shaped(LabShape::HubAndSpoke));
     ASSERT_TRUE(f.lab);
@@ -79,45 +58,63 @@ TEST(RelationshipsE2E, HubIsNeverOverwrittenThroughABranch_Kea26Plus) {
         EXPECT_EQ(ha_state(*f.lab, "hub", "hub2"), "hot-standby") << step;
     };
 
-    // A change through the branch: refused before anything is written anywhere.
-    auto changed = patch(f, "b1", lifetime);
-    ASSERT_TRUE(changed);
-    EXPECT_EQ(changed->status, 422u) << changed->body;
-    EXPECT_NE(changed->body.find("relationships-differ"), std::string::npos) << changed->body;
-    EXPECT_EQ(f.kea_config("branch1").value("valid-lifetime", 0), branch_before.value("valid-lifetime", 0))
-        << "nothing written on the source of truth either";
-    check_untouched("after the refused change");
-
-    // A sync: the hub is refused with a reason, not overwritten.
-    auto synced = f.controller->request("POST", "/v1/clusters/b1/sync", "");
-    ASSERT_TRUE(synced);
-    EXPECT_NE(synced->body.find("refused"), std::string::npos) << synced->status << " " << synced->body;
-    check_untouched("after sync");
-
-    // An external change on the branch (drift, convergence): the hub still keeps its own.
     auto refusals = [&] {
         std::size_t n = 0;
         if (const auto events = f.controller->get_json("/v1/clusters/b1/events"))
             for (const auto& e : *events) n += e.value("kind", "") == "config-refused" ? 1 : 0;
         return n;
     };
-    const auto refused_before = refusals();
+
+    // A global change through the branch: applied on the branch only, out of scope for the hub
+    // (nothing of its relationship changed: nothing sent to it).
+    auto changed = patch(f, "b1", lifetime);
+    ASSERT_TRUE(changed);
+    ASSERT_EQ(changed->status, 200u) << changed->body;
+    EXPECT_NE(changed->body.find(R"x("out_of_scope":["valid-lifetime (global)"])x"), std::string::npos) << changed->body;
+    EXPECT_EQ(f.kea_config("branch1").value("valid-lifetime", 0), lifetime);
+    check_untouched("after a global change");
+
+    // A subnet the hub cannot place (bound to a name of none of its relationships): refused
+    // naming it, before anything is written anywhere.
+    const nlohmann::json unplaceable = nlohmann::json::array(
+        {{{"op", "add"},
+          {"path", "/Dhcp4/subnet4/-"},
+          {"value", {{"id", 77}, {"subnet", "203.0.113.0/24"}, {"user-context", {{"ha-server-name", "branch9"}}}}}}});
+    auto refused = f.controller->request("PATCH", "/v1/clusters/b1/config", unplaceable.dump(),
+                                         {{"Content-Type", "application/json-patch+json"}});
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 422u) << refused->body;
+    EXPECT_NE(refused->body.find("relationships-differ"), std::string::npos) << refused->body;
+    EXPECT_NE(refused->body.find("203.0.113.0/24"), std::string::npos) << refused->body;
+    EXPECT_NE(refused->body.find("'branch9'"), std::string::npos) << refused->body;
+    EXPECT_EQ(subnets_of(f.kea_config("branch1")), (std::set<std::string>{"192.0.2.0/24"}))
+        << "nothing written on the source of truth either";
+    check_untouched("after the refused change");
+
+    // A sync: the hub is in sync on its relationship's part, nothing to write.
+    auto synced = f.controller->request("POST", "/v1/clusters/b1/sync", "");
+    ASSERT_TRUE(synced);
+    EXPECT_EQ(synced->status, 200u) << synced->body;
+    EXPECT_NE(synced->body.find(R"("outcome":"unchanged")"), std::string::npos) << synced->body;
+    check_untouched("after sync");
+
+    // An external change of a global on the branch, then a sync: still nothing for the hub.
     auto external = f.lab->command("branch1", "config-get");
     ASSERT_TRUE(external);
     auto document = (*external)["arguments"];
     document.erase("hash");
-    document["Dhcp4"]["valid-lifetime"] = lifetime;
+    document["Dhcp4"]["valid-lifetime"] = lifetime + 1;
     auto set = f.lab->command("branch1", "config-set", document);
     ASSERT_TRUE(set) << set.error().describe();
     ASSERT_EQ((*set)["result"], 0) << set->dump();
-    // Its HA restarts on the new config; once the branch is back as the source of truth, a sync
-    // carries the external change: refused again for the hub.
+    // Its HA restarts on the new config; once the branch is back as the source of truth, a sync.
     ASSERT_TRUE(f.wait_state("OK", std::string("branch1"), 30s, "b1")) << f.explain("b1");
     auto resynced = f.controller->request("POST", "/v1/clusters/b1/sync", "");
     ASSERT_TRUE(resynced);
-    EXPECT_NE(resynced->body.find("refused"), std::string::npos) << resynced->status << " " << resynced->body;
-    EXPECT_GT(refusals(), refused_before) << f.explain("b1");
-    EXPECT_EQ(f.kea_config("branch1").value("valid-lifetime", 0), lifetime) << "the branch keeps its own change";
+    EXPECT_EQ(resynced->status, 200u) << resynced->body;
+    EXPECT_NE(resynced->body.find(R"("outcome":"unchanged")"), std::string::npos) << resynced->body;
+    EXPECT_EQ(refusals(), 0u) << f.explain("b1");
+    EXPECT_EQ(f.kea_config("branch1").value("valid-lifetime", 0), lifetime + 1) << "the branch keeps its own change";
     check_untouched("after an external change on the branch");
 }
 

@@ -1,7 +1,9 @@
 // SPEC §5 replication against fake Control Agents, one per peer (Kea 2.6 answers: config-get
 // with a top-level `hash`, config-hash-get): the parallel change protocol and its rollback,
-// config-write refused, and the refusal to write a whole config onto a peer whose HA
-// relationships differ (a change, a sync, a convergence, the primary's return).
+// config-write refused, and replication scoped to the cluster's relationship onto a peer whose
+// HA relationships differ (a hub): only the relationship's subnets replaced, everything else
+// of the hub kept, and a config that cannot be placed refused (a change, a sync, a
+// convergence, the primary's return).
 
 #include <gtest/gtest.h>
 
@@ -10,6 +12,7 @@
 #include <fstream>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <sstream>
 
 #include <boost/asio/io_context.hpp>
@@ -171,6 +174,29 @@ nlohmann::json as_hub(nlohmann::json config) {
     return config;
 }
 
+/// Every subnet of the config without a relationship bound to `name` (user-context
+/// ha-server-name): what a hub needs, where an unbound subnet cannot be placed.
+nlohmann::json bound_to(nlohmann::json config, const std::string& name) {
+    for (auto& subnet : config["Dhcp4"]["subnet4"]) {
+        if (!subnet.contains("user-context")) subnet["user-context"] = {{"ha-server-name", name}};
+    }
+    return config;
+}
+
+std::set<std::string> subnets_of(const nlohmann::json& config) {
+    std::set<std::string> out;
+    for (const auto& subnet : config["Dhcp4"]["subnet4"]) out.insert(subnet["subnet"].get<std::string>());
+    return out;
+}
+
+/// The first pool of the subnet with `prefix` ("" when there is none).
+std::string pool_of(const nlohmann::json& config, const std::string& prefix) {
+    for (const auto& subnet : config["Dhcp4"]["subnet4"]) {
+        if (subnet["subnet"] == prefix && !subnet["pools"].empty()) return subnet["pools"][0]["pool"];
+    }
+    return "";
+}
+
 class ReplicationProtocolTest : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -236,6 +262,19 @@ protected:
     }
 
     FakeKea& kea(int number) { return *kea_.at(static_cast<std::size_t>(number - 1)); }
+    /// server2 becomes a hub (Kea 2.6 hub and spoke: standby of branch2 too, with branch2's
+    /// subnet 10.92.0.0/24); every subnet of the pair is bound to the relationship by server1.
+    void make_hub() {
+        kea(1).set_config(bound_to(kea(1).config(), "server1"));
+        kea(2).set_config(as_hub(bound_to(kea(2).config(), "server1")));
+    }
+    nlohmann::json peer_detail(const std::string& name) const {
+        const auto detail = monitor_->detail();  // kept: the loop reads inside it
+        for (const auto& peer : detail["peers"]) {
+            if (peer["name"] == name) return peer;
+        }
+        return nullptr;
+    }
     std::string sot() const {
         const auto detail = monitor_->detail();
         return detail["source_of_truth"].is_string() ? detail["source_of_truth"].get<std::string>() : "";
@@ -397,9 +436,108 @@ TEST_F(ReplicationProtocolTest, ConfigWriteRefused_AppliedInMemoryNotPersistedIn
     EXPECT_EQ(monitor_->metrics().replications_failed, 1u) << "not a plain success";
 }
 
-// --- SPEC §5: no whole config onto a peer whose relationships differ ----------------------------
+// --- SPEC §5: scoped replication onto a peer whose relationships differ (a hub) ----------------
 
-TEST_F(ReplicationProtocolTest, ChangeWithHubAsTarget_422WithTheReasonNothingSentAnywhere) {
+TEST_F(ReplicationProtocolTest, ScopedChange_GlobalChangeIsOutOfScopeForTheHubNothingSentToIt) {
+    start();
+    make_hub();
+    const auto hub_before = kea(2).config();
+    clear_requests();
+    auto out = lifetime(7205);
+    ASSERT_EQ(out.status, 200u) << out.body.dump(1);
+    EXPECT_EQ(outcome_of(out.body["peers"], "server1")["outcome"], "applied") << out.body.dump(1);
+    const auto hub = outcome_of(out.body["peers"], "server2");
+    EXPECT_EQ(hub["outcome"], "unchanged") << out.body.dump(1);
+    EXPECT_EQ(hub["out_of_scope"], nlohmann::json::array({"valid-lifetime (global)"})) << out.body.dump(1);
+    EXPECT_FALSE(outcome_of(out.body["peers"], "server1").contains("out_of_scope"));
+    for (const char* command : {"config-test", "config-set", "config-write"}) {
+        EXPECT_TRUE(kea(2).requests(command).empty()) << "the hub got " << command;
+    }
+    EXPECT_EQ(kea(2).config(), hub_before);
+    EXPECT_EQ(kea(1).config()["Dhcp4"]["valid-lifetime"], 7205);
+    EXPECT_EQ(peer_detail("server2")["in_sync"], true) << "in sync: its relationship's part is the SoT's";
+    EXPECT_EQ(monitor_->detail()["replication"]["generation"], 1);
+}
+
+TEST_F(ReplicationProtocolTest, ScopedChange_SubnetReachesTheHubWhichKeepsItsOwnGlobalsAndRelationships) {
+    start();
+    make_hub();
+    const auto hub_before = kea(2).config();
+    clear_requests();
+    const nlohmann::json patch = nlohmann::json::array(
+        {{{"op", "replace"}, {"path", "/Dhcp4/subnet4/0/pools/0/pool"}, {"value", "192.0.2.110-192.0.2.190"}},
+         {{"op", "replace"}, {"path", "/Dhcp4/valid-lifetime"}, {"value", 7207}}});
+    auto out = change({daemon::ConfigChange::Kind::JsonPatch, patch, std::nullopt});
+    ASSERT_EQ(out.status, 200u) << out.body.dump(1);
+    const auto hub = outcome_of(out.body["peers"], "server2");
+    EXPECT_EQ(hub["outcome"], "applied") << out.body.dump(1);
+    EXPECT_EQ(hub["persisted"], true);
+    EXPECT_EQ(hub["out_of_scope"], nlohmann::json::array({"valid-lifetime (global)"})) << out.body.dump(1);
+    const auto now = kea(2).config();
+    EXPECT_EQ(pool_of(now, "192.0.2.0/24"), "192.0.2.110-192.0.2.190");
+    EXPECT_EQ(now["Dhcp4"]["valid-lifetime"], hub_before["Dhcp4"]["valid-lifetime"]) << "a global is the hub's own";
+    EXPECT_EQ(subnets_of(now), (std::set<std::string>{"192.0.2.0/24", "198.51.100.0/24", "10.92.0.0/24"}));
+    ASSERT_EQ(relationships_of(nlohmann::json(now)).size(), 2u);
+    EXPECT_EQ(relationships_of(nlohmann::json(now))[0]["this-server-name"], "server2");
+    EXPECT_EQ(relationships_of(nlohmann::json(now))[1]["this-server-name"], "hub2");
+    EXPECT_EQ(kea(2).requests("config-test").size(), 1u);
+    EXPECT_EQ(kea(1).config()["Dhcp4"]["valid-lifetime"], 7207);
+    EXPECT_EQ(pool_of(kea(1).config(), "192.0.2.0/24"), "192.0.2.110-192.0.2.190");
+}
+
+TEST_F(ReplicationProtocolTest, ScopedSync_HubDriftInScopeOverwrittenItsOtherPartsKept) {
+    start();
+    make_hub();
+    auto hub = kea(2).config();
+    hub["Dhcp4"]["valid-lifetime"] = 999;                                    // its own global
+    hub["Dhcp4"]["subnet4"][0]["pools"][0]["pool"] = "192.0.2.150-192.0.2.160";  // drift in scope
+    kea(2).set_config(hub);
+    clear_requests();
+    auto out = sync();
+    ASSERT_EQ(out.status, 200u) << out.body.dump(1);
+    EXPECT_EQ(outcome_of(out.body["peers"], "server2")["outcome"], "applied") << out.body.dump(1);
+    const auto now = kea(2).config();
+    EXPECT_EQ(pool_of(now, "192.0.2.0/24"), pool_of(kea(1).config(), "192.0.2.0/24"));
+    EXPECT_EQ(now["Dhcp4"]["valid-lifetime"], 999);
+    EXPECT_EQ(subnets_of(now), (std::set<std::string>{"192.0.2.0/24", "198.51.100.0/24", "10.92.0.0/24"}));
+    EXPECT_EQ(relationships_of(nlohmann::json(now)).size(), 2u);
+    // In sync now: only its relationship's part is compared (its own lifetime still differs).
+    clear_requests();
+    auto again = sync();
+    ASSERT_EQ(again.status, 200u) << again.body.dump(1);
+    EXPECT_EQ(outcome_of(again.body["peers"], "server2")["outcome"], "unchanged") << again.body.dump(1);
+    EXPECT_TRUE(kea(2).requests("config-set").empty());
+    EXPECT_EQ(peer_detail("server2")["in_sync"], true);
+}
+
+TEST_F(ReplicationProtocolTest, ScopedPrimaryReturn_ChangeMadeOnTheHubReachesThePrimaryScoped) {
+    start();
+    make_hub();
+    kea(1).set_dark(true);
+    ASSERT_TRUE(run_until([&] { return sot() == "server2"; })) << monitor_->detail().dump(1);
+    const nlohmann::json patch = nlohmann::json::array(
+        {{{"op", "replace"}, {"path", "/Dhcp4/subnet4/0/pools/0/pool"}, {"value", "192.0.2.120-192.0.2.130"}}});
+    auto out = change({daemon::ConfigChange::Kind::JsonPatch, patch, std::nullopt});
+    ASSERT_EQ(out.status, 200u) << out.body.dump(1);
+    EXPECT_EQ(outcome_of(out.body["peers"], "server1")["outcome"], "pending");
+    const auto primary_before = kea(1).config();
+    clear_requests();
+    kea(1).set_dark(false);
+    // SPEC §5 rule 3, scoped: the primary gets the hub's change of its relationship only.
+    ASSERT_TRUE(run_until([&] { return has_event("config-brought-to-sot", "server1"); })) << monitor_->events().dump(1);
+    const auto primary = kea(1).config();
+    EXPECT_EQ(pool_of(primary, "192.0.2.0/24"), "192.0.2.120-192.0.2.130");
+    EXPECT_EQ(subnets_of(primary), (std::set<std::string>{"192.0.2.0/24", "198.51.100.0/24"})) << "no branch2 subnet";
+    EXPECT_EQ(relationships_of(nlohmann::json(primary)).size(), 1u);
+    EXPECT_EQ(relationships_of(nlohmann::json(primary))[0]["this-server-name"], "server1");
+    EXPECT_EQ(primary["Dhcp4"]["valid-lifetime"], primary_before["Dhcp4"]["valid-lifetime"]);
+    EXPECT_EQ(relationships_of(kea(2).config()).size(), 2u);
+    EXPECT_FALSE(has_event("config-refused", "server1"));
+}
+
+// --- SPEC §5: a config that cannot be placed on the hub is refused, nothing written -----------
+
+TEST_F(ReplicationProtocolTest, ChangeWithUnboundSubnetsOnTheHub_422NamingTheSubnetNothingSentAnywhere) {
     start();
     kea(2).set_config(as_hub(kea(2).config()));
     clear_requests();
@@ -408,9 +546,10 @@ TEST_F(ReplicationProtocolTest, ChangeWithHubAsTarget_422WithTheReasonNothingSen
     EXPECT_EQ(out.body["error"]["code"], "relationships-differ");
     EXPECT_EQ(out.body["error"]["peer"], "server2");
     EXPECT_EQ(out.body["error"]["message"],
-              "refusing to write the whole config of server1 onto server2: its HA relationships {branch2+hub2, "
-              "server1+server2} differ from the source of truth's {server1+server2}; replicating only the shared "
-              "relationship is not supported yet (SPEC §5)");
+              "refusing to replicate relationship server1+server2 onto server2: subnet 192.0.2.0/24 of server2: it "
+              "has no user-context.ha-server-name, and server2 takes part in several HA relationships "
+              "{server1+server2, branch2+hub2}: add \"user-context\": {\"ha-server-name\": NAME}, NAME a peer of "
+              "the relationship that serves it");
     for (int k : {1, 2}) {
         for (const char* command : {"config-test", "config-set", "config-write"}) {
             EXPECT_TRUE(kea(k).requests(command).empty()) << "server" << k << " got " << command;
@@ -434,7 +573,7 @@ TEST_F(ReplicationProtocolTest, ChangeOfTheRelationshipsThemselves_422) {
     EXPECT_TRUE(kea(1).requests("config-set").empty());
 }
 
-TEST_F(ReplicationProtocolTest, SyncWithHub_ThatPeerRefusedTheOthersWritten) {
+TEST_F(ReplicationProtocolTest, SyncWithUnplaceableHub_ThatPeerRefusedTheOthersWritten) {
     start(true);
     kea(2).set_config(as_hub(kea(2).config()));
     auto drifted = kea(3).config();
@@ -445,7 +584,7 @@ TEST_F(ReplicationProtocolTest, SyncWithHub_ThatPeerRefusedTheOthersWritten) {
     ASSERT_EQ(out.status, 200u) << out.body.dump(1);
     const auto hub = outcome_of(out.body["peers"], "server2");
     EXPECT_EQ(hub["outcome"], "refused") << out.body.dump(1);
-    EXPECT_NE(hub["message"].get<std::string>().find("its HA relationships {branch2+hub2, server1+server2+server3} differ"),
+    EXPECT_NE(hub["message"].get<std::string>().find("subnet 192.0.2.0/24 of server2: it has no user-context.ha-server-name"),
               std::string::npos)
         << hub.dump();
     EXPECT_EQ(outcome_of(out.body["peers"], "server3")["outcome"], "applied") << out.body.dump(1);
@@ -457,7 +596,7 @@ TEST_F(ReplicationProtocolTest, SyncWithHub_ThatPeerRefusedTheOthersWritten) {
     EXPECT_TRUE(has_event("config-refused", "server2"));
 }
 
-TEST_F(ReplicationProtocolTest, ConvergenceWhenPeersComeBack_HubRefusedTheOtherSynced) {
+TEST_F(ReplicationProtocolTest, ConvergenceWhenPeersComeBack_UnplaceableHubRefusedTheOtherSynced) {
     start(true);
     kea(2).set_dark(true);
     kea(3).set_dark(true);
@@ -470,7 +609,7 @@ TEST_F(ReplicationProtocolTest, ConvergenceWhenPeersComeBack_HubRefusedTheOtherS
     clear_requests();
     kea(2).set_dark(false);
     kea(3).set_dark(false);
-    // SPEC §5 rule 2: back from being away and not in sync: synced, unless relationships differ.
+    // SPEC §5 rule 2: back from being away and not in sync: synced, unless it cannot be placed.
     ASSERT_TRUE(run_until([&] { return !kea(3).requests("config-set").empty() && has_event("config-refused", "server2"); }))
         << monitor_->events().dump(1);
     ASSERT_TRUE(run_until([&] { return !kea(3).requests("config-write").empty(); }));
@@ -480,7 +619,7 @@ TEST_F(ReplicationProtocolTest, ConvergenceWhenPeersComeBack_HubRefusedTheOtherS
     EXPECT_EQ(kea(3).config()["Dhcp4"]["valid-lifetime"], kea(1).config()["Dhcp4"]["valid-lifetime"]);
 }
 
-TEST_F(ReplicationProtocolTest, PrimaryReturn_LatestChangeOnAPeerWithOtherRelationships_NobodyOverwritten) {
+TEST_F(ReplicationProtocolTest, PrimaryReturn_LatestChangeOnAnUnplaceableHub_NobodyOverwritten) {
     start();
     kea(1).set_dark(true);
     ASSERT_TRUE(run_until([&] { return sot() == "server2"; })) << monitor_->detail().dump(1);
@@ -488,7 +627,8 @@ TEST_F(ReplicationProtocolTest, PrimaryReturn_LatestChangeOnAPeerWithOtherRelati
     ASSERT_EQ(out.status, 200u) << out.body.dump(1);
     EXPECT_EQ(outcome_of(out.body["peers"], "server2")["outcome"], "applied");
     EXPECT_EQ(outcome_of(out.body["peers"], "server1")["outcome"], "pending");
-    // Meanwhile server2 became a hub (a second relationship added on Kea directly).
+    // Meanwhile server2 became a hub (a second relationship added on Kea directly), its subnets
+    // unbound: they cannot be placed on the primary.
     kea(2).set_config(as_hub(kea(2).config()));
     const auto primary_before = kea(1).config();
     clear_requests();

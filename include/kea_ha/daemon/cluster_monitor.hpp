@@ -20,7 +20,9 @@
 
 #include "kea_ha/core/cluster_health.hpp"
 #include "kea_ha/core/preferences.hpp"
+#include "kea_ha/core/replication.hpp"
 #include "kea_ha/core/topology.hpp"
+#include "kea_ha/daemon/peer_locks.hpp"
 #include "kea_ha/kea/control_agent.hpp"
 #include "kea_ha/kea/peer_link.hpp"
 
@@ -60,6 +62,9 @@ struct MonitorContext {
     /// keaAuthUser + keaAuthPasswordFile (changed by SIGHUP); null or empty: none.
     const std::optional<kea::Credentials>* credentials = nullptr;
     std::function<void()> on_state_change;  ///< a cluster state changed (systemd STATUS, …)
+    /// Issue 12: config operations on a peer serialize across the clusters that share it (a
+    /// hub). Null: this monitor serializes only with itself (tests with one cluster).
+    PeerLocks* peer_locks = nullptr;
 };
 
 /// Test seam (ClusterMonitor::set_fault): called before each step the monitor's tasks take
@@ -181,6 +186,11 @@ private:
     struct PeerWrite;
     boost::asio::awaitable<void> lock_operations();
     void unlock_operations();
+    /// Issue 12: the peer locks (MonitorContext::peer_locks) of every peer of the current
+    /// topology, keyed by control endpoint ("host:port"); taken after the cluster's operation
+    /// lock, for the whole operation (the reads its writes are built on, the tests, the writes).
+    boost::asio::awaitable<PeerLocks::Held> lock_peers();
+    std::vector<std::string> peer_lock_keys() const;
     boost::asio::awaitable<ConfigOutcome> change_config_locked(ConfigChange change);
     /// SPEC §5 rules 2 and 3: bring the SoT up to the latest accepted change, then every
     /// reachable peer to the SoT. `reason` goes to the log and the event.

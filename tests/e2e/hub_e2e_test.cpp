@@ -1,0 +1,194 @@
+// End-to-end: hub and spoke (Kea 2.6+) under the real controller, on real Kea daemons (SPEC §5,
+// issue 12). The hub is hub1 (standby of branch1) and hub2 (standby of branch2); each branch
+// is registered as its own cluster (b1, b2), and the two clusters share the hub. Replication
+// between a branch and the hub is scoped to the cluster's relationship: only that
+// relationship's subnets move, the hub keeps both relationships, the other branch's subnet and
+// its own globals, and each branch has exactly its own subnet. Checked after every step.
+#include <future>
+#include <map>
+#include <set>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "kea_ha/lab/kea_lab.hpp"
+#include "support/lab_controller.hpp"
+#include "support/relationship_checks.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using namespace kea_ha::testing;  // LabController and relationship_checks.hpp
+using kea_ha::lab::LabOptions;
+using kea_ha::lab::LabShape;
+using kea_ha::lab::wait_until;
+
+const std::string kSubnet1 = "192.0.2.0/24";     // branch1's relationship
+const std::string kSubnet2 = "198.51.100.0/24";  // branch2's relationship
+
+/// The outcome entry of `peer` in a 200 answer's `peers` (null when absent or not JSON).
+nlohmann::json outcome_of(const std::string& body, const std::string& peer) {
+    const auto answer = nlohmann::json::parse(body, nullptr, false);
+    if (!answer.is_object() || !answer.contains("peers")) return nullptr;
+    for (const auto& p : answer["peers"])
+        if (p.value("name", "") == peer) return p;
+    return nullptr;
+}
+
+class HubE2E : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (LabOptions{}.kea_version == "2.2") GTEST_SKIP() << "several HA relationships need Kea 2.6+";
+        f_ = std::make_unique<LabController>("kea-ha-hub-spoke", kea_ha::testing::kRelationshipLabSettings,
+                                             kea_ha::testing::shaped(LabShape::HubAndSpoke));
+        ASSERT_TRUE(f_->lab);
+        ASSERT_TRUE(f_->controller->start());
+        for (const auto& [cluster, branch] : {std::pair{"b1", "branch1"}, std::pair{"b2", "branch2"}}) {
+            auto added = f_->add(cluster, branch);
+            ASSERT_TRUE(added);
+            ASSERT_EQ(added->status, 201u) << added->body;
+        }
+        for (const std::string cluster : {"b1", "b2"}) {
+            ASSERT_TRUE(wait_until([&] { return f_->detail(cluster).value("state", "") == "OK"; }, 40s))
+                << f_->explain(cluster);
+        }
+        hub_lifetime_ = f_->kea_config("hub").value("valid-lifetime", -1);
+    }
+
+    /// PATCH /v1/clusters/CLUSTER/config (JSON Patch): the first pool of the subnet `prefix`
+    /// of the cluster's source of truth becomes `pool`.
+    kea_ha::core::Result<HttpReply> change_pool(const std::string& cluster, const std::string& prefix,
+                                                                 const std::string& pool) {
+        auto document = f_->controller->get_json("/v1/clusters/" + cluster + "/config");
+        if (!document) return document.error();
+        const auto& subnets = (*document)["Dhcp4"]["subnet4"];
+        std::size_t index = 0;
+        while (index < subnets.size() && subnets[index].value("subnet", "") != prefix) ++index;
+        const nlohmann::json patch = nlohmann::json::array(
+            {{{"op", "replace"}, {"path", "/Dhcp4/subnet4/" + std::to_string(index) + "/pools/0/pool"}, {"value", pool}}});
+        return f_->controller->request("PATCH", "/v1/clusters/" + cluster + "/config", patch.dump(),
+                                       {{"Content-Type", "application/json-patch+json"}});
+    }
+
+    /// The shape that must hold after every step: the hub runs both relationships with both
+    /// branches' subnets and its own globals; each running branch has exactly its own subnet.
+    /// `hub1_active`: branch1 is up, so hub1 must be back in hot-standby too.
+    void check_shape(const std::string& step, bool hub1_active = true) {
+        SCOPED_TRACE(step);
+        const auto hub = f_->kea_config("hub");
+        EXPECT_EQ(names_of(hub), (std::vector<std::string>{"hub1", "hub2"}));
+        EXPECT_EQ(subnets_of(hub), (std::set<std::string>{kSubnet1, kSubnet2}));
+        EXPECT_EQ(hub.value("valid-lifetime", -2), hub_lifetime_) << "the hub's globals are its own";
+        if (hub1_active) {
+            EXPECT_EQ(subnets_of(f_->kea_config("branch1")), (std::set<std::string>{kSubnet1}));
+            EXPECT_EQ(names_of(f_->kea_config("branch1")), (std::vector<std::string>{"branch1"}));
+        }
+        EXPECT_EQ(subnets_of(f_->kea_config("branch2")), (std::set<std::string>{kSubnet2}));
+        EXPECT_EQ(names_of(f_->kea_config("branch2")), (std::vector<std::string>{"branch2"}));
+        // A config-set restarts the hub's HA service: both relationships come back.
+        EXPECT_TRUE(wait_until(
+            [&] {
+                return ha_state(*f_->lab, "hub", "hub2") == "hot-standby" &&
+                       (!hub1_active || ha_state(*f_->lab, "hub", "hub1") == "hot-standby");
+            },
+            30s, 100ms))
+            << "hub1 " << ha_state(*f_->lab, "hub", "hub1") << ", hub2 " << ha_state(*f_->lab, "hub", "hub2");
+    }
+
+    std::size_t events_of(const std::string& cluster, const std::string& kind) const {
+        std::size_t n = 0;
+        if (const auto events = f_->controller->get_json("/v1/clusters/" + cluster + "/events"))
+            for (const auto& e : *events) n += e.value("kind", "") == kind ? 1 : 0;
+        return n;
+    }
+
+    std::unique_ptr<LabController> f_;
+    int hub_lifetime_ = -1;
+};
+
+TEST_F(HubE2E, TwoBranchesShareTheHub_EachReplicatesOnlyItsRelationship_Kea26Plus) {
+    check_shape("registered");
+
+    // 1. branch1's subnet through b1: reaches the hub's copy of it, nothing else.
+    auto changed = change_pool("b1", kSubnet1, "192.0.2.110-192.0.2.190");
+    ASSERT_TRUE(changed);
+    ASSERT_EQ(changed->status, 200u) << changed->body << f_->explain("b1");
+    EXPECT_EQ(outcome_of(changed->body, "branch1").value("outcome", ""), "applied") << changed->body;
+    EXPECT_EQ(outcome_of(changed->body, "hub1").value("outcome", ""), "applied") << changed->body;
+    EXPECT_FALSE(outcome_of(changed->body, "hub1").contains("out_of_scope")) << changed->body;
+    EXPECT_EQ(pool_of(f_->kea_config("hub"), kSubnet1), "192.0.2.110-192.0.2.190");
+    EXPECT_EQ(pool_of(f_->kea_config("branch1"), kSubnet1), "192.0.2.110-192.0.2.190");
+    check_shape("after a change of branch1's subnet through b1");
+
+    // 2. Each branch at the same moment: the clusters share the hub, neither undoes the other.
+    auto first = std::async(std::launch::async, [&] { return change_pool("b1", kSubnet1, "192.0.2.111-192.0.2.191"); });
+    auto second = std::async(std::launch::async, [&] { return change_pool("b2", kSubnet2, "198.51.100.111-198.51.100.191"); });
+    for (auto* answer : {&first, &second}) {
+        auto reply = answer->get();
+        ASSERT_TRUE(reply);
+        ASSERT_EQ(reply->status, 200u) << reply->body;
+    }
+    EXPECT_EQ(pool_of(f_->kea_config("hub"), kSubnet1), "192.0.2.111-192.0.2.191");
+    EXPECT_EQ(pool_of(f_->kea_config("hub"), kSubnet2), "198.51.100.111-198.51.100.191");
+    EXPECT_EQ(pool_of(f_->kea_config("branch2"), kSubnet2), "198.51.100.111-198.51.100.191");
+    check_shape("after both branches changed at once");
+
+    // 3. A global through b1: applied on branch1 only; out of scope for the hub.
+    const int lifetime = f_->kea_config("branch1").value("valid-lifetime", 0) + 17;
+    const int branch2_lifetime = f_->kea_config("branch2").value("valid-lifetime", 0);
+    const nlohmann::json merge = {{"Dhcp4", {{"valid-lifetime", lifetime}}}};
+    auto global = f_->controller->request("PATCH", "/v1/clusters/b1/config", merge.dump(),
+                                          {{"Content-Type", "application/merge-patch+json"}});
+    ASSERT_TRUE(global);
+    ASSERT_EQ(global->status, 200u) << global->body;
+    EXPECT_EQ(outcome_of(global->body, "branch1").value("outcome", ""), "applied") << global->body;
+    const auto hub_outcome = outcome_of(global->body, "hub1");
+    EXPECT_EQ(hub_outcome.value("outcome", ""), "unchanged") << global->body;
+    EXPECT_EQ(hub_outcome.value("out_of_scope", nlohmann::json()), nlohmann::json::array({"valid-lifetime (global)"}))
+        << global->body;
+    EXPECT_EQ(f_->kea_config("branch1").value("valid-lifetime", 0), lifetime);
+    EXPECT_EQ(f_->kea_config("branch2").value("valid-lifetime", 0), branch2_lifetime);
+    check_shape("after a global change through b1");
+
+    // 4. branch1 away: the hub is b1's source of truth; a change through it reaches only the
+    // hub's branch1 part (branch1 pending), branch2's subnet and branch2 untouched.
+    ASSERT_TRUE(f_->lab->stop_dhcp("branch1"));
+    ASSERT_TRUE(wait_until(
+        [&] { return f_->detail("b1").value("source_of_truth", nlohmann::json()) == "hub1"; }, 30s))
+        << f_->explain("b1");
+    const auto hub_subnet2 = subnet_of(f_->kea_config("hub"), kSubnet2);
+    const auto branch2_before = f_->kea_config("branch2");
+    auto through_hub = change_pool("b1", kSubnet1, "192.0.2.120-192.0.2.180");
+    ASSERT_TRUE(through_hub);
+    ASSERT_EQ(through_hub->status, 200u) << through_hub->body << f_->explain("b1");
+    EXPECT_EQ(outcome_of(through_hub->body, "hub1").value("outcome", ""), "applied") << through_hub->body;
+    EXPECT_EQ(outcome_of(through_hub->body, "branch1").value("outcome", ""), "pending") << through_hub->body;
+    EXPECT_EQ(pool_of(f_->kea_config("hub"), kSubnet1), "192.0.2.120-192.0.2.180");
+    EXPECT_EQ(subnet_of(f_->kea_config("hub"), kSubnet2), hub_subnet2);
+    EXPECT_EQ(f_->kea_config("branch2"), branch2_before);
+    check_shape("after a change through the hub, branch1 away", false);
+
+    // 5. branch1 back: it is SoT again, and first gets the change made meanwhile (rule 3),
+    // scoped: its own subnet only, its own globals kept.
+    ASSERT_TRUE(f_->lab->start_dhcp("branch1"));
+    ASSERT_TRUE(f_->wait_state("OK", std::string("branch1"), 60s, "b1")) << f_->explain("b1");
+    EXPECT_TRUE(wait_until([&] { return pool_of(f_->kea_config("branch1"), kSubnet1) == "192.0.2.120-192.0.2.180"; },
+                           30s))
+        << f_->explain("b1");
+    EXPECT_EQ(f_->kea_config("branch1").value("valid-lifetime", 0), lifetime);
+    EXPECT_GE(events_of("b1", "config-brought-to-sot"), 1u) << f_->explain("b1");
+    EXPECT_EQ(events_of("b1", "config-refused"), 0u) << f_->explain("b1");
+    check_shape("after branch1 came back");
+
+    // 6. sync on both clusters: everyone in sync on its scope, nothing to write.
+    for (const auto& [cluster, hub_name] : {std::pair{"b1", "hub1"}, std::pair{"b2", "hub2"}}) {
+        auto synced = f_->controller->request("POST", std::string("/v1/clusters/") + cluster + "/sync", "");
+        ASSERT_TRUE(synced);
+        ASSERT_EQ(synced->status, 200u) << synced->body;
+        EXPECT_EQ(outcome_of(synced->body, hub_name).value("outcome", ""), "unchanged") << cluster << " " << synced->body;
+        for (const auto& peer : f_->detail(cluster)["peers"]) EXPECT_EQ(peer["in_sync"], true) << cluster << peer.dump();
+    }
+    check_shape("after sync");
+}
+
+}  // namespace
