@@ -648,17 +648,12 @@ std::vector<std::string> mount_points() {
     return out;
 }
 
-bool is_mounted(const std::string& point) {
-    const auto points = mount_points();
-    return std::find(points.begin(), points.end(), point) != points.end();
-}
-
 /// Unmounts `point` (lazily if busy) and removes the then empty mount point. Never deletes
 /// anything inside it: while mounted it is the lab directory itself.
 void unmount_lab(const std::string& point) {
     if (point.empty()) return;
-    if (is_mounted(point) && ::umount2(point.c_str(), 0) != 0) ::umount2(point.c_str(), MNT_DETACH);
-    if (!is_mounted(point)) ::rmdir(point.c_str());
+    if (is_mount_point(point) && ::umount2(point.c_str(), 0) != 0) ::umount2(point.c_str(), MNT_DETACH);
+    if (!is_mount_point(point)) ::rmdir(point.c_str());
 }
 
 /// True while the process named in the lab directory's owner file is alive.
@@ -693,6 +688,11 @@ std::string lab_kea_version_from_env() {
     if (version != "2.2" && version != "2.6" && version != "3.0")
         throw std::invalid_argument("KEA_HA_LAB_KEA must be 2.2, 2.6 or 3.0 (got '" + version + "')");
     return version;
+}
+
+bool is_mount_point(const std::string& path) {
+    const auto points = mount_points();
+    return std::find(points.begin(), points.end(), path) != points.end();
 }
 
 core::Result<std::string> lab_root(const std::string& version) {

@@ -26,6 +26,7 @@ using namespace std::chrono_literals;
 using kea_ha::core::ErrorKind;
 using kea_ha::lab::KeaLab;
 using kea_ha::lab::LabMode;
+using kea_ha::lab::is_mount_point;
 using kea_ha::lab::LabOptions;
 using kea_ha::lab::LabShape;
 using kea_ha::lab::LabTransport;
@@ -237,18 +238,6 @@ TEST(KeaLab, StartFailureReportsTheLog) {
     ASSERT_NE(at, std::string::npos) << message;
     const auto dir = message.substr(at + marker.size(), message.find(')', at) - at - marker.size());
     EXPECT_FALSE(std::filesystem::exists(dir)) << dir;
-}
-
-bool is_mount_point(const std::string& path) {
-    std::ifstream in("/proc/self/mountinfo");
-    std::string line;
-    while (std::getline(in, line)) {
-        std::istringstream fields(line);
-        std::string field, point;
-        for (int i = 0; i < 5 && fields >> field; ++i) point = field;
-        if (point == path) return true;
-    }
-    return false;
 }
 
 nlohmann::json ha_entries(const KeaLab& lab, const std::string& peer) {

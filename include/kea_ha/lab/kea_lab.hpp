@@ -90,6 +90,9 @@ struct LabPeer {
 /// An error says which root is missing and how to build it.
 core::Result<std::string> lab_root(const std::string& version);
 
+/// True when `path` is a mount point now (/proc/self/mountinfo): a lab's bind mount in a root.
+bool is_mount_point(const std::string& path);
+
 class KeaLab {
 public:
     /// Writes the configs, starts every daemon and waits until each peer reports an active
