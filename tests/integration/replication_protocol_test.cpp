@@ -197,6 +197,16 @@ std::string pool_of(const nlohmann::json& config, const std::string& prefix) {
     return "";
 }
 
+/// A JSON Patch operation: the first pool of the `index`th subnet becomes `pool`.
+nlohmann::json pool_change(int index, const std::string& pool) {
+    return {{"op", "replace"}, {"path", "/Dhcp4/subnet4/" + std::to_string(index) + "/pools/0/pool"}, {"value", pool}};
+}
+
+/// A JSON Patch operation: the global valid-lifetime becomes `seconds`.
+nlohmann::json lifetime_change(int seconds) {
+    return {{"op", "replace"}, {"path", "/Dhcp4/valid-lifetime"}, {"value", seconds}};
+}
+
 class ReplicationProtocolTest : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -267,6 +277,18 @@ protected:
     void make_hub() {
         kea(1).set_config(bound_to(kea(1).config(), "server1"));
         kea(2).set_config(as_hub(bound_to(kea(2).config(), "server1")));
+    }
+    /// serverN is away (unreachable) while the JSON Patch `patch` is made (200, serverN
+    /// pending), then it is back. Requests are cleared before it comes back.
+    void change_while_away(int number, const nlohmann::json& patch) {
+        const std::string name = "server" + std::to_string(number);
+        kea(number).set_dark(true);
+        ASSERT_TRUE(run_until([&] { return condition(name) == "unreachable"; })) << monitor_->detail().dump(1);
+        auto out = change({daemon::ConfigChange::Kind::JsonPatch, patch, std::nullopt});
+        ASSERT_EQ(out.status, 200u) << out.body.dump(1);
+        EXPECT_EQ(outcome_of(out.body["peers"], name)["outcome"], "pending") << out.body.dump(1);
+        clear_requests();
+        kea(number).set_dark(false);
     }
     nlohmann::json peer_detail(const std::string& name) const {
         const auto detail = monitor_->detail();  // kept: the loop reads inside it
@@ -464,9 +486,7 @@ TEST_F(ReplicationProtocolTest, ScopedChange_SubnetReachesTheHubWhichKeepsItsOwn
     make_hub();
     const auto hub_before = kea(2).config();
     clear_requests();
-    const nlohmann::json patch = nlohmann::json::array(
-        {{{"op", "replace"}, {"path", "/Dhcp4/subnet4/0/pools/0/pool"}, {"value", "192.0.2.110-192.0.2.190"}},
-         {{"op", "replace"}, {"path", "/Dhcp4/valid-lifetime"}, {"value", 7207}}});
+    const nlohmann::json patch = {pool_change(0, "192.0.2.110-192.0.2.190"), lifetime_change(7207)};
     auto out = change({daemon::ConfigChange::Kind::JsonPatch, patch, std::nullopt});
     ASSERT_EQ(out.status, 200u) << out.body.dump(1);
     const auto hub = outcome_of(out.body["peers"], "server2");
@@ -513,16 +533,8 @@ TEST_F(ReplicationProtocolTest, ScopedSync_HubDriftInScopeOverwrittenItsOtherPar
 TEST_F(ReplicationProtocolTest, ScopedPrimaryReturn_ChangeMadeOnTheHubReachesThePrimaryScoped) {
     start();
     make_hub();
-    kea(1).set_dark(true);
-    ASSERT_TRUE(run_until([&] { return sot() == "server2"; })) << monitor_->detail().dump(1);
-    const nlohmann::json patch = nlohmann::json::array(
-        {{{"op", "replace"}, {"path", "/Dhcp4/subnet4/0/pools/0/pool"}, {"value", "192.0.2.120-192.0.2.130"}}});
-    auto out = change({daemon::ConfigChange::Kind::JsonPatch, patch, std::nullopt});
-    ASSERT_EQ(out.status, 200u) << out.body.dump(1);
-    EXPECT_EQ(outcome_of(out.body["peers"], "server1")["outcome"], "pending");
     const auto primary_before = kea(1).config();
-    clear_requests();
-    kea(1).set_dark(false);
+    change_while_away(1, nlohmann::json::array({pool_change(0, "192.0.2.120-192.0.2.130")}));  // through server2
     // SPEC §5 rule 3, scoped: the primary gets the hub's change of its relationship only.
     ASSERT_TRUE(run_until([&] { return has_event("config-brought-to-sot", "server1"); })) << monitor_->events().dump(1);
     const auto primary = kea(1).config();
@@ -533,6 +545,44 @@ TEST_F(ReplicationProtocolTest, ScopedPrimaryReturn_ChangeMadeOnTheHubReachesThe
     EXPECT_EQ(primary["Dhcp4"]["valid-lifetime"], primary_before["Dhcp4"]["valid-lifetime"]);
     EXPECT_EQ(relationships_of(kea(2).config()).size(), 2u);
     EXPECT_FALSE(has_event("config-refused", "server1"));
+}
+
+TEST_F(ReplicationProtocolTest, ScopedConvergence_HubBackGetsTheChangeItMissedKeepingItsOwn) {
+    start();
+    make_hub();
+    const auto hub_before = kea(2).config();
+    change_while_away(2, {pool_change(1, "198.51.100.20-198.51.100.30"), lifetime_change(7208)});
+    // SPEC §5 rule 2, scoped: back from being away, it gets its relationship's part only.
+    ASSERT_TRUE(run_until([&] { return has_event("config-synced", "server2"); })) << monitor_->events().dump(1);
+    ASSERT_TRUE(run_until([&] { return !kea(2).requests("config-write").empty(); }));
+    const auto hub = kea(2).config();
+    EXPECT_EQ(pool_of(hub, "198.51.100.0/24"), "198.51.100.20-198.51.100.30");
+    EXPECT_EQ(hub["Dhcp4"]["valid-lifetime"], hub_before["Dhcp4"]["valid-lifetime"]);
+    EXPECT_EQ(subnets_of(hub), (std::set<std::string>{"192.0.2.0/24", "198.51.100.0/24", "10.92.0.0/24"}));
+    EXPECT_EQ(relationships_of(nlohmann::json(hub)).size(), 2u);
+    EXPECT_EQ(peer_detail("server2")["in_sync"], true);
+    EXPECT_FALSE(has_event("config-refused", "server2"));
+}
+
+TEST_F(ReplicationProtocolTest, ScopedDriftCheck_HubsOwnGlobalsAreNotDriftItsScopeIs) {
+    prefs_.config_sync_interval = 300ms;  // rule 4 runs every 0.3 s
+    start();
+    make_hub();
+    auto hub = kea(2).config();
+    hub["Dhcp4"]["valid-lifetime"] = 999;  // its own global: not drift
+    clear_requests();
+    kea(2).set_config(hub);
+    // Periodic checks that read it since (a changed hash: config-get once, then config-hash-get
+    // by each check, the health check's and rule 4's, every round).
+    ASSERT_TRUE(run_until([&] {
+        return !kea(2).requests("config-get").empty() && kea(2).requests("config-hash-get").size() >= 4;
+    }));
+    EXPECT_EQ(peer_detail("server2")["in_sync"], true) << monitor_->detail().dump(1);
+    EXPECT_FALSE(has_event("config-drift", "server2"));
+    hub["Dhcp4"]["subnet4"][0]["pools"][0]["pool"] = "192.0.2.150-192.0.2.160";  // its scope: drift
+    kea(2).set_config(hub);
+    EXPECT_TRUE(run_until([&] { return has_event("config-drift", "server2"); })) << monitor_->events().dump(1);
+    EXPECT_EQ(peer_detail("server2")["in_sync"], false);
 }
 
 // --- SPEC §5: a config that cannot be placed on the hub is refused, nothing written -----------
