@@ -279,7 +279,11 @@ boost::asio::awaitable<ApiResponse> route(const ApiRequest& request, ApiBackend&
 
     if (health) {
         if (method != "GET") co_return method_not_allowed(request, "GET");
-        co_return json_response(200, {{"status", "ok"}, {"version", backend.version()}});
+        // Liveness stays 200; what does not work is said (the state directory, SPEC §10).
+        const auto problems = backend.problems();
+        json body = {{"status", problems.empty() ? "ok" : "degraded"}, {"version", backend.version()}};
+        if (!problems.empty()) body["problems"] = problems;
+        co_return json_response(200, body);
     }
     if (p.size() == 1 && p[0] == "metrics") {
         if (method != "GET") co_return method_not_allowed(request, "GET");

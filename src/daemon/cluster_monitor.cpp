@@ -639,12 +639,16 @@ void ClusterMonitor::keep_event(core::Event event) {
     }
 }
 
-void ClusterMonitor::persist() const {
-    if (!context_.store) return;
-    if (auto saved = context_.store->save_now(registration_.name, document_text()); !saved) {
+void ClusterMonitor::persist() const { (void)persist_now(); }
+
+core::Status ClusterMonitor::persist_now() const {
+    if (!context_.store) return core::Done{};
+    auto saved = context_.store->save_now(registration_.name, document_text());
+    if (!saved) {
         logger("daemon")->error("cannot save cluster state cluster={} error={}", registration_.name,
                                 quote_field(saved.error().describe()));
     }
+    return saved;
 }
 
 void ClusterMonitor::persist_later() const {

@@ -586,7 +586,15 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
     // every write answered (a change that fails on the SoT is rolled back and carried by nobody).
     const auto generation = book_.generation + 1;
     book_.generation = generation;
-    persist_book();
+    if (auto recorded = persist_now(); !recorded) {
+        // SPEC §10: a restart must know a change may be half-way; without the record, nothing
+        // goes to Kea (a change the controller cannot account for would be lost or applied twice).
+        book_.generation = generation - 1;
+        const std::string why = "the change was not written to any peer: its generation " + std::to_string(generation) +
+                                " cannot be recorded in the state directory (" + recorded.error().describe() + ")";
+        log->error("config change refused cluster={} error={}", registration_.name, quote_field(why));
+        co_return ConfigOutcome{503, error_body("state-not-recorded", why), std::nullopt};
+    }
     struct SotProgress {
         bool answered = false;  ///< the SoT's config-set has answered
         bool failed = false;    ///< … and failed

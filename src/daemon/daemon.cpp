@@ -88,6 +88,14 @@ public:
     net::awaitable<api::Outcome> config_operation(const std::string& name, api::ConfigRequest request) override;
     std::string metrics() const override;
     std::string version() const override { return KEA_HA_VERSION; }
+    std::vector<std::string> problems() const override {
+        std::vector<std::string> out;
+        if (store_)
+            if (auto error = store_->last_error())
+                out.push_back("the state directory " + store_->store().directory() +
+                              " cannot be written: changes are refused until it can (" + *error + ")");
+        return out;
+    }
     core::Duration longest_operation() const { return std::max(prefs_.config_timeout, prefs_.request_timeout); }
 
 private:

@@ -34,7 +34,23 @@ core::Status StateWriter::save_now(const std::string& name, const std::string& t
         std::lock_guard lock(queue_mutex_);
         drop_queued_locked(name);
     }
-    return store_.save_text(name, text);
+    auto written = store_.save_text(name, text);
+    note(written);
+    return written;
+}
+
+void StateWriter::note(const core::Status& written) {
+    std::lock_guard lock(error_mutex_);
+    if (written) {
+        last_error_.reset();
+    } else {
+        last_error_ = written.error().describe();
+    }
+}
+
+std::optional<std::string> StateWriter::last_error() const {
+    std::lock_guard lock(error_mutex_);
+    return last_error_;
 }
 
 core::Status StateWriter::remove(const std::string& name) {
@@ -75,9 +91,9 @@ void StateWriter::run() {
             next = queued_.extract(queued_.begin());
             busy_ = true;
         }
-        if (auto written = store_.save_text(next.key(), next.mapped()); !written && on_error_) {
-            on_error_(next.key(), written.error());
-        }
+        auto written = store_.save_text(next.key(), next.mapped());
+        note(written);
+        if (!written && on_error_) on_error_(next.key(), written.error());
         std::lock_guard lock(queue_mutex_);
         busy_ = false;
         if (queued_.empty()) idle_.notify_all();

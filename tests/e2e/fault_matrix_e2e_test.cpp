@@ -401,15 +401,8 @@ std::size_t fill(const std::string& path) {
 }
 
 TEST(FaultMatrixE2E, FullOrReadOnlyStateDirectoryRefusesChangesBeforeWritingToKeaAndRecovers) {
-    // Today ClusterMonitor::change_config_locked (src/daemon/cluster_replication.cpp) stores the new
-    // generation with persist_book() -> ClusterMonitor::persist() (cluster_monitor.cpp), which
-    // logs "cannot save cluster state" and goes on: the config-set calls follow regardless, and
-    // GET /v1/health (src/api/routes.cpp) says nothing of the state directory.
-    if (!std::getenv("KEA_HA_FAULT_PENDING")) {
-        GTEST_SKIP() << "not yet: a change whose generation cannot be stored is still written to Kea "
-                        "(cluster_replication.cpp ClusterMonitor::change_config_locked: persist_book() before phase 2 ignores the save error); "
-                        "KEA_HA_FAULT_PENDING=1 runs it";
-    }
+    // SPEC §10: the new generation is recorded before any config-set; a change whose record
+    // cannot be written is refused (503 state-not-recorded) with nothing sent to Kea.
     Fixture f;
     ASSERT_TRUE(f.lab);
     const std::string state = f.controller->settings().at("stateDirectory");
@@ -442,7 +435,7 @@ TEST(FaultMatrixE2E, FullOrReadOnlyStateDirectoryRefusesChangesBeforeWritingToKe
         auto refused = patch(lifetime_before + 17);
         ASSERT_TRUE(refused);
         EXPECT_EQ(refused->status, 503u) << refused->body;
-        EXPECT_NE(refused->body.find("state"), std::string::npos) << refused->body;
+        EXPECT_NE(refused->body.find("state-not-recorded"), std::string::npos) << refused->body;
         for (const auto& p : f.lab->peers()) {
             EXPECT_EQ(f.kea_config(p.name, key).value("valid-lifetime", 0), lifetime_before) << p.name << " written";
         }
@@ -450,6 +443,7 @@ TEST(FaultMatrixE2E, FullOrReadOnlyStateDirectoryRefusesChangesBeforeWritingToKe
         EXPECT_EQ(f.detail().value("state", ""), "OK") << f.explain();
         auto health = f.controller->get_json("/v1/health");
         ASSERT_TRUE(health);
+        EXPECT_EQ(health->value("status", ""), "degraded") << health->dump();
         EXPECT_NE(health->dump().find(state), std::string::npos) << health->dump();
         EXPECT_NE(f.controller->log().find("cannot save cluster state cluster=pair", log_before), std::string::npos);
 
@@ -461,10 +455,11 @@ TEST(FaultMatrixE2E, FullOrReadOnlyStateDirectoryRefusesChangesBeforeWritingToKe
         for (const auto& p : f.lab->peers()) {
             EXPECT_EQ(f.kea_config(p.name, key).value("valid-lifetime", 0), lifetime_before + 17) << p.name;
         }
+        auto healthy = f.controller->get_json("/v1/health");
+        ASSERT_TRUE(healthy);
+        EXPECT_EQ(healthy->value("status", ""), "ok") << healthy->dump();
     }
 }
-
-}  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // (f) A CA's certificate replaced by one the controller does not trust: unreachable with the
@@ -498,3 +493,5 @@ TEST(FaultMatrixE2E, UntrustedAgentCertificateIsUnreachableWithTheTlsReasonNever
     ASSERT_TRUE(f.lab->set_certificate("server2", true));
     EXPECT_TRUE(f.wait_state("OK", std::string("server1"), 30s)) << f.explain();
 }
+
+}  // namespace

@@ -81,6 +81,8 @@ public:
     virtual std::string metrics() const = 0;
     /// Version string for GET /v1/health.
     virtual std::string version() const = 0;
+    /// What keeps the daemon from working fully (GET /v1/health: status "degraded"); none: "ok".
+    virtual std::vector<std::string> problems() const { return {}; }
 };
 
 struct ApiSettings {

@@ -261,6 +261,9 @@ private:
     void keep_event(core::Event event);
     /// The cluster's document to the state directory now (durable when it returns).
     void persist() const;
+    /// The same, saying whether the state file was written (a change must not go to Kea when
+    /// its generation cannot be recorded, SPEC §10).
+    core::Status persist_now() const;
     /// The same, written by the state writer's thread: for the events of a poll.
     void persist_later() const;
 

@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <functional>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -41,6 +42,8 @@ public:
     core::Status remove(const std::string& name);
     /// Returns once every document queued before the call is written (or failed).
     void flush();
+    /// Why the last write failed, while no write has succeeded since (GET /v1/health).
+    std::optional<std::string> last_error() const;
 
     const StateStore& store() const { return store_; }
 
@@ -63,6 +66,10 @@ private:
     std::map<std::string, std::string> queued_;  // name -> document text
     bool busy_ = false;
     bool stopping_ = false;
+
+    void note(const core::Status& written);
+    mutable std::mutex error_mutex_;
+    std::optional<std::string> last_error_;
 
     std::thread thread_;  // last: started once everything above exists
 };
