@@ -605,7 +605,8 @@ void ClusterMonitor::evaluate_and_apply() {
     view_ = std::move(view);
     // Off the event loop: a mass outage changes every cluster at once (state_writer.hpp).
     if (!view_->events.empty()) persist_later();
-    if (!view_->events.empty() || !first_sot_seen_) consider_replication(view_->events);
+    // Also with nothing new when a failed write is due to be looked at again (retry_).
+    if (!view_->events.empty() || !first_sot_seen_ || !retry_.empty()) consider_replication(view_->events);
     if (state_changed && context_.on_state_change) context_.on_state_change();
 }
 

@@ -748,6 +748,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
             in_sync_[written.peer] = true;
         } else {
             in_sync_.erase(written.peer);  // failed: pending, converged later (rule 2)
+            schedule_retry(written.peer);
         }
         written.out_of_scope = written_targets.at(i)->out_of_scope;
         outcomes.push_back(std::move(written));
@@ -917,6 +918,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::converge_locked(const std::string&
         auto tested = co_await test_config(peer, *transformed);
         if (!tested) {
             in_sync_[peer.name] = false;
+            schedule_retry(peer.name);
             outcomes.push_back({peer.name, "failed", "config-test: " + tested.error().describe(), false});
             continue;
         }
@@ -928,6 +930,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::converge_locked(const std::string&
                                      "config of " + sot.name + " replicated to " + peer.name + " (" + reason + ")");
         } else {
             in_sync_[peer.name] = false;
+            schedule_retry(peer.name);
         }
         outcomes.push_back(std::move(written));
     }
@@ -1035,6 +1038,15 @@ void ClusterMonitor::schedule(const char* what, std::function<net::awaitable<voi
         });
 }
 
+void ClusterMonitor::schedule_retry(const std::string& peer) {
+    const std::chrono::milliseconds first =
+        std::chrono::duration_cast<std::chrono::milliseconds>(context_.preferences->config_timeout);
+    auto found = retry_.find(peer);
+    const auto wait = found == retry_.end() ? std::max(first, std::chrono::milliseconds(1000))
+                                            : std::min(found->second.wait * 2, std::chrono::milliseconds(900000));
+    retry_[peer] = Retry{core::SteadyClock::now() + wait, wait};
+}
+
 void ClusterMonitor::consider_replication(const std::vector<core::Event>& events) {
     // "Away" means not answering (or DHCP disabled): a peer merely restarting its HA service
     // (transitional, e.g. after an external config-set) was never away, and must not have an
@@ -1063,8 +1075,20 @@ void ClusterMonitor::consider_replication(const std::vector<core::Event>& events
             why = *event.peer + " is back";
         }
     }
+    // A write that failed (Kea answered after keaConfigTimeout, or refused it) is looked at
+    // again once Kea had time to finish it, even when nothing else happens meanwhile.
+    bool retry_due = false;
+    const auto now = core::SteadyClock::now();
+    for (auto it = retry_.begin(); it != retry_.end();) {
+        if (auto synced = in_sync_.find(it->first); synced != in_sync_.end() && synced->second) {
+            it = retry_.erase(it);
+            continue;
+        }
+        if (now >= it->second.at && usable(it->first)) retry_due = true;
+        ++it;
+    }
     // Pending peers: a change they missed, or an operation cut short by a restart.
-    if (why.empty() && (first_look || !events.empty())) {
+    if (why.empty() && (first_look || !events.empty() || retry_due)) {
         for (const auto& peer : topology_->peers) {
             auto found = book_.carries.find(peer.name);
             const auto carried = found == book_.carries.end() ? 0 : found->second;

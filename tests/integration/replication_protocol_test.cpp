@@ -442,6 +442,30 @@ TEST_F(ReplicationProtocolTest, TargetConfigSetFails_200WithThatPeerFailed) {
     EXPECT_EQ(monitor_->detail()["replication"]["generation"], 1);
 }
 
+// --- issue 13 item 4: a config-set that Kea answers only after keaConfigTimeout ------------------
+
+TEST_F(ReplicationProtocolTest, TargetConfigSetAnsweredAfterTheTimeout_FailedThenRecheckedAndConverged) {
+    prefs_.config_timeout = 1s;
+    start();
+    kea(2).delay_config_set(1500ms);  // Kea applies it, but answers too late
+    auto out = lifetime(7207);
+    ASSERT_EQ(out.status, 200u) << out.body.dump(1);
+    EXPECT_EQ(outcome_of(out.body["peers"], "server1")["outcome"], "applied");
+    const auto peer = outcome_of(out.body["peers"], "server2");
+    EXPECT_EQ(peer["outcome"], "failed") << peer.dump();
+    EXPECT_NE(peer["message"].get<std::string>().find("timed out"), std::string::npos) << peer.dump();
+    // The late answer is not trusted: the peer is looked at again and found (or made) equal.
+    kea(2).delay_config_set(0ms);
+    EXPECT_TRUE(run_until([&] {
+        const auto detail = monitor_->detail();
+        for (const auto& p : detail["peers"])
+            if (p["name"] == "server2") return p["in_sync"] == true;
+        return false;
+    })) << monitor_->detail().dump(1);
+    EXPECT_EQ(kea(2).config()["Dhcp4"]["valid-lifetime"], 7207);
+    EXPECT_EQ(kea(2).config()["Dhcp4"]["valid-lifetime"], kea(1).config()["Dhcp4"]["valid-lifetime"]);
+}
+
 // --- issue item 6: config-write refused --------------------------------------------------------
 
 TEST_F(ReplicationProtocolTest, ConfigWriteRefused_AppliedInMemoryNotPersistedInKeasWords) {

@@ -297,6 +297,14 @@ private:
     bool convergence_scheduled_ = false;
     bool first_sot_seen_ = false;
     std::set<std::string> away_;                   ///< peers seen unreachable/disabled, not yet back
+    /// Peers whose config write failed (a time-out, a refusal): looked at again from `at` on,
+    /// waiting twice as long after each failure (keaConfigTimeout first, at most 15 min).
+    struct Retry {
+        core::SteadyClock::time_point at;
+        std::chrono::milliseconds wait;
+    };
+    std::map<std::string, Retry> retry_;
+    void schedule_retry(const std::string& peer);
     std::uint64_t replications_done_ = 0;
     std::uint64_t replications_failed_ = 0;
     std::optional<double> last_replication_s_;
