@@ -2,10 +2,11 @@
 // or 2.6 / 3.0 with KEA_HA_LAB_KEA) and the real controller binary, for --minutes N (default 10;
 // CI 2):
 //
-//   load    3 client threads, each every 3 s: GET /v1/clusters/pair/config (ETag), then PATCH
-//           (application/merge-patch+json) {"Dhcp4": {"user-context": {"soak-C-N": N}}} with
-//           If-Match; each answer is recorded: 200 accepted, 412 stale ETag, 409/503 refused,
-//           other status, or unknown (connection error / timeout: may or may not be applied).
+//   load    3 client threads, each once in every 3 s slot (at a seeded random moment): GET
+//           /v1/clusters/pair/config (ETag), then PATCH (application/merge-patch+json)
+//           {"Dhcp4": {"user-context": {"soak-C-N": N}}} with If-Match; each answer is recorded:
+//           200 accepted, 412 stale ETag, 409/503 refused, other status, or unknown (connection
+//           error / timeout: may or may not be applied).
 //   chaos   every 5-15 s (seeded, printed): stop a random peer's kea-dhcp4 and start it 3-8 s
 //           later, the same with its CA, or SIGKILL the controller and start it again at once
 //           (same state directory). One action at a time, so both main peers are never down.
@@ -140,12 +141,17 @@ void pace_until(const Shared& shared, Clock::time_point until) {
     while (!shared.stop && Clock::now() < until) std::this_thread::sleep_for(std::min<Clock::duration>(100ms, until - Clock::now()));
 }
 
-void client_loop(int client, unsigned short port, Clock::time_point t0, Clock::time_point end, Shared& shared) {
+void client_loop(int client, unsigned seed, unsigned short port, Clock::time_point t0, Clock::time_point end,
+                 Shared& shared) {
     const long max_attempts = std::chrono::duration_cast<std::chrono::seconds>(end - t0).count() / 3 + 2;
-    auto next = t0 + std::chrono::milliseconds(1000 * client);
+    // Each attempt at a seeded random point of its 3 s slot, so clients sometimes race on one
+    // ETag (the 412 path) instead of taking turns.
+    std::mt19937 random(seed + 1000u * static_cast<unsigned>(client + 1));
+    std::uniform_int_distribution<int> jitter_ms(0, 2900);
+    auto slot = t0;
     for (long n = 1; n <= max_attempts && !shared.stop && Clock::now() < end; ++n) {
-        pace_until(shared, next);
-        next += kClientPeriod;
+        pace_until(shared, slot + std::chrono::milliseconds(jitter_ms(random)));
+        slot += kClientPeriod;
         if (shared.stop || Clock::now() >= end) break;
         auto read = kea_ha::testing::http_request("127.0.0.1", port, "GET", "/v1/clusters/pair/config", {}, {},
                                                   kGetTimeout);
@@ -282,7 +288,7 @@ int main(int argc, char** argv) {
                 " %d minutes, seed %u\n",
                 lab.options().kea_version.c_str(), minutes, seed);
     std::printf("controller: keaPollInterval 1 s, keaRequestTimeout 2 s, keaConfigTimeout 10 s; %d clients, one"
-                " GET+PATCH (If-Match) each every %lld s; chaos every 5-15 s\n",
+                " GET+PATCH (If-Match) each in every %lld s slot, at a seeded random moment; chaos every 5-15 s\n",
                 kClients, static_cast<long long>(kClientPeriod.count()));
     std::printf("machine: %u CPUs, load average %.2f at start\nlab: %s\ncontroller: %s\n",
                 std::thread::hardware_concurrency(), load_average(), lab.directory().c_str(), directory.c_str());
@@ -294,7 +300,7 @@ int main(int argc, char** argv) {
     const auto t0 = Clock::now();
     const auto end = t0 + std::chrono::minutes(minutes);
     std::vector<std::thread> threads;
-    for (int c = 0; c < kClients; ++c) threads.emplace_back(client_loop, c, controller.port(), t0, end, std::ref(shared));
+    for (int c = 0; c < kClients; ++c) threads.emplace_back(client_loop, c, seed, controller.port(), t0, end, std::ref(shared));
     threads.emplace_back(sampler_loop, t0, end, std::ref(shared));
 
     // Chaos on the main thread: the controller is forked from here, and PR_SET_PDEATHSIG fires
@@ -430,18 +436,23 @@ int main(int argc, char** argv) {
     }
     const std::string log = controller.log();
     std::string lost_report;
+    int lost = 0;
     for (const auto& key : accepted) {
+        std::string missing_on;
         for (const auto& [peer, set] : keys) {
-            if (set.count(key)) continue;
-            const Attempt& a = *by_key[key];
-            lost_report += "  LOST " + key + " (200 at " + std::to_string(a.at) + " s, generation " +
-                           std::to_string(a.generation) + ") missing on " + peer + "; answer: " + a.detail + "\n";
-            if (a.generation >= 0)
-                lost_report += log_lines_with(log, "generation=" + std::to_string(a.generation) + " ", 4);
+            if (!set.count(key)) missing_on += (missing_on.empty() ? "" : ",") + peer;
         }
+        if (missing_on.empty()) continue;
+        ++lost;
+        const Attempt& a = *by_key[key];
+        char at[32];
+        std::snprintf(at, sizeof at, "%.1f", a.at);
+        lost_report += "  LOST " + key + " (200 at " + at + " s, generation " + std::to_string(a.generation) +
+                       ") missing on " + missing_on + "; answer: " + a.detail + "\n";
+        if (a.generation >= 0) lost_report += log_lines_with(log, "generation=" + std::to_string(a.generation) + " ", 4);
     }
     check(lost_report.empty() && keys.size() == kPeers.size(), "every change answered 200 is in every peer's config",
-          lost_report.empty() ? "" : "\n" + lost_report);
+          lost_report.empty() ? "" : std::to_string(lost) + " of " + std::to_string(accepted.size()) + " lost\n" + lost_report);
     bool same = keys.size() == kPeers.size();
     std::string differences;
     for (const auto& [peer, set] : keys) {
