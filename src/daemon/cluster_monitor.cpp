@@ -709,6 +709,30 @@ nlohmann::json ClusterMonitor::events() const {
     return list;
 }
 
+nlohmann::json ClusterMonitor::relationships_of_peer(const std::string& peer) const {
+    // SPEC §2 / issue 12: every HA relationship the peer takes part in, from its own config as
+    // last read (Kea 2.4+ keep it, config_cache_); null until read (and always on 2.2, which
+    // has one relationship: the cluster's).
+    const auto cached = config_cache_.find(peer);
+    if (cached == config_cache_.end()) return nullptr;
+    const std::string key = registration_.service == "dhcp6" ? "Dhcp6" : "Dhcp4";
+    const auto section = cached->second.document.find(key);
+    if (section == cached->second.document.end()) return nullptr;
+    auto parsed = core::parse_ha_relationships(*section, core::ControlUrlRules{});
+    if (!parsed) return nullptr;
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& r : *parsed) {
+        nlohmann::json names = nlohmann::json::array();
+        std::string role;
+        for (const auto& member : r.peers) {
+            names.push_back(member.name);
+            if (member.name == r.this_server_name) role = std::string(core::to_string(member.role));
+        }
+        out.push_back({{"this_server_name", r.this_server_name}, {"role", role}, {"peers", std::move(names)}});
+    }
+    return out;
+}
+
 nlohmann::json ClusterMonitor::detail() const {
     nlohmann::json detail = summary();
     detail.erase("warnings");
@@ -756,6 +780,7 @@ nlohmann::json ClusterMonitor::detail() const {
             p["kea_version"] = link != links_.end() && link->second->capabilities().version
                                    ? nlohmann::json(kea::to_string(*link->second->capabilities().version))
                                    : nlohmann::json();
+            p["relationships"] = relationships_of_peer(peer.name);
             peers.push_back(std::move(p));
         }
     }

@@ -44,6 +44,19 @@ TEST(RelationshipsE2E, HubKeepsItsOwnThroughABranch_GlobalsOutOfScopeUnplaceable
     ASSERT_TRUE(added);
     ASSERT_EQ(added->status, 201u) << added->body;
     ASSERT_TRUE(wait_until([&] { return f.detail("b1").value("state", "") == "OK"; }, 30s)) << f.explain("b1");
+    // The detail lists every relationship each peer takes part in (from its own config).
+    const auto relationships_in_detail = [&](const std::string& peer) {
+        std::vector<std::string> out;
+        const auto detail = f.detail("b1");
+        for (const auto& p : detail.value("peers", nlohmann::json::array()))
+            if (p.value("name", "") == peer && p["relationships"].is_array())
+                for (const auto& r : p["relationships"])
+                    out.push_back(r.value("this_server_name", "") + ":" + r.value("role", ""));
+        return out;
+    };
+    EXPECT_TRUE(wait_until([&] { return relationships_in_detail("hub1").size() == 2; }, 20s)) << f.explain("b1");
+    EXPECT_EQ(relationships_in_detail("hub1"), (std::vector<std::string>{"hub1:standby", "hub2:standby"}));
+    EXPECT_EQ(relationships_in_detail("branch1"), (std::vector<std::string>{"branch1:primary"}));
     const auto hub_before = f.kea_config("hub");
     const auto branch_before = f.kea_config("branch1");
     ASSERT_EQ(names_of(hub_before), (std::vector<std::string>{"hub1", "hub2"}));

@@ -260,6 +260,8 @@ private:
     /// Adds to events_ and event_lines_ together, keeping the most recent kMaxEvents.
     void keep_event(core::Event event);
     /// The cluster's document to the state directory now (durable when it returns).
+    /// The HA relationships `peer` takes part in, from its cached config (null when not read).
+    nlohmann::json relationships_of_peer(const std::string& peer) const;
     void persist() const;
     /// The same, saying whether the state file was written (a change must not go to Kea when
     /// its generation cannot be recorded, SPEC §10).
