@@ -79,6 +79,20 @@ core::Duration pause_after_sot_write() {
     return core::Duration(text ? std::atoll(text) : 0);
 }
 
+/// Test hook (issue 13, kill -9 at each phase): with it, only this target's write waits in
+/// the pause above; the others are written at once. Never set in production.
+std::string held_write_target() {
+    const char* text = std::getenv("KEA_HA_TEST_HOLD_WRITE_TO");
+    return text ? text : "";
+}
+
+/// Test hook (issue 13): a pause after every config-test passed, before anything is recorded
+/// or written. Never set in production.
+core::Duration pause_after_test() {
+    const char* text = std::getenv("KEA_HA_TEST_PAUSE_AFTER_TEST_MS");
+    return core::Duration(text ? std::atoll(text) : 0);
+}
+
 /// Kea's own text of a failed command ("config-write failed: TEXT" → "TEXT"); other errors
 /// (transport, timeout) described whole.
 std::string kea_text(const core::Error& error, std::string_view command) {
@@ -580,6 +594,13 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
                                 std::nullopt};
     }
 
+    if (const auto hold = pause_after_test(); hold.count() > 0) {
+        log->warn("test hook: paused after config-test cluster={} ms={}", registration_.name, hold.count());
+        boost::system::error_code ec;
+        auto timer = make_timer();  // stop() (SIGTERM) ends the pause
+        timer->expires_after(hold);
+        co_await timer->async_wait(net::redirect_error(net::use_awaitable, ec));
+    }
     // Phase 2 (SPEC §5 rule 1): config-set + config-write on the SoT and every tested target
     // in parallel. The generation is stored before the writes, so a restart knows a change
     // may be half-way (SPEC §10); the SoT carries it once its config-set passed, a target once
@@ -620,6 +641,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
     std::vector<PeerWrite> outcomes;
     std::vector<const Target*> written_targets;  // parallel to write_results[1…]
     const auto pause = pause_after_sot_write();
+    const auto held = held_write_target();
     std::vector<const Target*> untouched_targets;  // scoped, nothing of theirs changed
     for (const auto& target : targets) {
         if (!target.document) {
@@ -632,7 +654,8 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
             continue;
         }
         written_targets.push_back(&target);
-        writes.push_back([this, &peer = target.peer, &doc = *target.document, progress, pause]() -> net::awaitable<PeerWrite> {
+        const auto wait = held.empty() || held == target.peer.name ? pause : core::Duration(0);
+        writes.push_back([this, &peer = target.peer, &doc = *target.document, progress, pause = wait]() -> net::awaitable<PeerWrite> {
             if (pause.count() > 0) {
                 // Test hook only: the targets wait for the SoT (the old order), then the pause.
                 boost::system::error_code ec;

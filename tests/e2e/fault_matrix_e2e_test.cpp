@@ -495,3 +495,83 @@ TEST(FaultMatrixE2E, UntrustedAgentCertificateIsUnreachableWithTheTlsReasonNever
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// (g) The controller SIGKILLed at each phase of a change (pair + backup): after the restart
+// every peer converges to the newest accepted change, and nothing half-done is left.
+
+TEST(FaultMatrixE2E, ControllerKilledAtEachPhaseOfAChangeConvergesOnRestart) {
+    LabOptions options;
+    options.with_backup = true;
+    Fixture f(options);
+    ASSERT_TRUE(f.lab);
+    const std::string key = f.lab->options().service == "dhcp4" ? "Dhcp4" : "Dhcp6";
+    const auto lifetime_of = [&](const std::string& peer) { return f.kea_config(peer, key).value("valid-lifetime", 0); };
+    struct Phase {
+        const char* name;
+        std::vector<std::pair<const char*, const char*>> hooks;  // test hooks in the controller's environment
+        const char* reached_peer;  // the phase is reached when this peer has the new value (none: the log line)
+        bool accepted;             // the change counts as made (it reached the source of truth)
+    };
+    const Phase phases[] = {
+        {"after config-test", {{"KEA_HA_TEST_PAUSE_AFTER_TEST_MS", "60000"}}, nullptr, false},
+        {"after the source of truth's config-set", {{"KEA_HA_TEST_PAUSE_AFTER_SOT_WRITE_MS", "60000"}}, "server1", true},
+        {"after one target's config-set",
+         {{"KEA_HA_TEST_PAUSE_AFTER_SOT_WRITE_MS", "60000"}, {"KEA_HA_TEST_HOLD_WRITE_TO", "server3"}},
+         "server2",
+         true},
+    };
+    int newest = lifetime_of("server1");
+    int lifetime = newest;
+    for (const auto& phase : phases) {
+        SCOPED_TRACE(phase.name);
+        for (const auto& [name, value] : phase.hooks) ::setenv(name, value, 1);
+        const bool up = f.controller->start().ok();
+        for (const auto& [name, value] : phase.hooks) ::unsetenv(name);
+        ASSERT_TRUE(up) << f.controller->log();
+        if (&phase == &phases[0]) {  // registered once: the state file keeps it across the kills
+            auto added = f.add("pair", "server1");
+            ASSERT_TRUE(added);
+            ASSERT_EQ(added->status, 201u) << added->body;
+        }
+        ASSERT_TRUE(f.wait_state("OK", std::string("server1"), 30s)) << f.explain();
+
+        const int value = ++lifetime + 100;
+        lifetime = value;
+        const std::size_t log_before = f.controller->log().size();
+        std::thread client([&] {
+            const nlohmann::json change = {{key, {{"valid-lifetime", value}}}};
+            (void)f.controller->request("PATCH", "/v1/clusters/pair/config", change.dump(),
+                                        {{"Content-Type", "application/merge-patch+json"}});
+        });
+        const bool reached = wait_until(
+            [&] {
+                if (phase.reached_peer) return lifetime_of(phase.reached_peer) == value;
+                return f.controller->log().find("test hook: paused after config-test", log_before) != std::string::npos;
+            },
+            20s, 100ms);
+        f.controller->kill9();
+        client.join();
+        ASSERT_TRUE(reached) << f.explain();
+        if (phase.accepted) newest = value;
+        if (!phase.accepted) {
+            for (const auto& p : f.lab->peers()) EXPECT_EQ(lifetime_of(p.name), newest) << p.name << ": written before the kill";
+        } else {
+            EXPECT_NE(lifetime_of("server3"), value) << "the backup must not have it before the restart";
+        }
+
+        // Restarted without hooks: every peer converges to the newest accepted change.
+        ASSERT_TRUE(f.controller->start()) << f.controller->log();
+        EXPECT_TRUE(wait_until(
+            [&] {
+                for (const auto& p : f.lab->peers())
+                    if (lifetime_of(p.name) != newest) return false;
+                return true;
+            },
+            40s, 200ms))
+            << "server1 " << lifetime_of("server1") << ", server2 " << lifetime_of("server2") << ", server3 "
+            << lifetime_of("server3") << ", newest " << newest << "\n" << f.explain();
+        EXPECT_TRUE(f.wait_state("OK", std::string("server1"), 30s)) << f.explain();
+        f.controller->kill9();  // the next phase starts it with its own hooks
+    }
+}
