@@ -443,6 +443,44 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
     }
     if (change.kind == ConfigChange::Kind::Sync) co_return co_await converge_locked("sync requested", true);
 
+    // SPEC §5 rule 3 before any change: a returning primary can be the SoT again before its
+    // convergence ran (found by the soak bench: its CA back while the grace of our own
+    // config-set hid the return, so it never turned "active"); a change built on its config
+    // would overwrite, on every peer, the changes answered 200 while it was away.
+    const auto behind = [&]() -> std::optional<std::pair<std::string, std::uint64_t>> {
+        if (!topology_ || !view_ || !view_->source_of_truth) return std::nullopt;
+        const auto carried = [&](const std::string& peer) {
+            auto found = book_.carries.find(peer);
+            return found == book_.carries.end() ? std::uint64_t{0} : found->second;
+        };
+        const std::string& current = *view_->source_of_truth;
+        std::optional<std::pair<std::string, std::uint64_t>> latest;
+        for (const auto& peer : topology_->peers)
+            if (carried(peer.name) > carried(current) && (!latest || carried(peer.name) > latest->second))
+                latest = std::pair{peer.name, carried(peer.name)};
+        return latest;
+    };
+    if (const auto latest = behind()) {
+        log->warn("source of truth behind before a change cluster={} peer={} holder={} generation={}",
+                  registration_.name, *view_->source_of_truth, latest->first, latest->second);
+        auto caught_up = co_await converge_locked("the source of truth " + *view_->source_of_truth +
+                                                      " misses generation " + std::to_string(latest->second) +
+                                                      " of " + latest->first + " (rule 3, before a change)",
+                                                  false);
+        if (caught_up.status >= 400) co_return caught_up;
+        if (const auto still = behind()) {
+            co_return ConfigOutcome{503,
+                                    error_body("latest-change-unreachable",
+                                               "generation " + std::to_string(still->second) + " lives on " +
+                                                   still->first + " and could not be brought to the source of truth " +
+                                                   *view_->source_of_truth + " yet; the change was not made"),
+                                    std::nullopt};
+        }
+        if (!topology_ || !view_ || !view_->source_of_truth) {
+            co_return ConfigOutcome{503, error_body("cluster-down", "no source of truth"), std::nullopt};
+        }
+    }
+
     const core::Topology topology = *topology_;  // the operation works on one picture
     const core::HaPeer sot = *topology.find_peer(*view_->source_of_truth);
     // Phase 0: read the SoT and every reachable target at once (configs of many MB take
