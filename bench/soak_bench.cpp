@@ -550,7 +550,7 @@ int main(int argc, char** argv) {
     std::printf("%s\n", all_pass ? "SOAK PASS" : "SOAK FAIL");
     std::fflush(stdout);
     controller.stop();
-    if (all_pass) {
+    if (all_pass && !std::getenv("KEA_HA_SOAK_KEEP")) {  // KEA_HA_SOAK_KEEP=1 keeps the logs of a passing run
         std::error_code ignored;
         std::filesystem::remove_all(directory, ignored);
         const std::string lab_directory = lab.directory();
