@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "kea_ha/core/exception_text.hpp"
+#include "kea_ha/core/replication.hpp"
 #include "kea_ha/core/poll_schedule.hpp"
 #include "kea_ha/daemon/logging.hpp"
 #include "kea_ha/daemon/preferences_file.hpp"
@@ -715,20 +716,18 @@ nlohmann::json ClusterMonitor::relationships_of_peer(const std::string& peer) co
     // has one relationship: the cluster's).
     const auto cached = config_cache_.find(peer);
     if (cached == config_cache_.end()) return nullptr;
-    const std::string key = registration_.service == "dhcp6" ? "Dhcp6" : "Dhcp4";
-    const auto section = cached->second.document.find(key);
+    const auto section = cached->second.document.find(core::service_key(registration_.service));
     if (section == cached->second.document.end()) return nullptr;
     auto parsed = core::parse_ha_relationships(*section, core::ControlUrlRules{});
     if (!parsed) return nullptr;
     nlohmann::json out = nlohmann::json::array();
     for (const auto& r : *parsed) {
         nlohmann::json names = nlohmann::json::array();
-        std::string role;
-        for (const auto& member : r.peers) {
-            names.push_back(member.name);
-            if (member.name == r.this_server_name) role = std::string(core::to_string(member.role));
-        }
-        out.push_back({{"this_server_name", r.this_server_name}, {"role", role}, {"peers", std::move(names)}});
+        for (const auto& member : r.peers) names.push_back(member.name);
+        const auto* self = r.find_peer(r.this_server_name);  // parse_ha_relationships checked it is there
+        out.push_back({{"this_server_name", r.this_server_name},
+                       {"role", self ? std::string(core::to_string(self->role)) : ""},
+                       {"peers", std::move(names)}});
     }
     return out;
 }

@@ -74,10 +74,12 @@ net::awaitable<std::vector<T>> run_all(net::io_context& io, std::vector<std::fun
 
 /// Test hook for the kill -9 end-to-end test (issue 4): the targets' writes wait until the
 /// SoT's config-set has answered, then this many ms more. Never set in production.
-core::Duration pause_after_sot_write() {
-    const char* text = std::getenv("KEA_HA_TEST_PAUSE_AFTER_SOT_WRITE_MS");
+core::Duration test_hook_ms(const char* variable) {
+    const char* text = std::getenv(variable);
     return core::Duration(text ? std::atoll(text) : 0);
 }
+
+core::Duration pause_after_sot_write() { return test_hook_ms("KEA_HA_TEST_PAUSE_AFTER_SOT_WRITE_MS"); }
 
 /// Test hook (issue 13, kill -9 at each phase): with it, only this target's write waits in
 /// the pause above; the others are written at once. Never set in production.
@@ -88,10 +90,7 @@ std::string held_write_target() {
 
 /// Test hook (issue 13): a pause after every config-test passed, before anything is recorded
 /// or written. Never set in production.
-core::Duration pause_after_test() {
-    const char* text = std::getenv("KEA_HA_TEST_PAUSE_AFTER_TEST_MS");
-    return core::Duration(text ? std::atoll(text) : 0);
-}
+core::Duration pause_after_test() { return test_hook_ms("KEA_HA_TEST_PAUSE_AFTER_TEST_MS"); }
 
 /// Kea's own text of a failed command ("config-write failed: TEXT" → "TEXT"); other errors
 /// (transport, timeout) described whole.
@@ -447,32 +446,23 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
     // convergence ran (found by the soak bench: its CA back while the grace of our own
     // config-set hid the return, so it never turned "active"); a change built on its config
     // would overwrite, on every peer, the changes answered 200 while it was away.
-    const auto behind = [&]() -> std::optional<std::pair<std::string, std::uint64_t>> {
+    const auto behind = [&]() -> std::optional<std::string> {
         if (!topology_ || !view_ || !view_->source_of_truth) return std::nullopt;
-        const auto carried = [&](const std::string& peer) {
-            auto found = book_.carries.find(peer);
-            return found == book_.carries.end() ? std::uint64_t{0} : found->second;
-        };
-        const std::string& current = *view_->source_of_truth;
-        std::optional<std::pair<std::string, std::uint64_t>> latest;
-        for (const auto& peer : topology_->peers)
-            if (carried(peer.name) > carried(current) && (!latest || carried(peer.name) > latest->second))
-                latest = std::pair{peer.name, carried(peer.name)};
-        return latest;
+        return holder_ahead_of(*topology_, *view_->source_of_truth);
     };
-    if (const auto latest = behind()) {
+    if (const auto holder = behind()) {
         log->warn("source of truth behind before a change cluster={} peer={} holder={} generation={}",
-                  registration_.name, *view_->source_of_truth, latest->first, latest->second);
+                  registration_.name, *view_->source_of_truth, *holder, carried(*holder));
         auto caught_up = co_await converge_locked("the source of truth " + *view_->source_of_truth +
-                                                      " misses generation " + std::to_string(latest->second) +
-                                                      " of " + latest->first + " (rule 3, before a change)",
+                                                      " misses generation " + std::to_string(carried(*holder)) +
+                                                      " of " + *holder + " (rule 3, before a change)",
                                                   false);
         if (caught_up.status >= 400) co_return caught_up;
         if (const auto still = behind()) {
             co_return ConfigOutcome{503,
                                     error_body("latest-change-unreachable",
-                                               "generation " + std::to_string(still->second) + " lives on " +
-                                                   still->first + " and could not be brought to the source of truth " +
+                                               "generation " + std::to_string(carried(*still)) + " lives on " + *still +
+                                                   " and could not be brought to the source of truth " +
                                                    *view_->source_of_truth + " yet; the change was not made"),
                                     std::nullopt};
         }
@@ -863,16 +853,8 @@ net::awaitable<ConfigOutcome> ClusterMonitor::converge_locked(const std::string&
     // SPEC §5 rule 3: never lose a change answered 200. If another peer carries a later
     // generation than the SoT (a change made while the primary was away), the SoT gets it
     // first; if that peer cannot be read now, nobody is overwritten.
-    const auto carried = [&](const std::string& peer) {
-        auto found = book_.carries.find(peer);
-        return found == book_.carries.end() ? std::uint64_t{0} : found->second;
-    };
-    const core::HaPeer* latest = &sot;
-    for (const auto& peer : topology.peers) {
-        if (carried(peer.name) > carried(latest->name)) latest = topology.find_peer(peer.name);
-    }
-    if (latest->name != sot.name) {
-        const core::HaPeer holder = *latest;
+    if (const auto ahead = holder_ahead_of(topology, sot.name)) {
+        const core::HaPeer holder = *topology.find_peer(*ahead);
         // (No co_await inside a conditional expression: g++ 12 miscompiles that.)
         core::Result<nlohmann::json> theirs = core::make_error(core::ErrorKind::Refused, "unreachable");
         if (reachable(holder.name)) theirs = co_await fetch_config(holder);
@@ -1099,6 +1081,19 @@ void ClusterMonitor::schedule(const char* what, std::function<net::awaitable<voi
         });
 }
 
+std::uint64_t ClusterMonitor::carried(const std::string& peer) const {
+    const auto found = book_.carries.find(peer);
+    return found == book_.carries.end() ? 0 : found->second;
+}
+
+std::optional<std::string> ClusterMonitor::holder_ahead_of(const core::Topology& topology, const std::string& sot) const {
+    const core::HaPeer* latest = nullptr;
+    for (const auto& peer : topology.peers)
+        if (carried(peer.name) > (latest ? carried(latest->name) : carried(sot))) latest = &peer;
+    if (!latest) return std::nullopt;
+    return latest->name;
+}
+
 void ClusterMonitor::schedule_retry(const std::string& peer) {
     const std::chrono::milliseconds first =
         std::chrono::duration_cast<std::chrono::milliseconds>(context_.preferences->config_timeout);
@@ -1151,9 +1146,8 @@ void ClusterMonitor::consider_replication(const std::vector<core::Event>& events
     // Pending peers: a change they missed, or an operation cut short by a restart.
     if (why.empty() && (first_look || !events.empty() || retry_due)) {
         for (const auto& peer : topology_->peers) {
-            auto found = book_.carries.find(peer.name);
-            const auto carried = found == book_.carries.end() ? 0 : found->second;
-            if (carried < book_.generation && usable(peer.name) && (first_look || in_sync_.count(peer.name) == 0)) {
+            if (carried(peer.name) < book_.generation && usable(peer.name) &&
+                (first_look || in_sync_.count(peer.name) == 0)) {
                 why = "pending change for " + peer.name;
             }
         }

@@ -307,6 +307,11 @@ private:
     };
     std::map<std::string, Retry> retry_;
     void schedule_retry(const std::string& peer);
+    /// The generation `peer` is known to run (book_.carries; 0 when none is recorded).
+    std::uint64_t carried(const std::string& peer) const;
+    /// SPEC §5 rule 3: the peer of `topology` carrying the latest generation, when it is later
+    /// than what `sot` carries (a change made while the SoT was away); none otherwise.
+    std::optional<std::string> holder_ahead_of(const core::Topology& topology, const std::string& sot) const;
     std::uint64_t replications_done_ = 0;
     std::uint64_t replications_failed_ = 0;
     std::optional<double> last_replication_s_;
