@@ -606,7 +606,9 @@ core::Result<nlohmann::json> unix_command(const std::string& path, const std::st
     char buf[65536];
     while (true) {
         // Kea may keep the connection open: stop as soon as what arrived is one JSON value.
-        if (!raw.empty()) {
+        // Parsed only when it can be complete (it ends with '}'), not at every chunk of a large answer.
+        const auto last = raw.find_last_not_of(" \t\r\n");
+        if (last != std::string::npos && raw[last] == '}') {
             auto parsed = nlohmann::json::parse(raw, nullptr, false);
             if (!parsed.is_discarded()) return parsed;
         }
