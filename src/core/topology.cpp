@@ -623,20 +623,16 @@ Result<Topology> learn_topology(const json& config_get_arguments, std::string_vi
     }
     std::string message;
     if (relationships->size() == 1) {
-        const auto& relationship = relationships->front();
-        const auto* self = relationship.find_peer(relationship.this_server_name);
-        const auto* primary = relationship.primary();
-        message = "this server is " + quote(self->name) + " (" + std::string(to_string(self->role)) +
-                  "); register the primary " + quote(primary->name) + " at " + primary->control_url;
+        const auto* primary = relationships->front().primary();
+        message = "this server is " + list() + "; register the primary " + quote(primary->name) + " at " +
+                  primary->control_url;
     } else {
-        std::string selves, primaries;
+        std::string primaries;
         for (const auto& relationship : *relationships) {
-            const auto* self = relationship.find_peer(relationship.this_server_name);
             const auto* primary = relationship.primary();
-            selves += (selves.empty() ? "" : ", ") + quote(self->name) + " (" + std::string(to_string(self->role)) + ")";
             primaries += (primaries.empty() ? "" : ", ") + quote(primary->name) + " at " + primary->control_url;
         }
-        message = "this server is " + selves + " in " + std::to_string(relationships->size()) +
+        message = "this server is " + list() + " in " + std::to_string(relationships->size()) +
                   " HA relationships and the primary of none; register a primary instead: " + primaries;
     }
     return make_error(ErrorKind::Conflict, message);
