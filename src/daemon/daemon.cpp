@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <memory>
 
@@ -174,19 +173,9 @@ bool Daemon::start() {
         prefs_.servers.push_back({"lab", lab_->peers().front().url, options_.lab->service, 0});
         if (lab_->options().auth_user) {
             // The lab's credentials reach the controller as keaAuthUser + keaAuthPasswordFile,
-            // the way an operator gives them (the direct lab reads the password from a file too).
+            // the way an operator gives them.
             prefs_.auth_user = lab_->options().auth_user;
-            std::string file = lab_->password_file();
-            if (file.empty()) {
-                file = lab_->directory() + "/controller-password";
-                std::ofstream out(file, std::ios::trunc);
-                out << lab_->options().auth_password.value_or("") << "\n";
-                if (!out) {
-                    lab_log->error("cannot write the lab's password file {}", file);
-                    return false;
-                }
-            }
-            prefs_.auth_password_file = file;
+            prefs_.auth_password_file = lab_->password_file();
         }
     }
 

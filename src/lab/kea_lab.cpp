@@ -1256,7 +1256,9 @@ core::Result<std::unique_ptr<KeaLab>> KeaLab::start(LabOptions options) {
     if (!impl->root.empty()) {
         if (auto mounted = impl->mount_into_root(); !mounted) return fail(mounted.error());
     }
-    if (impl->direct()) {
+    if (options.auth_user) {
+        // For the daemons' own sockets (direct), and for whoever reaches the lab (the controller
+        // as keaAuthPasswordFile): the password in a file, the way an operator gives it.
         impl->password_file = impl->directory + "/api-password";
         if (!write_file(impl->password_file, options.auth_password.value_or("")))
             return fail(make_error(ErrorKind::Io, "cannot write " + impl->password_file));

@@ -110,8 +110,8 @@ public:
     const std::string& directory() const;
     /// The root the daemons run in ("" for the system's Kea 2.2).
     const std::string& root() const;
-    /// The file holding the password of options().auth_user (direct transport: every daemon's HTTP
-    /// socket reads its clients' password from it); "" when the lab has no such file.
+    /// The file holding the password of options().auth_user (on the direct transport every
+    /// daemon's HTTP socket reads its clients' password from it); "" when the lab has no auth.
     const std::string& password_file() const;
 
     /// With `tls`: the lab CA's certificate (what the controller trusts, keaTlsCaFile).
