@@ -468,7 +468,8 @@ api::Outcome Daemon::remove_cluster(const std::string& name) {
     }
     if (found->second->registration().declared) {
         return {409, {{"error", {{"code", "declared"}, {"message", "cluster '" + name +
-                      "' is declared in preferences.cfg; remove it there and reload"}}}}, {}};
+                      "' is declared in preferences.cfg; remove it there and restart the controller "
+                      "(keaServer declarations are read at start only)"}}}}, {}};
     }
     found->second->stop();
     clusters_.erase(found);

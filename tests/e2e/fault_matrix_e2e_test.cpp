@@ -262,6 +262,13 @@ TEST(FaultMatrixE2E, UnusableStateFileOfADeclaredClusterIsSetAsideAndTheClusterR
             f.lab->options().service + "\"/>\n");
     ASSERT_TRUE(f.controller->start()) << f.controller->log();
     ASSERT_TRUE(f.wait_state("OK", "server1", 20s)) << f.explain();
+    // A declared cluster cannot be removed through the API; the answer says a restart is needed
+    // (SIGHUP keeps the keaServer declarations).
+    auto removed = f.controller->request("DELETE", "/v1/clusters/pair");
+    ASSERT_TRUE(removed);
+    EXPECT_EQ(removed->status, 409u) << removed->body;
+    EXPECT_NE(removed->body.find("\"declared\""), std::string::npos) << removed->body;
+    EXPECT_NE(removed->body.find("restart the controller"), std::string::npos) << removed->body;
     ASSERT_EQ(f.controller->stop(), 0);
     const std::string file = f.cluster_file();
     const std::string good = read_file(file);
