@@ -153,6 +153,20 @@ std::shared_ptr<ClusterMonitor> ClusterMonitor::create(MonitorContext context, R
                     if (generation.is_number_unsigned()) monitor->book_.carries[peer] = generation.get<std::uint64_t>();
                 }
             }
+            if (book.contains("unpersisted") && book["unpersisted"].is_object()) {
+                for (const auto& [peer, entry] : book["unpersisted"].items()) {
+                    if (!entry.is_object() || !entry.contains("durable") || !entry["durable"].is_number_unsigned()) {
+                        continue;
+                    }
+                    ReplicationBook::Unpersisted kept;
+                    kept.durable = entry["durable"].get<std::uint64_t>();
+                    if (entry.contains("identity") && entry["identity"].is_string()) {
+                        kept.identity = entry["identity"].get<std::string>();
+                    }
+                    monitor->book_.unpersisted[peer] = std::move(kept);
+                    monitor->schedule_persist_retry(peer);  // config-write again once it is usable
+                }
+            }
             if (book.contains("sot_etag") && book["sot_etag"].is_string()) {
                 monitor->book_.sot_etag = book["sot_etag"].get<std::string>();
                 monitor->book_.sot_peer = book.value("sot_peer", "");
@@ -607,7 +621,9 @@ void ClusterMonitor::evaluate_and_apply() {
     // Off the event loop: a mass outage changes every cluster at once (state_writer.hpp).
     if (!view_->events.empty()) persist_later();
     // Also with nothing new when a failed write is due to be looked at again (retry_).
-    if (!view_->events.empty() || !first_sot_seen_ || !retry_.empty()) consider_replication(view_->events);
+    if (!view_->events.empty() || !first_sot_seen_ || !retry_.empty() || !persist_retry_.empty()) {
+        consider_replication(view_->events);
+    }
     if (state_changed && context_.on_state_change) context_.on_state_change();
 }
 
@@ -676,6 +692,13 @@ std::string ClusterMonitor::document_text() const {
                           {"carries", book_.carries},
                           {"sot_etag", book_.sot_etag ? nlohmann::json(*book_.sot_etag) : nlohmann::json()},
                           {"sot_peer", book_.sot_peer}};
+    if (!book_.unpersisted.empty()) {
+        auto& kept = doc["replication"]["unpersisted"];
+        for (const auto& [peer, entry] : book_.unpersisted) {
+            kept[peer] = {{"durable", entry.durable},
+                          {"identity", entry.identity ? nlohmann::json(*entry.identity) : nlohmann::json()}};
+        }
+    }
     // The events (up to kMaxEvents, 2 ms to rebuild as JSON) go in as the lines kept for them:
     // `doc` is a non-empty object, so its text ends with "\n}", where the list is put.
     std::string text = doc.dump(2);

@@ -288,6 +288,7 @@ net::awaitable<core::Result<nlohmann::json>> ClusterMonitor::fetch_config(const 
         if (hash && hash->arguments.is_object() && cached != config_cache_.end() &&
             // value() as json: a "hash" that is not a string compares unequal instead of throwing.
             hash->arguments.value("hash", nlohmann::json()) == cached->second.hash) {
+            note_config_seen(peer.name, "hash:" + cached->second.hash);
             co_return cached->second.document;
         }
     }
@@ -304,12 +305,131 @@ net::awaitable<core::Result<nlohmann::json>> ClusterMonitor::fetch_config(const 
         co_return core::make_error(core::ErrorKind::BadAnswer,
                                    peer.name + ": config-get answer: " + canonical.error().message);
     }
+    if (book_.unpersisted.count(peer.name)) {
+        note_config_seen(peer.name, link->has_config_hash() && !hash.empty() ? "hash:" + hash
+                                                                             : "etag:" + core::config_etag(*canonical));
+    }
     if (link->has_config_hash() && !hash.empty()) {
         config_cache_[peer.name] = CachedConfig{std::move(hash), *canonical};
     } else {
         config_cache_.erase(peer.name);
     }
     co_return std::move(*canonical);
+}
+
+net::awaitable<std::optional<std::string>> ClusterMonitor::config_identity(const core::HaPeer& peer) {
+    auto link = link_for(peer);
+    if (!link->has_config_hash()) {
+        auto config = co_await fetch_config(peer);
+        if (!config) co_return std::nullopt;
+        co_return "etag:" + core::config_etag(*config);
+    }
+    auto hash = kea::require_success(
+        co_await link->send(link->command("config-hash-get"), context_.preferences->config_timeout), "config-hash-get");
+    if (!hash || !hash->arguments.is_object()) co_return std::nullopt;
+    const auto value = hash->arguments.value("hash", nlohmann::json());
+    if (!value.is_string()) co_return std::nullopt;
+    co_return "hash:" + value.get<std::string>();
+}
+
+void ClusterMonitor::note_config_seen(const std::string& peer, const std::string& identity) {
+    auto found = book_.unpersisted.find(peer);
+    if (found == book_.unpersisted.end()) return;
+    auto& entry = found->second;
+    // A first look (or a Kea upgraded from 2.2 to a hash-giving version meanwhile): learnt.
+    if (!entry.identity || entry.identity->substr(0, 5) != identity.substr(0, 5)) {
+        entry.identity = identity;
+        return;
+    }
+    if (*entry.identity == identity) return;
+    // Its config moved, and not by us (we reset the identity when we set it): Kea went back to
+    // its config file (a restart, a reload) or somebody changed it. Either way it cannot be
+    // trusted with the generations its file lacks (SPEC §5 rule 3: found by the soak bench).
+    const auto durable = entry.durable;
+    const auto was = carried(peer);
+    book_.unpersisted.erase(found);
+    persist_retry_.erase(peer);
+    config_cache_.erase(peer);
+    ++reverts_seen_;
+    if (was > durable) book_.carries[peer] = durable;
+    in_sync_.erase(peer);
+    // Looked at again by the next evaluation (consider_replication): the peers that carry the
+    // later generations bring them back.
+    retry_[peer] = Retry{core::SteadyClock::now(), std::chrono::milliseconds(1000)};
+    logger("replication")->warn("unpersisted config lost cluster={} peer={} generation={} durable={}",
+                                registration_.name, peer, was, durable);
+    record_replication_event("config-reverted", peer, std::to_string(was), std::to_string(durable),
+                             "config of " + peer + " changed since generation " + std::to_string(was) +
+                                 " was applied in memory only (its config-write had failed): Kea went back to its "
+                                 "config file (a restart or a reload) or was changed by hand; it is taken to carry "
+                                 "generation " +
+                                 std::to_string(durable) + ", and the later changes are brought back to it");
+}
+
+net::awaitable<void> ClusterMonitor::note_not_persisted(const core::HaPeer& peer, std::uint64_t durable_before) {
+    auto [entry, fresh] = book_.unpersisted.try_emplace(peer.name);
+    if (fresh) entry->second.durable = durable_before;  // an earlier failed write keeps its file's
+    entry->second.identity.reset();
+    auto identity = co_await config_identity(peer);
+    auto found = book_.unpersisted.find(peer.name);  // the map may have changed meanwhile
+    if (found == book_.unpersisted.end()) co_return;
+    if (identity) {
+        found->second.identity = std::move(*identity);
+    } else if (carried(peer.name) > found->second.durable) {
+        // Not readable right after its config-write failed (its Kea stopping, say): what it runs
+        // is not known, so it is not trusted with more than its file carries.
+        logger("replication")->warn("unpersisted config not confirmed cluster={} peer={} generation={} durable={}",
+                                    registration_.name, peer.name, carried(peer.name), found->second.durable);
+        book_.carries[peer.name] = found->second.durable;
+    }
+    schedule_persist_retry(peer.name);
+    persist_book();
+}
+
+void ClusterMonitor::schedule_persist_retry(const std::string& peer) {
+    const std::chrono::milliseconds first =
+        std::chrono::duration_cast<std::chrono::milliseconds>(context_.preferences->config_timeout);
+    auto found = persist_retry_.find(peer);
+    const auto wait = found == persist_retry_.end() ? std::max(first, std::chrono::milliseconds(1000))
+                                                    : std::min(found->second.wait * 2, std::chrono::milliseconds(900000));
+    persist_retry_[peer] = Retry{core::SteadyClock::now() + wait, wait};
+}
+
+net::awaitable<void> ClusterMonitor::retry_persist_locked() {
+    if (!topology_) co_return;
+    auto log = logger("replication");
+    const core::Topology topology = *topology_;
+    const auto now = core::SteadyClock::now();
+    for (const auto& peer : topology.peers) {
+        auto due = persist_retry_.find(peer.name);
+        if (due == persist_retry_.end() || now < due->second.at || !usable(peer.name)) continue;
+        if (!book_.unpersisted.count(peer.name)) {
+            persist_retry_.erase(due);
+            continue;
+        }
+        // Still the config it was given? A restart since is found here (note_config_seen()),
+        // and then writing its file would record the old config as if it carried the new.
+        auto config = co_await fetch_config(peer);
+        if (!book_.unpersisted.count(peer.name)) continue;  // it went back: convergence's turn
+        if (!config) {
+            schedule_persist_retry(peer.name);
+            continue;
+        }
+        PeerWrite written{peer.name, "applied", {}, true};
+        co_await persist_config(peer, written);
+        if (written.persisted) {
+            log->info("config persisted on retry cluster={} peer={} generation={}", registration_.name, peer.name,
+                      carried(peer.name));
+            record_replication_event("config-persisted", peer.name, "", std::to_string(carried(peer.name)),
+                                     "config-write of " + peer.name + " succeeded on a retry: its config file carries "
+                                     "what it runs");
+        } else {
+            schedule_persist_retry(peer.name);
+            log->warn("config still not persisted cluster={} peer={} next_retry_s={} error={}", registration_.name,
+                      peer.name, persist_retry_[peer.name].wait.count() / 1000, quote_field(written.message));
+        }
+    }
+    persist_book();
 }
 
 net::awaitable<core::Result<kea::Answer>> ClusterMonitor::test_config(const core::HaPeer& peer,
@@ -346,6 +466,8 @@ net::awaitable<ClusterMonitor::PeerWrite> ClusterMonitor::apply_config(const cor
     auto command = link->command("config-set");
     command.borrowed_arguments = &document;
     config_cache_.erase(peer.name);  // whatever the answer, its config may have moved
+    // … by us: not a sign of a restart (note_config_seen()); a failed config-write learns it anew.
+    if (auto entry = book_.unpersisted.find(peer.name); entry != book_.unpersisted.end()) entry->second.identity.reset();
     auto set = kea::require_success(co_await link->send(command, context_.preferences->config_timeout),
                                     "config-set");
     if (!set) {
@@ -371,7 +493,11 @@ net::awaitable<void> ClusterMonitor::persist_config(const core::HaPeer& peer, Pe
     auto write = kea::require_success(
         co_await link->send(link->command("config-write"), context_.preferences->config_timeout), "config-write");
     applied.persisted = static_cast<bool>(write);
-    if (!write) {
+    if (write) {
+        // Kea wrote the whole running config: its file carries what it runs.
+        book_.unpersisted.erase(peer.name);
+        persist_retry_.erase(peer.name);
+    } else {
         // In memory, not on disk: a restart of that Kea would lose it. Say so, in Kea's words
         // (Kea 2.6.3+/3.x refuse a path outside their config directory).
         applied.message = "applied in memory, not persisted: " + kea_text(write.error(), "config-write");
@@ -446,6 +572,15 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
     // convergence ran (found by the soak bench: its CA back while the grace of our own
     // config-set hid the return, so it never turned "active"); a change built on its config
     // would overwrite, on every peer, the changes answered 200 while it was away.
+    if (const auto* sot = topology_->find_peer(*view_->source_of_truth); sot && book_.unpersisted.count(sot->name)) {
+        // Its last change lives in its memory only: still there, or did its Kea go back to its
+        // file (note_config_seen())? Then the peers that carry that change bring it back first.
+        const core::HaPeer peer = *sot;
+        (void)co_await fetch_config(peer);
+        if (!topology_ || !view_ || !view_->source_of_truth) {
+            co_return ConfigOutcome{503, error_body("cluster-down", "no source of truth"), std::nullopt};
+        }
+    }
     const auto behind = [&]() -> std::optional<std::string> {
         if (!topology_ || !view_ || !view_->source_of_truth) return std::nullopt;
         return holder_ahead_of(*topology_, *view_->source_of_truth);
@@ -503,11 +638,17 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
         reads.push_back([this, &peer]() -> net::awaitable<Read> { co_return co_await fetch_config(peer); });
         read_peers.push_back(peer.name);
     }
+    const auto reverts = reverts_seen_;
     auto read_results = co_await run_all<Read>(context_.io, std::move(reads), [&](std::size_t i, const std::string& what) {
         log_task_failed(registration_.name, read_peers.at(i), "read", what);
         return Read(internal_error("config-get", what));
     });
     const auto read_done = core::SteadyClock::now();
+    if (reverts_seen_ != reverts && holder_ahead_of(topology, sot.name)) {
+        // The SoT went back to its file while it was read: built on that, the change would
+        // drop what it lost. Again from the start, where rule 3 brings that back first.
+        co_return co_await change_config_locked(std::move(change));
+    }
     auto& current = read_results.front();
     if (!current) {
         co_return ConfigOutcome{502, error_body(failure_code(current.error()), sot.name + ": " + current.error().describe()),
@@ -652,6 +793,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
     };
     auto progress = std::make_shared<SotProgress>(context_.io);
     auto sot_done = core::SteadyClock::now();
+    const auto sot_carried_before = carried(sot.name);
     std::vector<std::function<net::awaitable<PeerWrite>()>> writes;
     writes.push_back([this, &sot, &doc = *sot_document, progress, generation, &sot_done]() -> net::awaitable<PeerWrite> {
         auto written = co_await apply_config(sot, doc);
@@ -792,10 +934,14 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
     }
 
     outcomes.insert(outcomes.begin(), sot_write);  // the SoT's, first
+    // In memory only (config-write failed): a restart of that Kea would go back to its file.
+    if (!sot_write.persisted) co_await note_not_persisted(sot, sot_carried_before);
     for (std::size_t i = 0; i < write_results.size(); ++i) {
         auto& written = write_results[i];
         if (written.outcome == "applied") {
+            const auto before = carried(written.peer);
             book_.carries[written.peer] = generation;
+            if (!written.persisted) co_await note_not_persisted(written_targets.at(i)->peer, before);
             in_sync_[written.peer] = true;
         } else {
             in_sync_.erase(written.peer);  // failed: pending, converged later (rule 2)
@@ -857,7 +1003,13 @@ net::awaitable<ConfigOutcome> ClusterMonitor::converge_locked(const std::string&
         const core::HaPeer holder = *topology.find_peer(*ahead);
         // (No co_await inside a conditional expression: g++ 12 miscompiles that.)
         core::Result<nlohmann::json> theirs = core::make_error(core::ErrorKind::Refused, "unreachable");
+        const auto reverts = reverts_seen_;
         if (reachable(holder.name)) theirs = co_await fetch_config(holder);
+        if (reverts_seen_ != reverts) {
+            // The holder itself went back to its file since (it had the change in memory only):
+            // it carries less than it did; the latest holder is looked for again.
+            co_return co_await converge_locked(reason, answer_per_peer);
+        }
         if (!theirs) {
             log->warn("latest change not reachable, not overwriting cluster={} holder={} generation={} error={}",
                       registration_.name, holder.name, carried(holder.name), quote_field(theirs.error().describe()));
@@ -892,6 +1044,8 @@ net::awaitable<ConfigOutcome> ClusterMonitor::converge_locked(const std::string&
         if (!for_sot.document) {
             co_return ConfigOutcome{422, error_body("bad-config", for_sot.document.error().message), std::nullopt};
         }
+        const auto sot_before = carried(sot.name);
+        bool sot_persisted = true;
         if (!in_sync_with(for_sot, *theirs, *mine, registration_.service, relationship_of(topology))) {
             auto written = co_await write_config(sot, *for_sot.document);
             if (written.outcome != "applied") {
@@ -900,17 +1054,24 @@ net::awaitable<ConfigOutcome> ClusterMonitor::converge_locked(const std::string&
                            registration_.name, sot.name, quote_field(written.message));
                 co_return ConfigOutcome{502, error_body("sot-write-failed", sot.name + ": " + written.message), std::nullopt};
             }
+            sot_persisted = written.persisted;
             record_replication_event("config-brought-to-sot", sot.name, std::to_string(carried(sot.name)),
                                      std::to_string(carried(holder.name)),
                                      "generation " + std::to_string(carried(holder.name)) + " made while " + sot.name +
                                          " was away, copied from " + holder.name);
         }
         book_.carries[sot.name] = carried(holder.name);
+        if (!sot_persisted) co_await note_not_persisted(sot, sot_before);
         book_.sot_etag.reset();
         persist_book();
     }
 
+    const auto reverts = reverts_seen_;
     auto source = co_await fetch_config(sot);
+    if (reverts_seen_ != reverts && holder_ahead_of(topology, sot.name)) {
+        // The SoT went back to its file since (a change it had in memory only): rule 3 first.
+        co_return co_await converge_locked(reason, answer_per_peer);
+    }
     if (!source) co_return ConfigOutcome{502, error_body("unreachable", sot.name + ": " + source.error().describe()), std::nullopt};
     book_.sot_etag = core::config_etag(*source);
     book_.sot_peer = sot.name;
@@ -968,7 +1129,9 @@ net::awaitable<ConfigOutcome> ClusterMonitor::converge_locked(const std::string&
         auto written = co_await write_config(peer, std::move(*transformed));
         if (written.outcome == "applied") {
             in_sync_[peer.name] = true;
+            const auto before = carried(peer.name);
             book_.carries[peer.name] = carried(sot.name);
+            if (!written.persisted) co_await note_not_persisted(peer, before);
             record_replication_event("config-synced", peer.name, "", std::to_string(carried(sot.name)),
                                      "config of " + sot.name + " replicated to " + peer.name + " (" + reason + ")");
         } else {
@@ -1006,8 +1169,16 @@ net::awaitable<void> ClusterMonitor::check_sync_locked() {
     auto log = logger("replication");
     const core::Topology topology = *topology_;
     const core::HaPeer sot = *topology.find_peer(*view_->source_of_truth);
+    const auto reverts = reverts_seen_;
     auto source = co_await fetch_config(sot);
     if (!source) co_return;
+    if (reverts_seen_ != reverts) {
+        // Not an external change: the SoT lost what it had in memory only (note_config_seen());
+        // the next evaluation converges it from the peers that carry it.
+        book_.sot_etag.reset();
+        persist_book();
+        co_return;
+    }
     const auto etag = core::config_etag(*source);
     bool external = false;
     if (book_.sot_etag && book_.sot_peer == sot.name && *book_.sot_etag != etag) {
@@ -1142,6 +1313,24 @@ void ClusterMonitor::consider_replication(const std::vector<core::Event>& events
         }
         if (now >= it->second.at && usable(it->first)) retry_due = true;
         ++it;
+    }
+    // A config-write that failed after its config-set passed is tried again (back-off).
+    bool persist_due = false;
+    for (auto it = persist_retry_.begin(); it != persist_retry_.end();) {
+        if (!book_.unpersisted.count(it->first)) {
+            it = persist_retry_.erase(it);
+            continue;
+        }
+        if (now >= it->second.at && usable(it->first)) persist_due = true;
+        ++it;
+    }
+    if (persist_due && !persist_retry_scheduled_) {
+        persist_retry_scheduled_ = true;
+        auto self = shared_from_this();
+        schedule("persist-retry", [self]() -> net::awaitable<void> {
+            self->persist_retry_scheduled_ = false;
+            co_await self->retry_persist_locked();
+        });
     }
     // Pending peers: a change they missed, or an operation cut short by a restart.
     if (why.empty() && (first_look || !events.empty() || retry_due)) {

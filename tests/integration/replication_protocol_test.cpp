@@ -78,6 +78,12 @@ public:
         });
         fake_.on("config-write", [this](const nlohmann::json&) {
             std::lock_guard lock(mutex_);
+            ++writes_;
+            if (!write_failure_.empty() && stop_on_failed_write_) {
+                dark_ = true;  // its Kea stopping: the write cut, nothing answers after it
+                return dark(FakeReply::answer(0, ""));
+            }
+            if (write_failure_.empty()) file_ = config_;
             return dark(write_failure_.empty() ? FakeReply::answer(0, "Configuration written to /etc/kea/kea-dhcp4.conf successfully")
                                                : FakeReply::answer(1, write_failure_));
         });
@@ -123,6 +129,23 @@ public:
         std::lock_guard lock(mutex_);
         write_failure_ = std::move(text);
     }
+    /// With fail_config_write(): the failing config-write is cut (connection reset) and the
+    /// peer goes dark, as when its Kea is stopped while it writes.
+    void stop_on_failed_write(bool stop) {
+        std::lock_guard lock(mutex_);
+        stop_on_failed_write_ = stop;
+    }
+    /// Kea restarted: it runs its config file again (what the last good config-write saved;
+    /// its first config when there was none).
+    void restart_from_file() {
+        std::lock_guard lock(mutex_);
+        if (file_.is_null()) file_ = first_config_;
+        config_ = file_;
+    }
+    std::size_t config_writes() const {
+        std::lock_guard lock(mutex_);
+        return writes_;
+    }
     void delay_config_set(std::chrono::milliseconds delay) {
         std::lock_guard lock(mutex_);
         set_delay_ = delay;
@@ -155,6 +178,10 @@ private:
     std::string name_, role_, partner_;
     mutable std::mutex mutex_;
     nlohmann::json config_;
+    nlohmann::json first_config_ = config_;
+    nlohmann::json file_;  ///< what config-write saved (null: the first config)
+    bool stop_on_failed_write_ = false;
+    std::size_t writes_ = 0;
     std::string set_failure_, write_failure_;
     std::chrono::milliseconds set_delay_{0};
     std::size_t sets_ = 0, sets_before_failing_ = 0;
@@ -480,6 +507,94 @@ TEST_F(ReplicationProtocolTest, ConfigWriteRefused_AppliedInMemoryNotPersistedIn
     EXPECT_EQ(peer["message"], "applied in memory, not persisted: " + refusal);
     EXPECT_EQ(outcome_of(out.body["peers"], "server1")["persisted"], true);
     EXPECT_EQ(monitor_->metrics().replications_failed, 1u) << "not a plain success";
+}
+
+// --- issue 13 (soak): a change applied in memory only, then its Kea restarted from its file -------
+
+/// The valid-lifetime and decline-probation-period of a fake's running config.
+std::pair<int, int> two_fields(const FakeKea& kea) {
+    const auto config = kea.config();
+    return {config["Dhcp4"]["valid-lifetime"].get<int>(), config["Dhcp4"]["decline-probation-period"].get<int>()};
+}
+
+TEST_F(ReplicationProtocolTest, SotRestartsWithoutItsUnpersistedChange_TheNextChangeKeepsIt) {
+    start(true);
+    kea(1).fail_config_write("Unable to write the configuration to /etc/kea/kea-dhcp4.conf");
+    auto first = lifetime(7301);
+    ASSERT_EQ(first.status, 200u) << first.body.dump(1);
+    EXPECT_EQ(outcome_of(first.body["peers"], "server1")["persisted"], false) << first.body.dump(1);
+    // Kept in the state directory: a controller restart still knows its file lacks generation 1.
+    const auto kept = nlohmann::json::parse(monitor_->document_text())["replication"]["unpersisted"];
+    EXPECT_EQ(kept["server1"]["durable"], 0) << kept.dump();
+    EXPECT_TRUE(kept["server1"]["identity"].is_string()) << kept.dump();
+    kea(1).fail_config_write("");
+    kea(1).restart_from_file();  // the chaos loop: kea-dhcp4 restarted, back to its file
+    ASSERT_NE(two_fields(kea(1)).first, 7301);
+    auto second = change({daemon::ConfigChange::Kind::MergePatch, {{"Dhcp4", {{"decline-probation-period", 1234}}}},
+                          std::nullopt});
+    ASSERT_EQ(second.status, 200u) << second.body.dump(1);
+    for (int n = 1; n <= 3; ++n) {
+        EXPECT_EQ(two_fields(kea(n)), std::make_pair(7301, 1234)) << "server" << n << " lost generation 1";
+    }
+    EXPECT_TRUE(has_event("config-reverted", "server1")) << monitor_->events().dump(1);
+    EXPECT_TRUE(has_event("config-brought-to-sot", "server1")) << monitor_->events().dump(1);
+}
+
+TEST_F(ReplicationProtocolTest, SotStoppedWhileWriting_NotTrustedWithTheChange_TheNextChangeKeepsIt) {
+    start(true);
+    kea(1).fail_config_write("cut");
+    kea(1).stop_on_failed_write(true);  // not readable after the failed write: nothing learnt
+    auto first = lifetime(7302);
+    ASSERT_EQ(first.status, 200u) << first.body.dump(1);
+    EXPECT_EQ(outcome_of(first.body["peers"], "server1")["persisted"], false) << first.body.dump(1);
+    ASSERT_TRUE(run_until([&] { return condition("server1") == "unreachable"; })) << monitor_->detail().dump(1);
+    kea(1).fail_config_write("");
+    kea(1).stop_on_failed_write(false);
+    kea(1).restart_from_file();
+    kea(1).set_dark(false);
+    // Back, and the SoT again: rule 3 brings generation 1 from the standby (it carries it).
+    ASSERT_TRUE(run_until([&] {
+        return sot() == "server1" && two_fields(kea(1)).first == 7302;
+    })) << monitor_->events().dump(1);
+    auto second = change({daemon::ConfigChange::Kind::MergePatch, {{"Dhcp4", {{"decline-probation-period", 1235}}}},
+                          std::nullopt});
+    ASSERT_EQ(second.status, 200u) << second.body.dump(1);
+    for (int n = 1; n <= 3; ++n) {
+        EXPECT_EQ(two_fields(kea(n)), std::make_pair(7302, 1235)) << "server" << n << " lost generation 1";
+    }
+}
+
+TEST_F(ReplicationProtocolTest, TargetConfigWriteFailsOnce_TriedAgainUntilItsFileCarriesTheChange) {
+    start();
+    kea(2).fail_config_write("Unable to open file /etc/kea/kea-dhcp4.conf for writing");
+    auto first = lifetime(7303);
+    ASSERT_EQ(first.status, 200u) << first.body.dump(1);
+    EXPECT_EQ(outcome_of(first.body["peers"], "server2")["persisted"], false) << first.body.dump(1);
+    const auto writes = kea(2).config_writes();
+    kea(2).fail_config_write("");
+    ASSERT_TRUE(run_until([&] { return has_event("config-persisted", "server2"); }, 15s)) << monitor_->events().dump(1);
+    EXPECT_GT(kea(2).config_writes(), writes);
+    kea(2).restart_from_file();  // its file now has the change
+    EXPECT_EQ(two_fields(kea(2)).first, 7303);
+    EXPECT_FALSE(has_event("config-reverted", "server2"));
+    EXPECT_FALSE(nlohmann::json::parse(monitor_->document_text())["replication"].contains("unpersisted"));
+}
+
+TEST_F(ReplicationProtocolTest, ConfigWriteRefusedForGood_EachChangeWrittenOnceNoCatchUpOnTheSot) {
+    start();
+    kea(1).fail_config_write("not allowed to write config into /tmp/x.json: path must be in /etc/kea");
+    for (int seconds : {7311, 7312, 7313}) {
+        auto out = lifetime(seconds);
+        ASSERT_EQ(out.status, 200u) << out.body.dump(1);
+        EXPECT_EQ(outcome_of(out.body["peers"], "server1")["persisted"], false);
+    }
+    EXPECT_EQ(kea(1).requests("config-set").size(), 3u) << "one config-set per change, none to catch up";
+    EXPECT_EQ(kea(2).requests("config-set").size(), 3u);
+    EXPECT_FALSE(has_event("config-reverted", "server1")) << monitor_->events().dump(1);
+    EXPECT_FALSE(has_event("config-brought-to-sot", "server1")) << monitor_->events().dump(1);
+    EXPECT_EQ(two_fields(kea(1)).first, 7313);
+    EXPECT_EQ(two_fields(kea(2)).first, 7313);
+    EXPECT_EQ(monitor_->detail()["replication"]["generation"], 3);
 }
 
 // --- SPEC §5: scoped replication onto a peer whose relationships differ (a hub) ----------------

@@ -132,6 +132,16 @@ struct ReplicationBook {
     std::map<std::string, std::uint64_t> carries;   ///< per peer: the generation its config carries
     std::optional<std::string> sot_etag;            ///< the SoT config as last seen (external changes)
     std::string sot_peer;                           ///< the peer sot_etag was read from
+    /// A peer whose config-set passed but whose config-write did not: it runs a generation in
+    /// memory that its config file lacks, and a restart (or a reload from that file) takes it
+    /// back to `durable`. Kept until a config-write on it succeeds.
+    struct Unpersisted {
+        std::uint64_t durable = 0;            ///< the generation its config file carries
+        /// Its config as read after the failed write ("hash:…" on Kea ≥ 2.4, "etag:…" before);
+        /// none: not known, so it is not trusted to carry more than `durable`.
+        std::optional<std::string> identity;
+    };
+    std::map<std::string, Unpersisted> unpersisted;
 };
 
 class ClusterMonitor : public std::enable_shared_from_this<ClusterMonitor> {
@@ -307,6 +317,23 @@ private:
     };
     std::map<std::string, Retry> retry_;
     void schedule_retry(const std::string& peer);
+    /// Peers of book_.unpersisted: config-write tried again from `at` on (same back-off).
+    std::map<std::string, Retry> persist_retry_;
+    bool persist_retry_scheduled_ = false;
+    std::uint64_t reverts_seen_ = 0;  ///< note_config_seen() found an unpersisted config gone
+    void schedule_persist_retry(const std::string& peer);
+    /// `peer` was applied in memory and its config-write failed: book_.unpersisted, with what
+    /// its file carries (`durable_before`: its generation before this write) and its config's
+    /// identity read now; when that cannot be read, it is trusted with `durable` only.
+    boost::asio::awaitable<void> note_not_persisted(const core::HaPeer& peer, std::uint64_t durable_before);
+    /// A config of `peer` was read (identity as in ReplicationBook::Unpersisted): an unpersisted
+    /// peer whose config changed since went back to its file (a restart, a reload): it carries
+    /// its durable generation again, and the convergence brings the later ones back.
+    void note_config_seen(const std::string& peer, const std::string& identity);
+    /// The identity of `peer`'s running config (config-hash-get on Kea ≥ 2.4, else config-get).
+    boost::asio::awaitable<std::optional<std::string>> config_identity(const core::HaPeer& peer);
+    /// config-write again on the unpersisted peers that are due (persist_retry_).
+    boost::asio::awaitable<void> retry_persist_locked();
     /// The generation `peer` is known to run (book_.carries; 0 when none is recorded).
     std::uint64_t carried(const std::string& peer) const;
     /// SPEC §5 rule 3: the peer of `topology` carrying the latest generation, when it is later
