@@ -2,7 +2,8 @@
 //
 // Exit status: 0 success, 1 the API answered an error, 2 usage error (bad arguments, unreadable
 // file), 3 the controller cannot be reached, 4 a config write or sync answered 200 but some peer
-// is pending or failed.
+// is pending or failed. `check` follows the monitoring-plugin conventions instead (0 OK,
+// 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -35,7 +36,10 @@ constexpr const char* kUsageText =
     "usage: kea-ha-ctl [OPTIONS] COMMAND\n"
     "\n"
     "commands:\n"
-    "  status [NAME]                 clusters, or one cluster with its peers\n"
+    "  status [NAME]                 clusters, or one cluster with its peers (and why)\n"
+    "  check [NAME]                  monitoring plugin (Nagios, Icinga, Zabbix, Sensu): one\n"
+    "                                status line with perfdata; exit 0 OK, 1 Impaired,\n"
+    "                                2 Down or Unreachable, 3 unknown (no answer, no cluster)\n"
     "  add NAME [URL|ADDRESS] [--service dhcp4|dhcp6] [--control-url PEER=URL]...\n"
     "      [--relationship NAME]   the primary's this-server-name in the HA relationship to\n"
     "                              manage (a server in several, Kea 2.6+)\n"
@@ -62,7 +66,9 @@ constexpr const char* kUsageText =
     "  --help            this text\n"
     "\n"
     "exit status: 0 ok, 1 API error, 2 usage error, 3 controller unreachable,\n"
-    "             4 config set/patch/sync answered but some peer is pending or failed\n";
+    "             4 config set/patch/sync answered but some peer is pending or failed\n"
+    "             (check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)\n"
+    "with --json an error is JSON on stdout too: {\"error\": {\"code\", \"message\", \"http_status\"}}\n";
 
 struct Options {
     std::string api = "http://127.0.0.1:8067";
@@ -76,6 +82,7 @@ struct Options {
     std::optional<std::string> relationship;
     std::optional<std::string> if_match;
     std::vector<std::string> words;  // command and its arguments
+    bool check_ran = false;          // `check` got as far as its own exit statuses
 };
 
 int usage_error(const std::string& message) {
@@ -159,9 +166,18 @@ void print_etag(const Reply& reply) {
     }
 }
 
+/// With --json, an error is also a JSON document on stdout, with the API's code when it gave
+/// one (the text on stderr stays, for people).
+void print_json_error(const std::string& code, const std::string& message, unsigned http_status) {
+    json error = {{"code", code}, {"message", message}};
+    error["http_status"] = http_status ? json(http_status) : json();
+    std::printf("%s\n", json{{"error", error}}.dump(2).c_str());
+}
+
 class Client {
 public:
-    Client(ApiUrl api, ClientOptions options) : api_(std::move(api)), options_(std::move(options)) {}
+    Client(ApiUrl api, ClientOptions options, bool json_errors)
+        : api_(std::move(api)), options_(std::move(options)), json_errors_(json_errors) {}
 
     /// Calls the API. Returns the exit status; on success `body` holds the parsed answer
     /// (null for an empty one).
@@ -172,12 +188,23 @@ public:
         reply = Reply{};
         Failure failure;
         if (!send_request(api_, options_, method, path, payload, type, headers, reply, failure)) {
+            const bool timed_out = failure.message.find("timed out") != std::string::npos;
+            if (timed_out && method != "GET") {
+                // The request may have arrived: a change goes on in the controller without us.
+                failure.message += "; the controller may still complete it: see 'kea-ha-ctl events NAME' and "
+                                   "'kea-ha-ctl status NAME' before repeating it (a longer --timeout waits more)";
+            }
             if (failure.unreachable) {
                 std::fprintf(stderr, "kea-ha-ctl: cannot reach the controller at %s: %s\n", api_.text.c_str(),
                              failure.message.c_str());
+                if (json_errors_) {
+                    print_json_error(timed_out ? "timed-out" : "unreachable",
+                                     "cannot reach the controller at " + api_.text + ": " + failure.message, 0);
+                }
                 return kUnreachable;
             }
             std::fprintf(stderr, "kea-ha-ctl: %s\n", failure.message.c_str());
+            if (json_errors_) print_json_error("request-failed", failure.message, 0);
             return kApiError;
         }
         json parsed;
@@ -191,13 +218,19 @@ public:
         }
         if (reply.status >= 300) {
             std::string message;
+            std::string code = "http-" + std::to_string(reply.status);
             if (is_json && parsed.is_object() && parsed.contains("error") && parsed["error"].is_object()) {
-                message = parsed["error"].value("message", "");
-                if (message.empty()) message = parsed["error"].value("code", "");
+                const auto& error = parsed["error"];
+                if (error.contains("code") && error["code"].is_string()) code = error["code"].get<std::string>();
+                if (error.contains("message") && error["message"].is_string()) {
+                    message = error["message"].get<std::string>();
+                }
+                if (message.empty()) message = code;
             }
             if (message.empty()) message = trimmed(reply.body);
             if (message.empty()) message = "the API answered without a message";
             std::fprintf(stderr, "kea-ha-ctl: %s (HTTP %u)\n", message.c_str(), reply.status);
+            if (json_errors_) print_json_error(code, message, reply.status);
             // The write was conditional: say what the config is now, so the caller can re-read.
             if (reply.status == 412) print_etag(reply);
             return kApiError;
@@ -205,6 +238,7 @@ public:
         if (!trimmed(reply.body).empty() && !is_json) {
             std::fprintf(stderr, "kea-ha-ctl: the API answered something that is not JSON (HTTP %u)\n",
                          reply.status);
+            if (json_errors_) print_json_error("bad-answer", "the API answered something that is not JSON", reply.status);
             return kApiError;
         }
         body = std::move(parsed);
@@ -217,6 +251,7 @@ public:
 private:
     ApiUrl api_;
     ClientOptions options_;
+    bool json_errors_ = false;
     Reply last_reply_;
 };
 
@@ -264,14 +299,18 @@ void print_cluster_detail(const json& c) {
     std::vector<std::vector<std::string>> rows;
     if (c.contains("peers") && c["peers"].is_array()) {
         for (const auto& p : c["peers"]) {
+            // Why it is in that condition ("HA state 'hot-standby'", the error that made it
+            // unreachable, …); the last error when the controller gave no reason.
+            std::string why = field(p, "reason");
+            if (why == "-") why = field(p, "last_error");
             rows.push_back({field(p, "name"), field(p, "role"), field(p, "condition"), field(p, "ha_state"),
-                            field(p, "last_seen"), field(p, "in_sync"), field(p, "kea_version"), field(p, "last_error")});
+                            field(p, "last_seen"), field(p, "in_sync"), field(p, "kea_version"), why});
         }
     }
     if (rows.empty()) {
         std::printf("no peers known yet\n");
     } else {
-        print_table({"NAME", "ROLE", "CONDITION", "HA-STATE", "LAST-SEEN", "IN-SYNC", "KEA", "ERROR"}, rows);
+        print_table({"NAME", "ROLE", "CONDITION", "HA-STATE", "LAST-SEEN", "IN-SYNC", "KEA", "REASON"}, rows);
     }
     if (c.contains("warnings") && c["warnings"].is_array() && !c["warnings"].empty()) {
         std::printf("\nWarnings:\n");
@@ -350,6 +389,109 @@ int report_write(const Options& o, const json& answer) {
     return write_outcome_status(answer);
 }
 
+// --- check: the monitoring-plugin conventions ---------------------------------------------------
+
+constexpr int kCheckOk = 0;
+constexpr int kCheckWarning = 1;
+constexpr int kCheckCritical = 2;
+constexpr int kCheckUnknown = 3;
+
+int check_status_of(const std::string& state) {
+    if (state == "OK") return kCheckOk;
+    if (state == "Impaired") return kCheckWarning;
+    if (state == "Down" || state == "Unreachable") return kCheckCritical;
+    return kCheckUnknown;
+}
+
+const char* check_word(int status) {
+    switch (status) {
+        case kCheckOk: return "OK";
+        case kCheckWarning: return "WARNING";
+        case kCheckCritical: return "CRITICAL";
+        default: return "UNKNOWN";
+    }
+}
+
+/// Perfdata labels are quoted when they hold anything but letters, digits, '_', '-' and '.'.
+std::string perf_label(const std::string& label) {
+    for (unsigned char c : label) {
+        if (!std::isalnum(c) && c != '_' && c != '-' && c != '.') return "'" + label + "'";
+    }
+    return label;
+}
+
+/// "KEA-HA CRITICAL - …": one line, perfdata after '|'; exit status per the plugin conventions.
+int print_check(int status, const std::string& text, const std::string& perfdata = {}) {
+    std::printf("KEA-HA %s - %s%s%s\n", check_word(status), text.c_str(), perfdata.empty() ? "" : " | ",
+                perfdata.c_str());
+    return status;
+}
+
+int run_check(Options& o, Client& client, const std::vector<std::string>& args) {
+    o.check_ran = true;
+    if (args.size() > 1) return print_check(kCheckUnknown, "usage: kea-ha-ctl check [NAME]");
+    if (o.json) return print_check(kCheckUnknown, "check prints a status line; --json belongs to the other commands");
+    json answer;
+    if (args.empty()) {
+        // Every cluster: the worst state decides, and each one not OK is named.
+        if (int rc = client.call("GET", "/v1/clusters", answer)) {
+            return print_check(kCheckUnknown, rc == kUnreachable ? "the controller cannot be reached"
+                                                                 : "the controller answered an error");
+        }
+        if (!answer.is_array()) return print_check(kCheckUnknown, "the controller's cluster list is not a list");
+        if (answer.empty()) return print_check(kCheckUnknown, "no cluster registered", "clusters=0");
+        int worst = kCheckOk;
+        std::map<std::string, int> count{{"OK", 0}, {"Impaired", 0}, {"Down", 0}, {"Unreachable", 0}};
+        std::string named;
+        for (const auto& c : answer) {
+            const std::string state = field(c, "state");
+            const int status = check_status_of(state);
+            worst = std::max(worst, status);
+            if (count.count(state)) ++count[state];
+            if (status != kCheckOk) named += (named.empty() ? "" : ", ") + field(c, "name") + " " + state;
+        }
+        std::string text = std::to_string(answer.size()) + " cluster" + (answer.size() == 1 ? "" : "s") + ": ";
+        text += named.empty() ? "all OK" : named;
+        const std::string perf = "clusters=" + std::to_string(answer.size()) + " ok=" + std::to_string(count["OK"]) +
+                                 " impaired=" + std::to_string(count["Impaired"]) +
+                                 " down=" + std::to_string(count["Down"]) +
+                                 " unreachable=" + std::to_string(count["Unreachable"]);
+        return print_check(worst, text, perf);
+    }
+    if (int rc = client.call("GET", "/v1/clusters/" + encode(args[0]), answer)) {
+        return print_check(kCheckUnknown, rc == kUnreachable ? "the controller cannot be reached"
+                                                             : "no answer about cluster " + args[0]);
+    }
+    if (!answer.is_object()) return print_check(kCheckUnknown, "the controller's answer is not a cluster");
+    const std::string state = field(answer, "state");
+    const int status = check_status_of(state);
+    std::string text = args[0] + " " + state;
+    if (const std::string reason = field(answer, "reason"); reason != "-") text += ": " + reason;
+    if (const std::string sot = field(answer, "source_of_truth"); sot != "-") text += "; source of truth " + sot;
+    int peers = 0, active = 0, in_sync = 0, out_of_sync = 0;
+    std::string perf;
+    if (answer.contains("peers") && answer["peers"].is_array()) {
+        for (const auto& p : answer["peers"]) {
+            ++peers;
+            if (field(p, "condition") == "active") ++active;
+            if (p.is_object() && p.value("in_sync", json()).is_boolean()) {
+                p["in_sync"].get<bool>() ? ++in_sync : ++out_of_sync;
+            }
+            if (p.is_object() && p.value("clock_skew_s", json()).is_number()) {
+                char skew[64];
+                std::snprintf(skew, sizeof skew, "%.3fs", p["clock_skew_s"].get<double>());
+                perf += " " + perf_label(field(p, "name") + "_clock_skew") + "=" + skew;
+            }
+        }
+    }
+    const std::size_t warnings = answer.contains("warnings") && answer["warnings"].is_array() ? answer["warnings"].size() : 0;
+    if (warnings) text += "; " + std::to_string(warnings) + " warning" + (warnings == 1 ? "" : "s");
+    if (out_of_sync) text += "; " + std::to_string(out_of_sync) + " peer" + (out_of_sync == 1 ? "" : "s") + " not in sync";
+    perf = "peers=" + std::to_string(peers) + " active=" + std::to_string(active) + " in_sync=" +
+           std::to_string(in_sync) + " warnings=" + std::to_string(warnings) + perf;
+    return print_check(status, text, perf);
+}
+
 int run(Options& o) {
     std::string why;
     auto api = parse_api_url(o.api, why);
@@ -373,7 +515,7 @@ int run(Options& o) {
     if (o.if_match && !(command == "config" && o.words.size() > 1 && (o.words[1] == "set" || o.words[1] == "patch"))) {
         return usage_error("--if-match belongs to 'config set' and 'config patch'");
     }
-    Client client(*api, o.client);
+    Client client(*api, o.client, o.json);
     json answer;
     auto cluster_path = [](const std::string& name) { return "/v1/clusters/" + encode(name); };
 
@@ -388,6 +530,7 @@ int run(Options& o) {
         }
         return kOk;
     }
+    if (command == "check") return run_check(o, client, args);
     if (command == "add") {
         if (args.empty() || args.size() > 2) return usage_error("usage: add NAME [URL|ADDRESS] [--service dhcp6] [--control-url PEER=URL]...");
         json body = {{"name", args[0]}};
@@ -573,7 +716,10 @@ int main(int argc, char** argv) {
         }
     }
     try {
-        return run(o);
+        const int status = run(o);
+        // A monitoring system reads 2 as CRITICAL: a check that could not even run is UNKNOWN.
+        if (!o.words.empty() && o.words[0] == "check" && !o.check_ran && status == kUsage) return kCheckUnknown;
+        return status;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "kea-ha-ctl: %s\n", e.what());
         return kApiError;

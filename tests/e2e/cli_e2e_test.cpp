@@ -163,6 +163,13 @@ TEST(CliE2E, EveryCommandAgainstARealPair) {
     EXPECT_EQ(cell_of(detail.out, "server1", "ROLE"), "primary") << show(detail);
     EXPECT_EQ(cell_of(detail.out, "server1", "CONDITION"), "active") << show(detail);
     EXPECT_EQ(cell_of(detail.out, "server2", "CONDITION"), "active") << show(detail);
+    EXPECT_EQ(cell_of(detail.out, "server1", "REASON"), "HA") << show(detail);  // "HA state 'hot-standby'", first word
+
+    // check: the monitoring-plugin line, exit 0 while OK.
+    auto healthy = f.ctl({"check", "pair"});
+    EXPECT_EQ(healthy.status, 0) << show(healthy);
+    EXPECT_EQ(healthy.out.rfind("KEA-HA OK - pair OK", 0), 0u) << show(healthy);
+    EXPECT_NE(healthy.out.find("| peers=2 active=2"), std::string::npos) << show(healthy);
 
     // --json status parses and names the cluster.
     auto json_status = f.ctl({"--json", "status"});
@@ -255,6 +262,12 @@ TEST(CliE2E, EveryCommandAgainstARealPair) {
     // A change while the standby is away: answered 200, but server2 is pending: exit 4.
     ASSERT_TRUE(f.lab->stop_dhcp("server2"));
     ASSERT_TRUE(f.wait_status("pair", "Impaired", "server1", status)) << show(status) << f.explain();
+    auto impaired = f.ctl({"check", "pair"});
+    EXPECT_EQ(impaired.status, 1) << show(impaired);
+    EXPECT_EQ(impaired.out.rfind("KEA-HA WARNING - pair Impaired", 0), 0u) << show(impaired);
+    auto every = f.ctl({"check"});
+    EXPECT_EQ(every.status, 1) << show(every);
+    EXPECT_NE(every.out.find("clusters=1 ok=0 impaired=1"), std::string::npos) << show(every);
     auto partial = f.ctl({"config", "patch", "pair", f.write("partial.json", R"({"Dhcp4": {"valid-lifetime": 6004}})")});
     EXPECT_EQ(partial.status, 4) << show(partial) << f.explain();
     const auto pending = words_of(row_of(partial.out, "server2"));

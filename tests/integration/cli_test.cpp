@@ -36,10 +36,11 @@ public:
             {"replication", {{"enabled", true}, {"reason", nullptr}, {"generation", 7}}},
             {"peers", json::array({{{"name", "server1"}, {"role", "primary"}, {"condition", "unreachable"},
                                     {"ha_state", nullptr}, {"last_seen", "2026-11-24T19:40:02Z"},
+                                    {"reason", "http://127.0.0.1:8000/: connection refused"},
                                     {"last_error", "connection refused"}, {"in_sync", nullptr}},
                                    {{"name", "server2"}, {"role", "standby"}, {"condition", "active"},
                                     {"ha_state", "partner-down"}, {"last_seen", "2026-11-24T19:41:00Z"},
-                                    {"kea_version", "3.0.4"},
+                                    {"kea_version", "3.0.4"}, {"clock_skew_s", 40.0},
                                     {"last_error", nullptr}, {"in_sync", true}}})},
             {"warnings", json::array({{{"code", "clock-skew"}, {"message", "server2 is 40 s ahead"}}})}};
     }
@@ -176,10 +177,12 @@ TEST_F(CliTest, StatusOfOneCluster) {
     EXPECT_NE(run.out.find("State:            Impaired (server1 unreachable)"), std::string::npos) << run.out;
     EXPECT_NE(run.out.find("Transport:        direct (the daemons' own HTTP sockets), user ctl"), std::string::npos)
         << run.out;
-    EXPECT_NE(run.out.find("NAME     ROLE     CONDITION    HA-STATE      LAST-SEEN             IN-SYNC  KEA    ERROR"),
+    EXPECT_NE(run.out.find("NAME     ROLE     CONDITION    HA-STATE      LAST-SEEN             IN-SYNC  KEA    REASON"),
               std::string::npos)
         << run.out;
     EXPECT_NE(run.out.find("server1  primary  unreachable  -"), std::string::npos) << run.out;
+    // Each peer's reason, as the controller gives it (issue 14 item 6).
+    EXPECT_NE(run.out.find("-      http://127.0.0.1:8000/: connection refused"), std::string::npos) << run.out;
     EXPECT_NE(run.out.find("2026-11-24T19:41:00Z  yes      3.0.4  -"), std::string::npos) << run.out;
     EXPECT_NE(run.out.find("partner-down"), std::string::npos);
     EXPECT_NE(run.out.find("clock-skew: server2 is 40 s ahead"), std::string::npos) << run.out;
@@ -211,6 +214,68 @@ TEST_F(CliTest, UnknownClusterIsApiErrorWithMessage) {
     auto run = ctl("status nope");
     EXPECT_EQ(run.status, 1);
     EXPECT_NE(run.out.find("kea-ha-ctl: no cluster named 'nope' (HTTP 404)"), std::string::npos) << run.out;
+}
+
+TEST_F(CliTest, JsonErrorsAreJsonWithTheApisCode) {
+    auto run = ctl("--json status nope", false);
+    EXPECT_EQ(run.status, 1);
+    const auto error = json::parse(run.out);
+    EXPECT_EQ(error["error"]["code"], "not-found") << run.out;
+    EXPECT_EQ(error["error"]["message"], "no cluster named 'nope'");
+    EXPECT_EQ(error["error"]["http_status"], 404);
+    const auto port = kea_ha::testing::free_port();
+    auto away = ctl("--json --api http://127.0.0.1:" + std::to_string(port) + " status", false, false);
+    EXPECT_EQ(away.status, 3);
+    EXPECT_EQ(json::parse(away.out)["error"]["code"], "unreachable") << away.out;
+}
+
+// --- check: monitoring-plugin conventions (issue 14 item 6) -------------------------------------
+
+TEST_F(CliTest, CheckOneClusterImpairedIsWarningWithPerfdata) {
+    auto run = ctl("check dhcp-a", false);
+    EXPECT_EQ(run.status, 1) << run.out;
+    EXPECT_EQ(run.out,
+              "KEA-HA WARNING - dhcp-a Impaired: server1 unreachable; source of truth server2; 1 warning"
+              " | peers=2 active=1 in_sync=1 warnings=1 server2_clock_skew=40.000s\n");
+}
+
+TEST_F(CliTest, CheckExitStatusFollowsTheClusterState) {
+    backend_.clusters["dhcp-a"]["state"] = "Down";
+    auto down = ctl("check dhcp-a", false);
+    EXPECT_EQ(down.status, 2) << down.out;
+    EXPECT_EQ(down.out.rfind("KEA-HA CRITICAL - dhcp-a Down", 0), 0u) << down.out;
+    backend_.clusters["dhcp-a"]["state"] = "Unreachable";
+    EXPECT_EQ(ctl("check dhcp-a", false).status, 2);
+    backend_.clusters["dhcp-a"]["state"] = "OK";
+    backend_.clusters["dhcp-a"]["reason"] = "every peer active";
+    auto ok = ctl("check dhcp-a", false);
+    EXPECT_EQ(ok.status, 0) << ok.out;
+    EXPECT_EQ(ok.out.rfind("KEA-HA OK - dhcp-a OK: every peer active", 0), 0u) << ok.out;
+}
+
+TEST_F(CliTest, CheckEveryClusterTheWorstDecidesAndEachOneNotOkIsNamed) {
+    backend_.clusters["dhcp-b"] = {{"name", "dhcp-b"}, {"service", "dhcp4"}, {"state", "OK"}, {"peers", json::array()}};
+    auto run = ctl("check", false);
+    EXPECT_EQ(run.status, 1) << run.out;
+    EXPECT_EQ(run.out, "KEA-HA WARNING - 2 clusters: dhcp-a Impaired | clusters=2 ok=1 impaired=1 down=0 unreachable=0\n");
+    backend_.clusters["dhcp-b"]["state"] = "Down";
+    auto worse = ctl("check", false);
+    EXPECT_EQ(worse.status, 2) << worse.out;
+    EXPECT_NE(worse.out.find("dhcp-a Impaired, dhcp-b Down"), std::string::npos) << worse.out;
+}
+
+TEST_F(CliTest, CheckThatCannotTellIsUnknown) {
+    auto none = ctl("check nope", false);
+    EXPECT_EQ(none.status, 3) << none.out;
+    EXPECT_EQ(none.out, "KEA-HA UNKNOWN - no answer about cluster nope\n");
+    const auto port = kea_ha::testing::free_port();
+    auto away = ctl("--api http://127.0.0.1:" + std::to_string(port) + " check", false, false);
+    EXPECT_EQ(away.status, 3);
+    EXPECT_EQ(away.out, "KEA-HA UNKNOWN - the controller cannot be reached\n");
+    EXPECT_EQ(ctl("check a b", false).status, 3);
+    EXPECT_EQ(ctl("--token-file /nonexistent/token check", false, false).status, 3);
+    backend_.clusters.clear();
+    EXPECT_EQ(ctl("check", false).status, 3);
 }
 
 TEST_F(CliTest, MissingTokenIs401) {
