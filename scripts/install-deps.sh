@@ -30,6 +30,7 @@ done
 here=$(cd "$(dirname "$0")" && pwd)
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
+  "$here/promtool.sh"
   exec "$here/kea-roots.sh"
 fi
 
@@ -42,4 +43,5 @@ $SUDO apt-get update -qq
 # starts its own daemons, so a policy-rc.d keeps the packaged ones stopped.
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "install-deps: done"
+"$here/promtool.sh"
 exec "$here/kea-roots.sh"

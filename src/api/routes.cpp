@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cctype>
 #include <exception>
+#include <initializer_list>
+#include <map>
 #include <regex>
 #include <string_view>
 #include <variant>
@@ -80,6 +82,55 @@ std::optional<std::vector<std::string>> split_path(std::string_view target) {
         start = end + 1;
     }
     return segments;
+}
+
+/// The query of a target ("?a=1&b=x") as decoded name -> value; nullopt when malformed.
+std::optional<std::map<std::string, std::string>> query_of(std::string_view target) {
+    std::map<std::string, std::string> out;
+    const auto start = target.find('?');
+    if (start == std::string_view::npos) return out;
+    auto query = target.substr(start + 1);
+    if (auto hash = query.find('#'); hash != std::string_view::npos) query = query.substr(0, hash);
+    while (!query.empty()) {
+        const auto end = query.find('&');
+        const auto pair = query.substr(0, end);
+        const auto eq = pair.find('=');
+        auto name = url_decode(pair.substr(0, eq));
+        auto value = url_decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+        if (!name || !value || name->empty()) return std::nullopt;
+        out[*name] = *value;
+        if (end == std::string_view::npos) break;
+        query = query.substr(end + 1);
+    }
+    return out;
+}
+
+/// A boolean query value: true/1/yes or false/0/no (an empty value, "?dry_run", is true).
+std::optional<bool> query_flag(const std::string& value) {
+    const auto v = lower(value);
+    if (v.empty() || v == "true" || v == "1" || v == "yes") return true;
+    if (v == "false" || v == "0" || v == "no") return false;
+    return std::nullopt;
+}
+
+/// Only the parameters in `allowed` may appear: a typo ("dryrun") must not turn a dry run
+/// into a real change.
+std::optional<ApiResponse> check_query(const std::map<std::string, std::string>& query,
+                                       std::initializer_list<const char*> allowed, const std::string& where) {
+    for (const auto& [name, value] : query) {
+        bool known = false;
+        std::string names;
+        for (const char* a : allowed) {
+            known = known || name == a;
+            names += (names.empty() ? "" : ", ") + std::string(a);
+        }
+        if (!known) {
+            return error_response(400, "bad-request",
+                                  "unknown query parameter '" + name + "' for " + where +
+                                      (names.empty() ? " (it takes none)" : " (known: " + names + ")"));
+        }
+    }
+    return std::nullopt;
 }
 
 /// Constant-time comparison: the time depends on the longer length only, never on where
@@ -327,6 +378,25 @@ boost::asio::awaitable<ApiResponse> route(const ApiRequest& request, ApiBackend&
             if (!events) co_return not_found_cluster(name);
             co_return json_response(200, *events);
         }
+        if (p.size() == 4 && p[3] == "diff") {
+            if (method != "GET") co_return method_not_allowed(request, "GET");
+            if (!backend.cluster_events(name)) co_return not_found_cluster(name);
+            auto query = query_of(request.target);
+            if (!query) co_return error_response(400, "bad-request", "malformed query in " + request.target);
+            if (auto error = check_query(*query, {"peer", "documents"}, "GET …/diff")) co_return *error;
+            ConfigRequest operation;
+            operation.kind = ConfigRequest::Kind::Diff;
+            if (auto peer = query->find("peer"); peer != query->end()) {
+                if (peer->second.empty()) co_return error_response(400, "bad-request", "peer= needs a peer name");
+                operation.peer = peer->second;
+            }
+            if (auto documents = query->find("documents"); documents != query->end()) {
+                auto flag = query_flag(documents->second);
+                if (!flag) co_return error_response(400, "bad-request", "documents= is true or false, not '" + documents->second + "'");
+                operation.documents = *flag;
+            }
+            co_return from_outcome(co_await backend.config_operation(name, std::move(operation)));
+        }
         if (p.size() == 4 && (p[3] == "config" || p[3] == "sync")) {
             const bool config = p[3] == "config";
             if (config ? (method != "GET" && method != "PUT" && method != "PATCH") : method != "POST") {
@@ -334,6 +404,18 @@ boost::asio::awaitable<ApiResponse> route(const ApiRequest& request, ApiBackend&
             }
             if (!backend.cluster_events(name)) co_return not_found_cluster(name);
             ConfigRequest operation;
+            auto query = query_of(request.target);
+            if (!query) co_return error_response(400, "bad-request", "malformed query in " + request.target);
+            if (method == "PUT" || method == "PATCH") {
+                if (auto error = check_query(*query, {"dry_run"}, method + " …/config")) co_return *error;
+                if (auto dry = query->find("dry_run"); dry != query->end()) {
+                    auto flag = query_flag(dry->second);
+                    if (!flag) co_return error_response(400, "bad-request", "dry_run= is true or false, not '" + dry->second + "'");
+                    operation.dry_run = *flag;
+                }
+            } else if (auto error = check_query(*query, {}, method + " " + request.target.substr(0, request.target.find('?')))) {
+                co_return *error;
+            }
             if (const std::string* if_match = header(request, "if-match")) operation.if_match = std::string(trim(*if_match));
             if (!config) {
                 operation.kind = ConfigRequest::Kind::Sync;

@@ -20,6 +20,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/http_client.hpp"
+#include "kea_ha/core/replication.hpp"
+#include "kea_ha/core/text_diff.hpp"
 
 namespace {
 
@@ -53,6 +55,10 @@ constexpr const char* kUsageText =
     "                                replace the configuration (FILE or - for stdin)\n"
     "  config patch NAME FILE [--if-match ETAG]\n"
     "                                JSON Patch (array) or JSON Merge Patch (object)\n"
+    "      [--dry-run]               (set, patch) config-test on every peer and show what\n"
+    "                                would change; nothing is set or written\n"
+    "  config diff NAME [PEER]       what replication would change on each peer (or PEER),\n"
+    "                                as a unified diff of canonical JSON\n"
     "  sync NAME                     replicate the configuration to every peer now\n"
     "\n"
     "options:\n"
@@ -66,7 +72,8 @@ constexpr const char* kUsageText =
     "  --help            this text\n"
     "\n"
     "exit status: 0 ok, 1 API error, 2 usage error, 3 controller unreachable,\n"
-    "             4 config set/patch/sync answered but some peer is pending or failed\n"
+    "             4 config set/patch/sync answered but some peer is pending or failed;\n"
+    "               config diff: some peer differs or cannot be compared\n"
     "             (check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)\n"
     "with --json an error is JSON on stdout too: {\"error\": {\"code\", \"message\", \"http_status\"}}\n";
 
@@ -81,6 +88,7 @@ struct Options {
     std::optional<std::string> auth_password_file;
     std::optional<std::string> relationship;
     std::optional<std::string> if_match;
+    bool dry_run = false;
     std::vector<std::string> words;  // command and its arguments
     bool check_ran = false;          // `check` got as far as its own exit statuses
 };
@@ -383,6 +391,73 @@ void print_write_outcome(const json& answer) {
     }
 }
 
+/// `config diff`: per peer, "in sync" or a unified diff of its canonical config (dump(2): the
+/// keys sorted) against what replication would write on it. Exit 0 when every peer compared
+/// is in sync, kIncomplete when one differs or could not be compared.
+int report_diff(const Options& o, const json& answer) {
+    if (o.json) {
+        print_json(answer);
+    }
+    int status = kOk;
+    if (!answer.is_object() || !answer.contains("peers") || !answer["peers"].is_array()) {
+        if (!o.json) print_json(answer);
+        return status;
+    }
+    for (const auto& p : answer["peers"]) {
+        const std::string name = field(p, "name");
+        if (p.contains("error")) {
+            status = kIncomplete;
+            if (!o.json) std::printf("%s: cannot be compared: %s\n", name.c_str(), field(p, "error").c_str());
+            continue;
+        }
+        const bool differs = p.contains("patch") && p["patch"].is_array() && !p["patch"].empty();
+        if (differs) status = kIncomplete;
+        if (o.json) continue;
+        if (p.value("source_of_truth", false)) {
+            std::printf("%s: the source of truth (what the others are compared with)\n", name.c_str());
+            continue;
+        }
+        if (!differs) {
+            std::printf("%s: in sync\n", name.c_str());
+            continue;
+        }
+        std::printf("%s: %zu difference%s (%s)\n", name.c_str(), p["patch"].size(), p["patch"].size() == 1 ? "" : "s",
+                    kea_ha::core::summarize_patch(p["patch"], 3).c_str());
+        if (p.contains("current") && p.contains("desired")) {
+            std::fputs(kea_ha::core::unified_diff(p["current"].dump(2), p["desired"].dump(2), name + " (running)",
+                                                  name + " (after replication from " +
+                                                      field(answer, "source_of_truth") + ")")
+                           .c_str(),
+                       stdout);
+        }
+    }
+    return status;
+}
+
+/// `config set|patch --dry-run`: each peer's outcome (tested, pending, unchanged) and what would change.
+int report_dry_run(const Options& o, const json& answer) {
+    if (o.json) {
+        print_json(answer);
+        return kOk;
+    }
+    std::vector<std::vector<std::string>> rows;
+    if (answer.is_object() && answer.contains("peers") && answer["peers"].is_array()) {
+        for (const auto& p : answer["peers"]) {
+            std::string changes = "-";
+            if (p.contains("patch") && p["patch"].is_array()) {
+                changes = p["patch"].empty() ? "nothing" : kea_ha::core::summarize_patch(p["patch"], 3);
+            } else if (p.contains("message")) {
+                changes = field(p, "message");
+            }
+            rows.push_back({field(p, "name"), field(p, "outcome"), changes});
+        }
+    }
+    print_table({"PEER", "OUTCOME", "WOULD CHANGE"}, rows);
+    std::printf("\ndry run: config-test passed where tested; nothing was set or written (generation stays %s)\n",
+                field(answer, "generation").c_str());
+    return kOk;
+}
+
 /// Prints the answer of config set/patch or sync; the exit status says whether every peer has it.
 int report_write(const Options& o, const json& answer) {
     if (o.json) print_json(answer); else print_write_outcome(answer);
@@ -512,9 +587,9 @@ int run(Options& o) {
         (!o.service.empty() || !o.control_urls.empty() || o.auth_user || o.auth_password_file || o.relationship)) {
         return usage_error("--service, --control-url, --relationship, --user and --password-file belong to 'add'");
     }
-    if (o.if_match && !(command == "config" && o.words.size() > 1 && (o.words[1] == "set" || o.words[1] == "patch"))) {
-        return usage_error("--if-match belongs to 'config set' and 'config patch'");
-    }
+    const bool writes_config = command == "config" && o.words.size() > 1 && (o.words[1] == "set" || o.words[1] == "patch");
+    if (o.if_match && !writes_config) return usage_error("--if-match belongs to 'config set' and 'config patch'");
+    if (o.dry_run && !writes_config) return usage_error("--dry-run belongs to 'config set' and 'config patch'");
     Client client(*api, o.client, o.json);
     json answer;
     auto cluster_path = [](const std::string& name) { return "/v1/clusters/" + encode(name); };
@@ -598,6 +673,15 @@ int run(Options& o) {
             print_etag(client.last_reply());
             return kOk;
         }
+        if (sub == "diff") {
+            if (args.size() < 2 || args.size() > 3) return usage_error("usage: config diff NAME [PEER]");
+            std::string path = cluster_path(args[1]) + "/diff";
+            std::string query = o.json ? "" : "documents=true";  // the table needs both documents
+            if (args.size() == 3) query += (query.empty() ? "" : "&") + std::string("peer=") + encode(args[2]);
+            if (!query.empty()) path += "?" + query;
+            if (int rc = client.call("GET", path, answer)) return rc;
+            return report_diff(o, answer);
+        }
         if (sub == "set" || sub == "patch") {
             if (args.size() != 3) return usage_error("usage: config " + sub + " NAME FILE");
             std::string text;
@@ -622,13 +706,12 @@ int run(Options& o) {
             }
             std::map<std::string, std::string> headers;
             if (o.if_match) headers["If-Match"] = *o.if_match;
-            if (int rc = client.call(sub == "set" ? "PUT" : "PATCH", cluster_path(args[1]) + "/config", answer,
-                                     text, type, headers)) {
-                return rc;
-            }
+            const std::string target = cluster_path(args[1]) + "/config" + (o.dry_run ? "?dry_run=true" : "");
+            if (int rc = client.call(sub == "set" ? "PUT" : "PATCH", target, answer, text, type, headers)) return rc;
+            if (o.dry_run) return report_dry_run(o, answer);
             return report_write(o, answer);
         }
-        return usage_error("unknown config command '" + sub + "' (get, set, patch)");
+        return usage_error("unknown config command '" + sub + "' (get, set, patch, diff)");
     }
     return usage_error("unknown command '" + command + "'");
 }
@@ -672,6 +755,8 @@ int main(int argc, char** argv) {
             return kOk;
         } else if (arg == "--json") {
             o.json = true;
+        } else if (arg == "--dry-run") {
+            o.dry_run = true;
         } else if (arg == "--insecure") {
             o.client.insecure = true;
         } else if (arg == "--api") {

@@ -232,6 +232,26 @@ bool same_config(const nlohmann::json& a, const nlohmann::json& b) {
     return a_members == b.size() - (b.contains("hash") ? 1 : 0);
 }
 
+nlohmann::json config_diff(const nlohmann::json& from, const nlohmann::json& to) {
+    if (same_config(from, to)) return nlohmann::json::array();
+    return nlohmann::json::diff(from, to);
+}
+
+std::string summarize_patch(const nlohmann::json& patch, std::size_t shown) {
+    if (!patch.is_array() || patch.empty()) return {};
+    std::string out;
+    std::size_t listed = 0;
+    for (const auto& operation : patch) {
+        if (listed == shown) break;
+        const auto path = operation.is_object() ? operation.value("path", nlohmann::json()) : nlohmann::json();
+        if (!path.is_string()) continue;
+        out += (out.empty() ? "" : ", ") + path.get<std::string>();
+        ++listed;
+    }
+    if (patch.size() > listed) out += " (+" + std::to_string(patch.size() - listed) + " more)";
+    return out;
+}
+
 std::string config_etag(const nlohmann::json& canonical_document) {
     std::uint64_t hash = 14695981039346656037ull;  // FNV-1a 64
     for (unsigned char c : canonical_document.dump()) {

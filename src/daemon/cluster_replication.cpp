@@ -537,6 +537,70 @@ net::awaitable<ConfigOutcome> ClusterMonitor::read_config() {
     co_return ConfigOutcome{200, std::move(*config), etag};
 }
 
+net::awaitable<ConfigOutcome> ClusterMonitor::diff_config(std::optional<std::string> only, bool documents) {
+    RunningGuard running(running_);
+    if (auto blocked = replication_blocked()) co_return ConfigOutcome{409, error_body("replication-off", *blocked), std::nullopt};
+    if (!topology_ || !view_ || !view_->source_of_truth) {
+        co_return ConfigOutcome{503, error_body("no-source-of-truth", "cluster '" + registration_.name +
+                                                                          "' has no source of truth (state " +
+                                                                          std::string(core::to_string(state())) + ")"),
+                                std::nullopt};
+    }
+    const core::Topology topology = *topology_;
+    const core::HaPeer sot = *topology.find_peer(*view_->source_of_truth);
+    if (only && !topology.find_peer(*only)) {
+        co_return ConfigOutcome{404, error_body("not-found", "cluster '" + registration_.name + "' has no peer named '" +
+                                                                 *only + "'"),
+                                std::nullopt};
+    }
+    auto source = co_await fetch_config(sot);
+    if (!source) {
+        co_return ConfigOutcome{502, error_body(failure_code(source.error()), sot.name + ": " + source.error().describe()),
+                                std::nullopt};
+    }
+    const auto relationship = relationship_of(topology);
+    nlohmann::json peers = nlohmann::json::array();
+    for (const auto& peer : topology.peers) {
+        if (only && peer.name != *only) continue;
+        nlohmann::json entry = {{"name", peer.name}};
+        if (peer.name == sot.name) {
+            // The reference: replication writes nothing on it.
+            entry["source_of_truth"] = true;
+            entry["in_sync"] = true;
+            entry["patch"] = nlohmann::json::array();
+            if (documents) entry["current"] = entry["desired"] = *source;
+            peers.push_back(std::move(entry));
+            continue;
+        }
+        auto theirs = co_await fetch_config(peer);
+        if (!theirs) {
+            entry["error"] = theirs.error().describe();
+            peers.push_back(std::move(entry));
+            continue;
+        }
+        auto placed = place_for(*source, registration_.service, relationship, peer.name, *theirs,
+                                context_.preferences->peer_local_parameters);
+        if (!placed.document) {
+            // Replication would refuse it (relationships differ and cannot be placed): nothing to diff.
+            entry["error"] = placed.document.error().message;
+            entry["refused"] = placed.scoped;
+            peers.push_back(std::move(entry));
+            continue;
+        }
+        entry["in_sync"] = in_sync_with(placed, *source, *theirs, registration_.service, relationship);
+        entry["scoped"] = placed.scoped;
+        entry["patch"] = core::config_diff(*theirs, *placed.document);
+        if (documents) {
+            entry["current"] = std::move(*theirs);
+            entry["desired"] = std::move(*placed.document);
+        }
+        peers.push_back(std::move(entry));
+    }
+    co_return ConfigOutcome{200,
+                            {{"source_of_truth", sot.name}, {"etag", core::config_etag(*source)}, {"peers", std::move(peers)}},
+                            std::nullopt};
+}
+
 net::awaitable<ConfigOutcome> ClusterMonitor::change_config(ConfigChange change) {
     auto self = shared_from_this();
     RunningGuard running(running_);
@@ -661,7 +725,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
                                                     "; read it again (current ETag " + current_etag + ")"),
                                 current_etag};
     }
-    if (book_.sot_etag && book_.sot_peer == sot.name && *book_.sot_etag != current_etag) {
+    if (!change.dry_run && book_.sot_etag && book_.sot_peer == sot.name && *book_.sot_etag != current_etag) {
         // SPEC §5 rule 4: an external change on the SoT goes out with this change.
         record_replication_event("config-external-change", sot.name, "", "",
                                  "config of " + sot.name + " changed outside the controller; included in this change");
@@ -727,6 +791,8 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
         target.document = std::move(*placed.document);
         target.previous = std::move(*theirs);  // kept for a rollback
     }
+    // A dry run answers with the SoT's diff too (its config read is dropped just below).
+    const auto sot_patch = change.dry_run ? core::config_diff(*current, *sot_document) : nlohmann::json();
     read_results.clear();  // the documents read are not needed any more
     // The tasks borrow the documents: they live in this frame until run_all() returns.
     using Tested = std::pair<std::string, core::Result<kea::Answer>>;
@@ -763,6 +829,32 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
                                 std::nullopt};
     }
 
+    if (change.dry_run) {
+        // Issue 14 item 3: every reachable peer tested the change; nothing is set or written.
+        nlohmann::json peers = nlohmann::json::array();
+        peers.push_back({{"name", sot.name}, {"outcome", "tested"}, {"source_of_truth", true},
+                         {"patch", sot_patch}});
+        for (const auto& target : targets) {
+            nlohmann::json entry = {{"name", target.peer.name}};
+            if (!target.document) {
+                entry["outcome"] = "pending";
+                entry["message"] = target.why_pending;
+            } else {
+                entry["outcome"] = target.untouched ? "unchanged" : "tested";
+                entry["patch"] = core::config_diff(*target.previous, *target.document);
+                if (!target.out_of_scope.empty()) entry["out_of_scope"] = target.out_of_scope;
+            }
+            peers.push_back(std::move(entry));
+        }
+        log->info("config change dry run cluster={} source_of_truth={} peers={}", registration_.name, sot.name,
+                  peers.size());
+        co_return ConfigOutcome{200,
+                                {{"dry_run", true},
+                                 {"generation", book_.generation},
+                                 {"source_of_truth", sot.name},
+                                 {"peers", std::move(peers)}},
+                                std::nullopt};
+    }
     if (const auto hold = pause_after_test(); hold.count() > 0) {
         log->warn("test hook: paused after config-test cluster={} ms={}", registration_.name, hold.count());
         boost::system::error_code ec;
@@ -1215,10 +1307,14 @@ net::awaitable<void> ClusterMonitor::check_sync_locked() {
         // Scoped peers (a hub and its branch) are compared on the relationship's part only.
         const bool same = in_sync_with(placed, *source, *theirs, registration_.service, relationship);
         if (!same && (before == in_sync_.end() || before->second)) {
-            log->warn("config drift cluster={} peer={} source_of_truth={}", registration_.name, peer.name, sot.name);
+            // What differs, in short (the whole patch: GET /v1/clusters/NAME/diff?peer=P).
+            const auto paths = placed.document ? core::summarize_patch(core::config_diff(*theirs, *placed.document))
+                                               : placed.document.error().message;
+            log->warn("config drift cluster={} peer={} source_of_truth={} paths={}", registration_.name, peer.name,
+                      sot.name, quote_field(paths));
             record_replication_event("config-drift", peer.name, "in-sync", "drift",
-                                     "config of " + peer.name + " differs from " + sot.name +
-                                         "'s; overwritten by the next replication");
+                                     "config of " + peer.name + " differs from " + sot.name + "'s at " + paths +
+                                         "; overwritten by the next replication");
         }
         in_sync_[peer.name] = same;
     }

@@ -444,6 +444,8 @@ net::awaitable<api::Outcome> Daemon::config_operation(const std::string& name, a
     ConfigOutcome outcome;
     if (request.kind == api::ConfigRequest::Kind::Read) {
         outcome = co_await monitor->read_config();
+    } else if (request.kind == api::ConfigRequest::Kind::Diff) {
+        outcome = co_await monitor->diff_config(std::move(request.peer), request.documents);
     } else {
         ConfigChange change;
         switch (request.kind) {
@@ -454,6 +456,7 @@ net::awaitable<api::Outcome> Daemon::config_operation(const std::string& name, a
         }
         change.body = std::move(request.body);
         change.if_match = std::move(request.if_match);
+        change.dry_run = request.dry_run;
         outcome = co_await monitor->change_config(std::move(change));
     }
     api::Outcome answer{outcome.status, std::move(outcome.body), {}};

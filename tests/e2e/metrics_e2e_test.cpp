@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <regex>
 #include <map>
 #include <optional>
 #include <set>
@@ -351,6 +353,40 @@ void expect_conditions_match(const Exposition& e, const nlohmann::json& detail) 
     EXPECT_EQ(states[0], detail["state"].get<std::string>());
 }
 
+/// issue 14 item 7: the alerting rules and the dashboard in packaging/ name only families this
+/// daemon exports, and only labels its samples carry.
+void expect_packaging_matches(const Exposition& e) {
+    const std::string packaging = std::string(KEA_HA_TEST_DATA) + "/../../packaging";
+    const std::regex selector(R"((kea_ha_[a-z_]+)(\{([^}]*)\})?)");
+    const std::regex label_key(R"(([a-z_]+)\s*(=~|!~|!=|=))");
+    int names = 0;
+    for (const char* file : {"/prometheus/kea-ha-controller.rules.yml", "/prometheus/kea-ha-controller.rules.test.yml",
+                             "/grafana/kea-ha-controller.json"}) {
+        std::ifstream in(packaging + file);
+        ASSERT_TRUE(in) << file;
+        const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        for (std::sregex_iterator it(text.begin(), text.end(), selector), end; it != end; ++it) {
+            const std::string name = (*it)[1];
+            if (name.find(':') != std::string::npos) continue;
+            ++names;
+            auto family = e.families.find(name);
+            if (family == e.families.end()) {
+                ADD_FAILURE() << file << " names " << name << ", which the daemon does not export";
+                continue;
+            }
+            if (family->second.samples.empty()) continue;  // nothing to compare the labels with
+            const std::string labels = (*it)[3];
+            for (std::sregex_iterator l(labels.begin(), labels.end(), label_key); l != end; ++l) {
+                const std::string key = (*l)[1];
+                bool carried = false;
+                for (const auto& sample : family->second.samples) carried = carried || sample.labels.count(key);
+                EXPECT_TRUE(carried) << file << ": " << name << " has no label " << key;
+            }
+        }
+    }
+    EXPECT_GE(names, 20) << "the packaging files name too few metrics: is the regex right?";
+}
+
 TEST(MetricsE2E, MetricsFollowTheClusterThroughAPrimaryOutage) {
     Fixture f;
     ASSERT_TRUE(f.lab);
@@ -442,6 +478,7 @@ TEST(MetricsE2E, MetricsFollowTheClusterThroughAPrimaryOutage) {
         << (second ? second->text : "no scrape");
     ASSERT_TRUE(second);
     expect_well_formed(*second);
+    expect_packaging_matches(second->parsed);
 
     // The primary's dhcp4 stops: Impaired in the API, and in the metrics.
     ASSERT_TRUE(f.lab->stop_dhcp("server1"));

@@ -393,6 +393,64 @@ TEST_F(ApiServerTest, ConfigEndpointsRouteEachOperationToTheBackend) {
     for (const auto& [name, request] : seen) EXPECT_EQ(name, "dhcp-a");
 }
 
+TEST_F(ApiServerTest, DiffAndDryRunReachTheBackendWithTheirParameters) {
+    start();
+    using Kind = ConfigRequest::Kind;
+    auto all = call("GET", "/v1/clusters/dhcp-a/diff");
+    ASSERT_TRUE(all.ok());
+    EXPECT_EQ(all->status, 200u);
+    auto one = call("GET", "/v1/clusters/dhcp-a/diff?peer=server%202&documents=true");
+    ASSERT_TRUE(one.ok());
+    EXPECT_EQ(one->status, 200u);
+    auto dry = call("PATCH", "/v1/clusters/dhcp-a/config?dry_run=true", R"({"Dhcp4": {"valid-lifetime": 600}})",
+                    {{"Content-Type", "application/merge-patch+json"}});
+    ASSERT_TRUE(dry.ok());
+    EXPECT_EQ(dry->status, 200u);
+    auto not_dry = call("PUT", "/v1/clusters/dhcp-a/config?dry_run=false", R"({"Dhcp4": {}})");
+    ASSERT_TRUE(not_dry.ok());
+    const auto& seen = backend_.config_requests;
+    ASSERT_EQ(seen.size(), 4u);
+    EXPECT_EQ(seen[0].second.kind, Kind::Diff);
+    EXPECT_FALSE(seen[0].second.peer);
+    EXPECT_FALSE(seen[0].second.documents);
+    EXPECT_EQ(seen[1].second.kind, Kind::Diff);
+    EXPECT_EQ(seen[1].second.peer.value_or(""), "server 2");
+    EXPECT_TRUE(seen[1].second.documents);
+    EXPECT_EQ(seen[2].second.kind, Kind::MergePatch);
+    EXPECT_TRUE(seen[2].second.dry_run);
+    EXPECT_EQ(seen[3].second.kind, Kind::Replace);
+    EXPECT_FALSE(seen[3].second.dry_run);
+}
+
+TEST_F(ApiServerTest, AMistypedQueryParameterIsRefusedNeverIgnored) {
+    start();
+    // "dryrun" ignored would make a real change of what was meant as a preview.
+    auto typo = call("PATCH", "/v1/clusters/dhcp-a/config?dryrun=true", R"({"Dhcp4": {"valid-lifetime": 600}})",
+                     {{"Content-Type", "application/merge-patch+json"}});
+    ASSERT_TRUE(typo.ok());
+    EXPECT_EQ(typo->status, 400u);
+    EXPECT_NE(typo->body.find("unknown query parameter 'dryrun'"), std::string::npos) << typo->body;
+    auto bad_flag = call("PUT", "/v1/clusters/dhcp-a/config?dry_run=maybe", R"({"Dhcp4": {}})");
+    ASSERT_TRUE(bad_flag.ok());
+    EXPECT_EQ(bad_flag->status, 400u);
+    auto diff_typo = call("GET", "/v1/clusters/dhcp-a/diff?per=server2");
+    ASSERT_TRUE(diff_typo.ok());
+    EXPECT_EQ(diff_typo->status, 400u);
+    auto no_peer = call("GET", "/v1/clusters/dhcp-a/diff?peer=");
+    ASSERT_TRUE(no_peer.ok());
+    EXPECT_EQ(no_peer->status, 400u);
+    auto diff_post = call("POST", "/v1/clusters/dhcp-a/diff");
+    ASSERT_TRUE(diff_post.ok());
+    EXPECT_EQ(diff_post->status, 405u);
+    auto sync_query = call("POST", "/v1/clusters/dhcp-a/sync?dry_run=true");
+    ASSERT_TRUE(sync_query.ok());
+    EXPECT_EQ(sync_query->status, 400u) << "a sync has no dry run";
+    auto unknown = call("GET", "/v1/clusters/nope/diff");
+    ASSERT_TRUE(unknown.ok());
+    EXPECT_EQ(unknown->status, 404u);
+    EXPECT_TRUE(backend_.config_requests.empty());
+}
+
 TEST_F(ApiServerTest, ConfigEndpointsRefuseBadRequestsBeforeTheBackend) {
     start();
     auto unknown = call("GET", "/v1/clusters/nope/config");

@@ -94,6 +94,30 @@ public:
         if (request.kind == ConfigRequest::Kind::Read) {
             co_return Outcome{200, {{"Dhcp4", {{"valid-lifetime", 4000}}}}, {{"ETag", "\"e1\""}}};
         }
+        if (request.kind == ConfigRequest::Kind::Diff) {
+            json running = {{"Dhcp4", {{"valid-lifetime", 4000}, {"renew-timer", 900}}}};
+            json desired = {{"Dhcp4", {{"valid-lifetime", 7200}, {"renew-timer", 900}}}};
+            json server1 = {{"name", "server1"}, {"error", "server1: connection refused"}};
+            json server2 = {{"name", "server2"}, {"source_of_truth", true}, {"in_sync", true}, {"patch", json::array()}};
+            json server3 = {{"name", "server3"}, {"in_sync", false},
+                            {"patch", json::array({{{"op", "replace"}, {"path", "/Dhcp4/valid-lifetime"}, {"value", 7200}}})}};
+            if (request.documents) {
+                server3["current"] = running;
+                server3["desired"] = desired;
+            }
+            json peers = json::array();
+            if (!request.peer) peers = json::array({server1, server2, server3});
+            else if (*request.peer == "server3") peers.push_back(server3);
+            else if (*request.peer == "server2") peers.push_back(server2);
+            co_return Outcome{200, {{"source_of_truth", "server2"}, {"peers", peers}}, {}};
+        }
+        if (request.dry_run) {
+            co_return Outcome{200, {{"dry_run", true}, {"generation", 7}, {"source_of_truth", "server2"},
+                                    {"peers", json::array({{{"name", "server2"}, {"outcome", "tested"},
+                                                            {"patch", json::array({{{"op", "replace"}, {"path", "/Dhcp4/valid-lifetime"}, {"value", 7200}}})}},
+                                                           {{"name", "server1"}, {"outcome", "pending"}, {"message", "unreachable"}}})}},
+                              {}};
+        }
         if (request.if_match && *request.if_match != "\"e1\"") {
             co_return Outcome{412, {{"error", {{"code", "precondition-failed"},
                                                {"message", "the config of '" + name + "' changed (ETag \"e1\")"}}}},
@@ -276,6 +300,43 @@ TEST_F(CliTest, CheckThatCannotTellIsUnknown) {
     EXPECT_EQ(ctl("--token-file /nonexistent/token check", false, false).status, 3);
     backend_.clusters.clear();
     EXPECT_EQ(ctl("check", false).status, 3);
+}
+
+// --- config diff and --dry-run (issue 14 items 2 and 3) ---------------------------------------------
+
+TEST_F(CliTest, ConfigDiffShowsEachPeerAsAUnifiedDiffAndExits4WhenOneDiffers) {
+    auto run = ctl("config diff dhcp-a", false);
+    EXPECT_EQ(run.status, 4) << run.out;
+    EXPECT_NE(run.out.find("server1: cannot be compared: server1: connection refused"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("server2: the source of truth"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("server3: 1 difference (/Dhcp4/valid-lifetime)\n"
+                           "--- server3 (running)\n+++ server3 (after replication from server2)\n"),
+              std::string::npos)
+        << run.out;
+    EXPECT_NE(run.out.find("-    \"valid-lifetime\": 4000\n+    \"valid-lifetime\": 7200\n"), std::string::npos) << run.out;
+    ASSERT_FALSE(backend_.config_requests.empty());
+    EXPECT_TRUE(backend_.config_requests.back().documents) << "the diff needs both documents";
+    auto in_sync = ctl("config diff dhcp-a server2", false);
+    EXPECT_EQ(in_sync.status, 0) << in_sync.out;
+    EXPECT_EQ(backend_.config_requests.back().peer.value_or(""), "server2");
+    auto json_run = ctl("--json config diff dhcp-a server3", false);
+    EXPECT_EQ(json_run.status, 4);
+    EXPECT_EQ(json::parse(json_run.out)["peers"][0]["patch"][0]["path"], "/Dhcp4/valid-lifetime");
+    EXPECT_FALSE(backend_.config_requests.back().documents) << "--json prints the patch, not the documents";
+    EXPECT_EQ(ctl("config diff").status, 2);
+}
+
+TEST_F(CliTest, DryRunSendsTheFlagAndShowsWhatWouldChange) {
+    const auto file = dir_ + "/lifetime.json";
+    std::ofstream(file) << R"({"Dhcp4": {"valid-lifetime": 7200}})";
+    auto run = ctl("config patch dhcp-a " + file + " --dry-run", false);
+    EXPECT_EQ(run.status, 0) << run.out;
+    ASSERT_FALSE(backend_.config_requests.empty());
+    EXPECT_TRUE(backend_.config_requests.back().dry_run);
+    EXPECT_NE(run.out.find("server2  tested   /Dhcp4/valid-lifetime"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("server1  pending  unreachable"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("nothing was set or written (generation stays 7)"), std::string::npos) << run.out;
+    EXPECT_EQ(ctl("status --dry-run").status, 2) << "belongs to config set and patch";
 }
 
 TEST_F(CliTest, MissingTokenIs401) {

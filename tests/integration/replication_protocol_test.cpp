@@ -597,6 +597,67 @@ TEST_F(ReplicationProtocolTest, ConfigWriteRefusedForGood_EachChangeWrittenOnceN
     EXPECT_EQ(monitor_->detail()["replication"]["generation"], 3);
 }
 
+// --- issue 14 items 2 and 3: config diff and dry run -----------------------------------------------
+
+TEST_F(ReplicationProtocolTest, Diff_EmptyWhenInSync_ThePatchOfADriftedPeerTurnsItIntoWhatReplicationWrites) {
+    start();
+    auto diff = [&](std::optional<std::string> peer, bool documents) {
+        return testing::run_awaitables(io_, [&] {
+                   std::vector<boost::asio::awaitable<daemon::ConfigOutcome>> list;
+                   list.push_back(monitor_->diff_config(peer, documents));
+                   return list;
+               }()).front();
+    };
+    auto clean = diff(std::nullopt, false);
+    ASSERT_EQ(clean.status, 200u) << clean.body.dump(1);
+    EXPECT_EQ(clean.body["source_of_truth"], "server1");
+    EXPECT_EQ(outcome_of(clean.body["peers"], "server1")["patch"], nlohmann::json::array());
+    EXPECT_EQ(outcome_of(clean.body["peers"], "server2")["patch"], nlohmann::json::array()) << clean.body.dump(1);
+    EXPECT_EQ(outcome_of(clean.body["peers"], "server2")["in_sync"], true);
+
+    auto drifted = kea(2).config();
+    drifted["Dhcp4"]["valid-lifetime"] = 1111;
+    kea(2).set_config(drifted);
+    auto one = diff("server2", true);
+    ASSERT_EQ(one.status, 200u) << one.body.dump(1);
+    ASSERT_EQ(one.body["peers"].size(), 1u);
+    const auto& peer = one.body["peers"][0];
+    EXPECT_EQ(peer["in_sync"], false);
+    ASSERT_EQ(peer["patch"].size(), 1u) << peer["patch"].dump();
+    EXPECT_EQ(peer["patch"][0]["path"], "/Dhcp4/valid-lifetime");
+    EXPECT_EQ(peer["patch"][0]["value"], kea(1).config()["Dhcp4"]["valid-lifetime"]);
+    EXPECT_EQ(peer["current"].patch(peer["patch"]), peer["desired"]);
+    EXPECT_EQ(relationships_of(nlohmann::json(peer["desired"]))[0]["this-server-name"], "server2") << "its own name kept";
+    EXPECT_TRUE(kea(2).requests("config-set").empty()) << "a diff writes nothing";
+
+    EXPECT_EQ(diff("server9", false).status, 404u);
+}
+
+TEST_F(ReplicationProtocolTest, DryRun_TestedOnEveryPeerEachPeersPatchNothingSetOrWritten) {
+    start(true);
+    auto out = change({daemon::ConfigChange::Kind::MergePatch, {{"Dhcp4", {{"valid-lifetime", 7399}}}}, std::nullopt, true});
+    ASSERT_EQ(out.status, 200u) << out.body.dump(1);
+    EXPECT_EQ(out.body["dry_run"], true);
+    EXPECT_EQ(out.body["generation"], 0);
+    ASSERT_EQ(out.body["peers"].size(), 3u);
+    for (const auto& peer : out.body["peers"]) {
+        EXPECT_EQ(peer["outcome"], "tested") << peer.dump();
+        ASSERT_EQ(peer["patch"].size(), 1u) << peer.dump();
+        EXPECT_EQ(peer["patch"][0], (nlohmann::json{{"op", "replace"}, {"path", "/Dhcp4/valid-lifetime"}, {"value", 7399}}));
+    }
+    for (int n = 1; n <= 3; ++n) {
+        EXPECT_EQ(kea(n).requests("config-test").size(), 1u) << "server" << n;
+        EXPECT_TRUE(kea(n).requests("config-set").empty()) << "server" << n;
+        EXPECT_TRUE(kea(n).requests("config-write").empty()) << "server" << n;
+        EXPECT_NE(two_fields(kea(n)).first, 7399);
+    }
+    EXPECT_EQ(monitor_->detail()["replication"]["generation"], 0);
+    // The real change afterwards is generation 1: the dry run took none.
+    auto real = lifetime(7399);
+    ASSERT_EQ(real.status, 200u) << real.body.dump(1);
+    EXPECT_EQ(real.body["generation"], 1);
+}
+
 // --- SPEC §5: scoped replication onto a peer whose relationships differ (a hub) ----------------
 
 TEST_F(ReplicationProtocolTest, ScopedChange_GlobalChangeIsOutOfScopeForTheHubNothingSentToIt) {

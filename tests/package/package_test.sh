@@ -65,7 +65,9 @@ for f in /usr/sbin/kea-ha-controller /usr/bin/kea-ha-ctl \
          /usr/share/man/man1/kea-ha-ctl.1.gz \
          /usr/share/man/man5/kea-ha-controller-preferences.5.gz \
          /usr/share/doc/kea-ha-controller/copyright \
-         /usr/share/doc/kea-ha-controller/changelog.Debian.gz; do
+         /usr/share/doc/kea-ha-controller/changelog.Debian.gz \
+         /usr/share/kea-ha-controller/prometheus/kea-ha-controller.rules.yml \
+         /usr/share/kea-ha-controller/grafana/kea-ha-controller.json; do
     grep -qx "$f" "$WORK/contents" || fail "$f is not in the package"
 done
 dpkg-deb -e "$DEB" "$WORK/control"

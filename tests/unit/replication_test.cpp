@@ -383,3 +383,26 @@ TEST(Patch, Table) {
 }
 
 }  // namespace
+
+// --- issue 14 item 2: config diff -----------------------------------------------------------
+
+TEST(ConfigDiff, SameConfigIsAnEmptyPatchWhateverTheHash) {
+    const nlohmann::json a = {{"Dhcp4", {{"valid-lifetime", 4000}}}};
+    nlohmann::json b = a;
+    b["hash"] = "ABC";
+    EXPECT_EQ(kea_ha::core::config_diff(a, b), nlohmann::json::array());
+    EXPECT_EQ(kea_ha::core::summarize_patch(kea_ha::core::config_diff(a, b)), "");
+}
+
+TEST(ConfigDiff, PatchTurnsTheFirstIntoTheSecond) {
+    const nlohmann::json from = {{"Dhcp4", {{"valid-lifetime", 4000}, {"subnet4", {{{"id", 1}, {"subnet", "10.0.0.0/24"}}}}}}};
+    nlohmann::json to = from;
+    to["Dhcp4"]["valid-lifetime"] = 7200;
+    to["Dhcp4"]["subnet4"][0]["subnet"] = "10.0.1.0/24";
+    to["Dhcp4"]["renew-timer"] = 900;
+    const auto patch = kea_ha::core::config_diff(from, to);
+    EXPECT_EQ(patch.size(), 3u) << patch.dump();
+    EXPECT_EQ(from.patch(patch), to);
+    EXPECT_EQ(kea_ha::core::summarize_patch(patch), "/Dhcp4/subnet4/0/subnet, /Dhcp4/valid-lifetime, /Dhcp4/renew-timer");
+    EXPECT_EQ(kea_ha::core::summarize_patch(patch, 1), "/Dhcp4/subnet4/0/subnet (+2 more)");
+}

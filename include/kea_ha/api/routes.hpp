@@ -55,9 +55,13 @@ struct Outcome {
 
 /// A config operation (SPEC §6): GET/PUT/PATCH /v1/clusters/NAME/config, POST …/sync.
 struct ConfigRequest {
-    enum class Kind { Read, Replace, JsonPatch, MergePatch, Sync } kind = Kind::Read;
+    /// Diff: GET /v1/clusters/NAME/diff (issue 14 item 2).
+    enum class Kind { Read, Replace, JsonPatch, MergePatch, Sync, Diff } kind = Kind::Read;
     nlohmann::json body;                  ///< the document (Replace) or the patch
     std::optional<std::string> if_match;  ///< If-Match, verbatim
+    bool dry_run = false;                 ///< ?dry_run=true on PUT / PATCH: test and diff only
+    std::optional<std::string> peer;      ///< Diff: ?peer=P, one peer only
+    bool documents = false;               ///< Diff: ?documents=true, both documents as well
 };
 
 /// What the routes need from the daemon. All calls run on the io_context thread.

@@ -79,6 +79,14 @@ bool same_config(const nlohmann::json& a, const nlohmann::json& b);
 /// A strong ETag for a document: a quoted 64-bit FNV-1a of its canonical dump.
 std::string config_etag(const nlohmann::json& canonical_document);
 
+/// The RFC 6902 JSON Patch that turns `from` into `to` (empty when they are the same
+/// config): what a replication would change on a peer (GET /v1/clusters/NAME/diff).
+nlohmann::json config_diff(const nlohmann::json& from, const nlohmann::json& to);
+
+/// A short text naming the paths a patch touches, for events and log lines:
+/// "/Dhcp4/valid-lifetime, /Dhcp4/subnet4/0/pools/0/pool (+3 more)"; "" for an empty patch.
+std::string summarize_patch(const nlohmann::json& patch, std::size_t shown = 5);
+
 enum class PatchKind { JsonPatch, MergePatch };
 
 /// Applies an RFC 6902 JSON Patch or an RFC 7396 Merge Patch to a document. Invalid, with

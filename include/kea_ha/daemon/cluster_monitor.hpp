@@ -124,6 +124,9 @@ struct ConfigChange {
     enum class Kind { Replace, JsonPatch, MergePatch, Sync } kind = Kind::Sync;
     nlohmann::json body;                   ///< the document or the patch
     std::optional<std::string> if_match;   ///< If-Match header, verbatim
+    /// ?dry_run=true (PUT, PATCH): config-test on every reachable peer and each peer's diff;
+    /// nothing is set or written.
+    bool dry_run = false;
 };
 
 /// Replication bookkeeping kept in the state directory (SPEC §5 rule 3, §10).
@@ -175,6 +178,9 @@ public:
     /// PUT / PATCH /v1/clusters/NAME/config and POST /v1/clusters/NAME/sync (SPEC §5 rule 1).
     /// Serialized with every other config operation of this cluster.
     boost::asio::awaitable<ConfigOutcome> change_config(ConfigChange change);
+    /// GET /v1/clusters/NAME/diff: for each peer (or only `peer`), the RFC 6902 patch from its
+    /// config to what replication would write on it; with `documents`, both documents too.
+    boost::asio::awaitable<ConfigOutcome> diff_config(std::optional<std::string> peer, bool documents);
     /// The document saved in the state directory (JSON text; one event per line). Built on
     /// every state change, so it costs a few copies: each event is serialised once, when recorded.
     std::string document_text() const;

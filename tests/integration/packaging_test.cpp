@@ -1,0 +1,104 @@
+// issue 14 item 7: the Prometheus alerting rules and the Grafana dashboard in packaging/ are
+// checked with Debian's promtool (scripts/promtool.sh puts it in place): the rules parse, their
+// unit tests (packaging/prometheus/kea-ha-controller.rules.test.yml) pass, and every query of
+// the dashboard is valid PromQL. That they name only metrics the daemon exports is checked
+// against a real daemon's scrape (tests/e2e/metrics_e2e_test.cpp).
+
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "support/controller_process.hpp"
+
+namespace {
+
+const std::string kPackaging = std::string(KEA_HA_TEST_DATA) + "/../../packaging";
+
+/// promtool: $KEA_HA_PROMTOOL, else where scripts/promtool.sh puts it; "" when absent.
+std::string promtool() {
+    if (const char* set = std::getenv("KEA_HA_PROMTOOL"); set && *set) return set;
+    const std::string cached = "/var/cache/kea-ha-controller/promtool/promtool";
+    return std::filesystem::exists(cached) ? cached : "";
+}
+
+struct Run {
+    int status = -1;
+    std::string out;
+};
+
+Run run(const std::string& command) {
+    Run result;
+    FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+    if (!pipe) return result;
+    std::array<char, 4096> buffer{};
+    while (std::fgets(buffer.data(), buffer.size(), pipe)) result.out += buffer.data();
+    const int raw = ::pclose(pipe);
+    result.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+    return result;
+}
+
+class PackagingTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        tool_ = promtool();
+        if (tool_.empty()) {
+            // CI installs it (scripts/install-deps.sh): there, its absence is a failure.
+            if (std::getenv("CI")) FAIL() << "promtool missing: run scripts/promtool.sh";
+            GTEST_SKIP() << "promtool missing (scripts/promtool.sh installs it)";
+        }
+    }
+    std::string tool_;
+};
+
+TEST_F(PackagingTest, AlertingRulesParse) {
+    const auto out = run(tool_ + " check rules " + kPackaging + "/prometheus/kea-ha-controller.rules.yml");
+    EXPECT_EQ(out.status, 0) << out.out;
+    EXPECT_NE(out.out.find("SUCCESS: 9 rules found"), std::string::npos) << out.out;
+}
+
+TEST_F(PackagingTest, AlertingRulesFireWhenTheyShould) {
+    // Impaired after 5 min not before, Down, Unreachable, clock skew, terminated, drift,
+    // poll errors, a failed replication, the controller absent: each with its labels and text.
+    const auto out = run("cd " + kPackaging + "/prometheus && " + tool_ + " test rules kea-ha-controller.rules.test.yml");
+    EXPECT_EQ(out.status, 0) << out.out;
+    EXPECT_NE(out.out.find("SUCCESS"), std::string::npos) << out.out;
+}
+
+TEST_F(PackagingTest, EveryDashboardQueryIsValidPromql) {
+    std::ifstream in(kPackaging + "/grafana/kea-ha-controller.json");
+    ASSERT_TRUE(in) << "no dashboard";
+    const auto dashboard = nlohmann::json::parse(in);
+    EXPECT_EQ(dashboard["uid"], "kea-ha-controller");
+    // Each panel's queries become recording rules: promtool then parses every expression.
+    std::string rules = "groups:\n  - name: dashboard\n    rules:\n";
+    int queries = 0;
+    for (const auto& panel : dashboard["panels"]) {
+        ASSERT_TRUE(panel.contains("targets")) << panel.dump();
+        for (const auto& target : panel["targets"]) {
+            std::string expr = target.at("expr").get<std::string>();
+            expr = std::regex_replace(expr, std::regex(R"(\$cluster)"), ".*");  // the template variable
+            ASSERT_EQ(expr.find('$'), std::string::npos) << "an unknown variable in: " << expr;
+            rules += "      - record: kea_ha_dashboard:query_" + std::to_string(++queries) + "\n        expr: " +
+                     nlohmann::json(expr).dump() + "\n";
+        }
+    }
+    EXPECT_GE(queries, 10);
+    const auto dir = kea_ha::testing::make_temp_directory("packaging-test");
+    const auto file = dir + "/dashboard.rules.yml";
+    std::ofstream(file) << rules;
+    const auto out = run(tool_ + " check rules " + file);
+    EXPECT_EQ(out.status, 0) << out.out << "\n" << rules;
+    std::filesystem::remove_all(dir);
+}
+
+}  // namespace
