@@ -209,6 +209,67 @@ TEST(ReplicationE2E, DriftOnStandbyIsReportedThenOverwrittenAndLocalKeysSurvive)
     EXPECT_EQ(p.detail()["peers"][1]["in_sync"], true);
 }
 
+// Issue 14 items 2 and 3 on real Kea: a dry run is tested by each Kea and changes nothing; a
+// drifted standby's diff names what replication would change, and it is empty after a sync.
+TEST(ReplicationE2E, DryRunChangesNothingAndTheDiffShowsADriftedStandby) {
+    Pair p;
+    ASSERT_TRUE(p.up()) << p.explain();
+    const auto primary_before = p.kea_config("server1");
+    const auto standby_before = p.kea_config("server2");
+    auto dry = p.controller->request("PATCH", "/v1/clusters/pair/config?dry_run=true", lifetime_patch(5151).dump(),
+                                     {{"Content-Type", "application/merge-patch+json"}});
+    ASSERT_TRUE(dry && dry->status == 200u) << (dry ? dry->body : "") << p.explain();
+    const auto answer = nlohmann::json::parse(dry->body);
+    EXPECT_EQ(answer["dry_run"], true);
+    for (const char* peer : {"server1", "server2"}) {
+        EXPECT_EQ(outcome_of(answer, peer), "tested") << answer.dump(1);
+    }
+    for (const auto& peer : answer["peers"]) {
+        ASSERT_EQ(peer["patch"].size(), 1u) << peer.dump();
+        EXPECT_EQ(peer["patch"][0]["path"], "/Dhcp4/valid-lifetime");
+        EXPECT_EQ(peer["patch"][0]["value"], 5151);
+    }
+    EXPECT_EQ(p.kea_config("server1"), primary_before) << "a dry run changed the primary";
+    EXPECT_EQ(p.kea_config("server2"), standby_before) << "a dry run changed the standby";
+    EXPECT_EQ(p.detail()["replication"]["generation"], 0);
+    // A bad change in a dry run: Kea's config-test refuses it, as for a real one.
+    auto bad = p.controller->request("PATCH", "/v1/clusters/pair/config?dry_run=true",
+                                     R"({"Dhcp4": {"valid-lifetime": "not a number"}})",
+                                     {{"Content-Type", "application/merge-patch+json"}});
+    ASSERT_TRUE(bad);
+    EXPECT_EQ(bad->status, 422u) << bad->body;
+
+    auto drifted = p.kea_config("server2");
+    drifted["valid-lifetime"] = 4242;
+    auto set = p.lab->command("server2", "config-set", {{"Dhcp4", drifted}});
+    ASSERT_TRUE(set && set->value("result", -1) == 0);
+    const int primary_lifetime = primary_before["valid-lifetime"];
+    // The standby's HA service restarts after config-set: the diff reads it when it answers.
+    std::optional<nlohmann::json> diff;
+    EXPECT_TRUE(wait_until([&] {
+        auto read = p.controller->get_json("/v1/clusters/pair/diff?peer=server2&documents=true");
+        if (read) diff = *read;
+        return diff && diff->contains("peers") && !(*diff)["peers"].empty() && (*diff)["peers"][0].contains("patch") &&
+               !(*diff)["peers"][0]["patch"].empty();
+    }, 20s, 250ms)) << (diff ? diff->dump(1) : "no answer") << p.explain();
+    ASSERT_TRUE(diff);
+    const auto& standby = (*diff)["peers"][0];
+    ASSERT_EQ(standby["patch"].size(), 1u) << standby["patch"].dump();
+    EXPECT_EQ(standby["patch"][0]["path"], "/Dhcp4/valid-lifetime");
+    EXPECT_EQ(standby["patch"][0]["value"], primary_lifetime);
+    EXPECT_EQ(standby["current"]["Dhcp4"]["valid-lifetime"], 4242);
+    EXPECT_EQ(this_server_name(standby["desired"]["Dhcp4"]), "server2");
+
+    ASSERT_TRUE(wait_until([&] { return p.detail()["peers"][1]["condition"] == "active"; }, 20s, 250ms)) << p.explain();
+    auto synced = p.controller->request("POST", "/v1/clusters/pair/sync");
+    ASSERT_TRUE(synced && synced->status == 200u) << (synced ? synced->body : "") << p.explain();
+    auto after = p.controller->get_json("/v1/clusters/pair/diff");
+    ASSERT_TRUE(after);
+    for (const auto& peer : (*after)["peers"]) {
+        EXPECT_EQ(peer["patch"], nlohmann::json::array()) << after->dump(1);
+    }
+}
+
 TEST(ReplicationE2E, StandbyAwayDuringChangeIsSyncedWhenBack) {
     Pair p;
     ASSERT_TRUE(p.up()) << p.explain();
