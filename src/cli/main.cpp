@@ -21,6 +21,7 @@
 
 #include "cli/http_client.hpp"
 #include "kea_ha/core/replication.hpp"
+#include "kea_ha/core/secret.hpp"
 #include "kea_ha/core/text_diff.hpp"
 
 namespace {
@@ -576,9 +577,10 @@ int run(Options& o) {
         if (!read_file(*o.token_file, token)) {
             return usage_error("cannot read --token-file " + *o.token_file + ": " + std::strerror(errno));
         }
-        token = trimmed(token);
-        if (token.empty()) return usage_error("--token-file " + *o.token_file + " is empty");
-        o.client.token = token;
+        // The daemon's rule for apiTokenFile (core/secret.hpp): the same file works for both.
+        auto secret = kea_ha::core::secret_from_text(token);
+        if (!secret) return usage_error("--token-file " + *o.token_file + ": " + secret.error().message);
+        o.client.token = std::move(*secret);
     }
     if (o.words.empty()) return usage_error("no command given");
     const std::string command = o.words[0];

@@ -1,5 +1,7 @@
 #include "kea_ha/daemon/preferences_file.hpp"
 
+#include "kea_ha/core/secret.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -36,12 +38,9 @@ core::Result<std::string> read_secret_file(const std::string& path, std::string_
         return core::make_error(core::ErrorKind::Io,
                                 std::string(key) + ": " + text.error().message, path);
     }
-    std::string secret = std::move(*text);
-    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
-    if (secret.empty()) {
-        return core::make_error(core::ErrorKind::Invalid, std::string(key) + ": the file is empty",
-                                path);
-    }
+    // One rule for every secret file, the CLI's --token-file included (core/secret.hpp).
+    auto secret = core::secret_from_text(*text);
+    if (!secret) return core::make_error(core::ErrorKind::Invalid, std::string(key) + ": " + secret.error().message, path);
     return secret;
 }
 
