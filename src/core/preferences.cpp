@@ -270,8 +270,9 @@ bool is_loopback(const ListenAddress& listen) {
     return (ntohl(address.s_addr) >> 24) == 127;
 }
 
+/// The API's rule for cluster names (src/api/routes.cpp): 1 to 64 of A-Z a-z 0-9 . _ -.
 bool valid_server_name(std::string_view name) {
-    return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == '-';
     });
 }
@@ -389,7 +390,7 @@ std::optional<Error> Parser::read_server(const pugi::xml_node& node, int line) {
     }
     if (!has_name) return error_at(line, "keaServer needs a name attribute");
     if (!valid_server_name(server.name)) {
-        return error_at(line, "keaServer name must be non-empty and use only A-Z a-z 0-9 . _ - (got " +
+        return error_at(line, "keaServer name must be 1 to 64 characters of A-Z a-z 0-9 . _ - (got " +
                                   quoted(server.name) + ")");
     }
     const std::string label = "keaServer '" + server.name + "'";

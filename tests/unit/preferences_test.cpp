@@ -228,8 +228,10 @@ TEST(Preferences, BadValues_NameFileLineAndKey) {
         {R"(<apiListen value="[nothost]:8067"/>)", "prefs.cfg:2: apiListen has an invalid IPv6 address"},
         // keaServer.
         {R"(<keaServer url="http://a:8000/"/>)", "prefs.cfg:2: keaServer needs a name attribute"},
-        {R"(<keaServer name="" url="http://a:8000/"/>)", "prefs.cfg:2: keaServer name must be non-empty"},
-        {R"(<keaServer name="a b" url="http://a:8000/"/>)", R"(prefs.cfg:2: keaServer name must be non-empty and use only A-Z a-z 0-9 . _ - (got "a b"))"},
+        {R"(<keaServer name="" url="http://a:8000/"/>)", "prefs.cfg:2: keaServer name must be 1 to 64 characters"},
+        {R"(<keaServer name="a b" url="http://a:8000/"/>)", R"(prefs.cfg:2: keaServer name must be 1 to 64 characters of A-Z a-z 0-9 . _ - (got "a b"))"},
+        // The API's limit too: a declared name the API could not have registered is refused.
+        {"<keaServer name=\"" + std::string(65, 'a') + "\" url=\"http://a:8000/\"/>", "prefs.cfg:2: keaServer name must be 1 to 64 characters"},
         {R"(<keaServer name="a"/>)", "prefs.cfg:2: keaServer 'a' needs a url attribute"},
         {R"(<keaServer name="a" url="ftp://a/"/>)", R"(prefs.cfg:2: keaServer 'a' url must start with http:// or https:// (got "ftp://a/"))"},
         {R"(<keaServer name="a" url="http://"/>)", "prefs.cfg:2: keaServer 'a' url must start with http:// or https://"},
