@@ -378,6 +378,28 @@ boost::asio::awaitable<ApiResponse> route(const ApiRequest& request, ApiBackend&
             if (!events) co_return not_found_cluster(name);
             co_return json_response(200, *events);
         }
+        if (p.size() == 6 && p[3] == "peers") {
+            if (method != "POST") co_return method_not_allowed(request, "POST");
+            if (!backend.cluster_events(name)) co_return not_found_cluster(name);
+            HaActionRequest action;
+            action.peer = p[4];
+            action.action = p[5];
+            action.who = settings.token ? "admin" : "anonymous";
+            if (!trim(request.body).empty()) {
+                json body;
+                if (auto error = json_object_body(request, body)) co_return *error;
+                for (const auto& [key, value] : body.items()) {
+                    if (key != "max_period") {
+                        co_return error_response(400, "bad-request", "unknown field '" + key + "' (known: max_period)");
+                    }
+                    if (!value.is_number_integer()) {
+                        co_return error_response(400, "bad-request", "field 'max_period' must be an integer number of seconds");
+                    }
+                    action.max_period_s = value.get<long>();
+                }
+            }
+            co_return from_outcome(co_await backend.ha_action(name, std::move(action)));
+        }
         if (p.size() == 4 && p[3] == "diff") {
             if (method != "GET") co_return method_not_allowed(request, "GET");
             if (!backend.cluster_events(name)) co_return not_found_cluster(name);
@@ -449,6 +471,13 @@ boost::asio::awaitable<ApiResponse> route(const ApiRequest& request, ApiBackend&
 }
 
 }  // namespace
+
+boost::asio::awaitable<Outcome> ApiBackend::ha_action(const std::string& name, HaActionRequest request) {
+    (void)request;
+    co_return Outcome{501, {{"error", {{"code", "not-implemented"},
+                                       {"message", "this controller does not act on the peers of '" + name + "'"}}}},
+                      {}};
+}
 
 boost::asio::awaitable<Outcome> ApiBackend::config_operation(const std::string& name, ConfigRequest request) {
     (void)request;

@@ -61,6 +61,15 @@ constexpr const char* kUsageText =
     "  config diff NAME [PEER]       what replication would change on each peer (or PEER),\n"
     "                                as a unified diff of canonical JSON\n"
     "  sync NAME                     replicate the configuration to every peer now\n"
+    "  maintenance start|cancel NAME PEER\n"
+    "                                HA maintenance of PEER (its partner takes over), or its end\n"
+    "  ha-reset NAME PEER            PEER back to 'waiting' (a lease resync follows)\n"
+    "  dhcp disable|enable NAME PEER [--max-period SEC]\n"
+    "                                stop or resume PEER's DHCP service\n"
+    "  ha-sync NAME PEER [--max-period SEC]\n"
+    "                                PEER pulls the leases of its partner\n"
+    "                                (each refused with the reason when it would leave no\n"
+    "                                main peer in service)\n"
     "\n"
     "options:\n"
     "  --api URL         management API (default $KEA_HA_API or http://127.0.0.1:8067)\n"
@@ -90,6 +99,7 @@ struct Options {
     std::optional<std::string> relationship;
     std::optional<std::string> if_match;
     bool dry_run = false;
+    std::optional<long> max_period;
     std::vector<std::string> words;  // command and its arguments
     bool check_ran = false;          // `check` got as far as its own exit statuses
 };
@@ -608,6 +618,40 @@ int run(Options& o) {
         return kOk;
     }
     if (command == "check") return run_check(o, client, args);
+    const bool takes_period = command == "ha-sync" || (command == "dhcp" && !args.empty() && args[0] == "disable");
+    if (o.max_period && !takes_period) return usage_error("--max-period belongs to 'dhcp disable' and 'ha-sync'");
+    if (command == "maintenance" || command == "ha-reset" || command == "dhcp" || command == "ha-sync") {
+        std::string action;
+        std::vector<std::string> rest = args;
+        if (command == "maintenance" || command == "dhcp") {
+            const bool ok = !rest.empty() && (command == "maintenance" ? (rest[0] == "start" || rest[0] == "cancel")
+                                                                       : (rest[0] == "disable" || rest[0] == "enable"));
+            if (!ok || rest.size() != 3) {
+                return usage_error(command == "maintenance" ? "usage: maintenance start|cancel NAME PEER"
+                                                            : "usage: dhcp disable|enable NAME PEER [--max-period SEC]");
+            }
+            action = command + "-" + rest[0];
+            rest.erase(rest.begin());
+        } else {
+            if (rest.size() != 2) return usage_error("usage: " + command + " NAME PEER");
+            action = command;
+        }
+        json body = json::object();
+        if (o.max_period) body["max_period"] = *o.max_period;
+        if (int rc = client.call("POST", cluster_path(rest[0]) + "/peers/" + encode(rest[1]) + "/" + action, answer,
+                                 body.empty() ? std::string() : body.dump())) {
+            return rc;
+        }
+        if (o.json) {
+            print_json(answer);
+        } else {
+            const std::string kea = field(answer, "message");
+            std::printf("%s: %s%s\n", action.c_str(), field(answer, "summary").c_str(),
+                        kea == "-" ? "" : (" (Kea: " + kea + ")").c_str());
+            std::printf("follow it with: kea-ha-ctl status %s\n", rest[0].c_str());
+        }
+        return kOk;
+    }
     if (command == "add") {
         if (args.empty() || args.size() > 2) return usage_error("usage: add NAME [URL|ADDRESS] [--service dhcp6] [--control-url PEER=URL]...");
         json body = {{"name", args[0]}};
@@ -757,6 +801,14 @@ int main(int argc, char** argv) {
             return kOk;
         } else if (arg == "--json") {
             o.json = true;
+        } else if (arg == "--max-period") {
+            if (!value(v)) return usage_error("--max-period needs seconds");
+            char* end = nullptr;
+            const long seconds = std::strtol(v.c_str(), &end, 10);
+            if (end == v.c_str() || *end || seconds < 1 || seconds > 86400) {
+                return usage_error("--max-period takes whole seconds from 1 to 86400, not '" + v + "'");
+            }
+            o.max_period = seconds;
         } else if (arg == "--dry-run") {
             o.dry_run = true;
         } else if (arg == "--insecure") {

@@ -14,6 +14,7 @@
 
 #include "daemon/monitor_support.hpp"
 #include "kea_ha/core/exception_text.hpp"
+#include "kea_ha/core/ha_action.hpp"
 #include "kea_ha/core/relationship_scope.hpp"
 #include "kea_ha/core/replication.hpp"
 #include "kea_ha/daemon/cluster_monitor.hpp"
@@ -598,6 +599,113 @@ net::awaitable<ConfigOutcome> ClusterMonitor::diff_config(std::optional<std::str
     }
     co_return ConfigOutcome{200,
                             {{"source_of_truth", sot.name}, {"etag", core::config_etag(*source)}, {"peers", std::move(peers)}},
+                            std::nullopt};
+}
+
+net::awaitable<ConfigOutcome> ClusterMonitor::ha_action(std::string action_name, std::string peer_name,
+                                                       std::optional<long> max_period_s, std::string who) {
+    RunningGuard running(running_);
+    auto log = logger("health");
+    const auto action = core::parse_ha_action(action_name);
+    if (!action) {
+        co_return ConfigOutcome{404, error_body("not-found", "no HA action '" + action_name +
+                                                                 "' (maintenance-start, maintenance-cancel, ha-reset, "
+                                                                 "dhcp-disable, dhcp-enable, ha-sync)"),
+                                std::nullopt};
+    }
+    if (!topology_ || !view_) {
+        co_return ConfigOutcome{503, error_body("no-topology", "cluster '" + registration_.name + "' has no known peers yet"),
+                                std::nullopt};
+    }
+    const core::Topology topology = *topology_;
+    // What the guard rails look at: each peer's role, condition and HA state as last polled,
+    // and how many HA relationships it takes part in (Kea 2.6+; read from its config).
+    std::vector<core::HaActionPeer> peers;
+    for (std::size_t i = 0; i < topology.peers.size(); ++i) {
+        const auto& peer = topology.peers[i];
+        core::HaActionPeer p{peer.name, peer.role, std::nullopt, std::nullopt, 1};
+        if (i < view_->peers.size()) p.condition = view_->peers[i].condition;
+        if (i < observations_.size() && observations_[i]) p.ha_state = observations_[i]->ha_state;
+        if (auto ours = disabled_by_us_.find(peer.name); ours != disabled_by_us_.end()) {
+            // Kea < 2.6 does not show it in status-get: what we disabled counts as disabled.
+            if (ours->second && core::SteadyClock::now() >= *ours->second) {
+                disabled_by_us_.erase(ours);
+            } else if (p.condition == core::PeerCondition::Active) {
+                p.condition = core::PeerCondition::Disabled;
+            }
+        }
+        if (link_for(peer)->capabilities().several_relationships || !link_for(peer)->version_known()) {
+            if (auto config = co_await fetch_config(peer); config) {
+                if (auto parsed = core::parse_ha_relationships(config->value(core::service_key(registration_.service),
+                                                                             nlohmann::json::object()),
+                                                               core::ControlUrlRules{});
+                    parsed) {
+                    p.relationships = std::max<std::size_t>(1, parsed->size());
+                }
+            }
+        }
+        peers.push_back(std::move(p));
+    }
+    if (!topology_) co_return ConfigOutcome{503, error_body("no-topology", "the peers changed meanwhile"), std::nullopt};
+    auto plan = core::plan_ha_action(*action, peer_name, peers, max_period_s);
+    if (!plan) {
+        const auto& e = plan.error();
+        const unsigned status = e.kind == core::ErrorKind::NotFound ? 404u : e.kind == core::ErrorKind::Invalid ? 400u : 409u;
+        if (status == 409u) {
+            log->warn("ha action refused cluster={} peer={} action={} by={} reason={}", registration_.name, peer_name,
+                      action_name, who, quote_field(e.message));
+        }
+        co_return ConfigOutcome{status,
+                                error_body(status == 404u ? "not-found" : status == 400u ? "bad-request" : "refused", e.message),
+                                std::nullopt};
+    }
+    const auto* target = topology.find_peer(plan->send_to);
+    auto link = link_for(*target);
+    auto command = link->command(plan->command);
+    command.arguments = plan->arguments;
+    auto answer = kea::require_success(co_await link->send(command, context_.preferences->request_timeout), plan->command);
+    core::Event event;
+    event.when = core::SystemClock::now();
+    event.cluster = registration_.name;
+    event.peer = peer_name;
+    event.kind = "ha-action";
+    event.to = action_name;
+    if (!answer) {
+        const auto why = answer.error().describe();
+        log->error("ha action failed cluster={} peer={} action={} sent_to={} by={} error={}", registration_.name,
+                   peer_name, action_name, plan->send_to, who, quote_field(why));
+        event.from = "failed";
+        event.reason = plan->summary + ", asked by " + who + ": failed: " + why;
+        record(event);
+        persist();
+        const bool kea_said_no = answer.error().kind == core::ErrorKind::KeaError;
+        co_return ConfigOutcome{502,
+                                {{"error", {{"code", kea_said_no ? "rejected" : failure_code(answer.error())},
+                                            {"message", plan->send_to + (kea_said_no ? " refused " : ": ") +
+                                                            plan->command + ": " + why},
+                                            {"peer", plan->send_to}}}},
+                                std::nullopt};
+    }
+    if (*action == core::HaAction::DhcpDisable) {
+        disabled_by_us_[peer_name] = max_period_s ? std::optional<core::SteadyTime>(core::SteadyClock::now() +
+                                                                                   std::chrono::seconds(*max_period_s))
+                                                  : std::nullopt;
+    } else if (*action == core::HaAction::DhcpEnable) {
+        disabled_by_us_.erase(peer_name);
+    }
+    log->info("ha action cluster={} peer={} action={} sent_to={} by={} kea={}", registration_.name, peer_name,
+              action_name, plan->send_to, who, quote_field(answer->text));
+    event.reason = plan->summary + ", asked by " + who + (answer->text.empty() ? "" : ": " + answer->text);
+    record(event);
+    persist();
+    co_return ConfigOutcome{200,
+                            {{"action", action_name},
+                             {"peer", peer_name},
+                             {"sent_to", plan->send_to},
+                             {"command", plan->command},
+                             {"arguments", plan->arguments},
+                             {"message", answer->text},
+                             {"summary", plan->summary}},
                             std::nullopt};
 }
 

@@ -85,6 +85,7 @@ public:
     net::awaitable<api::Outcome> register_cluster(api::RegisterRequest request) override;
     api::Outcome remove_cluster(const std::string& name) override;
     net::awaitable<api::Outcome> config_operation(const std::string& name, api::ConfigRequest request) override;
+    net::awaitable<api::Outcome> ha_action(const std::string& name, api::HaActionRequest request) override;
     std::string metrics() const override;
     std::string version() const override { return KEA_HA_VERSION; }
     std::vector<std::string> problems() const override {
@@ -462,6 +463,17 @@ net::awaitable<api::Outcome> Daemon::config_operation(const std::string& name, a
     api::Outcome answer{outcome.status, std::move(outcome.body), {}};
     if (outcome.etag) answer.headers.emplace_back("ETag", *outcome.etag);
     co_return answer;
+}
+
+net::awaitable<api::Outcome> Daemon::ha_action(const std::string& name, api::HaActionRequest request) {
+    auto found = clusters_.find(name);
+    if (found == clusters_.end()) {
+        co_return api::Outcome{404, {{"error", {{"code", "not-found"}, {"message", "no cluster named '" + name + "'"}}}}, {}};
+    }
+    auto monitor = found->second;
+    auto outcome = co_await monitor->ha_action(std::move(request.action), std::move(request.peer), request.max_period_s,
+                                               std::move(request.who));
+    co_return api::Outcome{outcome.status, std::move(outcome.body), {}};
 }
 
 api::Outcome Daemon::remove_cluster(const std::string& name) {

@@ -64,6 +64,14 @@ struct ConfigRequest {
     bool documents = false;               ///< Diff: ?documents=true, both documents as well
 };
 
+/// POST /v1/clusters/NAME/peers/PEER/ACTION (issue 14 item 1).
+struct HaActionRequest {
+    std::string peer;
+    std::string action;                 ///< "maintenance-start", … (core/ha_action.hpp)
+    std::optional<long> max_period_s;   ///< body {"max_period": N}: dhcp-disable, ha-sync
+    std::string who;                    ///< who asked: the token's name ("admin": apiTokenFile, "anonymous": no token)
+};
+
 /// What the routes need from the daemon. All calls run on the io_context thread.
 class ApiBackend {
 public:
@@ -81,6 +89,9 @@ public:
     /// Config read / change / sync of a cluster: 200 (+ ETag on reads), 400, 404, 409, 412,
     /// 422, 502, 503 as SPEC §6 says. The default answers 501 (a backend without replication).
     virtual boost::asio::awaitable<Outcome> config_operation(const std::string& name, ConfigRequest request);
+    /// An HA action on a peer: 200 with what was sent, 400, 404, 409 (a guard rail, with the
+    /// reason), 502 (Kea refused or did not answer). The default answers 501.
+    virtual boost::asio::awaitable<Outcome> ha_action(const std::string& name, HaActionRequest request);
     /// GET /metrics: Prometheus text.
     virtual std::string metrics() const = 0;
     /// Version string for GET /v1/health.

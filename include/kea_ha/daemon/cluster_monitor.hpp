@@ -181,6 +181,11 @@ public:
     /// GET /v1/clusters/NAME/diff: for each peer (or only `peer`), the RFC 6902 patch from its
     /// config to what replication would write on it; with `documents`, both documents too.
     boost::asio::awaitable<ConfigOutcome> diff_config(std::optional<std::string> peer, bool documents);
+    /// POST /v1/clusters/NAME/peers/PEER/ACTION (issue 14 item 1): an HA action planned by
+    /// core::plan_ha_action() (guard rails: 409 with the reason), sent to Kea, recorded as an
+    /// event naming `who` asked.
+    boost::asio::awaitable<ConfigOutcome> ha_action(std::string action, std::string peer, std::optional<long> max_period_s,
+                                                    std::string who);
     /// The document saved in the state directory (JSON text; one event per line). Built on
     /// every state change, so it costs a few copies: each event is serialised once, when recorded.
     std::string document_text() const;
@@ -345,6 +350,10 @@ private:
     /// SPEC §5 rule 3: the peer of `topology` carrying the latest generation, when it is later
     /// than what `sot` carries (a change made while the SoT was away); none otherwise.
     std::optional<std::string> holder_ahead_of(const core::Topology& topology, const std::string& sot) const;
+    /// Peers this controller sent dhcp-disable (ha_action()), until dhcp-enable or the
+    /// max-period Kea was given: Kea < 2.6 does not show a disabled service in status-get, and
+    /// the guard rails must still see it.
+    std::map<std::string, std::optional<core::SteadyTime>> disabled_by_us_;
     std::uint64_t replications_done_ = 0;
     std::uint64_t replications_failed_ = 0;
     std::optional<double> last_replication_s_;
