@@ -130,6 +130,21 @@ public:
                                                         {"message", "unreachable: synced when it returns"}}})}},
                           {}};
     }
+    net::awaitable<Outcome> ha_action(const std::string& name, HaActionRequest request) override {
+        (void)name;
+        actions.push_back(request);
+        if (request.action == "maintenance-start" && request.peer == "server2") {
+            co_return Outcome{409, {{"error", {{"code", "refused"},
+                                               {"message", "refusing to leave no main peer in service: server2's partner "
+                                                           "server1 is unreachable"}}}},
+                              {}};
+        }
+        co_return Outcome{200, {{"action", request.action}, {"peer", request.peer}, {"sent_to", "server2"},
+                                {"command", "ha-" + request.action}, {"message", "Server is in maintenance state."},
+                                {"summary", "ha-maintenance-start sent to server2, which takes over " + request.peer}},
+                          {}};
+    }
+    std::vector<HaActionRequest> actions;
     std::string metrics() const override { return ""; }
     std::string version() const override { return "0.0.0-test"; }
 
@@ -337,6 +352,39 @@ TEST_F(CliTest, DryRunSendsTheFlagAndShowsWhatWouldChange) {
     EXPECT_NE(run.out.find("server1  pending  unreachable"), std::string::npos) << run.out;
     EXPECT_NE(run.out.find("nothing was set or written (generation stays 7)"), std::string::npos) << run.out;
     EXPECT_EQ(ctl("status --dry-run").status, 2) << "belongs to config set and patch";
+}
+
+// --- HA actions (issue 14 item 1) ----------------------------------------------------------------
+
+TEST_F(CliTest, HaActionsReachTheirEndpointAndRefusalsSayWhy) {
+    auto started = ctl("maintenance start dhcp-a server1", false);
+    EXPECT_EQ(started.status, 0) << started.out;
+    EXPECT_NE(started.out.find("maintenance-start: ha-maintenance-start sent to server2, which takes over server1 "
+                               "(Kea: Server is in maintenance state.)"),
+              std::string::npos)
+        << started.out;
+    ASSERT_EQ(backend_.actions.size(), 1u);
+    EXPECT_EQ(backend_.actions[0].action, "maintenance-start");
+    EXPECT_EQ(backend_.actions[0].peer, "server1");
+    EXPECT_EQ(backend_.actions[0].who, "admin");
+    auto refused = ctl("maintenance start dhcp-a server2");
+    EXPECT_EQ(refused.status, 1) << refused.out;
+    EXPECT_NE(refused.out.find("refusing to leave no main peer in service"), std::string::npos) << refused.out;
+    EXPECT_EQ(ctl("dhcp disable dhcp-a server2 --max-period 120", false).status, 0);
+    EXPECT_EQ(backend_.actions.back().action, "dhcp-disable");
+    EXPECT_EQ(backend_.actions.back().max_period_s, 120);
+    EXPECT_EQ(ctl("dhcp enable dhcp-a server2", false).status, 0);
+    EXPECT_EQ(backend_.actions.back().action, "dhcp-enable");
+    EXPECT_EQ(ctl("ha-reset dhcp-a server2", false).status, 0);
+    EXPECT_EQ(backend_.actions.back().action, "ha-reset");
+    EXPECT_EQ(ctl("ha-sync dhcp-a server2", false).status, 0);
+    EXPECT_EQ(backend_.actions.back().action, "ha-sync");
+    const auto sent = backend_.actions.size();
+    EXPECT_EQ(ctl("maintenance begin dhcp-a server1").status, 2);
+    EXPECT_EQ(ctl("maintenance start dhcp-a").status, 2);
+    EXPECT_EQ(ctl("ha-reset dhcp-a server1 --max-period 5").status, 2) << "only dhcp disable and ha-sync take it";
+    EXPECT_EQ(ctl("dhcp disable dhcp-a server1 --max-period 0").status, 2);
+    EXPECT_EQ(backend_.actions.size(), sent) << "usage errors send nothing";
 }
 
 TEST_F(CliTest, MissingTokenIs401) {
