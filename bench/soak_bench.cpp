@@ -20,7 +20,8 @@
 //           incarnation alive at both, else on the longest-lived one (said so in the output;
 //           SKIP when none lived 20 s past a 10 s warm-up: chaos decided, nothing to measure).
 //
-// Run on demand: bench/run.sh soak [--minutes N] [--seed S]; docs/performance.md "Soak".
+// Run on demand: bench/run.sh soak [--minutes N] [--seed S] [--no-controller-kill];
+// docs/performance.md "Soak".
 // Loopback only; every loop is bounded in count and in time, every request has a deadline.
 // Exit status 1 on any FAIL (the lab and controller directories are then kept).
 
@@ -246,15 +247,18 @@ std::string log_lines_with(const std::string& log, const std::string& needle, in
 
 int main(int argc, char** argv) {
     int minutes = 10;
+    bool kill_controller = true;  // --no-controller-kill: one controller process lives the whole run
     unsigned seed = static_cast<unsigned>(std::chrono::system_clock::now().time_since_epoch().count() & 0x7fffffff);
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg == "--minutes" && i + 1 < argc) {
             minutes = std::clamp(std::atoi(argv[++i]), 1, 180);
+        } else if (arg == "--no-controller-kill") {
+            kill_controller = false;
         } else if (arg == "--seed" && i + 1 < argc) {
             seed = static_cast<unsigned>(std::strtoul(argv[++i], nullptr, 10));
         } else {
-            std::fprintf(stderr, "usage: soak_bench [--minutes 1..180] [--seed S]\n");
+            std::fprintf(stderr, "usage: soak_bench [--minutes 1..180] [--seed S] [--no-controller-kill]\n");
             return 2;
         }
     }
@@ -319,7 +323,9 @@ int main(int argc, char** argv) {
         const auto wait = std::chrono::milliseconds(std::uniform_int_distribution<int>(5000, 15000)(random));
         if (Clock::now() + wait >= end) break;
         sleep_until(Clock::now() + wait);
-        const int kind = std::uniform_int_distribution<int>(0, 2)(random);
+        // Without controller kills the peers' chaos stays, and RSS and fds are measured on one
+        // process from minute 2 to the end.
+        const int kind = std::uniform_int_distribution<int>(0, kill_controller ? 2 : 1)(random);
         const std::string& peer = kPeers[std::uniform_int_distribution<std::size_t>(0, kPeers.size() - 1)(random)];
         const auto down = std::chrono::milliseconds(std::uniform_int_distribution<int>(3000, 8000)(random));
         const double at = seconds_since(t0);

@@ -151,12 +151,21 @@ const std::string* header(const ApiRequest& request, const std::string& name) {
     return found == request.headers.end() ? nullptr : &found->second;
 }
 
-bool authorized(const ApiRequest& request, const std::string& token) {
+/// The client a bearer token names: apiTokenFile's ("admin") or one of apiTokensFile's;
+/// none when the header is not a bearer token or no token matches. Every token is compared
+/// (constant time each): how long it takes does not tell which one came close.
+std::optional<core::ApiToken> client_of(const ApiRequest& request, const ApiSettings& settings) {
     const std::string* value = header(request, "authorization");
-    if (!value) return false;
+    if (!value) return std::nullopt;
     std::string_view text = trim(*value);
-    if (text.size() < 7 || lower(text.substr(0, 7)) != "bearer ") return false;
-    return same_secret(trim(text.substr(7)), token);
+    if (text.size() < 7 || lower(text.substr(0, 7)) != "bearer ") return std::nullopt;
+    const auto given = trim(text.substr(7));
+    std::optional<core::ApiToken> found;
+    if (settings.token && same_secret(given, *settings.token)) found = core::ApiToken{"admin", core::ApiRole::Admin, {}};
+    for (const auto& token : settings.tokens) {
+        if (same_secret(given, token.secret) && !found) found = core::ApiToken{token.name, token.role, {}};
+    }
+    return found;
 }
 
 ApiResponse unauthorized(std::string message) {
@@ -321,11 +330,17 @@ boost::asio::awaitable<ApiResponse> route(const ApiRequest& request, ApiBackend&
     const bool health = p.size() == 2 && p[0] == "v1" && p[1] == "health";
     // The status page (SPEC §8) holds no data; its own API calls carry the token.
     const bool page = p.empty();
-    if (settings.token && !((health || page) && method == "GET")) {
+    std::string who = "anonymous";
+    if ((settings.token || !settings.tokens.empty()) && !((health || page) && method == "GET")) {
         if (!header(request, "authorization")) {
-            co_return unauthorized("this API needs 'Authorization: Bearer TOKEN' (apiTokenFile)");
+            co_return unauthorized("this API needs 'Authorization: Bearer TOKEN' (apiTokenFile, apiTokensFile)");
         }
-        if (!authorized(request, *settings.token)) co_return unauthorized("invalid bearer token");
+        const auto client = client_of(request, settings);
+        if (!client) co_return unauthorized("invalid bearer token");
+        if (client->role == core::ApiRole::Read && method != "GET" && method != "HEAD") {
+            co_return error_response(403, "forbidden", "client '" + client->name + "' has role read: it may only GET");
+        }
+        who = client->name;
     }
 
     if (health) {
@@ -384,7 +399,7 @@ boost::asio::awaitable<ApiResponse> route(const ApiRequest& request, ApiBackend&
             HaActionRequest action;
             action.peer = p[4];
             action.action = p[5];
-            action.who = settings.token ? "admin" : "anonymous";
+            action.who = who;
             if (!trim(request.body).empty()) {
                 json body;
                 if (auto error = json_object_body(request, body)) co_return *error;
@@ -426,6 +441,7 @@ boost::asio::awaitable<ApiResponse> route(const ApiRequest& request, ApiBackend&
             }
             if (!backend.cluster_events(name)) co_return not_found_cluster(name);
             ConfigRequest operation;
+            operation.who = who;
             auto query = query_of(request.target);
             if (!query) co_return error_response(400, "bad-request", "malformed query in " + request.target);
             if (method == "PUT" || method == "PATCH") {

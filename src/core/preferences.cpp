@@ -28,7 +28,7 @@ constexpr std::string_view kKeys[] = {
     "keaPeerLocalParameters", "keaClockSkewWarning", "keaAuthUser",
     "keaAuthPasswordFile",   "keaTlsCaFile",        "keaTlsCertFile",
     "keaTlsKeyFile",         "keaTlsVerify",        "keaMaxResponseSize",
-    "apiListen",             "apiTokenFile",        "apiTlsCertFile",
+    "apiListen",             "apiTokenFile",        "apiTokensFile",        "apiTlsCertFile",
     "apiTlsKeyFile",         "stateDirectory",      "logLevel",
     "logFile",               "logMaxSize",          "logMaxFiles",
 };
@@ -349,6 +349,7 @@ std::optional<Failure> Parser::apply(std::string_view key, const std::string& va
         return std::nullopt;
     }
     if (key == "apiTokenFile") return read_nonempty(key, value, p.api_token_file);
+    if (key == "apiTokensFile") return read_nonempty(key, value, p.api_tokens_file);
     if (key == "apiTlsCertFile") return read_nonempty(key, value, p.api_tls_cert_file);
     if (key == "apiTlsKeyFile") return read_nonempty(key, value, p.api_tls_key_file);
     if (key == "stateDirectory") return read_nonempty(key, value, p.state_directory);
@@ -435,9 +436,9 @@ std::optional<Error> Parser::cross_checks() const {
         }
     }
     // SPEC §3: a bearer token is required when the API is reachable from other hosts.
-    if (listen_ && !is_loopback(*listen_) && !p.api_token_file) {
+    if (listen_ && !is_loopback(*listen_) && !p.api_token_file && !p.api_tokens_file) {
         note(line_of_key("apiListen"), "apiListen " + p.api_listen +
-                                           " is not a loopback address; apiTokenFile is required");
+                                           " is not a loopback address; apiTokenFile is required (or apiTokensFile)");
     }
     if (!first) return std::nullopt;
     return error_at(first->first, first->second);

@@ -738,7 +738,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
                                                                     ": no source of truth, changes are refused"),
                                 std::nullopt};
     }
-    if (change.kind == ConfigChange::Kind::Sync) co_return co_await converge_locked("sync requested", true);
+    if (change.kind == ConfigChange::Kind::Sync) co_return co_await converge_locked("sync requested by " + change.who, true);
 
     // SPEC §5 rule 3 before any change: a returning primary can be the SoT again before its
     // convergence ran (found by the soak bench: its CA back while the grace of our own
@@ -1175,12 +1175,12 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
     }
     all_applied ? ++replications_done_ : ++replications_failed_;
     // The phases' own times (Kea's commands, mostly) tell a slow peer from a slow controller.
-    log->info("config changed cluster={} generation={} source_of_truth={} peers={} seconds={:.3f} read={:.3f} "
+    log->info("config changed cluster={} generation={} by={} source_of_truth={} peers={} seconds={:.3f} read={:.3f} "
               "test={:.3f} sot_set={:.3f} writes={:.3f}",
-              registration_.name, generation, sot.name, summary, took, seconds(started, read_done),
+              registration_.name, generation, change.who, sot.name, summary, took, seconds(started, read_done),
               seconds(test_started, test_done), seconds(writes_started, sot_done), seconds(writes_started, writes_done));
     record_replication_event("config-change", "", "", std::to_string(generation),
-                             "change through the API applied on " + sot.name + " (" + summary + ")");
+                             "change through the API by " + change.who + " applied on " + sot.name + " (" + summary + ")");
     co_return ConfigOutcome{200,
                             {{"generation", generation}, {"source_of_truth", sot.name}, {"peers", std::move(peers)}},
                             std::nullopt};

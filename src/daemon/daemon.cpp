@@ -261,6 +261,25 @@ bool Daemon::start() {
         }
         api_settings_.token = *token;
     }
+    if (prefs_.api_tokens_file) {
+        auto tokens = read_api_tokens_file(*prefs_.api_tokens_file);
+        if (!tokens) {
+            logger("api")->error("cannot read apiTokensFile error={}", quote_field(tokens.error().describe()));
+            return false;
+        }
+        if (api_settings_.token) {
+            for (const auto& t : *tokens) {
+                if (t.name == "admin") {
+                    logger("api")->error("cannot read apiTokensFile error={}",
+                                         quote_field(*prefs_.api_tokens_file + ": the name 'admin' is apiTokenFile's; "
+                                                     "give that client another name"));
+                    return false;
+                }
+            }
+        }
+        logger("api")->info("api clients file={} clients={}", *prefs_.api_tokens_file, tokens->size());
+        api_settings_.tokens = std::move(*tokens);
+    }
     api::ServerSettings server_settings;
     server_settings.listen = prefs_.api_listen;
     server_settings.tls_cert_file = prefs_.api_tls_cert_file;
@@ -458,6 +477,7 @@ net::awaitable<api::Outcome> Daemon::config_operation(const std::string& name, a
         change.body = std::move(request.body);
         change.if_match = std::move(request.if_match);
         change.dry_run = request.dry_run;
+        change.who = request.who.empty() ? "anonymous" : request.who;
         outcome = co_await monitor->change_config(std::move(change));
     }
     api::Outcome answer{outcome.status, std::move(outcome.body), {}};

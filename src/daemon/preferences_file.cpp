@@ -44,4 +44,10 @@ core::Result<std::string> read_secret_file(const std::string& path, std::string_
     return secret;
 }
 
+core::Result<std::vector<core::ApiToken>> read_api_tokens_file(const std::string& path) {
+    auto text = read_file(path);
+    if (!text) return core::make_error(core::ErrorKind::Io, "apiTokensFile: " + text.error().message, path);
+    return core::parse_api_tokens(*text, path);
+}
+
 }  // namespace kea_ha::daemon

@@ -197,6 +197,46 @@ TEST_F(ApiServerTest, TokenIsRequiredAndChecked) {
     EXPECT_EQ(list.at(0)["name"], "dhcp-a");
 }
 
+TEST_F(ApiServerTest, NamedTokens_ReadMayOnlyGet_EachRequestCarriesItsClientsName) {
+    api_settings_.tokens = {{"noc", kea_ha::core::ApiRole::Read, "read-token-0123456789"},
+                            {"alice", kea_ha::core::ApiRole::Admin, "alice-token-0123456789"}};
+    start();  // apiTokenFile's "s3cret" too: the client "admin"
+    const auto as = [](const std::string& token) {
+        return std::map<std::string, std::string>{{"Authorization", "Bearer " + token}};
+    };
+    auto read = call("GET", "/v1/clusters", {}, as("read-token-0123456789"), false);
+    ASSERT_TRUE(read.ok());
+    EXPECT_EQ(read->status, 200u);
+    auto read_config = call("GET", "/v1/clusters/dhcp-a/config", {}, as("read-token-0123456789"), false);
+    ASSERT_TRUE(read_config.ok());
+    EXPECT_EQ(read_config->status, 200u);
+    auto headers = as("read-token-0123456789");
+    headers["Content-Type"] = "application/merge-patch+json";
+    auto write = call("PATCH", "/v1/clusters/dhcp-a/config", R"({"Dhcp4": {}})", headers, false);
+    ASSERT_TRUE(write.ok());
+    EXPECT_EQ(write->status, 403u);
+    EXPECT_EQ(code_of(*write), "forbidden");
+    EXPECT_NE(write->body.find("client 'noc' has role read: it may only GET"), std::string::npos) << write->body;
+    auto action = call("POST", "/v1/clusters/dhcp-a/peers/server1/ha-reset", {}, as("read-token-0123456789"), false);
+    ASSERT_TRUE(action.ok());
+    EXPECT_EQ(action->status, 403u);
+    EXPECT_TRUE(backend_.config_requests.size() == 1u) << "only the read reached the backend";
+
+    headers = as("alice-token-0123456789");
+    headers["Content-Type"] = "application/merge-patch+json";
+    auto by_alice = call("PATCH", "/v1/clusters/dhcp-a/config", R"({"Dhcp4": {}})", headers, false);
+    ASSERT_TRUE(by_alice.ok());
+    EXPECT_EQ(by_alice->status, 200u);
+    ASSERT_EQ(backend_.config_requests.size(), 2u);
+    EXPECT_EQ(backend_.config_requests.back().second.who, "alice");
+    auto by_admin = call("POST", "/v1/clusters/dhcp-a/sync");
+    ASSERT_TRUE(by_admin.ok());
+    EXPECT_EQ(backend_.config_requests.back().second.who, "admin");
+    auto unknown = call("GET", "/v1/clusters", {}, as("alice-token-012345678"), false);
+    ASSERT_TRUE(unknown.ok());
+    EXPECT_EQ(unknown->status, 401u);
+}
+
 TEST_F(ApiServerTest, NoTokenConfiguredMeansOpen) {
     start({}, std::nullopt);
     auto reply = call("GET", "/v1/clusters", {}, {}, false);

@@ -2,6 +2,7 @@
 // for unknown keys with a suggestion, cross-key rules, and the shipped config/preferences.cfg.
 
 #include "kea_ha/core/preferences.hpp"
+#include "kea_ha/core/api_tokens.hpp"
 
 #include <algorithm>
 #include <fstream>
@@ -239,7 +240,7 @@ TEST(Preferences, BadValues_NameFileLineAndKey) {
         {R"(<keaServer name="a" url="http://a:8000/"/>)" "\n" R"(<keaServer name="a" url="http://b:8000/"/>)",
          "prefs.cfg:3: keaServer 'a' declared twice (first at line 2)"},
         // Cross-key rules.
-        {R"(<apiListen value="0.0.0.0:8067"/>)", "prefs.cfg:2: apiListen 0.0.0.0:8067 is not a loopback address; apiTokenFile is required"},
+        {R"(<apiListen value="0.0.0.0:8067"/>)", "prefs.cfg:2: apiListen 0.0.0.0:8067 is not a loopback address; apiTokenFile is required (or apiTokensFile)"},
         {R"(<apiListen value="[::]:8067"/>)", "prefs.cfg:2: apiListen [::]:8067 is not a loopback address"},
         {R"(<apiListen value="api.example.net:8067"/>)", "prefs.cfg:2: apiListen api.example.net:8067 is not a loopback address"},
         {R"(<keaTlsCertFile value="/c.pem"/>)", "prefs.cfg:2: keaTlsCertFile is set but keaTlsKeyFile is not"},
@@ -337,7 +338,7 @@ TEST(Preferences, KnownKeys_CoverSpecSection3) {
         "keaRequestTimeout", "keaConfigTimeout", "keaConfigSyncInterval", "keaPropagateExternalChanges",
         "keaPeerLocalParameters", "keaClockSkewWarning", "keaAuthUser", "keaAuthPasswordFile",
         "keaTlsCaFile", "keaTlsCertFile", "keaTlsKeyFile", "keaTlsVerify", "keaMaxResponseSize",
-        "apiListen", "apiTokenFile", "apiTlsCertFile", "apiTlsKeyFile", "stateDirectory", "logLevel",
+        "apiListen", "apiTokenFile", "apiTokensFile" /* issue 14 */, "apiTlsCertFile", "apiTlsKeyFile", "stateDirectory", "logLevel",
         "logFile", "logMaxSize", "logMaxFiles",
     };
     const auto& known = known_preference_keys();
@@ -377,3 +378,36 @@ TEST(Preferences, ShippedConfigFile_ParsesWithoutErrorsOrWarnings) {
 
 }  // namespace
 }  // namespace kea_ha::core
+
+// --- apiTokensFile (issue 14 item 5) --------------------------------------------------------------
+
+TEST(ApiTokens, NameRoleTokenPerLineCommentsAndBlankLinesSkipped) {
+    auto tokens = kea_ha::core::parse_api_tokens(
+        "# who may call the API\n\nnoc   read   0123456789abcdef0123\r\nalice\tadmin\tsecret-secret-secret-1\n", "tokens");
+    ASSERT_TRUE(tokens) << tokens.error().message;
+    ASSERT_EQ(tokens->size(), 2u);
+    EXPECT_EQ((*tokens)[0].name, "noc");
+    EXPECT_EQ((*tokens)[0].role, kea_ha::core::ApiRole::Read);
+    EXPECT_EQ((*tokens)[0].secret, "0123456789abcdef0123");
+    EXPECT_EQ((*tokens)[1].name, "alice");
+    EXPECT_EQ((*tokens)[1].role, kea_ha::core::ApiRole::Admin);
+}
+
+TEST(ApiTokens, MistakesNameTheLineAndNeverTheToken) {
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"alice admin\n", "tokens:1: expected NAME ROLE TOKEN, found 2 fields"},
+        {"alice admin 0123456789abcdef extra\n", "tokens:1: expected NAME ROLE TOKEN, found 4 fields"},
+        {"# c\nalice root 0123456789abcdef\n", "tokens:2: role must be read or admin (got 'root')"},
+        {"al/ice admin 0123456789abcdef\n", "tokens:1: the client name must be 1 to 64 characters"},
+        {"alice admin short\n", "tokens:1: the token of 'alice' is shorter than 16 characters"},
+        {"a admin 0123456789abcdef\na read 0123456789abcdeX\n", "tokens:2: the client name 'a' is given twice"},
+        {"a admin 0123456789abcdef\nb read 0123456789abcdef\n", "tokens:2: the token of 'b' is another client's too"},
+        {"# nobody\n", "tokens: no client"},
+    };
+    for (const auto& [text, expected] : cases) {
+        auto tokens = kea_ha::core::parse_api_tokens(text, "tokens");
+        ASSERT_FALSE(tokens) << text;
+        EXPECT_EQ(tokens.error().message.rfind(expected, 0), 0u) << text << " -> " << tokens.error().message;
+        EXPECT_EQ(tokens.error().message.find("0123456789abcdef"), std::string::npos) << "the token leaked";
+    }
+}

@@ -11,6 +11,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <nlohmann/json.hpp>
 
+#include "kea_ha/core/api_tokens.hpp"
+
 namespace kea_ha::api {
 
 struct ApiRequest {
@@ -59,6 +61,7 @@ struct ConfigRequest {
     enum class Kind { Read, Replace, JsonPatch, MergePatch, Sync, Diff } kind = Kind::Read;
     nlohmann::json body;                  ///< the document (Replace) or the patch
     std::optional<std::string> if_match;  ///< If-Match, verbatim
+    std::string who;                      ///< the client's name (HaActionRequest::who)
     bool dry_run = false;                 ///< ?dry_run=true on PUT / PATCH: test and diff only
     std::optional<std::string> peer;      ///< Diff: ?peer=P, one peer only
     bool documents = false;               ///< Diff: ?documents=true, both documents as well
@@ -101,7 +104,10 @@ public:
 };
 
 struct ApiSettings {
-    std::optional<std::string> token;   ///< bearer token; nullopt: no auth
+    std::optional<std::string> token;   ///< apiTokenFile: one admin token, named "admin"
+    /// apiTokensFile: named clients with roles (a `read` one may only GET). No token at all:
+    /// no auth (loopback only, preferences.cpp), and the client is "anonymous".
+    std::vector<core::ApiToken> tokens;
 };
 
 /// Routes one request. Never throws; a malformed request gets a 4xx with a message.

@@ -48,6 +48,7 @@ struct Preferences {
     std::uint64_t max_response_size = 256ull << 20;            ///< keaMaxResponseSize (MiB in the file, bytes here)
     std::string api_listen = "127.0.0.1:8067";                 ///< apiListen
     std::optional<std::string> api_token_file;                 ///< apiTokenFile
+    std::optional<std::string> api_tokens_file;                ///< apiTokensFile (named tokens with roles)
     std::optional<std::string> api_tls_cert_file;              ///< apiTlsCertFile
     std::optional<std::string> api_tls_key_file;               ///< apiTlsKeyFile
     std::string state_directory = "/var/lib/kea-ha-controller";///< stateDirectory

@@ -127,6 +127,8 @@ struct ConfigChange {
     /// ?dry_run=true (PUT, PATCH): config-test on every reachable peer and each peer's diff;
     /// nothing is set or written.
     bool dry_run = false;
+    /// Who asked (the API client's name, issue 14 item 5): in the log line and the event.
+    std::string who = "anonymous";
 };
 
 /// Replication bookkeeping kept in the state directory (SPEC §5 rule 3, §10).

@@ -2,6 +2,9 @@
 // Reading preferences.cfg from disk (the core parses text; files are the edge's job).
 
 #include <string>
+#include <vector>
+
+#include "kea_ha/core/api_tokens.hpp"
 
 #include "kea_ha/core/preferences.hpp"
 #include "kea_ha/core/result.hpp"
@@ -11,8 +14,11 @@ namespace kea_ha::daemon {
 /// Reads and parses `path`. An unreadable file is an Io error naming it and the reason.
 core::Result<core::ParsedPreferences> load_preferences_file(const std::string& path);
 
-/// Reads a secret (password or token) file: its contents without trailing newlines.
-/// An unreadable or empty file is an error naming the file (never the contents).
+/// Reads a secret (password or token) file by the one rule of core/secret.hpp (its first
+/// line). An unreadable or refused file is an error naming the file (never the contents).
 core::Result<std::string> read_secret_file(const std::string& path, std::string_view key);
+
+/// apiTokensFile: the named clients (core/api_tokens.hpp); an error names the file and line.
+core::Result<std::vector<core::ApiToken>> read_api_tokens_file(const std::string& path);
 
 }  // namespace kea_ha::daemon
