@@ -415,6 +415,25 @@ boost::asio::awaitable<ApiResponse> route(const ApiRequest& request, ApiBackend&
             }
             co_return from_outcome(co_await backend.ha_action(name, std::move(action)));
         }
+        if (p.size() >= 4 && p.size() <= 6 && p[3] == "history") {
+            // GET …/history, GET …/history/G, POST …/history/G/rollback.
+            const bool rollback = p.size() == 6;
+            if (rollback && p[5] != "rollback") co_return error_response(404, "not-found", "no such path: " + request.target);
+            if (rollback ? method != "POST" : method != "GET") co_return method_not_allowed(request, rollback ? "POST" : "GET");
+            if (!backend.cluster_events(name)) co_return not_found_cluster(name);
+            ConfigRequest operation;
+            operation.kind = rollback ? ConfigRequest::Kind::Rollback : ConfigRequest::Kind::History;
+            operation.who = who;
+            if (p.size() >= 5) {
+                const auto& text = p[4];
+                if (text.empty() || text.size() > 19 || text.find_first_not_of("0123456789") != std::string::npos) {
+                    co_return error_response(400, "bad-request", "a generation is a positive whole number, not '" + text + "'");
+                }
+                operation.generation = std::stoull(text);
+            }
+            if (const std::string* if_match = header(request, "if-match")) operation.if_match = std::string(trim(*if_match));
+            co_return from_outcome(co_await backend.config_operation(name, std::move(operation)));
+        }
         if (p.size() == 4 && p[3] == "diff") {
             if (method != "GET") co_return method_not_allowed(request, "GET");
             if (!backend.cluster_events(name)) co_return not_found_cluster(name);

@@ -58,6 +58,10 @@ constexpr const char* kUsageText =
     "                                JSON Patch (array) or JSON Merge Patch (object)\n"
     "      [--dry-run]               (set, patch) config-test on every peer and show what\n"
     "                                would change; nothing is set or written\n"
+    "  config rollback NAME GENERATION [--if-match ETAG]\n"
+    "                                set the source of truth's config of that change again\n"
+    "                                (a normal change; without --if-match, the current ETag)\n"
+    "  history NAME                  the changes made through the API, oldest first\n"
     "  config diff NAME [PEER]       what replication would change on each peer (or PEER),\n"
     "                                as a unified diff of canonical JSON\n"
     "  sync NAME                     replicate the configuration to every peer now\n"
@@ -600,7 +604,10 @@ int run(Options& o) {
         return usage_error("--service, --control-url, --relationship, --user and --password-file belong to 'add'");
     }
     const bool writes_config = command == "config" && o.words.size() > 1 && (o.words[1] == "set" || o.words[1] == "patch");
-    if (o.if_match && !writes_config) return usage_error("--if-match belongs to 'config set' and 'config patch'");
+    const bool rolls_back = command == "config" && o.words.size() > 1 && o.words[1] == "rollback";
+    if (o.if_match && !writes_config && !rolls_back) {
+        return usage_error("--if-match belongs to 'config set', 'config patch' and 'config rollback'");
+    }
     if (o.dry_run && !writes_config) return usage_error("--dry-run belongs to 'config set' and 'config patch'");
     Client client(*api, o.client, o.json);
     json answer;
@@ -703,6 +710,35 @@ int run(Options& o) {
         if (o.json) print_json(answer); else print_events(answer);
         return kOk;
     }
+    if (command == "history") {
+        if (args.size() != 1) return usage_error("usage: history NAME");
+        if (int rc = client.call("GET", cluster_path(args[0]) + "/history", answer)) return rc;
+        if (o.json) {
+            print_json(answer);
+            return kOk;
+        }
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& e : answer.value("entries", json::array())) {
+            std::string what = field(e, "kind");
+            if (e.contains("rollback_of")) what += " of " + field(e, "rollback_of");
+            std::string request = "-";
+            if (e.contains("request")) {
+                request = e["request"].dump();
+                if (request.size() > 60) request = request.substr(0, 57) + "...";
+            } else if (e.contains("request_bytes")) {
+                request = field(e, "request_bytes") + " bytes";
+            }
+            rows.push_back({field(e, "generation"), field(e, "when"), field(e, "who"), what,
+                            e.value("config_kept", false) ? "yes" : "no", request});
+        }
+        if (rows.empty()) {
+            std::printf("no change made through the API yet\n");
+        } else {
+            print_table({"GEN", "WHEN", "WHO", "KIND", "ROLLBACK", "REQUEST"}, rows);
+            std::printf("\nconfigs kept for rollback: the last %s (keaHistoryDepth)\n", field(answer, "depth").c_str());
+        }
+        return kOk;
+    }
     if (command == "sync") {
         if (args.size() != 1) return usage_error("usage: sync NAME");
         if (int rc = client.call("POST", cluster_path(args[0]) + "/sync", answer)) return rc;
@@ -718,6 +754,28 @@ int run(Options& o) {
             print_json(answer);
             print_etag(client.last_reply());
             return kOk;
+        }
+        if (sub == "rollback") {
+            if (args.size() != 3) return usage_error("usage: config rollback NAME GENERATION [--if-match ETAG]");
+            if (args[2].empty() || args[2].find_first_not_of("0123456789") != std::string::npos) {
+                return usage_error("GENERATION is a whole number (kea-ha-ctl history " + args[1] + "), not '" + args[2] + "'");
+            }
+            std::map<std::string, std::string> headers;
+            if (o.if_match) {
+                headers["If-Match"] = *o.if_match;
+            } else {
+                // The config the operator is looking at now: a change made meanwhile makes it 412.
+                json current;
+                if (int rc = client.call("GET", cluster_path(args[1]) + "/config", current)) return rc;
+                if (auto etag = client.last_reply().headers.find("etag"); etag != client.last_reply().headers.end()) {
+                    headers["If-Match"] = etag->second;
+                }
+            }
+            if (int rc = client.call("POST", cluster_path(args[1]) + "/history/" + args[2] + "/rollback", answer, {},
+                                     "application/json", headers)) {
+                return rc;
+            }
+            return report_write(o, answer);
         }
         if (sub == "diff") {
             if (args.size() < 2 || args.size() > 3) return usage_error("usage: config diff NAME [PEER]");

@@ -27,7 +27,7 @@ constexpr std::string_view kKeys[] = {
     "keaConfigSyncInterval", "keaPropagateExternalChanges",
     "keaPeerLocalParameters", "keaClockSkewWarning", "keaAuthUser",
     "keaAuthPasswordFile",   "keaTlsCaFile",        "keaTlsCertFile",
-    "keaTlsKeyFile",         "keaTlsVerify",        "keaMaxResponseSize",
+    "keaTlsKeyFile",         "keaTlsVerify",        "keaMaxResponseSize",   "keaHistoryDepth",
     "apiListen",             "apiTokenFile",        "apiTokensFile",        "apiTlsCertFile",
     "apiTlsKeyFile",         "stateDirectory",      "logLevel",
     "logFile",               "logMaxSize",          "logMaxFiles",
@@ -358,6 +358,11 @@ std::optional<Failure> Parser::apply(std::string_view key, const std::string& va
     if (key == "logMaxSize") {
         if (auto failure = integer(1, 10240)) return failure;
         p.log_max_size = static_cast<std::uint64_t>(number) << 20;
+        return std::nullopt;
+    }
+    if (key == "keaHistoryDepth") {
+        if (auto failure = integer(0, 1000)) return failure;
+        p.history_depth = static_cast<unsigned>(number);
         return std::nullopt;
     }
     if (key == "logMaxFiles") {

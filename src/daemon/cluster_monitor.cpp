@@ -167,6 +167,14 @@ std::shared_ptr<ClusterMonitor> ClusterMonitor::create(MonitorContext context, R
                     monitor->schedule_persist_retry(peer);  // config-write again once it is usable
                 }
             }
+            if (stored.contains("history") && stored["history"].is_array()) {
+                for (const auto& entry : stored["history"]) {
+                    if (entry.is_object() && entry.value("generation", nlohmann::json()).is_number_unsigned()) {
+                        monitor->history_.push_back(entry);
+                    }
+                }
+                while (monitor->history_.size() > kHistoryEntries) monitor->history_.pop_front();
+            }
             if (book.contains("sot_etag") && book["sot_etag"].is_string()) {
                 monitor->book_.sot_etag = book["sot_etag"].get<std::string>();
                 monitor->book_.sot_peer = book.value("sot_peer", "");
@@ -692,6 +700,7 @@ std::string ClusterMonitor::document_text() const {
                           {"carries", book_.carries},
                           {"sot_etag", book_.sot_etag ? nlohmann::json(*book_.sot_etag) : nlohmann::json()},
                           {"sot_peer", book_.sot_peer}};
+    if (!history_.empty()) doc["history"] = history_;
     if (!book_.unpersisted.empty()) {
         auto& kept = doc["replication"]["unpersisted"];
         for (const auto& [peer, entry] : book_.unpersisted) {

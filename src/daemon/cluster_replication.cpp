@@ -709,6 +709,79 @@ net::awaitable<ConfigOutcome> ClusterMonitor::ha_action(std::string action_name,
                             std::nullopt};
 }
 
+void ClusterMonitor::record_history(std::uint64_t generation, const ConfigChange& change, const std::string& sot,
+                                    const nlohmann::json& sot_document) {
+    nlohmann::json entry = {{"generation", generation},
+                            {"when", iso8601(core::SystemClock::now())},
+                            {"who", change.who},
+                            {"source_of_truth", sot},
+                            {"config_etag", core::config_etag(sot_document)}};
+    switch (change.kind) {
+        case ConfigChange::Kind::Replace: entry["kind"] = change.rollback_of ? "rollback" : "replace"; break;
+        case ConfigChange::Kind::JsonPatch: entry["kind"] = "json-patch"; break;
+        case ConfigChange::Kind::MergePatch: entry["kind"] = "merge-patch"; break;
+        case ConfigChange::Kind::Sync: entry["kind"] = "sync"; break;
+    }
+    if (change.rollback_of) entry["rollback_of"] = *change.rollback_of;
+    if (change.kind == ConfigChange::Kind::JsonPatch || change.kind == ConfigChange::Kind::MergePatch) {
+        // The request itself when it is small (a patch, usually); its size otherwise.
+        const auto text = change.body.dump();
+        if (text.size() <= 64 * 1024) entry["request"] = change.body; else entry["request_bytes"] = text.size();
+    }
+    const unsigned depth = context_.preferences->history_depth;
+    bool kept = false;
+    if (depth > 0 && context_.store) {
+        const auto& store = context_.store->store();
+        if (auto written = store.save_history_config(registration_.name, generation, sot_document.dump(1) + "\n"); written) {
+            kept = true;
+            if (generation > depth) store.prune_history(registration_.name, generation - depth + 1);
+        } else {
+            // The change is done and recorded; only its rollback copy is missing. Said, not fatal.
+            logger("replication")->warn("config not kept for rollback cluster={} generation={} error={}",
+                                        registration_.name, generation, quote_field(written.error().describe()));
+        }
+    }
+    entry["config_kept"] = kept;
+    // Older entries' configs pruned with the files: their entries say so.
+    for (auto& old : history_) {
+        if (old.value("config_kept", false) && generation >= depth && old.value("generation", std::uint64_t{0}) + depth <= generation) {
+            old["config_kept"] = false;
+        }
+    }
+    history_.push_back(std::move(entry));
+    while (history_.size() > kHistoryEntries) history_.pop_front();
+}
+
+nlohmann::json ClusterMonitor::history() const {
+    return {{"depth", context_.preferences->history_depth}, {"entries", nlohmann::json(history_)}};
+}
+
+ConfigOutcome ClusterMonitor::history_entry(std::uint64_t generation) const {
+    const nlohmann::json* found = nullptr;
+    for (const auto& entry : history_) {
+        if (entry.value("generation", std::uint64_t{0}) == generation) found = &entry;
+    }
+    if (!found) {
+        return ConfigOutcome{404, error_body("not-found", "cluster '" + registration_.name + "' has no change " +
+                                                              std::to_string(generation) + " in its history"),
+                             std::nullopt};
+    }
+    const auto missing = [&](const std::string& why) {
+        return ConfigOutcome{404, error_body("not-kept", "the config of generation " + std::to_string(generation) +
+                                                             " is not kept: " + why),
+                             std::nullopt};
+    };
+    if (!found->value("config_kept", false) || !context_.store) {
+        return missing("only the last keaHistoryDepth (" + std::to_string(context_.preferences->history_depth) +
+                       ") are kept");
+    }
+    auto text = context_.store->store().load_history_config(registration_.name, generation);
+    if (!text) return missing(text.error().describe());
+    auto config = nlohmann::json::parse(*text, nullptr, false);
+    if (config.is_discarded() || !config.is_object()) return missing("its file is not a JSON document");
+    return ConfigOutcome{200, {{"entry", *found}, {"config", std::move(config)}}, std::nullopt};
+}
+
 net::awaitable<ConfigOutcome> ClusterMonitor::change_config(ConfigChange change) {
     auto self = shared_from_this();
     RunningGuard running(running_);
@@ -1162,6 +1235,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
         outcomes.push_back(std::move(untouched));
     }
     in_sync_[sot.name] = true;
+    record_history(generation, change, sot.name, *sot_document);
     // persist_book() is folded into the config-change event's save below.
     const double took = seconds(started, core::SteadyClock::now());
     last_replication_s_ = took;
@@ -1180,7 +1254,9 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
               registration_.name, generation, change.who, sot.name, summary, took, seconds(started, read_done),
               seconds(test_started, test_done), seconds(writes_started, sot_done), seconds(writes_started, writes_done));
     record_replication_event("config-change", "", "", std::to_string(generation),
-                             "change through the API by " + change.who + " applied on " + sot.name + " (" + summary + ")");
+                             "change through the API by " + change.who +
+                                 (change.rollback_of ? " (rollback to generation " + std::to_string(*change.rollback_of) + ")" : "") +
+                                 " applied on " + sot.name + " (" + summary + ")");
     co_return ConfigOutcome{200,
                             {{"generation", generation}, {"source_of_truth", sot.name}, {"peers", std::move(peers)}},
                             std::nullopt};

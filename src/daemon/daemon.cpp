@@ -466,6 +466,26 @@ net::awaitable<api::Outcome> Daemon::config_operation(const std::string& name, a
         outcome = co_await monitor->read_config();
     } else if (request.kind == api::ConfigRequest::Kind::Diff) {
         outcome = co_await monitor->diff_config(std::move(request.peer), request.documents);
+    } else if (request.kind == api::ConfigRequest::Kind::History) {
+        if (request.generation) {
+            outcome = monitor->history_entry(*request.generation);
+        } else {
+            outcome = ConfigOutcome{200, monitor->history(), std::nullopt};
+        }
+    } else if (request.kind == api::ConfigRequest::Kind::Rollback) {
+        // A normal change (SPEC §5 rule 1, If-Match honoured) whose document is the kept config.
+        auto kept = monitor->history_entry(*request.generation);
+        if (kept.status != 200) {
+            outcome = std::move(kept);
+        } else {
+            ConfigChange change;
+            change.kind = ConfigChange::Kind::Replace;
+            change.body = std::move(kept.body["config"]);
+            change.if_match = std::move(request.if_match);
+            change.who = request.who.empty() ? "anonymous" : request.who;
+            change.rollback_of = request.generation;
+            outcome = co_await monitor->change_config(std::move(change));
+        }
     } else {
         ConfigChange change;
         switch (request.kind) {

@@ -227,8 +227,46 @@ core::Status StateStore::save_text(const std::string& name, const std::string& t
     return write_file_atomically(path, text);
 }
 
+core::Status StateStore::save_history_config(const std::string& name, std::uint64_t generation,
+                                             const std::string& text) const {
+    if (!safe_name(name)) return core::make_error(core::ErrorKind::Invalid, "invalid cluster name", name);
+    const auto dir = fs::path(directory_) / "history" / name;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) return core::make_error(core::ErrorKind::Io, "mkdir: " + ec.message(), dir.string());
+    return write_file_atomically((dir / (std::to_string(generation) + ".json")).string(), text);
+}
+
+core::Result<std::string> StateStore::load_history_config(const std::string& name, std::uint64_t generation) const {
+    if (!safe_name(name)) return core::make_error(core::ErrorKind::Invalid, "invalid cluster name", name);
+    const auto path = fs::path(directory_) / "history" / name / (std::to_string(generation) + ".json");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return core::make_error(core::ErrorKind::NotFound, "not kept", path.string());
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in.bad()) return core::make_error(core::ErrorKind::Io, "read failed", path.string());
+    return text.str();
+}
+
+void StateStore::prune_history(const std::string& name, std::uint64_t first_kept) const {
+    if (!safe_name(name)) return;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(fs::path(directory_) / "history" / name, ec)) {
+        const auto stem = entry.path().stem().string();
+        if (entry.path().extension() != ".json" || stem.empty() ||
+            stem.find_first_not_of("0123456789") != std::string::npos) {
+            continue;  // not ours (a temporary file of an interrupted write is cleaned by its writer)
+        }
+        if (std::stoull(stem) < first_kept) fs::remove(entry.path(), ec);
+    }
+}
+
 core::Status StateStore::remove(const std::string& name) const {
     if (!safe_name(name)) return core::make_error(core::ErrorKind::Invalid, "invalid cluster name", name);
+    {
+        std::error_code ignored;
+        fs::remove_all(fs::path(directory_) / "history" / name, ignored);
+    }
     const auto path = fs::path(directory_) / "clusters" / (name + ".json");
     std::error_code ec;
     fs::remove(path, ec);

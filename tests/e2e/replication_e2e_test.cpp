@@ -270,6 +270,68 @@ TEST(ReplicationE2E, DryRunChangesNothingAndTheDiffShowsADriftedStandby) {
     }
 }
 
+// Issue 14 item 4 on real Kea: every change is in the history with who made it; a rollback
+// is a normal change (If-Match, every peer), kept configs are bounded by keaHistoryDepth, and
+// the history survives a restart.
+TEST(ReplicationE2E, HistoryKeepsEachChange_RollbackSetsAnOldConfigEverywhere_BoundedAndKeptAcrossRestart) {
+    auto settings = kSettings;
+    settings["keaHistoryDepth"] = "2";
+    Pair p(settings);
+    ASSERT_TRUE(p.up()) << p.explain();
+    const int original = p.kea_config("server1")["valid-lifetime"];
+    for (int seconds : {3001, 3002, 3003}) {
+        auto changed = p.patch(lifetime_patch(seconds));
+        ASSERT_TRUE(changed && changed->status == 200u) << (changed ? changed->body : "") << p.explain();
+    }
+    auto history = p.controller->get_json("/v1/clusters/pair/history");
+    ASSERT_TRUE(history) << history.error().describe();
+    EXPECT_EQ((*history)["depth"], 2);
+    const auto& entries = (*history)["entries"];
+    ASSERT_EQ(entries.size(), 3u) << history->dump(1);
+    EXPECT_EQ(entries[0]["generation"], 1);
+    EXPECT_EQ(entries[0]["kind"], "merge-patch");
+    EXPECT_EQ(entries[0]["who"], "anonymous");
+    EXPECT_EQ(entries[0]["request"], lifetime_patch(3001));
+    EXPECT_EQ(entries[0]["config_kept"], false) << "only the last 2 are kept";
+    EXPECT_EQ(entries[2]["config_kept"], true);
+    auto gone = p.controller->request("GET", "/v1/clusters/pair/history/1");
+    ASSERT_TRUE(gone);
+    EXPECT_EQ(gone->status, 404u) << gone->body;
+    auto kept = p.controller->get_json("/v1/clusters/pair/history/2");
+    ASSERT_TRUE(kept) << kept.error().describe();
+    EXPECT_EQ((*kept)["config"]["Dhcp4"]["valid-lifetime"], 3002);
+
+    // A stale If-Match is refused like any change.
+    auto stale = p.controller->request("POST", "/v1/clusters/pair/history/2/rollback", {}, {{"If-Match", "\"0000\""}});
+    ASSERT_TRUE(stale);
+    EXPECT_EQ(stale->status, 412u) << stale->body;
+    auto current = p.controller->request("GET", "/v1/clusters/pair/config");
+    ASSERT_TRUE(current && current->status == 200u);
+    auto rolled = p.controller->request("POST", "/v1/clusters/pair/history/2/rollback", {},
+                                        {{"If-Match", current->headers.at("etag")}});
+    ASSERT_TRUE(rolled && rolled->status == 200u) << (rolled ? rolled->body : "") << p.explain();
+    EXPECT_EQ(outcome_of(nlohmann::json::parse(rolled->body), "server2"), "applied") << rolled->body;
+    EXPECT_EQ(p.kea_config("server1")["valid-lifetime"], 3002);
+    EXPECT_EQ(p.kea_config("server2")["valid-lifetime"], 3002);
+    EXPECT_EQ(this_server_name(p.kea_config("server2")), "server2");
+    EXPECT_NE(original, 3002);
+
+    // The history survives a restart; the rollback is its own entry.
+    ASSERT_EQ(p.controller->stop(), 0);
+    ASSERT_TRUE(p.controller->start()) << p.controller->log();
+    auto after = p.controller->get_json("/v1/clusters/pair/history");
+    ASSERT_TRUE(after) << after.error().describe();
+    ASSERT_EQ((*after)["entries"].size(), 4u) << after->dump(1);
+    EXPECT_EQ((*after)["entries"][3]["kind"], "rollback");
+    EXPECT_EQ((*after)["entries"][3]["rollback_of"], 2);
+    auto fourth = p.controller->get_json("/v1/clusters/pair/history/4");
+    ASSERT_TRUE(fourth) << fourth.error().describe();
+    EXPECT_EQ((*fourth)["config"]["Dhcp4"]["valid-lifetime"], 3002);
+    const auto files = std::distance(std::filesystem::directory_iterator(p.directory + "/state/history/pair"),
+                                     std::filesystem::directory_iterator());
+    EXPECT_EQ(files, 2) << "bounded on disk by keaHistoryDepth";
+}
+
 TEST(ReplicationE2E, StandbyAwayDuringChangeIsSyncedWhenBack) {
     Pair p;
     ASSERT_TRUE(p.up()) << p.explain();

@@ -337,7 +337,7 @@ TEST(Preferences, KnownKeys_CoverSpecSection3) {
         "keaReplicateConfig", "keaControlAgentHost", "keaControlAgentPort", "keaPollInterval",
         "keaRequestTimeout", "keaConfigTimeout", "keaConfigSyncInterval", "keaPropagateExternalChanges",
         "keaPeerLocalParameters", "keaClockSkewWarning", "keaAuthUser", "keaAuthPasswordFile",
-        "keaTlsCaFile", "keaTlsCertFile", "keaTlsKeyFile", "keaTlsVerify", "keaMaxResponseSize",
+        "keaTlsCaFile", "keaTlsCertFile", "keaTlsKeyFile", "keaTlsVerify", "keaMaxResponseSize", "keaHistoryDepth" /* issue 14 */,
         "apiListen", "apiTokenFile", "apiTokensFile" /* issue 14 */, "apiTlsCertFile", "apiTlsKeyFile", "stateDirectory", "logLevel",
         "logFile", "logMaxSize", "logMaxFiles",
     };

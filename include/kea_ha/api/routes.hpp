@@ -2,6 +2,7 @@
 // The management API (SPEC §6) as plain request -> response handling. The Beast session
 // lives in src/api/; the daemon implements ApiBackend.
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -58,7 +59,9 @@ struct Outcome {
 /// A config operation (SPEC §6): GET/PUT/PATCH /v1/clusters/NAME/config, POST …/sync.
 struct ConfigRequest {
     /// Diff: GET /v1/clusters/NAME/diff (issue 14 item 2).
-    enum class Kind { Read, Replace, JsonPatch, MergePatch, Sync, Diff } kind = Kind::Read;
+    /// History: GET …/history[/G]; Rollback: POST …/history/G/rollback (issue 14 item 4).
+    enum class Kind { Read, Replace, JsonPatch, MergePatch, Sync, Diff, History, Rollback } kind = Kind::Read;
+    std::optional<std::uint64_t> generation;  ///< History (one entry), Rollback
     nlohmann::json body;                  ///< the document (Replace) or the patch
     std::optional<std::string> if_match;  ///< If-Match, verbatim
     std::string who;                      ///< the client's name (HaActionRequest::who)

@@ -48,6 +48,9 @@ struct Preferences {
     std::uint64_t max_response_size = 256ull << 20;            ///< keaMaxResponseSize (MiB in the file, bytes here)
     std::string api_listen = "127.0.0.1:8067";                 ///< apiListen
     std::optional<std::string> api_token_file;                 ///< apiTokenFile
+    /// keaHistoryDepth: SoT configs kept for rollback, per cluster (0: none; the list of changes
+    /// is kept anyway, up to kHistoryEntries).
+    unsigned history_depth = 20;
     std::optional<std::string> api_tokens_file;                ///< apiTokensFile (named tokens with roles)
     std::optional<std::string> api_tls_cert_file;              ///< apiTlsCertFile
     std::optional<std::string> api_tls_key_file;               ///< apiTlsKeyFile

@@ -129,6 +129,8 @@ struct ConfigChange {
     bool dry_run = false;
     /// Who asked (the API client's name, issue 14 item 5): in the log line and the event.
     std::string who = "anonymous";
+    /// A rollback (issue 14 item 4): the generation whose kept config `body` is.
+    std::optional<std::uint64_t> rollback_of;
 };
 
 /// Replication bookkeeping kept in the state directory (SPEC §5 rule 3, §10).
@@ -186,6 +188,13 @@ public:
     /// POST /v1/clusters/NAME/peers/PEER/ACTION (issue 14 item 1): an HA action planned by
     /// core::plan_ha_action() (guard rails: 409 with the reason), sent to Kea, recorded as an
     /// event naming `who` asked.
+    /// GET /v1/clusters/NAME/history: every accepted change kept (newest last, up to
+    /// kHistoryEntries) and keaHistoryDepth.
+    nlohmann::json history() const;
+    /// GET /v1/clusters/NAME/history/G: that change and the SoT config it set (404 when the
+    /// change is unknown or its config no longer kept).
+    ConfigOutcome history_entry(std::uint64_t generation) const;
+    static constexpr std::size_t kHistoryEntries = 1000;
     boost::asio::awaitable<ConfigOutcome> ha_action(std::string action, std::string peer, std::optional<long> max_period_s,
                                                     std::string who);
     /// The document saved in the state directory (JSON text; one event per line). Built on
@@ -356,6 +365,10 @@ private:
     /// max-period Kea was given: Kea < 2.6 does not show a disabled service in status-get, and
     /// the guard rails must still see it.
     std::map<std::string, std::optional<core::SteadyTime>> disabled_by_us_;
+    std::deque<nlohmann::json> history_;  ///< accepted changes, oldest first (history())
+    /// After a change answered 200: its entry, and the SoT config it set kept for rollback.
+    void record_history(std::uint64_t generation, const ConfigChange& change, const std::string& sot,
+                        const nlohmann::json& sot_document);
     std::uint64_t replications_done_ = 0;
     std::uint64_t replications_failed_ = 0;
     std::optional<double> last_replication_s_;

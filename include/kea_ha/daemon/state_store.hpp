@@ -4,6 +4,7 @@
 // fsync, rename, fsync of the directory); a corrupt or unreadable file is reported and set
 // aside (renamed *.corrupt-<UTC time>), never silently dropped.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,7 +41,14 @@ public:
     /// The same with the document already serialised (`text` must be a JSON object).
     core::Status save_text(const std::string& name, const std::string& text) const;
 
-    /// Removes clusters/<name>.json (missing is fine).
+    /// History (issue 14 item 4): history/<name>/<generation>.json, the SoT config a change set.
+    core::Status save_history_config(const std::string& name, std::uint64_t generation, const std::string& text) const;
+    /// NotFound when that generation's config is not kept.
+    core::Result<std::string> load_history_config(const std::string& name, std::uint64_t generation) const;
+    /// Removes the kept configs of generations below `first_kept`.
+    void prune_history(const std::string& name, std::uint64_t first_kept) const;
+
+    /// Removes clusters/<name>.json and its history (missing is fine).
     core::Status remove(const std::string& name) const;
 
     const std::string& directory() const { return directory_; }
