@@ -94,6 +94,21 @@ public:
         if (request.kind == ConfigRequest::Kind::Read) {
             co_return Outcome{200, {{"Dhcp4", {{"valid-lifetime", 4000}}}}, {{"ETag", "\"e1\""}}};
         }
+        if (request.kind == ConfigRequest::Kind::History) {
+            co_return Outcome{200, {{"depth", 20}, {"entries", json::array({
+                {{"generation", 7}, {"when", "2026-12-03T07:00:00Z"}, {"who", "alice"}, {"kind", "merge-patch"},
+                 {"request", {{"Dhcp4", {{"valid-lifetime", 7200}}}}}, {"config_kept", true}},
+                {{"generation", 8}, {"when", "2026-12-03T07:05:00Z"}, {"who", "admin"}, {"kind", "rollback"},
+                 {"rollback_of", 6}, {"config_kept", true}}})}}, {}};
+        }
+        if (request.kind == ConfigRequest::Kind::Rollback) {
+            if (request.if_match.value_or("") != "\"e1\"") {
+                co_return Outcome{412, {{"error", {{"code", "precondition-failed"}, {"message", "changed"}}}}, {}};
+            }
+            co_return Outcome{200, {{"generation", 9}, {"source_of_truth", "server2"},
+                                    {"peers", json::array({{{"name", "server2"}, {"outcome", "applied"}, {"persisted", true}}})}},
+                              {}};
+        }
         if (request.kind == ConfigRequest::Kind::Diff) {
             json running = {{"Dhcp4", {{"valid-lifetime", 4000}, {"renew-timer", 900}}}};
             json desired = {{"Dhcp4", {{"valid-lifetime", 7200}, {"renew-timer", 900}}}};
@@ -385,6 +400,28 @@ TEST_F(CliTest, HaActionsReachTheirEndpointAndRefusalsSayWhy) {
     EXPECT_EQ(ctl("ha-reset dhcp-a server1 --max-period 5").status, 2) << "only dhcp disable and ha-sync take it";
     EXPECT_EQ(ctl("dhcp disable dhcp-a server1 --max-period 0").status, 2);
     EXPECT_EQ(backend_.actions.size(), sent) << "usage errors send nothing";
+}
+
+TEST_F(CliTest, HistoryTableAndRollbackWithTheCurrentEtag) {
+    auto history = ctl("history dhcp-a", false);
+    EXPECT_EQ(history.status, 0) << history.out;
+    EXPECT_NE(history.out.find("GEN  WHEN                  WHO    KIND           ROLLBACK  REQUEST"), std::string::npos)
+        << history.out;
+    EXPECT_NE(history.out.find("7    2026-12-03T07:00:00Z  alice  merge-patch    yes       {\"Dhcp4\":{\"valid-lifetime\":7200}}"),
+              std::string::npos)
+        << history.out;
+    EXPECT_NE(history.out.find("rollback of 6"), std::string::npos) << history.out;
+    // Without --if-match the CLI sends the config's current ETag ("e1" in this fake).
+    auto rolled = ctl("config rollback dhcp-a 7", false);
+    EXPECT_EQ(rolled.status, 0) << rolled.out;
+    ASSERT_FALSE(backend_.config_requests.empty());
+    EXPECT_EQ(backend_.config_requests.back().kind, ConfigRequest::Kind::Rollback);
+    EXPECT_EQ(backend_.config_requests.back().generation, 7u);
+    EXPECT_EQ(backend_.config_requests.back().if_match.value_or(""), "\"e1\"");
+    auto stale = ctl("config rollback dhcp-a 7 --if-match e0");
+    EXPECT_EQ(stale.status, 1) << stale.out;
+    EXPECT_EQ(ctl("config rollback dhcp-a seven").status, 2);
+    EXPECT_EQ(ctl("history").status, 2);
 }
 
 TEST_F(CliTest, MissingTokenIs401) {
