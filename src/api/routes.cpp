@@ -9,6 +9,7 @@
 #include <cctype>
 #include <exception>
 #include <initializer_list>
+#include <limits>
 #include <map>
 #include <regex>
 #include <string_view>
@@ -389,7 +390,28 @@ boost::asio::awaitable<ApiResponse> route(const ApiRequest& request, ApiBackend&
         }
         if (p.size() == 4 && p[3] == "events") {
             if (method != "GET") co_return method_not_allowed(request, "GET");
-            auto events = backend.cluster_events(name);
+            auto query = query_of(request.target);
+            if (!query) co_return error_response(400, "bad-request", "malformed query in " + request.target);
+            if (auto error = check_query(*query, {"after", "wait"}, "GET …/events")) co_return *error;
+            const auto number = [&](const char* key, std::uint64_t limit) -> std::optional<std::uint64_t> {
+                auto found = query->find(key);
+                if (found == query->end()) return 0;
+                const auto& text = found->second;
+                if (text.empty() || text.size() > 19 || text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+                const auto value = std::stoull(text);
+                if (value > limit) return std::nullopt;
+                return value;
+            };
+            const auto after = number("after", std::numeric_limits<std::int64_t>::max());
+            const auto wait = number("wait", 30);
+            if (!after) co_return error_response(400, "bad-request", "after= is an event's seq (a whole number)");
+            if (!wait) co_return error_response(400, "bad-request", "wait= is 0 to 30 seconds");
+            if (query->empty()) {
+                auto events = backend.cluster_events(name);
+                if (!events) co_return not_found_cluster(name);
+                co_return json_response(200, *events);
+            }
+            auto events = co_await backend.wait_events(name, *after, static_cast<unsigned>(*wait));
             if (!events) co_return not_found_cluster(name);
             co_return json_response(200, *events);
         }
@@ -506,6 +528,18 @@ boost::asio::awaitable<ApiResponse> route(const ApiRequest& request, ApiBackend&
 }
 
 }  // namespace
+
+boost::asio::awaitable<std::optional<nlohmann::json>> ApiBackend::wait_events(const std::string& name, std::uint64_t after,
+                                                                              unsigned wait_s) {
+    (void)wait_s;
+    auto all = cluster_events(name);
+    if (!all) co_return all;
+    nlohmann::json newer = nlohmann::json::array();
+    for (const auto& event : *all) {
+        if (event.value("seq", std::uint64_t{0}) > after) newer.push_back(event);
+    }
+    co_return newer;
+}
 
 boost::asio::awaitable<Outcome> ApiBackend::ha_action(const std::string& name, HaActionRequest request) {
     (void)request;

@@ -4,7 +4,11 @@
 // file), 3 the controller cannot be reached, 4 a config write or sync answered 200 but some peer
 // is pending or failed. `check` follows the monitoring-plugin conventions instead (0 OK,
 // 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <thread>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -39,7 +43,9 @@ constexpr const char* kUsageText =
     "usage: kea-ha-ctl [OPTIONS] COMMAND\n"
     "\n"
     "commands:\n"
-    "  status [NAME]                 clusters, or one cluster with its peers (and why)\n"
+    "  status [NAME] [--watch [--interval SEC]]\n"
+    "                                clusters, or one cluster with its peers (and why);\n"
+    "                                --watch redraws it every SEC (2) until Ctrl-C\n"
     "  check [NAME]                  monitoring plugin (Nagios, Icinga, Zabbix, Sensu): one\n"
     "                                status line with perfdata; exit 0 OK, 1 Impaired,\n"
     "                                2 Down or Unreachable, 3 unknown (no answer, no cluster)\n"
@@ -50,7 +56,8 @@ constexpr const char* kUsageText =
     "                                           read by the controller, on its machine)\n"
     "                                register the primary of an HA pair\n"
     "  remove NAME                   forget a cluster (Kea is not touched)\n"
-    "  events NAME                   recent events of a cluster, oldest first\n"
+    "  events NAME [--follow]        recent events of a cluster, oldest first; --follow\n"
+    "                                prints new ones as they come (Ctrl-C ends it)\n"
     "  config get NAME               the source of truth's configuration\n"
     "  config set NAME FILE [--if-match ETAG]\n"
     "                                replace the configuration (FILE or - for stdin)\n"
@@ -104,6 +111,9 @@ struct Options {
     std::optional<std::string> if_match;
     bool dry_run = false;
     std::optional<long> max_period;
+    bool follow = false;
+    bool watch = false;
+    double interval_s = 2;
     std::vector<std::string> words;  // command and its arguments
     bool check_ran = false;          // `check` got as far as its own exit statuses
 };
@@ -613,6 +623,27 @@ int run(Options& o) {
     json answer;
     auto cluster_path = [](const std::string& name) { return "/v1/clusters/" + encode(name); };
 
+    if (o.follow && command != "events") return usage_error("--follow belongs to 'events'");
+    if (o.watch && command != "status") return usage_error("--watch belongs to 'status'");
+    if (command == "status" && o.watch) {
+        if (args.size() > 1) return usage_error("usage: status [NAME] --watch");
+        // Until Ctrl-C, like watch(1); a failed read is shown and tried again at the next tick.
+        while (true) {
+            json now;
+            std::printf("\033[H\033[2J");  // home, clear
+            std::fflush(stdout);
+            const int rc = args.empty() ? client.call("GET", "/v1/clusters", now)
+                                        : client.call("GET", cluster_path(args[0]), now);
+            if (rc == kOk) {
+                if (o.json) print_json(now);
+                else if (args.empty()) print_cluster_list(now);
+                else print_cluster_detail(now);
+            }
+            std::printf("\n(every %.0f s; Ctrl-C ends)\n", o.interval_s);
+            std::fflush(stdout);
+            std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<long long>(o.interval_s * 1000)));
+        }
+    }
     if (command == "status") {
         if (args.size() > 1) return usage_error("usage: status [NAME]");
         if (args.empty()) {
@@ -708,7 +739,38 @@ int run(Options& o) {
         if (args.size() != 1) return usage_error("usage: events NAME");
         if (int rc = client.call("GET", cluster_path(args[0]) + "/events", answer)) return rc;
         if (o.json) print_json(answer); else print_events(answer);
-        return kOk;
+        if (!o.follow) return kOk;
+        // Long polls (GET …/events?after=SEQ&wait=25): each answers at the first new event or
+        // after 25 s with none. Ends with Ctrl-C, or when the controller cannot be reached.
+        std::uint64_t last = 0;
+        for (const auto& e : answer) last = std::max<std::uint64_t>(last, e.value("seq", std::uint64_t{0}));
+        std::fflush(stdout);
+        while (true) {
+            json newer;
+            // Answered before our own --timeout runs out.
+            const long wait = std::clamp<long>(static_cast<long>(o.client.timeout.count() / 1000) - 2, 1, 25);
+            const int rc = client.call("GET", cluster_path(args[0]) + "/events?after=" + std::to_string(last) +
+                                                  "&wait=" + std::to_string(wait),
+                                       newer);
+            if (rc != kOk) return rc;
+            if (!newer.is_array()) continue;
+            for (const auto& e : newer) {
+                const auto seq = e.value("seq", std::uint64_t{0});
+                if (seq < last) last = 0;  // the controller restarted: its numbering did too
+                last = std::max(last, seq);
+            }
+            if (newer.empty()) continue;
+            if (o.json) {
+                for (const auto& e : newer) std::printf("%s\n", e.dump().c_str());  // one JSON per line
+            } else {
+                for (const auto& e : newer) {
+                    std::printf("%s  %s  %s  %s  %s -> %s  %s\n", field(e, "when").c_str(), field(e, "cluster").c_str(),
+                                field(e, "kind").c_str(), field(e, "peer").c_str(), field(e, "from").c_str(),
+                                field(e, "to").c_str(), field(e, "reason").c_str());
+                }
+            }
+            std::fflush(stdout);
+        }
     }
     if (command == "history") {
         if (args.size() != 1) return usage_error("usage: history NAME");
@@ -867,6 +929,18 @@ int main(int argc, char** argv) {
                 return usage_error("--max-period takes whole seconds from 1 to 86400, not '" + v + "'");
             }
             o.max_period = seconds;
+        } else if (arg == "--follow" || arg == "-f") {
+            o.follow = true;
+        } else if (arg == "--watch" || arg == "-w") {
+            o.watch = true;
+        } else if (arg == "--interval") {
+            if (!value(v)) return usage_error("--interval needs seconds");
+            char* end = nullptr;
+            const double seconds = std::strtod(v.c_str(), &end);
+            if (end == v.c_str() || *end || !(seconds >= 0.5) || seconds > 3600) {
+                return usage_error("--interval takes 0.5 to 3600 seconds, not '" + v + "'");
+            }
+            o.interval_s = seconds;
         } else if (arg == "--dry-run") {
             o.dry_run = true;
         } else if (arg == "--insecure") {

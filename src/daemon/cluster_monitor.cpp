@@ -659,10 +659,41 @@ void ClusterMonitor::record(const core::Event& event) {
 void ClusterMonitor::keep_event(core::Event event) {
     event_lines_.push_back(to_json(event).dump());
     events_.push_back(std::move(event));
+    event_seqs_.push_back(++event_seq_);
     while (events_.size() > kMaxEvents) {
         events_.pop_front();
         event_lines_.pop_front();
+        event_seqs_.pop_front();
     }
+    // Wake the long polls (their timers' cancel is their signal).
+    for (auto& weak : event_waiters_) {
+        if (auto timer = weak.lock()) timer->cancel();
+    }
+    event_waiters_.clear();
+}
+
+net::awaitable<nlohmann::json> ClusterMonitor::wait_events(std::uint64_t after, core::Duration wait) {
+    RunningGuard running(running_);
+    const auto newer = [&] {
+        nlohmann::json list = nlohmann::json::array();
+        for (std::size_t i = 0; i < events_.size(); ++i) {
+            if (event_seqs_[i] <= after) continue;
+            auto j = to_json(events_[i]);
+            j["seq"] = event_seqs_[i];
+            list.push_back(std::move(j));
+        }
+        return list;
+    };
+    // A client that asks past the last seq (the controller restarted, numbering from 1): all.
+    if (after > event_seq_) after = 0;
+    auto list = newer();
+    if (!list.empty() || wait.count() <= 0 || stopped_) co_return list;
+    auto timer = make_timer();  // stop() cancels it too
+    event_waiters_.push_back(timer);
+    timer->expires_after(wait);
+    boost::system::error_code ec;
+    co_await timer->async_wait(net::redirect_error(net::use_awaitable, ec));
+    co_return newer();
 }
 
 void ClusterMonitor::persist() const { (void)persist_now(); }
@@ -738,7 +769,11 @@ nlohmann::json ClusterMonitor::summary() const {
 
 nlohmann::json ClusterMonitor::events() const {
     nlohmann::json list = nlohmann::json::array();
-    for (const auto& event : events_) list.push_back(to_json(event));
+    for (std::size_t i = 0; i < events_.size(); ++i) {
+        auto j = to_json(events_[i]);
+        j["seq"] = event_seqs_[i];
+        list.push_back(std::move(j));
+    }
     return list;
 }
 

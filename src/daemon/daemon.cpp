@@ -82,6 +82,8 @@ public:
     nlohmann::json list_clusters() const override;
     std::optional<nlohmann::json> cluster_detail(const std::string& name) const override;
     std::optional<nlohmann::json> cluster_events(const std::string& name) const override;
+    net::awaitable<std::optional<nlohmann::json>> wait_events(const std::string& name, std::uint64_t after,
+                                                              unsigned wait_s) override;
     net::awaitable<api::Outcome> register_cluster(api::RegisterRequest request) override;
     api::Outcome remove_cluster(const std::string& name) override;
     net::awaitable<api::Outcome> config_operation(const std::string& name, api::ConfigRequest request) override;
@@ -401,6 +403,14 @@ std::optional<nlohmann::json> Daemon::cluster_events(const std::string& name) co
     auto found = clusters_.find(name);
     if (found == clusters_.end()) return std::nullopt;
     return found->second->events();
+}
+
+net::awaitable<std::optional<nlohmann::json>> Daemon::wait_events(const std::string& name, std::uint64_t after,
+                                                                  unsigned wait_s) {
+    auto found = clusters_.find(name);
+    if (found == clusters_.end()) co_return std::nullopt;
+    auto monitor = found->second;  // alive while it waits, even if the cluster is removed meanwhile
+    co_return co_await monitor->wait_events(after, std::chrono::seconds(wait_s));
 }
 
 net::awaitable<api::Outcome> Daemon::register_cluster(api::RegisterRequest request) {

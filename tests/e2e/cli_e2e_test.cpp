@@ -5,7 +5,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
+#include <future>
+#include <thread>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -39,10 +42,11 @@ std::string slurp(const std::string& path) {
 
 /// Runs kea-ha-ctl with `args`, stdout and stderr captured; killed (by PID) after `timeout`.
 CtlRun run_ctl(const std::string& directory, const std::vector<std::string>& args,
-            std::chrono::milliseconds timeout = 60s) {
-    static int counter = 0;
+            std::chrono::milliseconds timeout = 60s, std::promise<std::string>* out_file = nullptr) {
+    static std::atomic<int> counter = 0;
     const std::string base = directory + "/ctl-" + std::to_string(++counter);
     const std::string out_path = base + ".out";
+    if (out_file) out_file->set_value(out_path);  // a test that reads the output while it runs
     const std::string err_path = base + ".err";
     const std::string binary = built_binary("kea-ha-ctl");
     std::vector<std::string> argv_text{binary};
@@ -274,6 +278,26 @@ TEST(CliE2E, EveryCommandAgainstARealPair) {
     ASSERT_GE(pending.size(), 2u) << show(partial);
     EXPECT_EQ(pending[1], "pending") << show(partial);
     EXPECT_EQ(words_of(row_of(partial.out, "server1")).at(1), "applied") << show(partial);
+
+    // events --follow: a long poll shows a change made while it runs (it ends when killed).
+    {
+        std::promise<std::string> out_path;
+        auto out_future = out_path.get_future();
+        CtlRun followed;
+        std::thread follower([&] { followed = run_ctl(f.directory, {"--api", f.api, "events", "pair", "--follow"}, 8s, &out_path); });
+        const auto out_file = out_future.get();
+        const auto text = [&] {
+            std::ifstream in(out_file);
+            return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        };
+        // The past events are printed first (the table), then it waits.
+        EXPECT_TRUE(wait_until([&] { return text().find("WHEN") != std::string::npos; }, 5s, 50ms)) << text();
+        auto live = f.ctl({"config", "patch", "pair", f.write("live.json", R"({"Dhcp4": {"valid-lifetime": 6006}})")});
+        EXPECT_EQ(live.status, 4) << show(live);  // server2 is still away: pending
+        EXPECT_TRUE(wait_until([&] { return text().find("config-change") != std::string::npos; }, 6s, 50ms)) << text();
+        follower.join();
+        EXPECT_NE(followed.out.find("change through the API by anonymous"), std::string::npos) << show(followed);
+    }
 
     // remove, twice.
     auto removed = f.ctl({"remove", "pair"});

@@ -66,6 +66,13 @@ public:
                              {"kind", "cluster-state"}, {"from", "Unknown"}, {"to", "Healthy"},
                              {"reason", "both peers answer"}}});
     }
+    net::awaitable<std::optional<json>> wait_events(const std::string& name, std::uint64_t after,
+                                                     unsigned wait_s) override {
+        waits.emplace_back(after, wait_s);
+        if (!clusters.count(name)) co_return std::nullopt;
+        co_return json::array();
+    }
+    std::vector<std::pair<std::uint64_t, unsigned>> waits;
     net::awaitable<Outcome> register_cluster(RegisterRequest request) override {
         registered.push_back(request);
         if (clusters.count(request.name)) {
@@ -460,6 +467,28 @@ TEST_F(ApiServerTest, DiffAndDryRunReachTheBackendWithTheirParameters) {
     EXPECT_TRUE(seen[2].second.dry_run);
     EXPECT_EQ(seen[3].second.kind, Kind::Replace);
     EXPECT_FALSE(seen[3].second.dry_run);
+}
+
+TEST_F(ApiServerTest, EventsLongPollTakesAfterAndWait) {
+    start();
+    auto polled = call("GET", "/v1/clusters/dhcp-a/events?after=41&wait=25");
+    ASSERT_TRUE(polled.ok());
+    EXPECT_EQ(polled->status, 200u);
+    EXPECT_EQ(polled->body, "[]");
+    ASSERT_EQ(backend_.waits.size(), 1u);
+    EXPECT_EQ(backend_.waits[0], (std::pair<std::uint64_t, unsigned>{41, 25}));
+    auto plain = call("GET", "/v1/clusters/dhcp-a/events");
+    ASSERT_TRUE(plain.ok());
+    EXPECT_EQ(json::parse(plain->body).size(), 1u) << "no query: the whole list, no wait";
+    EXPECT_EQ(backend_.waits.size(), 1u);
+    for (const char* bad : {"?wait=31", "?after=x", "?after=-1", "?since=3"}) {
+        auto refused = call("GET", std::string("/v1/clusters/dhcp-a/events") + bad);
+        ASSERT_TRUE(refused.ok());
+        EXPECT_EQ(refused->status, 400u) << bad << ": " << refused->body;
+    }
+    auto unknown = call("GET", "/v1/clusters/nope/events?after=1");
+    ASSERT_TRUE(unknown.ok());
+    EXPECT_EQ(unknown->status, 404u);
 }
 
 TEST_F(ApiServerTest, AMistypedQueryParameterIsRefusedNeverIgnored) {

@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include "kea_ha/core/replication.hpp"
@@ -595,6 +596,41 @@ TEST_F(ReplicationProtocolTest, ConfigWriteRefusedForGood_EachChangeWrittenOnceN
     EXPECT_EQ(two_fields(kea(1)).first, 7313);
     EXPECT_EQ(two_fields(kea(2)).first, 7313);
     EXPECT_EQ(monitor_->detail()["replication"]["generation"], 3);
+}
+
+// --- issue 14 item 6: the events long poll (kea-ha-ctl events --follow) ------------------------------
+
+TEST_F(ReplicationProtocolTest, WaitEvents_AnswersAtOnceWithNewerOnes_WakesOnTheNextOne_OrTimesOutEmpty) {
+    start();
+    const auto all = monitor_->events();
+    ASSERT_FALSE(all.empty());
+    const auto last = all.back()["seq"].get<std::uint64_t>();
+    EXPECT_EQ(all.front()["seq"], 1);
+    // Newer ones exist: at once.
+    std::optional<nlohmann::json> got;
+    boost::asio::co_spawn(io_, monitor_->wait_events(last - 1, 10s), [&](std::exception_ptr, nlohmann::json j) { got = std::move(j); });
+    ASSERT_TRUE(run_until([&] { return got.has_value(); }, 2s));
+    ASSERT_EQ(got->size(), 1u);
+    EXPECT_EQ((*got)[0]["seq"], last);
+    // None yet: it waits, and a change wakes it well before its 10 s.
+    got.reset();
+    const auto started = std::chrono::steady_clock::now();
+    boost::asio::co_spawn(io_, monitor_->wait_events(last, 10s), [&](std::exception_ptr, nlohmann::json j) { got = std::move(j); });
+    run_until([&] { return false; }, 100ms);
+    EXPECT_FALSE(got.has_value()) << "answered before any new event";
+    auto out = lifetime(7405);
+    ASSERT_EQ(out.status, 200u);
+    ASSERT_TRUE(run_until([&] { return got.has_value(); }, 3s));
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+    ASSERT_FALSE(got->empty());
+    EXPECT_GT((*got)[0]["seq"].get<std::uint64_t>(), last);
+    // Nothing happens: empty after the wait.
+    const auto newest = monitor_->events().back()["seq"].get<std::uint64_t>();
+    got.reset();
+    boost::asio::co_spawn(io_, monitor_->wait_events(newest, 200ms), [&](std::exception_ptr, nlohmann::json j) { got = std::move(j); });
+    ASSERT_TRUE(run_until([&] { return got.has_value(); }, 3s));
+    EXPECT_TRUE(got->empty()) << got->dump();
+
 }
 
 // --- issue 14 items 2 and 3: config diff and dry run -----------------------------------------------

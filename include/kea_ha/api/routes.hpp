@@ -88,6 +88,11 @@ public:
     virtual std::optional<nlohmann::json> cluster_detail(const std::string& name) const = 0;
     /// GET /v1/clusters/NAME/events: events newest last, or nullopt when unknown.
     virtual std::optional<nlohmann::json> cluster_events(const std::string& name) const = 0;
+    /// GET …/events?after=SEQ&wait=S: the events after SEQ, waiting up to S seconds for one
+    /// when there is none (a long poll); nullopt when the cluster is unknown. The default
+    /// answers at once with cluster_events().
+    virtual boost::asio::awaitable<std::optional<nlohmann::json>> wait_events(const std::string& name,
+                                                                               std::uint64_t after, unsigned wait_s);
     /// POST /v1/clusters: 201 + detail, 409 taken, 422 not a primary / bad HA config, 502 CA unreachable.
     virtual boost::asio::awaitable<Outcome> register_cluster(RegisterRequest request) = 0;
     /// DELETE /v1/clusters/NAME: 204, 404 unknown, 409 declared in preferences.cfg.

@@ -130,7 +130,7 @@ struct ConfigChange {
     /// Who asked (the API client's name, issue 14 item 5): in the log line and the event.
     std::string who = "anonymous";
     /// A rollback (issue 14 item 4): the generation whose kept config `body` is.
-    std::optional<std::uint64_t> rollback_of;
+    std::optional<std::uint64_t> rollback_of{};
 };
 
 /// Replication bookkeeping kept in the state directory (SPEC §5 rule 3, §10).
@@ -175,6 +175,9 @@ public:
     nlohmann::json summary() const;   ///< GET /v1/clusters element
     nlohmann::json detail() const;    ///< GET /v1/clusters/NAME (SPEC §6)
     nlohmann::json events() const;    ///< GET /v1/clusters/NAME/events, newest last
+    /// GET …/events?after=SEQ&wait=S (issue 14 item 6, `events --follow`): the events with a
+    /// `seq` above `after`; when there is none yet, waits up to `wait` for one (a long poll).
+    boost::asio::awaitable<nlohmann::json> wait_events(std::uint64_t after, core::Duration wait);
     ClusterMetrics metrics() const;   ///< GET /metrics figures
 
     /// GET /v1/clusters/NAME/config: the SoT's document and ETag (503 without a SoT).
@@ -323,6 +326,10 @@ private:
     std::optional<core::ClusterView> view_;
     std::deque<core::Event> events_;
     std::deque<std::string> event_lines_;  ///< events_, each serialised once (document_text())
+    std::deque<std::uint64_t> event_seqs_; ///< events_' sequence numbers (from 1 at each start)
+    std::uint64_t event_seq_ = 0;
+    /// Long polls waiting for the next event (wait_events()); cancelled by keep_event().
+    std::vector<std::weak_ptr<boost::asio::steady_timer>> event_waiters_;
     std::map<std::string, PollCounters> poll_counters_;
     ReplicationBook book_;
     std::map<std::string, bool> in_sync_;          ///< per peer, from the last comparison
