@@ -387,14 +387,7 @@ net::awaitable<void> ClusterMonitor::note_not_persisted(const core::HaPeer& peer
     persist_book();
 }
 
-void ClusterMonitor::schedule_persist_retry(const std::string& peer) {
-    const std::chrono::milliseconds first =
-        std::chrono::duration_cast<std::chrono::milliseconds>(context_.preferences->config_timeout);
-    auto found = persist_retry_.find(peer);
-    const auto wait = found == persist_retry_.end() ? std::max(first, std::chrono::milliseconds(1000))
-                                                    : std::min(found->second.wait * 2, std::chrono::milliseconds(900000));
-    persist_retry_[peer] = Retry{core::SteadyClock::now() + wait, wait};
-}
+void ClusterMonitor::schedule_persist_retry(const std::string& peer) { back_off(persist_retry_, peer); }
 
 net::awaitable<void> ClusterMonitor::retry_persist_locked() {
     if (!topology_) co_return;
@@ -1545,13 +1538,15 @@ std::optional<std::string> ClusterMonitor::holder_ahead_of(const core::Topology&
     return latest->name;
 }
 
-void ClusterMonitor::schedule_retry(const std::string& peer) {
+void ClusterMonitor::schedule_retry(const std::string& peer) { back_off(retry_, peer); }
+
+void ClusterMonitor::back_off(std::map<std::string, Retry>& retries, const std::string& peer) const {
     const std::chrono::milliseconds first =
         std::chrono::duration_cast<std::chrono::milliseconds>(context_.preferences->config_timeout);
-    auto found = retry_.find(peer);
-    const auto wait = found == retry_.end() ? std::max(first, std::chrono::milliseconds(1000))
-                                            : std::min(found->second.wait * 2, std::chrono::milliseconds(900000));
-    retry_[peer] = Retry{core::SteadyClock::now() + wait, wait};
+    auto found = retries.find(peer);
+    const auto wait = found == retries.end() ? std::max(first, std::chrono::milliseconds(1000))
+                                             : std::min(found->second.wait * 2, std::chrono::milliseconds(900000));
+    retries[peer] = Retry{core::SteadyClock::now() + wait, wait};
 }
 
 void ClusterMonitor::consider_replication(const std::vector<core::Event>& events) {

@@ -22,15 +22,8 @@ struct Run {
 };
 
 Run run(const std::string& arguments) {
-    Run result;
-    const std::string command = built_binary("kea-ha-controller") + " " + arguments + " 2>&1";
-    FILE* pipe = ::popen(command.c_str(), "r");
-    if (!pipe) return result;
-    std::array<char, 4096> buffer{};
-    while (std::fgets(buffer.data(), buffer.size(), pipe)) result.output += buffer.data();
-    const int raw = ::pclose(pipe);
-    result.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-    return result;
+    const auto shell = kea_ha::testing::run_shell(built_binary("kea-ha-controller") + " " + arguments);
+    return Run{shell.status, shell.output};
 }
 
 class CheckTest : public ::testing::Test {

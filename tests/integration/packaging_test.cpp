@@ -31,21 +31,7 @@ std::string promtool() {
     return std::filesystem::exists(cached) ? cached : "";
 }
 
-struct Run {
-    int status = -1;
-    std::string out;
-};
-
-Run run(const std::string& command) {
-    Run result;
-    FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-    if (!pipe) return result;
-    std::array<char, 4096> buffer{};
-    while (std::fgets(buffer.data(), buffer.size(), pipe)) result.out += buffer.data();
-    const int raw = ::pclose(pipe);
-    result.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-    return result;
-}
+using kea_ha::testing::run_shell;
 
 class PackagingTest : public ::testing::Test {
 protected:
@@ -61,17 +47,17 @@ protected:
 };
 
 TEST_F(PackagingTest, AlertingRulesParse) {
-    const auto out = run(tool_ + " check rules " + kPackaging + "/prometheus/kea-ha-controller.rules.yml");
-    EXPECT_EQ(out.status, 0) << out.out;
-    EXPECT_NE(out.out.find("SUCCESS: 9 rules found"), std::string::npos) << out.out;
+    const auto out = run_shell(tool_ + " check rules " + kPackaging + "/prometheus/kea-ha-controller.rules.yml");
+    EXPECT_EQ(out.status, 0) << out.output;
+    EXPECT_NE(out.output.find("SUCCESS: 9 rules found"), std::string::npos) << out.output;
 }
 
 TEST_F(PackagingTest, AlertingRulesFireWhenTheyShould) {
     // Impaired after 5 min not before, Down, Unreachable, clock skew, terminated, drift,
     // poll errors, a failed replication, the controller absent: each with its labels and text.
-    const auto out = run("cd " + kPackaging + "/prometheus && " + tool_ + " test rules kea-ha-controller.rules.test.yml");
-    EXPECT_EQ(out.status, 0) << out.out;
-    EXPECT_NE(out.out.find("SUCCESS"), std::string::npos) << out.out;
+    const auto out = run_shell("cd " + kPackaging + "/prometheus && " + tool_ + " test rules kea-ha-controller.rules.test.yml");
+    EXPECT_EQ(out.status, 0) << out.output;
+    EXPECT_NE(out.output.find("SUCCESS"), std::string::npos) << out.output;
 }
 
 TEST_F(PackagingTest, EveryDashboardQueryIsValidPromql) {
@@ -96,8 +82,8 @@ TEST_F(PackagingTest, EveryDashboardQueryIsValidPromql) {
     const auto dir = kea_ha::testing::make_temp_directory("packaging-test");
     const auto file = dir + "/dashboard.rules.yml";
     std::ofstream(file) << rules;
-    const auto out = run(tool_ + " check rules " + file);
-    EXPECT_EQ(out.status, 0) << out.out << "\n" << rules;
+    const auto out = run_shell(tool_ + " check rules " + file);
+    EXPECT_EQ(out.status, 0) << out.output << "\n" << rules;
     std::filesystem::remove_all(dir);
 }
 

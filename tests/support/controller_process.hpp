@@ -64,4 +64,12 @@ std::string built_binary(const std::string& name);
 /// A fresh temporary directory (removed by the caller or left for inspection).
 std::string make_temp_directory(const std::string& prefix);
 
+/// What a shell command printed (stdout and stderr, merged) and its exit status (-1: killed).
+struct ShellRun {
+    int status = -1;
+    std::string output;
+};
+/// Runs `command` with /bin/sh, stderr merged into stdout.
+ShellRun run_shell(const std::string& command);
+
 }  // namespace kea_ha::testing

@@ -346,6 +346,9 @@ private:
     };
     std::map<std::string, Retry> retry_;
     void schedule_retry(const std::string& peer);
+    /// The next try of `peer` in `retries`: keaConfigTimeout (at least 1 s) first, then twice
+    /// the previous wait, at most 15 min.
+    void back_off(std::map<std::string, Retry>& retries, const std::string& peer) const;
     /// Peers of book_.unpersisted: config-write tried again from `at` on (same back-off).
     std::map<std::string, Retry> persist_retry_;
     bool persist_retry_scheduled_ = false;
