@@ -170,7 +170,10 @@ std::shared_ptr<ClusterMonitor> ClusterMonitor::create(MonitorContext context, R
             if (stored.contains("history") && stored["history"].is_array()) {
                 for (const auto& entry : stored["history"]) {
                     if (entry.is_object() && entry.value("generation", nlohmann::json()).is_number_unsigned()) {
-                        monitor->history_.push_back(entry);
+                        auto copy = entry;
+                        const bool kept = copy.value("config_kept", false);
+                        copy.erase("config_kept");
+                        monitor->history_.push_back({entry["generation"].get<std::uint64_t>(), kept, copy.dump()});
                     }
                 }
                 while (monitor->history_.size() > kHistoryEntries) monitor->history_.pop_front();
@@ -731,7 +734,6 @@ std::string ClusterMonitor::document_text() const {
                           {"carries", book_.carries},
                           {"sot_etag", book_.sot_etag ? nlohmann::json(*book_.sot_etag) : nlohmann::json()},
                           {"sot_peer", book_.sot_peer}};
-    if (!history_.empty()) doc["history"] = history_;
     if (!book_.unpersisted.empty()) {
         auto& kept = doc["replication"]["unpersisted"];
         for (const auto& [peer, entry] : book_.unpersisted) {
@@ -743,15 +745,33 @@ std::string ClusterMonitor::document_text() const {
     // `doc` is a non-empty object, so its text ends with "\n}", where the list is put.
     std::string text = doc.dump(2);
     text.resize(text.size() - 2);
-    std::size_t size = text.size() + 32;
+    std::size_t size = text.size() + 64;
     for (const auto& line : event_lines_) size += line.size() + 6;
+    for (const auto& entry : history_) size += entry.line.size() + 32;
     text.reserve(size);
+    if (!history_.empty()) {
+        text += ",\n  \"history\": [";
+        for (std::size_t i = 0; i < history_.size(); ++i) {
+            text += i == 0 ? "\n    " : ",\n    ";
+            text += history_text(history_[i]);
+        }
+        text += "\n  ]";
+    }
     text += ",\n  \"events\": [";
     for (std::size_t i = 0; i < event_lines_.size(); ++i) {
         text += i == 0 ? "\n    " : ",\n    ";
         text += event_lines_[i];
     }
     text += event_lines_.empty() ? "]\n}\n" : "\n  ]\n}\n";
+    return text;
+}
+
+std::string ClusterMonitor::history_text(const HistoryLine& entry) {
+    // `line` is a JSON object's text: "{…}"; config_kept goes in before its closing brace.
+    std::string text = entry.line;
+    text.pop_back();
+    text += text.size() > 1 ? "," : "";
+    text += entry.config_kept ? "\"config_kept\":true}" : "\"config_kept\":false}";
     return text;
 }
 

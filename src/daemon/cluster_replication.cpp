@@ -734,27 +734,26 @@ void ClusterMonitor::record_history(std::uint64_t generation, const ConfigChange
                                         registration_.name, generation, quote_field(written.error().describe()));
         }
     }
-    entry["config_kept"] = kept;
     // Older entries' configs pruned with the files: their entries say so.
     for (auto& old : history_) {
-        if (old.value("config_kept", false) && generation >= depth && old.value("generation", std::uint64_t{0}) + depth <= generation) {
-            old["config_kept"] = false;
-        }
+        if (old.config_kept && old.generation + depth <= generation) old.config_kept = false;
     }
-    history_.push_back(std::move(entry));
+    history_.push_back({generation, kept, entry.dump()});
     while (history_.size() > kHistoryEntries) history_.pop_front();
 }
 
 nlohmann::json ClusterMonitor::history() const {
-    return {{"depth", context_.preferences->history_depth}, {"entries", nlohmann::json(history_)}};
+    nlohmann::json entries = nlohmann::json::array();
+    for (const auto& entry : history_) entries.push_back(nlohmann::json::parse(history_text(entry)));
+    return {{"depth", context_.preferences->history_depth}, {"entries", std::move(entries)}};
 }
 
 ConfigOutcome ClusterMonitor::history_entry(std::uint64_t generation) const {
-    const nlohmann::json* found = nullptr;
+    const HistoryLine* line = nullptr;
     for (const auto& entry : history_) {
-        if (entry.value("generation", std::uint64_t{0}) == generation) found = &entry;
+        if (entry.generation == generation) line = &entry;
     }
-    if (!found) {
+    if (!line) {
         return ConfigOutcome{404, error_body("not-found", "cluster '" + registration_.name + "' has no change " +
                                                               std::to_string(generation) + " in its history"),
                              std::nullopt};
@@ -764,7 +763,8 @@ ConfigOutcome ClusterMonitor::history_entry(std::uint64_t generation) const {
                                                              " is not kept: " + why),
                              std::nullopt};
     };
-    if (!found->value("config_kept", false) || !context_.store) {
+    const auto found = nlohmann::json::parse(history_text(*line));
+    if (!line->config_kept || !context_.store) {
         return missing("only the last keaHistoryDepth (" + std::to_string(context_.preferences->history_depth) +
                        ") are kept");
     }
@@ -772,7 +772,7 @@ ConfigOutcome ClusterMonitor::history_entry(std::uint64_t generation) const {
     if (!text) return missing(text.error().describe());
     auto config = nlohmann::json::parse(*text, nullptr, false);
     if (config.is_discarded() || !config.is_object()) return missing("its file is not a JSON document");
-    return ConfigOutcome{200, {{"entry", *found}, {"config", std::move(config)}}, std::nullopt};
+    return ConfigOutcome{200, {{"entry", found}, {"config", std::move(config)}}, std::nullopt};
 }
 
 net::awaitable<ConfigOutcome> ClusterMonitor::change_config(ConfigChange change) {

@@ -197,15 +197,11 @@ protected:
     CtlRun ctl(const std::string& arguments, bool stderr_too = true, bool with_api = true) {
         std::string command = std::string(KEA_HA_BINARY_DIR) + "/kea-ha-ctl ";
         if (with_api) command += "--api " + api_ + " --token-file " + token_file_ + " ";
-        command += arguments + (stderr_too ? " 2>&1" : " 2>/dev/null");
-        CtlRun result;
-        FILE* pipe = ::popen(command.c_str(), "r");
-        if (!pipe) return result;
-        std::array<char, 4096> buffer{};
-        while (std::fgets(buffer.data(), buffer.size(), pipe)) result.out += buffer.data();
-        const int raw = ::pclose(pipe);
-        result.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-        return result;
+        // run_shell() merges stderr; without `stderr_too` it is dropped before that.
+        command += arguments;
+        if (!stderr_too) command = "(" + command + " 2>/dev/null)";  // run_shell merges the rest
+        const auto run = kea_ha::testing::run_shell(command);
+        return CtlRun{run.status, run.output};
     }
 
     net::io_context io_;

@@ -375,7 +375,16 @@ private:
     /// max-period Kea was given: Kea < 2.6 does not show a disabled service in status-get, and
     /// the guard rails must still see it.
     std::map<std::string, std::optional<core::SteadyTime>> disabled_by_us_;
-    std::deque<nlohmann::json> history_;  ///< accepted changes, oldest first (history())
+    /// Accepted changes, oldest first (history()): each kept as its JSON text (a few hundred
+    /// bytes; a parsed document would be several times that, up to kHistoryEntries of them).
+    struct HistoryLine {
+        std::uint64_t generation = 0;
+        bool config_kept = false;  ///< its SoT config is in the state directory (keaHistoryDepth)
+        std::string line;          ///< the entry without `config_kept`
+    };
+    std::deque<HistoryLine> history_;
+    /// The entry as the API shows it: its line with `config_kept`.
+    static std::string history_text(const HistoryLine& entry);
     /// After a change answered 200: its entry, and the SoT config it set kept for rollback.
     void record_history(std::uint64_t generation, const ConfigChange& change, const std::string& sot,
                         const nlohmann::json& sot_document);
