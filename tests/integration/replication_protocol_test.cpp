@@ -633,6 +633,29 @@ TEST_F(ReplicationProtocolTest, WaitEvents_AnswersAtOnceWithNewerOnes_WakesOnThe
 
 }
 
+// --- issue 14 items 4 and 5: who made a change, in the event and the history ------------------------
+
+TEST_F(ReplicationProtocolTest, TheClientsNameIsInTheEventAndTheHistoryEntry) {
+    start();
+    daemon::ConfigChange change{daemon::ConfigChange::Kind::MergePatch, {{"Dhcp4", {{"valid-lifetime", 7501}}}}, std::nullopt};
+    change.who = "alice";
+    auto out = this->change(std::move(change));
+    ASSERT_EQ(out.status, 200u) << out.body.dump(1);
+    bool named = false;
+    for (const auto& event : monitor_->events()) {
+        if (event["kind"] == "config-change") named = event["reason"].get<std::string>().find("by alice") != std::string::npos;
+    }
+    EXPECT_TRUE(named) << monitor_->events().dump(1);
+    const auto history = monitor_->history();
+    ASSERT_EQ(history["entries"].size(), 1u) << history.dump(1);
+    EXPECT_EQ(history["entries"][0]["who"], "alice");
+    EXPECT_EQ(history["entries"][0]["generation"], 1);
+    EXPECT_EQ(history["entries"][0]["request"], (nlohmann::json{{"Dhcp4", {{"valid-lifetime", 7501}}}}));
+    EXPECT_EQ(history["entries"][0]["config_kept"], false) << "no state directory in this test";
+    EXPECT_EQ(monitor_->history_entry(1).status, 404u);
+    EXPECT_EQ(monitor_->history_entry(2).status, 404u);
+}
+
 // --- issue 14 items 2 and 3: config diff and dry run -----------------------------------------------
 
 TEST_F(ReplicationProtocolTest, Diff_EmptyWhenInSync_ThePatchOfADriftedPeerTurnsItIntoWhatReplicationWrites) {
