@@ -639,7 +639,7 @@ int run(Options& o) {
                 else if (args.empty()) print_cluster_list(now);
                 else print_cluster_detail(now);
             }
-            std::printf("\n(every %.0f s; Ctrl-C ends)\n", o.interval_s);
+            std::printf("\n(every %g s; Ctrl-C ends)\n", o.interval_s);
             std::fflush(stdout);
             std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<long long>(o.interval_s * 1000)));
         }

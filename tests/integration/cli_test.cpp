@@ -420,6 +420,21 @@ TEST_F(CliTest, HistoryTableAndRollbackWithTheCurrentEtag) {
     EXPECT_EQ(ctl("history").status, 2);
 }
 
+TEST_F(CliTest, StatusWatchRedrawsUntilStopped) {
+    // Until Ctrl-C: stopped here by timeout(1) after about 2 s at a 0.5 s interval.
+    const auto run = kea_ha::testing::run_shell("timeout 2 " + std::string(KEA_HA_BINARY_DIR) + "/kea-ha-ctl --api " + api_ +
+                                                " --token-file " + token_file_ + " status --watch --interval 0.5");
+    EXPECT_EQ(run.status, 124) << run.output;  // killed by timeout: it did not end by itself
+    std::size_t tables = 0;
+    for (auto at = run.output.find("dhcp-a  Impaired"); at != std::string::npos; at = run.output.find("dhcp-a  Impaired", at + 1)) {
+        ++tables;
+    }
+    EXPECT_GE(tables, 2u) << run.output;
+    EXPECT_NE(run.output.find("(every 0.5 s; Ctrl-C ends)"), std::string::npos) << run.output;
+    EXPECT_EQ(ctl("status --watch --interval 0.1").status, 2);
+    EXPECT_EQ(ctl("events dhcp-a --watch").status, 2);
+}
+
 TEST_F(CliTest, MissingTokenIs401) {
     auto run = ctl("--api " + api_ + " status", true, false);
     EXPECT_EQ(run.status, 1);
