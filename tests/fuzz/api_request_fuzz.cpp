@@ -172,7 +172,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto request = request_of(kea_ha::fuzz::text_of(data, size));
 
     check(handled(io, request, backend, api::ApiSettings{}));
-    auto with_token = handled(io, request, backend, api::ApiSettings{std::string(kToken)});
+    // The single token, and named clients with both roles (apiTokensFile).
+    static const api::ApiSettings tokens = [] {
+        api::ApiSettings settings;
+        settings.token = std::string(kToken);
+        settings.tokens = {{"noc", kea_ha::core::ApiRole::Read, "read-token-0123456789"},
+                           {"alice", kea_ha::core::ApiRole::Admin, "alice-token-0123456789"}};
+        return settings;
+    }();
+    auto with_token = handled(io, request, backend, tokens);
     check(with_token);
     return 0;
 }
