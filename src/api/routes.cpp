@@ -106,6 +106,16 @@ std::optional<std::map<std::string, std::string>> query_of(std::string_view targ
     return out;
 }
 
+/// A whole decimal number of at most `limit` ("41"); none for anything else ("", "-1", "4x").
+std::optional<std::uint64_t> whole_number(std::string_view text, std::uint64_t limit) {
+    if (text.empty() || text.size() > 19 || text.find_first_not_of("0123456789") != std::string_view::npos) {
+        return std::nullopt;
+    }
+    const auto value = std::stoull(std::string(text));
+    if (value > limit) return std::nullopt;
+    return value;
+}
+
 /// A boolean query value: true/1/yes or false/0/no (an empty value, "?dry_run", is true).
 std::optional<bool> query_flag(const std::string& value) {
     const auto v = lower(value);
@@ -396,11 +406,7 @@ boost::asio::awaitable<ApiResponse> route(const ApiRequest& request, ApiBackend&
             const auto number = [&](const char* key, std::uint64_t limit) -> std::optional<std::uint64_t> {
                 auto found = query->find(key);
                 if (found == query->end()) return 0;
-                const auto& text = found->second;
-                if (text.empty() || text.size() > 19 || text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-                const auto value = std::stoull(text);
-                if (value > limit) return std::nullopt;
-                return value;
+                return whole_number(found->second, limit);
             };
             const auto after = number("after", std::numeric_limits<std::int64_t>::max());
             const auto wait = number("wait", 30);
@@ -447,11 +453,10 @@ boost::asio::awaitable<ApiResponse> route(const ApiRequest& request, ApiBackend&
             operation.kind = rollback ? ConfigRequest::Kind::Rollback : ConfigRequest::Kind::History;
             operation.who = who;
             if (p.size() >= 5) {
-                const auto& text = p[4];
-                if (text.empty() || text.size() > 19 || text.find_first_not_of("0123456789") != std::string::npos) {
-                    co_return error_response(400, "bad-request", "a generation is a positive whole number, not '" + text + "'");
+                operation.generation = whole_number(p[4], std::numeric_limits<std::uint64_t>::max());
+                if (!operation.generation) {
+                    co_return error_response(400, "bad-request", "a generation is a positive whole number, not '" + p[4] + "'");
                 }
-                operation.generation = std::stoull(text);
             }
             if (const std::string* if_match = header(request, "if-match")) operation.if_match = std::string(trim(*if_match));
             co_return from_outcome(co_await backend.config_operation(name, std::move(operation)));

@@ -389,6 +389,12 @@ net::awaitable<void> ClusterMonitor::note_not_persisted(const core::HaPeer& peer
 
 void ClusterMonitor::schedule_persist_retry(const std::string& peer) { back_off(persist_retry_, peer); }
 
+net::awaitable<void> ClusterMonitor::carry(const core::HaPeer& peer, std::uint64_t generation, bool persisted) {
+    const auto before = carried(peer.name);  // what its file holds if this write did not reach it
+    book_.carries[peer.name] = generation;
+    if (!persisted) co_await note_not_persisted(peer, before);
+}
+
 net::awaitable<void> ClusterMonitor::retry_persist_locked() {
     if (!topology_) co_return;
     auto log = logger("replication");
@@ -514,13 +520,15 @@ void ClusterMonitor::record_replication_event(const std::string& kind, const std
     persist();
 }
 
+ConfigOutcome ClusterMonitor::no_source_of_truth() const {
+    return ConfigOutcome{503, error_body("no-source-of-truth", "cluster '" + registration_.name +
+                                                                   "' has no source of truth (state " +
+                                                                   std::string(core::to_string(state())) + ")"),
+                         std::nullopt};
+}
+
 net::awaitable<ConfigOutcome> ClusterMonitor::read_config() {
-    if (!topology_ || !view_ || !view_->source_of_truth) {
-        co_return ConfigOutcome{503, error_body("no-source-of-truth", "cluster '" + registration_.name +
-                                                                          "' has no source of truth (state " +
-                                                                          std::string(core::to_string(state())) + ")"),
-                                std::nullopt};
-    }
+    if (!topology_ || !view_ || !view_->source_of_truth) co_return no_source_of_truth();
     const core::HaPeer sot = *topology_->find_peer(*view_->source_of_truth);
     auto config = co_await fetch_config(sot);
     if (!config) {
@@ -534,12 +542,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::read_config() {
 net::awaitable<ConfigOutcome> ClusterMonitor::diff_config(std::optional<std::string> only, bool documents) {
     RunningGuard running(running_);
     if (auto blocked = replication_blocked()) co_return ConfigOutcome{409, error_body("replication-off", *blocked), std::nullopt};
-    if (!topology_ || !view_ || !view_->source_of_truth) {
-        co_return ConfigOutcome{503, error_body("no-source-of-truth", "cluster '" + registration_.name +
-                                                                          "' has no source of truth (state " +
-                                                                          std::string(core::to_string(state())) + ")"),
-                                std::nullopt};
-    }
+    if (!topology_ || !view_ || !view_->source_of_truth) co_return no_source_of_truth();
     const core::Topology topology = *topology_;
     const core::HaPeer sot = *topology.find_peer(*view_->source_of_truth);
     if (only && !topology.find_peer(*only)) {
@@ -763,7 +766,6 @@ ConfigOutcome ClusterMonitor::history_entry(std::uint64_t generation) const {
                                                              " is not kept: " + why),
                              std::nullopt};
     };
-    const auto found = nlohmann::json::parse(history_text(*line));
     if (!line->config_kept || !context_.store) {
         return missing("only the last keaHistoryDepth (" + std::to_string(context_.preferences->history_depth) +
                        ") are kept");
@@ -772,7 +774,8 @@ ConfigOutcome ClusterMonitor::history_entry(std::uint64_t generation) const {
     if (!text) return missing(text.error().describe());
     auto config = nlohmann::json::parse(*text, nullptr, false);
     if (config.is_discarded() || !config.is_object()) return missing("its file is not a JSON document");
-    return ConfigOutcome{200, {{"entry", found}, {"config", std::move(config)}}, std::nullopt};
+    return ConfigOutcome{200, {{"entry", nlohmann::json::parse(history_text(*line))}, {"config", std::move(config)}},
+                         std::nullopt};
 }
 
 net::awaitable<ConfigOutcome> ClusterMonitor::change_config(ConfigChange change) {
@@ -1205,9 +1208,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
     for (std::size_t i = 0; i < write_results.size(); ++i) {
         auto& written = write_results[i];
         if (written.outcome == "applied") {
-            const auto before = carried(written.peer);
-            book_.carries[written.peer] = generation;
-            if (!written.persisted) co_await note_not_persisted(written_targets.at(i)->peer, before);
+            co_await carry(written_targets.at(i)->peer, generation, written.persisted);
             in_sync_[written.peer] = true;
         } else {
             in_sync_.erase(written.peer);  // failed: pending, converged later (rule 2)
@@ -1313,7 +1314,6 @@ net::awaitable<ConfigOutcome> ClusterMonitor::converge_locked(const std::string&
         if (!for_sot.document) {
             co_return ConfigOutcome{422, error_body("bad-config", for_sot.document.error().message), std::nullopt};
         }
-        const auto sot_before = carried(sot.name);
         bool sot_persisted = true;
         if (!in_sync_with(for_sot, *theirs, *mine, registration_.service, relationship_of(topology))) {
             auto written = co_await write_config(sot, *for_sot.document);
@@ -1329,8 +1329,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::converge_locked(const std::string&
                                      "generation " + std::to_string(carried(holder.name)) + " made while " + sot.name +
                                          " was away, copied from " + holder.name);
         }
-        book_.carries[sot.name] = carried(holder.name);
-        if (!sot_persisted) co_await note_not_persisted(sot, sot_before);
+        co_await carry(sot, carried(holder.name), sot_persisted);
         book_.sot_etag.reset();
         persist_book();
     }
@@ -1398,9 +1397,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::converge_locked(const std::string&
         auto written = co_await write_config(peer, std::move(*transformed));
         if (written.outcome == "applied") {
             in_sync_[peer.name] = true;
-            const auto before = carried(peer.name);
-            book_.carries[peer.name] = carried(sot.name);
-            if (!written.persisted) co_await note_not_persisted(peer, before);
+            co_await carry(peer, carried(sot.name), written.persisted);
             record_replication_event("config-synced", peer.name, "", std::to_string(carried(sot.name)),
                                      "config of " + sot.name + " replicated to " + peer.name + " (" + reason + ")");
         } else {

@@ -354,6 +354,11 @@ private:
     bool persist_retry_scheduled_ = false;
     std::uint64_t reverts_seen_ = 0;  ///< note_config_seen() found an unpersisted config gone
     void schedule_persist_retry(const std::string& peer);
+    /// `peer` now runs `generation` (book_.carries); when its config-write failed it is
+    /// note_not_persisted() with what it carried before (what its file holds).
+    boost::asio::awaitable<void> carry(const core::HaPeer& peer, std::uint64_t generation, bool persisted);
+    /// 503 no-source-of-truth, naming the cluster's state (reads and diffs without a SoT).
+    ConfigOutcome no_source_of_truth() const;
     /// `peer` was applied in memory and its config-write failed: book_.unpersisted, with what
     /// its file carries (`durable_before`: its generation before this write) and its config's
     /// identity read now; when that cannot be read, it is trusted with `durable` only.
