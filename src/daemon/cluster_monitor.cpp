@@ -142,10 +142,8 @@ std::shared_ptr<ClusterMonitor> ClusterMonitor::create(MonitorContext context, R
                                                        std::optional<core::Topology> topology,
                                                        const nlohmann::json& stored) {
     std::shared_ptr<ClusterMonitor> monitor(new ClusterMonitor(std::move(context), std::move(registration)));
+    monitor->load_journals(stored);
     if (stored.is_object()) {
-        for (const auto& j : stored.value("events", nlohmann::json::array())) {
-            if (auto event = event_from_json(j)) monitor->keep_event(std::move(*event));
-        }
         if (const auto& book = stored.value("replication", nlohmann::json::object()); book.is_object()) {
             monitor->book_.generation = book.value("generation", std::uint64_t{0});
             if (book.contains("carries") && book["carries"].is_object()) {
@@ -166,17 +164,6 @@ std::shared_ptr<ClusterMonitor> ClusterMonitor::create(MonitorContext context, R
                     monitor->book_.unpersisted[peer] = std::move(kept);
                     monitor->schedule_persist_retry(peer);  // config-write again once it is usable
                 }
-            }
-            if (stored.contains("history") && stored["history"].is_array()) {
-                for (const auto& entry : stored["history"]) {
-                    if (entry.is_object() && entry.value("generation", nlohmann::json()).is_number_unsigned()) {
-                        auto copy = entry;
-                        const bool kept = copy.value("config_kept", false);
-                        copy.erase("config_kept");
-                        monitor->history_.push_back({entry["generation"].get<std::uint64_t>(), kept, copy.dump()});
-                    }
-                }
-                while (monitor->history_.size() > kHistoryEntries) monitor->history_.pop_front();
             }
             if (book.contains("sot_etag") && book["sot_etag"].is_string()) {
                 monitor->book_.sot_etag = book["sot_etag"].get<std::string>();
@@ -659,13 +646,72 @@ void ClusterMonitor::record(const core::Event& event) {
     keep_event(event);
 }
 
-void ClusterMonitor::keep_event(core::Event event) {
-    event_lines_.push_back(to_json(event).dump());
+void ClusterMonitor::load_journals(const nlohmann::json& stored) {
+    if (!context_.store) return;
+    const auto& store = context_.store->store();
+    const auto& name = registration_.name;
+    std::vector<StoreProblem> problems;
+    // The events: the journal's last kMaxEvents, or (moved from an older document) its list.
+    auto events = store.load_journal(name, Journal::Events, kMaxEvents, problems);
+    events_in_journal_ = events.in_file;
+    std::vector<std::string> moved;
+    if (events.in_file == 0 && stored.is_object() && stored.contains("events") && stored["events"].is_array()) {
+        for (const auto& j : stored["events"]) moved.push_back(j.dump());
+        if (moved.size() > kMaxEvents) moved.erase(moved.begin(), moved.end() - kMaxEvents);
+        events.lines = moved;
+    }
+    for (const auto& line : events.lines) {
+        if (auto event = event_from_json(nlohmann::json::parse(line, nullptr, false))) {
+            keep_event(std::move(*event), /*journal=*/false);
+        }
+    }
+    if (!moved.empty()) {
+        events_in_journal_ = moved.size();
+        context_.store->replace_events_later(name, std::move(moved));
+    }
+    // The history: counted here, read when asked for; moved likewise from an older document.
+    history_in_journal_ = store.load_journal(name, Journal::History, kHistoryEntries, problems).in_file;
+    if (history_in_journal_ == 0 && stored.is_object() && stored.contains("history") && stored["history"].is_array()) {
+        std::vector<std::string> lines;
+        for (const auto& entry : stored["history"]) {
+            if (entry.is_object() && entry.value("generation", nlohmann::json()).is_number_unsigned()) {
+                lines.push_back(entry.dump());
+            }
+        }
+        if (lines.size() > kHistoryEntries) lines.erase(lines.begin(), lines.end() - kHistoryEntries);
+        // Before the document is written without them (the end of create()).
+        if (auto written = store.replace_journal(name, Journal::History, lines); written) {
+            history_in_journal_ = lines.size();
+        } else {
+            problems.push_back({name, "cannot move the history out of the cluster's document: " +
+                                          written.error().describe()});
+        }
+    }
+    for (const auto& problem : problems) {
+        logger("daemon")->error("state journal damaged cluster={} file={} problem={}", name, problem.file,
+                                quote_field(problem.message));
+    }
+}
+
+void ClusterMonitor::keep_event(core::Event event, bool journal) {
+    if (journal && context_.store) {
+        context_.store->append_event_later(registration_.name, to_json(event).dump());
+        // Compacted to what is kept in memory once it holds twice that.
+        if (++events_in_journal_ > 2 * kMaxEvents) {
+            std::vector<std::string> lines;
+            lines.reserve(events_.size() + 1);
+            for (std::size_t i = events_.size() >= kMaxEvents ? 1 : 0; i < events_.size(); ++i) {
+                lines.push_back(to_json(events_[i]).dump());
+            }
+            lines.push_back(to_json(event).dump());
+            events_in_journal_ = lines.size();
+            context_.store->replace_events_later(registration_.name, std::move(lines));
+        }
+    }
     events_.push_back(std::move(event));
     event_seqs_.push_back(++event_seq_);
     while (events_.size() > kMaxEvents) {
         events_.pop_front();
-        event_lines_.pop_front();
         event_seqs_.pop_front();
     }
     // Wake the long polls (their timers' cancel is their signal).
@@ -741,38 +787,9 @@ std::string ClusterMonitor::document_text() const {
                           {"identity", entry.identity ? nlohmann::json(*entry.identity) : nlohmann::json()}};
         }
     }
-    // The events (up to kMaxEvents, 2 ms to rebuild as JSON) go in as the lines kept for them:
-    // `doc` is a non-empty object, so its text ends with "\n}", where the list is put.
-    std::string text = doc.dump(2);
-    text.resize(text.size() - 2);
-    std::size_t size = text.size() + 64;
-    for (const auto& line : event_lines_) size += line.size() + 6;
-    for (const auto& entry : history_) size += entry.line.size() + 32;
-    text.reserve(size);
-    if (!history_.empty()) {
-        text += ",\n  \"history\": [";
-        for (std::size_t i = 0; i < history_.size(); ++i) {
-            text += i == 0 ? "\n    " : ",\n    ";
-            text += history_text(history_[i]);
-        }
-        text += "\n  ]";
-    }
-    text += ",\n  \"events\": [";
-    for (std::size_t i = 0; i < event_lines_.size(); ++i) {
-        text += i == 0 ? "\n    " : ",\n    ";
-        text += event_lines_[i];
-    }
-    text += event_lines_.empty() ? "]\n}\n" : "\n  ]\n}\n";
-    return text;
-}
-
-std::string ClusterMonitor::history_text(const HistoryLine& entry) {
-    // `line` is a JSON object's text: "{…}"; config_kept goes in before its closing brace.
-    std::string text = entry.line;
-    text.pop_back();
-    text += text.size() > 1 ? "," : "";
-    text += entry.config_kept ? "\"config_kept\":true}" : "\"config_kept\":false}";
-    return text;
+    // The events and the history are in their journals (load_journals(), keep_event(),
+    // record_history()): this document stays small, and is rewritten whole.
+    return doc.dump(2) + "\n";
 }
 
 nlohmann::json ClusterMonitor::summary() const {

@@ -737,24 +737,57 @@ void ClusterMonitor::record_history(std::uint64_t generation, const ConfigChange
                                         registration_.name, generation, quote_field(written.error().describe()));
         }
     }
-    // Older entries' configs pruned with the files: their entries say so.
-    for (auto& old : history_) {
-        if (old.config_kept && old.generation + depth <= generation) old.config_kept = false;
+    if (!context_.store) return;  // nothing persisted (tests): no history either
+    entry["config_kept"] = kept;
+    const auto& store = context_.store->store();
+    if (auto appended = store.append_journal(registration_.name, Journal::History, {entry.dump()}); !appended) {
+        // The change is done (answered 200 next); its history entry is what is missing.
+        logger("replication")->error("history entry not recorded cluster={} generation={} error={}",
+                                     registration_.name, generation, quote_field(appended.error().describe()));
+        return;
     }
-    history_.push_back({generation, kept, entry.dump()});
-    while (history_.size() > kHistoryEntries) history_.pop_front();
+    // Compacted to the last kHistoryEntries once it holds twice that.
+    if (++history_in_journal_ > 2 * kHistoryEntries) {
+        std::vector<StoreProblem> problems;
+        auto lines = store.load_journal(registration_.name, Journal::History, kHistoryEntries, problems).lines;
+        if (auto compacted = store.replace_journal(registration_.name, Journal::History, lines); compacted) {
+            history_in_journal_ = lines.size();
+        } else {
+            logger("replication")->warn("history not compacted cluster={} error={}", registration_.name,
+                                        quote_field(compacted.error().describe()));
+        }
+    }
+}
+
+std::vector<nlohmann::json> ClusterMonitor::history_entries() const {
+    std::vector<nlohmann::json> entries;
+    if (!context_.store) return entries;
+    const auto& store = context_.store->store();
+    std::vector<StoreProblem> problems;  // a damaged journal is reported at start
+    for (const auto& line : store.load_journal(registration_.name, Journal::History, kHistoryEntries, problems).lines) {
+        auto entry = nlohmann::json::parse(line, nullptr, false);
+        if (!entry.is_object() || !entry.value("generation", nlohmann::json()).is_number_unsigned()) continue;
+        // Its config may have been pruned since (keaHistoryDepth), or set aside by hand.
+        if (entry.value("config_kept", false)) {
+            entry["config_kept"] = store.has_history_config(registration_.name, entry["generation"].get<std::uint64_t>());
+        } else {
+            entry["config_kept"] = false;
+        }
+        entries.push_back(std::move(entry));
+    }
+    return entries;
 }
 
 nlohmann::json ClusterMonitor::history() const {
     nlohmann::json entries = nlohmann::json::array();
-    for (const auto& entry : history_) entries.push_back(nlohmann::json::parse(history_text(entry)));
+    for (auto& entry : history_entries()) entries.push_back(std::move(entry));
     return {{"depth", context_.preferences->history_depth}, {"entries", std::move(entries)}};
 }
 
 ConfigOutcome ClusterMonitor::history_entry(std::uint64_t generation) const {
-    const HistoryLine* line = nullptr;
-    for (const auto& entry : history_) {
-        if (entry.generation == generation) line = &entry;
+    std::optional<nlohmann::json> line;
+    for (auto& entry : history_entries()) {
+        if (entry["generation"].get<std::uint64_t>() == generation) line = std::move(entry);
     }
     if (!line) {
         return ConfigOutcome{404, error_body("not-found", "cluster '" + registration_.name + "' has no change " +
@@ -766,7 +799,7 @@ ConfigOutcome ClusterMonitor::history_entry(std::uint64_t generation) const {
                                                              " is not kept: " + why),
                              std::nullopt};
     };
-    if (!line->config_kept || !context_.store) {
+    if (!(*line)["config_kept"].get<bool>() || !context_.store) {
         return missing("only the last keaHistoryDepth (" + std::to_string(context_.preferences->history_depth) +
                        ") are kept");
     }
@@ -774,7 +807,7 @@ ConfigOutcome ClusterMonitor::history_entry(std::uint64_t generation) const {
     if (!text) return missing(text.error().describe());
     auto config = nlohmann::json::parse(*text, nullptr, false);
     if (config.is_discarded() || !config.is_object()) return missing("its file is not a JSON document");
-    return ConfigOutcome{200, {{"entry", nlohmann::json::parse(history_text(*line))}, {"config", std::move(config)}},
+    return ConfigOutcome{200, {{"entry", std::move(*line)}, {"config", std::move(config)}},
                          std::nullopt};
 }
 

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstring>
 #include <ctime>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -121,6 +122,19 @@ std::string document_problem(const nlohmann::json& document) {
     return {};
 }
 
+/// Renames a damaged file to <file>.corrupt-<UTC time>, never onto an earlier one set aside in
+/// the same second (rename would replace it). Says how it went, for the problem's message.
+std::string set_aside(const fs::path& file) {
+    std::error_code ec;
+    const std::string stamp = file.string() + ".corrupt-" + utc_stamp();
+    std::string aside = stamp;
+    for (int n = 1; fs::exists(aside, ec) && n < 1000; ++n) aside = stamp + "." + std::to_string(n);
+    fs::rename(file, aside, ec);
+    return ec ? "; could not set it aside: " + ec.message() : "; set aside as " + aside;
+}
+
+const char* journal_folder(Journal journal) { return journal == Journal::Events ? "events" : "history"; }
+
 }  // namespace
 
 core::Status write_file_atomically(const std::string& path, const std::string& contents) {
@@ -206,13 +220,7 @@ std::vector<StoredCluster> StateStore::load_all(std::vector<StoreProblem>& probl
             continue;
         }
         // SPEC §10: report and set aside, never drop silently.
-        // Never onto an earlier one set aside in the same second (rename would replace it).
-        const std::string stamp = file.string() + ".corrupt-" + utc_stamp();
-        std::string aside = stamp;
-        for (int n = 1; fs::exists(aside, ec) && n < 1000; ++n) aside = stamp + "." + std::to_string(n);
-        fs::rename(file, aside, ec);
-        problems.push_back({file.string(), reason + (ec ? "; could not set it aside: " + ec.message()
-                                                        : "; set aside as " + aside)});
+        problems.push_back({file.string(), reason + set_aside(file)});
     }
     return clusters;
 }
@@ -261,11 +269,111 @@ void StateStore::prune_history(const std::string& name, std::uint64_t first_kept
     }
 }
 
+std::string StateStore::journal_path(const std::string& name, Journal journal) const {
+    return (fs::path(directory_) / journal_folder(journal) / (name + ".jsonl")).string();
+}
+
+core::Status StateStore::append_journal(const std::string& name, Journal journal,
+                                        const std::vector<std::string>& lines) const {
+    if (!safe_name(name)) return core::make_error(core::ErrorKind::Invalid, "invalid cluster name", name);
+    if (lines.empty()) return core::Done{};
+    const auto path = journal_path(name, journal);
+    const auto folder = fs::path(path).parent_path();
+    std::error_code ec;
+    if (!fs::is_directory(folder, ec)) {
+        fs::create_directories(folder, ec);
+        if (ec) return core::make_error(core::ErrorKind::Io, "mkdir: " + ec.message(), folder.string());
+    }
+    std::size_t size = 0;
+    for (const auto& line : lines) size += line.size() + 1;
+    std::string text;
+    text.reserve(size);
+    for (const auto& line : lines) {
+        text += line;
+        text += '\n';
+    }
+    const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) return io_error(path, "open for append");
+    const bool written = write_all(fd, text);
+    const bool synced = written && ::fdatasync(fd) == 0;
+    const int saved_errno = errno;
+    ::close(fd);
+    if (!written || !synced) {
+        errno = saved_errno;
+        return io_error(path, written ? "fdatasync" : "append");
+    }
+    return core::Done{};
+}
+
+core::Status StateStore::replace_journal(const std::string& name, Journal journal,
+                                         const std::vector<std::string>& lines) const {
+    if (!safe_name(name)) return core::make_error(core::ErrorKind::Invalid, "invalid cluster name", name);
+    const auto path = journal_path(name, journal);
+    const auto folder = fs::path(path).parent_path();
+    std::error_code ec;
+    fs::create_directories(folder, ec);
+    if (ec) return core::make_error(core::ErrorKind::Io, "mkdir: " + ec.message(), folder.string());
+    std::string text;
+    for (const auto& line : lines) {
+        text += line;
+        text += '\n';
+    }
+    return write_file_atomically(path, text);
+}
+
+JournalLines StateStore::load_journal(const std::string& name, Journal journal, std::size_t keep,
+                                      std::vector<StoreProblem>& problems) const {
+    JournalLines found;
+    if (!safe_name(name)) return found;
+    const auto path = journal_path(name, journal);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return found;  // none yet
+    std::deque<std::string> last;
+    std::string line;
+    std::size_t number = 0;
+    std::vector<std::size_t> bad;
+    while (std::getline(in, line)) {
+        ++number;
+        const auto parsed = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+        if (parsed.is_discarded() || !parsed.is_object()) {
+            bad.push_back(number);
+            continue;
+        }
+        ++found.in_file;
+        last.push_back(std::move(line));
+        if (last.size() > keep) last.pop_front();
+    }
+    if (in.bad()) problems.push_back({path, "read failed: " + errno_text() + "; the lines before are used"});
+    found.lines.assign(std::make_move_iterator(last.begin()), std::make_move_iterator(last.end()));
+    if (bad.empty()) return found;
+    // A torn last line (a crash in an append) or damage: the file is kept aside as it was, and
+    // rewritten with its valid lines, so that the next append starts on a line of its own.
+    std::string lines_text = "line " + std::to_string(bad.front());
+    if (bad.size() > 1) lines_text = std::to_string(bad.size()) + " lines (first: " + std::to_string(bad.front()) + ")";
+    in.close();
+    std::string message = lines_text + " of " + std::to_string(number) + " not a JSON object, skipped";
+    message += set_aside(path);
+    if (auto rewritten = replace_journal(name, journal, found.lines); !rewritten) {
+        message += "; could not rewrite it: " + rewritten.error().describe();
+    }
+    found.in_file = found.lines.size();
+    problems.push_back({path, message});
+    return found;
+}
+
+bool StateStore::has_history_config(const std::string& name, std::uint64_t generation) const {
+    if (!safe_name(name)) return false;
+    std::error_code ec;
+    return fs::exists(fs::path(directory_) / "history" / name / (std::to_string(generation) + ".json"), ec);
+}
+
 core::Status StateStore::remove(const std::string& name) const {
     if (!safe_name(name)) return core::make_error(core::ErrorKind::Invalid, "invalid cluster name", name);
     {
         std::error_code ignored;
         fs::remove_all(fs::path(directory_) / "history" / name, ignored);
+        fs::remove(journal_path(name, Journal::Events), ignored);
+        fs::remove(journal_path(name, Journal::History), ignored);
     }
     const auto path = fs::path(directory_) / "clusters" / (name + ".json");
     std::error_code ec;

@@ -18,12 +18,43 @@ StateWriter::~StateWriter() {
     thread_.join();
 }
 
-void StateWriter::save_later(std::string name, std::string text) {
+void StateWriter::queue(const std::string& name, const std::function<void(Pending&)>& change) {
     {
         std::lock_guard lock(queue_mutex_);
-        queued_[std::move(name)] = std::move(text);
+        change(queued_[name]);
     }
     wake_.notify_one();
+}
+
+void StateWriter::save_later(std::string name, std::string text) {
+    queue(name, [&](Pending& pending) { pending.document = std::move(text); });
+}
+
+void StateWriter::append_event_later(const std::string& name, std::string line) {
+    queue(name, [&](Pending& pending) { pending.event_lines.push_back(std::move(line)); });
+}
+
+void StateWriter::replace_events_later(const std::string& name, std::vector<std::string> lines) {
+    queue(name, [&](Pending& pending) {
+        pending.events_rewrite = std::move(lines);
+        pending.event_lines.clear();
+    });
+}
+
+void StateWriter::write(const std::string& name, Pending& pending) {
+    const auto done = [&](const core::Status& written) {
+        note(written);
+        if (!written && on_error_) on_error_(name, written.error());
+    };
+    if (pending.events_rewrite) {
+        auto lines = std::move(*pending.events_rewrite);
+        lines.insert(lines.end(), std::make_move_iterator(pending.event_lines.begin()),
+                     std::make_move_iterator(pending.event_lines.end()));
+        done(store_.replace_journal(name, Journal::Events, lines));
+    } else if (!pending.event_lines.empty()) {
+        done(store_.append_journal(name, Journal::Events, pending.event_lines));
+    }
+    if (pending.document) done(store_.save_text(name, *pending.document));
 }
 
 core::Status StateWriter::save_now(const std::string& name, const std::string& text) {
@@ -32,7 +63,10 @@ core::Status StateWriter::save_now(const std::string& name, const std::string& t
     --waiting_now_;
     {
         std::lock_guard lock(queue_mutex_);
-        drop_queued_locked(name);
+        if (auto found = queued_.find(name); found != queued_.end()) {
+            found->second.document.reset();  // older than `text`; the queued events still go
+            if (!found->second.events_rewrite && found->second.event_lines.empty()) drop_queued_locked(name);
+        }
     }
     auto written = store_.save_text(name, text);
     note(written);
@@ -91,9 +125,7 @@ void StateWriter::run() {
             next = queued_.extract(queued_.begin());
             busy_ = true;
         }
-        auto written = store_.save_text(next.key(), next.mapped());
-        note(written);
-        if (!written && on_error_) on_error_(next.key(), written.error());
+        write(next.key(), next.mapped());
         std::lock_guard lock(queue_mutex_);
         busy_ = false;
         if (queued_.empty()) idle_.notify_all();

@@ -20,6 +20,8 @@
 
 #include "kea_ha/core/replication.hpp"
 #include "kea_ha/daemon/cluster_monitor.hpp"
+#include "kea_ha/daemon/state_writer.hpp"
+#include "support/controller_process.hpp"
 #include "support/fake_control_agent.hpp"
 #include "support/recorded_answers.hpp"
 #include "support/run_awaitable.hpp"
@@ -249,6 +251,33 @@ protected:
             monitor_->stop();
             run_until([&] { return monitor_->idle(); });
         }
+        monitor_.reset();
+        state_.reset();
+        if (!state_dir_.empty()) std::filesystem::remove_all(state_dir_);
+    }
+    /// Before start(): the monitor keeps its state (document, journals, history) in a directory.
+    void use_state_directory() {
+        state_dir_ = testing::make_temp_directory("kea-ha-replication-state");
+        auto store = daemon::StateStore::open(state_dir_);
+        ASSERT_TRUE(store) << store.error().describe();
+        state_ = std::make_unique<daemon::StateWriter>(std::move(*store), nullptr);
+    }
+    /// The cluster's document as it is on disk now.
+    nlohmann::json state_document() {
+        state_->flush();
+        std::ifstream in(state_dir_ + "/clusters/dhcp-a.json");
+        return nlohmann::json::parse(in, nullptr, false);
+    }
+    /// The controller restarted: a new monitor from what the state directory holds (`stored`,
+    /// or the document on disk).
+    void recreate_monitor(std::optional<nlohmann::json> stored = std::nullopt) {
+        monitor_->stop();
+        ASSERT_TRUE(run_until([&] { return monitor_->idle(); }));
+        const auto document = stored ? *stored : state_document();
+        monitor_ = daemon::ClusterMonitor::create(*context_, registration_, std::nullopt, document);
+        monitor_->start();
+        ASSERT_TRUE(run_until([&] { return sot() == "server1" && monitor_->state() == core::ClusterState::Ok; }))
+            << monitor_->detail().dump(1);
     }
 
     /// server1 primary, server2 standby (and server3 backup with `backup`), configs as recorded
@@ -284,8 +313,10 @@ protected:
                          .front();
         ASSERT_TRUE(found) << found.error().describe();
         registration.transport = found->transport;
-        daemon::MonitorContext context{io_, *client_, &prefs_, nullptr, &credentials_, {}};
-        monitor_ = daemon::ClusterMonitor::create(context, registration, found->topology);
+        context_ = std::make_unique<daemon::MonitorContext>(
+            daemon::MonitorContext{io_, *client_, &prefs_, state_.get(), &credentials_, {}});
+        registration_ = registration;
+        monitor_ = daemon::ClusterMonitor::create(*context_, registration, found->topology);
         monitor_->start();
         ASSERT_TRUE(run_until([&] { return sot() == "server1" && monitor_->state() == core::ClusterState::Ok; }))
             << monitor_->detail().dump(1);
@@ -381,6 +412,10 @@ protected:
     std::optional<kea::Credentials> credentials_;
     std::vector<std::unique_ptr<FakeKea>> kea_;
     std::shared_ptr<daemon::ClusterMonitor> monitor_;
+    std::string state_dir_;
+    std::unique_ptr<daemon::StateWriter> state_;
+    std::unique_ptr<daemon::MonitorContext> context_;
+    daemon::Registration registration_;
 };
 
 // --- SPEC §5 rule 1: the parallel protocol ----------------------------------------------------
@@ -636,6 +671,7 @@ TEST_F(ReplicationProtocolTest, WaitEvents_AnswersAtOnceWithNewerOnes_WakesOnThe
 // --- issue 14 items 4 and 5: who made a change, in the event and the history ------------------------
 
 TEST_F(ReplicationProtocolTest, TheClientsNameIsInTheEventAndTheHistoryEntry) {
+    use_state_directory();
     start();
     daemon::ConfigChange change{daemon::ConfigChange::Kind::MergePatch, {{"Dhcp4", {{"valid-lifetime", 7501}}}}, std::nullopt};
     change.who = "alice";
@@ -651,9 +687,72 @@ TEST_F(ReplicationProtocolTest, TheClientsNameIsInTheEventAndTheHistoryEntry) {
     EXPECT_EQ(history["entries"][0]["who"], "alice");
     EXPECT_EQ(history["entries"][0]["generation"], 1);
     EXPECT_EQ(history["entries"][0]["request"], (nlohmann::json{{"Dhcp4", {{"valid-lifetime", 7501}}}}));
-    EXPECT_EQ(history["entries"][0]["config_kept"], false) << "no state directory in this test";
-    EXPECT_EQ(monitor_->history_entry(1).status, 404u);
+    EXPECT_EQ(history["entries"][0]["config_kept"], true);
+    EXPECT_EQ(monitor_->history_entry(1).status, 200u);
     EXPECT_EQ(monitor_->history_entry(2).status, 404u);
+}
+
+// --- issue 13: events and history in append-only journals, not in the cluster's document ------
+
+TEST_F(ReplicationProtocolTest, EventsAndHistoryLiveInJournalsAndSurviveARestart) {
+    use_state_directory();
+    prefs_.history_depth = 2;
+    start();
+    for (int n = 1; n <= 3; ++n) ASSERT_EQ(lifetime(7600 + n).status, 200u);
+    const auto events_before = monitor_->events();
+    const auto document = state_document();
+    ASSERT_TRUE(document.is_object());
+    EXPECT_FALSE(document.contains("events")) << "the document stays small: events are in their journal";
+    EXPECT_FALSE(document.contains("history"));
+    EXPECT_EQ(document["replication"]["generation"], 3);
+    recreate_monitor();
+    const auto history = monitor_->history();
+    ASSERT_EQ(history["entries"].size(), 3u) << history.dump(1);
+    EXPECT_EQ(history["entries"][0]["config_kept"], false) << "pruned (keaHistoryDepth 2)";
+    EXPECT_EQ(history["entries"][2]["config_kept"], true);
+    EXPECT_EQ(history["entries"][2]["request"], (nlohmann::json{{"Dhcp4", {{"valid-lifetime", 7603}}}}));
+    EXPECT_EQ(monitor_->history_entry(1).status, 404u);
+    EXPECT_EQ(monitor_->history_entry(3).status, 200u);
+    // Every event of before the restart is there again, in order, before the new ones.
+    const auto events_after = monitor_->events();
+    ASSERT_GE(events_after.size(), events_before.size());
+    for (std::size_t i = 0; i < events_before.size(); ++i) {
+        EXPECT_EQ(events_after[i]["reason"], events_before[i]["reason"]) << i;
+    }
+    // And a change after the restart goes on the same journal.
+    ASSERT_EQ(lifetime(7604).status, 200u);
+    EXPECT_EQ(monitor_->history()["entries"].size(), 4u);
+}
+
+TEST_F(ReplicationProtocolTest, EventsAndHistoryOfAnOlderDocumentMoveToTheJournals) {
+    use_state_directory();
+    start();
+    // What an earlier version wrote: the events and the history inside the document.
+    auto old = state_document();
+    old["events"] = nlohmann::json::array({{{"cluster", "dhcp-a"}, {"kind", "cluster-state"}, {"from", "down"}, {"to", "ok"},
+                                            {"reason", "kept by an earlier version"}, {"when", "2026-11-30T10:00:00Z"}}});
+    old["history"] = nlohmann::json::array({{{"generation", 1}, {"when", "2026-11-30T10:01:00Z"}, {"who", "admin"},
+                                             {"kind", "merge-patch"}, {"config_kept", false}},
+                                            {{"generation", 2}, {"when", "2026-11-30T10:02:00Z"}, {"who", "bob"},
+                                             {"kind", "replace"}, {"config_kept", false}}});
+    old["replication"]["generation"] = 2;
+    std::filesystem::remove(state_dir_ + "/events/dhcp-a.jsonl");
+    recreate_monitor(nlohmann::json::parse(old.dump()));  // as read from its file
+    const auto history = monitor_->history();
+    ASSERT_EQ(history["entries"].size(), 2u) << history.dump(1);
+    EXPECT_EQ(history["entries"][1]["who"], "bob");
+    EXPECT_EQ(monitor_->events()[0]["reason"], "kept by an earlier version");
+    const auto document = state_document();
+    EXPECT_FALSE(document.contains("events"));
+    EXPECT_FALSE(document.contains("history"));
+    // Moved, not copied at each start: a second restart reads them from the journals once.
+    recreate_monitor();
+    EXPECT_EQ(monitor_->history()["entries"].size(), 2u);
+    EXPECT_EQ(monitor_->events()[0]["reason"], "kept by an earlier version");
+    ASSERT_EQ(lifetime(7700).status, 200u);
+    const auto after = monitor_->history();
+    ASSERT_EQ(after["entries"].size(), 3u);
+    EXPECT_EQ(after["entries"][2]["generation"], 3);
 }
 
 // --- issue 14 items 2 and 3: config diff and dry run -----------------------------------------------

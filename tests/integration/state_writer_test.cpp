@@ -14,6 +14,7 @@
 #include "support/controller_process.hpp"
 
 namespace fs = std::filesystem;
+using kea_ha::daemon::Journal;
 using kea_ha::daemon::StateStore;
 using kea_ha::daemon::StateWriter;
 
@@ -100,6 +101,51 @@ TEST_F(StateWriterTest, StoppingWritesWhatIsQueued) {
     for (int n = 1; n <= 20; ++n) writer_->save_later("c" + std::to_string(n), doc(n));
     writer_.reset();  // no flush(): the destructor must write them
     for (int n = 1; n <= 20; ++n) EXPECT_EQ(on_disk("c" + std::to_string(n)), n) << n;
+}
+
+// --- issue 13: the events journal -------------------------------------------------------------
+
+std::vector<std::string> events_on_disk(const StateStore& store, const std::string& name) {
+    std::vector<kea_ha::daemon::StoreProblem> problems;
+    auto lines = store.load_journal(name, Journal::Events, 100000, problems).lines;
+    EXPECT_TRUE(problems.empty());
+    return lines;
+}
+
+std::string line(int n) { return nlohmann::json{{"n", n}}.dump(); }
+
+TEST_F(StateWriterTest, EventLinesAreAppendedInOrderAndARewriteReplacesOnlyThoseBefore) {
+    for (int n = 1; n <= 200; ++n) writer_->append_event_later("a", line(n));
+    writer_->flush();
+    auto lines = events_on_disk(writer_->store(), "a");
+    ASSERT_EQ(lines.size(), 200u);
+    for (int n = 1; n <= 200; ++n) ASSERT_EQ(lines[static_cast<std::size_t>(n - 1)], line(n));
+    // A compaction queued between appends: the appends after it follow it, whatever the
+    // writer's thread had already taken.
+    for (int round = 0; round < 50; ++round) {
+        writer_->append_event_later("a", line(1000 + round));
+        writer_->replace_events_later("a", {line(-1), line(1000 + round)});
+        writer_->append_event_later("a", line(2000 + round));
+        writer_->save_later("a", doc(round));
+    }
+    writer_->flush();
+    EXPECT_EQ(events_on_disk(writer_->store(), "a"), (std::vector<std::string>{line(-1), line(1049), line(2049)}));
+    EXPECT_EQ(on_disk("a"), 49);
+    EXPECT_TRUE(errors_.empty());
+}
+
+TEST_F(StateWriterTest, SaveNowKeepsTheQueuedEventsAndRemovalDropsThem) {
+    writer_->append_event_later("a", line(1));
+    ASSERT_TRUE(writer_->save_now("a", doc(1)));
+    writer_->flush();
+    EXPECT_EQ(events_on_disk(writer_->store(), "a"), std::vector<std::string>{line(1)});
+    for (int round = 0; round < 100; ++round) {
+        writer_->append_event_later("a", line(round));
+        ASSERT_TRUE(writer_->remove("a"));
+        ASSERT_TRUE(events_on_disk(writer_->store(), "a").empty()) << "round " << round;
+    }
+    writer_->flush();
+    EXPECT_TRUE(events_on_disk(writer_->store(), "a").empty());
 }
 
 }  // namespace

@@ -292,8 +292,12 @@ private:
     void adopt_topology(core::Topology topology, const char* how);
     void evaluate_and_apply();
     void record(const core::Event& event);
-    /// Adds to events_ and event_lines_ together, keeping the most recent kMaxEvents.
-    void keep_event(core::Event event);
+    /// Adds to events_, keeping the most recent kMaxEvents, and (with `journal`) to the
+    /// cluster's events journal, compacted once it holds twice kMaxEvents.
+    void keep_event(core::Event event, bool journal = true);
+    /// At creation: the events and history from their journals, or from `stored` (a document
+    /// of a version that kept them in it), which then go to the journals.
+    void load_journals(const nlohmann::json& stored);
     /// The cluster's document to the state directory now (durable when it returns).
     /// The HA relationships `peer` takes part in, from its cached config (null when not read).
     nlohmann::json relationships_of_peer(const std::string& peer) const;
@@ -325,7 +329,7 @@ private:
     core::ClusterMemory memory_;
     std::optional<core::ClusterView> view_;
     std::deque<core::Event> events_;
-    std::deque<std::string> event_lines_;  ///< events_, each serialised once (document_text())
+    std::size_t events_in_journal_ = 0;    ///< lines in the events journal (keep_event())
     std::deque<std::uint64_t> event_seqs_; ///< events_' sequence numbers (from 1 at each start)
     std::uint64_t event_seq_ = 0;
     /// Long polls waiting for the next event (wait_events()); cancelled by keep_event().
@@ -380,16 +384,11 @@ private:
     /// max-period Kea was given: Kea < 2.6 does not show a disabled service in status-get, and
     /// the guard rails must still see it.
     std::map<std::string, std::optional<core::SteadyTime>> disabled_by_us_;
-    /// Accepted changes, oldest first (history()): each kept as its JSON text (a few hundred
-    /// bytes; a parsed document would be several times that, up to kHistoryEntries of them).
-    struct HistoryLine {
-        std::uint64_t generation = 0;
-        bool config_kept = false;  ///< its SoT config is in the state directory (keaHistoryDepth)
-        std::string line;          ///< the entry without `config_kept`
-    };
-    std::deque<HistoryLine> history_;
-    /// The entry as the API shows it: its line with `config_kept`.
-    static std::string history_text(const HistoryLine& entry);
+    /// Accepted changes are in the history journal (issue 13: not in memory, nor rewritten at
+    /// each change), the last kHistoryEntries read back when asked for.
+    std::size_t history_in_journal_ = 0;  ///< lines in the history journal (record_history())
+    /// The journal's entries, oldest first, `config_kept` as the state directory has it now.
+    std::vector<nlohmann::json> history_entries() const;
     /// After a change answered 200: its entry, and the SoT config it set kept for rollback.
     void record_history(std::uint64_t generation, const ConfigChange& change, const std::string& sot,
                         const nlohmann::json& sot_document);

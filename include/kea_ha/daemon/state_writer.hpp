@@ -18,6 +18,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "kea_ha/core/result.hpp"
 #include "kea_ha/daemon/state_store.hpp"
@@ -36,9 +37,15 @@ public:
 
     /// Queues the cluster's document (JSON text), replacing one of the same cluster not yet written.
     void save_later(std::string name, std::string text);
+    /// Queues a line for the cluster's events journal (appended in the order queued).
+    void append_event_later(const std::string& name, std::string line);
+    /// Queues a rewrite of the cluster's events journal with `lines` (its compaction): the
+    /// lines queued before it are dropped (`lines` holds them), those queued after follow it.
+    void replace_events_later(const std::string& name, std::vector<std::string> lines);
     /// Writes now; a queued older document of the cluster is dropped.
     core::Status save_now(const std::string& name, const std::string& text);
-    /// Removes the cluster's file now; a queued or in-flight older document does not bring it back.
+    /// Removes the cluster's files now; a queued or in-flight older document or event does not
+    /// bring them back.
     core::Status remove(const std::string& name);
     /// Returns once every document queued before the call is written (or failed).
     void flush();
@@ -49,6 +56,15 @@ public:
 
 private:
     void run();
+    /// What is queued for one cluster.
+    struct Pending {
+        std::optional<std::string> document;
+        std::optional<std::vector<std::string>> events_rewrite;
+        std::vector<std::string> event_lines;  ///< after the rewrite, when there is one
+    };
+    /// Writes one cluster's pending records (the events first: a document never waits on them).
+    void write(const std::string& name, Pending& pending);
+    void queue(const std::string& name, const std::function<void(Pending&)>& change);
     /// Drops the cluster's queued document (older than the caller's), and says so to flush().
     void drop_queued_locked(const std::string& name);
 
@@ -63,7 +79,7 @@ private:
     std::mutex queue_mutex_;  // queued_, busy_, stopping_
     std::condition_variable wake_;
     std::condition_variable idle_;
-    std::map<std::string, std::string> queued_;  // name -> document text
+    std::map<std::string, Pending> queued_;
     bool busy_ = false;
     bool stopping_ = false;
 
