@@ -39,6 +39,31 @@ bool write_all(int fd, const std::string& contents) {
     return true;
 }
 
+/// Writes `contents` to `fd`, syncs it (fdatasync when `data_only`) and closes it; the error
+/// names `path` and the step that failed.
+core::Status write_synced_and_close(int fd, const std::string& path, const std::string& contents, bool data_only) {
+    const bool written = write_all(fd, contents);
+    const bool synced = written && (data_only ? ::fdatasync(fd) : ::fsync(fd)) == 0;
+    const int saved_errno = errno;
+    ::close(fd);
+    if (written && synced) return core::Done{};
+    errno = saved_errno;
+    return io_error(path, !written ? "write" : data_only ? "fdatasync" : "fsync");
+}
+
+/// A journal's text: each line followed by a line ending.
+std::string joined_lines(const std::vector<std::string>& lines) {
+    std::size_t size = 0;
+    for (const auto& line : lines) size += line.size() + 1;
+    std::string text;
+    text.reserve(size);
+    for (const auto& line : lines) {
+        text += line;
+        text += '\n';
+    }
+    return text;
+}
+
 core::Status fsync_directory(const std::string& directory) {
     const int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return io_error(directory, "open directory");
@@ -144,15 +169,9 @@ core::Status write_file_atomically(const std::string& path, const std::string& c
     const int fd = ::mkstemp(temp.data());
     if (fd < 0) return io_error(path, "create temporary file");
     ::fchmod(fd, 0640);
-    const bool written = write_all(fd, contents);
-    const bool synced = written && ::fsync(fd) == 0;
-    const int saved_errno = errno;
-    ::close(fd);
-    if (!written || !synced) {
-        errno = saved_errno;
-        auto error = io_error(path, written ? "fsync" : "write");
+    if (auto written = write_synced_and_close(fd, path, contents, /*data_only=*/false); !written) {
         ::unlink(temp.c_str());
-        return error;
+        return written;
     }
     if (::rename(temp.c_str(), path.c_str()) != 0) {
         auto error = io_error(path, "rename");
@@ -284,25 +303,9 @@ core::Status StateStore::append_journal(const std::string& name, Journal journal
         fs::create_directories(folder, ec);
         if (ec) return core::make_error(core::ErrorKind::Io, "mkdir: " + ec.message(), folder.string());
     }
-    std::size_t size = 0;
-    for (const auto& line : lines) size += line.size() + 1;
-    std::string text;
-    text.reserve(size);
-    for (const auto& line : lines) {
-        text += line;
-        text += '\n';
-    }
     const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
     if (fd < 0) return io_error(path, "open for append");
-    const bool written = write_all(fd, text);
-    const bool synced = written && ::fdatasync(fd) == 0;
-    const int saved_errno = errno;
-    ::close(fd);
-    if (!written || !synced) {
-        errno = saved_errno;
-        return io_error(path, written ? "fdatasync" : "append");
-    }
-    return core::Done{};
+    return write_synced_and_close(fd, path, joined_lines(lines), /*data_only=*/true);
 }
 
 core::Status StateStore::replace_journal(const std::string& name, Journal journal,
@@ -313,12 +316,7 @@ core::Status StateStore::replace_journal(const std::string& name, Journal journa
     std::error_code ec;
     fs::create_directories(folder, ec);
     if (ec) return core::make_error(core::ErrorKind::Io, "mkdir: " + ec.message(), folder.string());
-    std::string text;
-    for (const auto& line : lines) {
-        text += line;
-        text += '\n';
-    }
-    return write_file_atomically(path, text);
+    return write_file_atomically(path, joined_lines(lines));
 }
 
 JournalLines StateStore::load_journal(const std::string& name, Journal journal, std::size_t keep,
