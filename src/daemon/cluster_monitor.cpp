@@ -22,7 +22,13 @@ namespace {
 namespace net = boost::asio;
 using namespace std::chrono_literals;
 
+/// GET /v1/clusters/NAME/events lists the last kMaxEvents (docs/api.md). With a state
+/// directory they live in the cluster's events journal and only the last kEventsInMemory are
+/// also held in memory (the long polls' fast path): 500 events cost ~200 KB per cluster, which
+/// a fleet of a few hundred clusters cannot hold for each (docs/performance.md, "Soak").
+/// Without one, the memory is all there is.
 constexpr std::size_t kMaxEvents = 500;
+constexpr std::size_t kEventsInMemory = 32;
 /// SPEC §4 (owner's answer on fleet CPU): before Kea 3.0 the clock comes from ha-heartbeat,
 /// asked at most this often per peer, not at every poll.
 constexpr auto kHeartbeatClockPeriod = std::chrono::seconds(30);
@@ -44,6 +50,13 @@ nlohmann::json to_json(const core::Event& event) {
             {"from", event.from},
             {"to", event.to},
             {"reason", event.reason}};
+}
+
+/// An event as the API and the journal show it: to_json() and its `seq`.
+nlohmann::json event_line(const core::Event& event, std::uint64_t seq) {
+    auto j = to_json(event);
+    j["seq"] = seq;
+    return j;
 }
 
 std::optional<core::Event> event_from_json(const nlohmann::json& j) {
@@ -652,23 +665,29 @@ void ClusterMonitor::load_journals(const nlohmann::json& stored) {
     const auto& name = registration_.name;
     std::vector<StoreProblem> problems;
     // The events: the journal's last kMaxEvents, or (moved from an older document) its list.
+    // Numbered from 1 at each start (docs/api.md); the journal is rewritten when the numbers
+    // stored in it differ (it then holds what GET /events answers, `seq` included).
     auto events = store.load_journal(name, Journal::Events, kMaxEvents, problems);
-    events_in_journal_ = events.in_file;
-    std::vector<std::string> moved;
+    bool rewrite = false;
     if (events.in_file == 0 && stored.is_object() && stored.contains("events") && stored["events"].is_array()) {
-        for (const auto& j : stored["events"]) moved.push_back(j.dump());
-        if (moved.size() > kMaxEvents) moved.erase(moved.begin(), moved.end() - kMaxEvents);
-        events.lines = moved;
+        for (const auto& j : stored["events"]) events.lines.push_back(j.dump());
+        if (events.lines.size() > kMaxEvents) events.lines.erase(events.lines.begin(), events.lines.end() - kMaxEvents);
+        rewrite = !events.lines.empty();
     }
+    rewrite = rewrite || events.in_file > events.lines.size();  // compacted to what is kept
+    std::vector<std::string> numbered;
+    numbered.reserve(events.lines.size());
     for (const auto& line : events.lines) {
-        if (auto event = event_from_json(nlohmann::json::parse(line, nullptr, false))) {
-            keep_event(std::move(*event), /*journal=*/false);
-        }
+        const auto parsed = nlohmann::json::parse(line, nullptr, false);
+        auto event = event_from_json(parsed);
+        if (!event) continue;
+        const auto seq = event_seq_ + 1;
+        if (!parsed.contains("seq") || parsed["seq"] != seq) rewrite = true;
+        numbered.push_back(event_line(*event, seq).dump());
+        keep_event(std::move(*event), /*journal=*/false);
     }
-    if (!moved.empty()) {
-        events_in_journal_ = moved.size();
-        context_.store->replace_events_later(name, std::move(moved));
-    }
+    events_in_journal_ = numbered.size();
+    if (rewrite) context_.store->replace_events_later(name, std::move(numbered));
     // The history: counted here, read when asked for; moved likewise from an older document.
     history_in_journal_ = store.load_journal(name, Journal::History, kHistoryEntries, problems).in_file;
     if (history_in_journal_ == 0 && stored.is_object() && stored.contains("history") && stored["history"].is_array()) {
@@ -694,23 +713,19 @@ void ClusterMonitor::load_journals(const nlohmann::json& stored) {
 }
 
 void ClusterMonitor::keep_event(core::Event event, bool journal) {
+    const auto seq = ++event_seq_;
     if (journal && context_.store) {
-        context_.store->append_event_later(registration_.name, to_json(event).dump());
-        // Compacted to what is kept in memory once it holds twice that.
+        context_.store->append_event_later(registration_.name, event_line(event, seq).dump());
+        // Compacted to what the API lists once it holds twice that.
         if (++events_in_journal_ > 2 * kMaxEvents) {
-            std::vector<std::string> lines;
-            lines.reserve(events_.size() + 1);
-            for (std::size_t i = events_.size() >= kMaxEvents ? 1 : 0; i < events_.size(); ++i) {
-                lines.push_back(to_json(events_[i]).dump());
-            }
-            lines.push_back(to_json(event).dump());
-            events_in_journal_ = lines.size();
-            context_.store->replace_events_later(registration_.name, std::move(lines));
+            context_.store->compact_events_later(registration_.name, kMaxEvents);
+            events_in_journal_ = kMaxEvents;
         }
     }
     events_.push_back(std::move(event));
-    event_seqs_.push_back(++event_seq_);
-    while (events_.size() > kMaxEvents) {
+    event_seqs_.push_back(seq);
+    const std::size_t in_memory = context_.store ? kEventsInMemory : kMaxEvents;
+    while (events_.size() > in_memory) {
         events_.pop_front();
         event_seqs_.pop_front();
     }
@@ -721,28 +736,50 @@ void ClusterMonitor::keep_event(core::Event event, bool journal) {
     event_waiters_.clear();
 }
 
-net::awaitable<nlohmann::json> ClusterMonitor::wait_events(std::uint64_t after, core::Duration wait) {
-    RunningGuard running(running_);
-    const auto newer = [&] {
-        nlohmann::json list = nlohmann::json::array();
-        for (std::size_t i = 0; i < events_.size(); ++i) {
-            if (event_seqs_[i] <= after) continue;
-            auto j = to_json(events_[i]);
-            j["seq"] = event_seqs_[i];
+nlohmann::json ClusterMonitor::events_after(std::uint64_t after) const {
+    nlohmann::json list = nlohmann::json::array();
+    // The ones in memory are enough when they reach back past `after`.
+    const bool from_memory = !context_.store || event_seqs_.empty() || event_seqs_.front() <= after + 1;
+    std::uint64_t last = after;
+    if (!from_memory) {
+        std::vector<StoreProblem> problems;
+        for (const auto& line : context_.store->read_events(registration_.name, kMaxEvents, problems)) {
+            auto j = nlohmann::json::parse(line, nullptr, false);
+            if (!j.is_object() || !j.contains("seq") || !j["seq"].is_number_unsigned()) continue;
+            const auto seq = j["seq"].get<std::uint64_t>();
+            // Stop where memory starts: it also holds what a failed append did not write. A
+            // number this process has not given is a line of an earlier one (its renumbering
+            // at start could not be written): not shown.
+            if (seq <= last || seq >= event_seqs_.front() || seq > event_seq_) continue;
+            last = seq;
             list.push_back(std::move(j));
         }
-        return list;
-    };
+        for (const auto& problem : problems) {
+            logger("daemon")->error("state journal damaged cluster={} file={} problem={}", registration_.name,
+                                    problem.file, quote_field(problem.message));
+        }
+    }
+    for (std::size_t i = 0; i < events_.size(); ++i) {
+        if (event_seqs_[i] <= last) continue;
+        list.push_back(event_line(events_[i], event_seqs_[i]));
+    }
+    // The last kMaxEvents (the file can hold more until it is compacted).
+    if (list.size() > kMaxEvents) list.erase(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(list.size() - kMaxEvents));
+    return list;
+}
+
+net::awaitable<nlohmann::json> ClusterMonitor::wait_events(std::uint64_t after, core::Duration wait) {
+    RunningGuard running(running_);
     // A client that asks past the last seq (the controller restarted, numbering from 1): all.
     if (after > event_seq_) after = 0;
-    auto list = newer();
+    auto list = events_after(after);
     if (!list.empty() || wait.count() <= 0 || stopped_) co_return list;
     auto timer = make_timer();  // stop() cancels it too
     event_waiters_.push_back(timer);
     timer->expires_after(wait);
     boost::system::error_code ec;
     co_await timer->async_wait(net::redirect_error(net::use_awaitable, ec));
-    co_return newer();
+    co_return events_after(after);
 }
 
 void ClusterMonitor::persist() const { (void)persist_now(); }
@@ -804,15 +841,7 @@ nlohmann::json ClusterMonitor::summary() const {
             {"warnings", warnings}};
 }
 
-nlohmann::json ClusterMonitor::events() const {
-    nlohmann::json list = nlohmann::json::array();
-    for (std::size_t i = 0; i < events_.size(); ++i) {
-        auto j = to_json(events_[i]);
-        j["seq"] = event_seqs_[i];
-        list.push_back(std::move(j));
-    }
-    return list;
-}
+nlohmann::json ClusterMonitor::events() const { return events_after(0); }
 
 nlohmann::json ClusterMonitor::relationships_of_peer(const std::string& peer) const {
     // SPEC §2 / issue 12: every HA relationship the peer takes part in, from its own config as

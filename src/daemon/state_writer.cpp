@@ -41,6 +41,34 @@ void StateWriter::replace_events_later(const std::string& name, std::vector<std:
     });
 }
 
+void StateWriter::compact_events_later(const std::string& name, std::size_t keep) {
+    queue(name, [&](Pending& pending) { pending.events_compact = keep; });
+}
+
+std::vector<std::string> StateWriter::read_events(const std::string& name, std::size_t keep,
+                                                  std::vector<StoreProblem>& problems) {
+    ++waiting_now_;
+    std::lock_guard disk(disk_mutex_);  // no write of the journal in progress
+    --waiting_now_;
+    std::vector<std::string> lines;
+    std::vector<std::string> queued;
+    bool rewrite = false;
+    {
+        std::lock_guard lock(queue_mutex_);
+        if (auto found = queued_.find(name); found != queued_.end()) {
+            if (found->second.events_rewrite) {
+                rewrite = true;
+                lines = *found->second.events_rewrite;  // replaces the file's lines
+            }
+            queued = found->second.event_lines;
+        }
+    }
+    if (!rewrite) lines = store_.load_journal(name, Journal::Events, keep, problems).lines;
+    lines.insert(lines.end(), std::make_move_iterator(queued.begin()), std::make_move_iterator(queued.end()));
+    if (lines.size() > keep) lines.erase(lines.begin(), lines.end() - static_cast<std::ptrdiff_t>(keep));
+    return lines;
+}
+
 void StateWriter::write(const std::string& name, Pending& pending) {
     const auto done = [&](const core::Status& written) {
         note(written);
@@ -54,6 +82,11 @@ void StateWriter::write(const std::string& name, Pending& pending) {
     } else if (!pending.event_lines.empty()) {
         done(store_.append_journal(name, Journal::Events, pending.event_lines));
     }
+    if (pending.events_compact) {
+        std::vector<StoreProblem> problems;  // a damaged line is set aside by load_journal() itself
+        auto kept = store_.load_journal(name, Journal::Events, *pending.events_compact, problems);
+        done(store_.replace_journal(name, Journal::Events, kept.lines));
+    }
     if (pending.document) done(store_.save_text(name, *pending.document));
 }
 
@@ -65,7 +98,9 @@ core::Status StateWriter::save_now(const std::string& name, const std::string& t
         std::lock_guard lock(queue_mutex_);
         if (auto found = queued_.find(name); found != queued_.end()) {
             found->second.document.reset();  // older than `text`; the queued events still go
-            if (!found->second.events_rewrite && found->second.event_lines.empty()) drop_queued_locked(name);
+            if (!found->second.events_rewrite && found->second.event_lines.empty() && !found->second.events_compact) {
+                drop_queued_locked(name);
+            }
         }
     }
     auto written = store_.save_text(name, text);

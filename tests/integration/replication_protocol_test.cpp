@@ -668,6 +668,41 @@ TEST_F(ReplicationProtocolTest, WaitEvents_AnswersAtOnceWithNewerOnes_WakesOnThe
 
 }
 
+// Issue 13: with a state directory only the last few events stay in memory; the list and the
+// long poll read the older ones back from the journal, numbered as before, in order.
+TEST_F(ReplicationProtocolTest, EventsPastTheOnesInMemoryAreReadBackFromTheJournalInOrder) {
+    use_state_directory();
+    start();
+    for (int n = 1; n <= 40; ++n) ASSERT_EQ(lifetime(7700 + n).status, 200u);
+    const auto all = monitor_->events();
+    ASSERT_GT(all.size(), 40u) << "each change is an event, and the journal holds what memory no longer does";
+    for (std::size_t i = 0; i < all.size(); ++i) ASSERT_EQ(all[i]["seq"], i + 1) << all.dump(1);
+    std::size_t changes = 0;
+    for (const auto& event : all) changes += event["kind"] == "config-change";
+    EXPECT_EQ(changes, 40u) << all.dump(1);
+    // The long poll from an old seq: the same events, from the journal then memory.
+    std::optional<nlohmann::json> got;
+    boost::asio::co_spawn(io_, monitor_->wait_events(3, 10s), [&](std::exception_ptr, nlohmann::json j) { got = std::move(j); });
+    ASSERT_TRUE(run_until([&] { return got.has_value(); }, 2s));
+    ASSERT_EQ(got->size(), all.size() - 3);
+    for (std::size_t i = 0; i < got->size(); ++i) ASSERT_EQ((*got)[i], all[i + 3]) << i;
+    // What the journal holds is what was listed (with its seq), once the writer is done.
+    state_->flush();
+    std::ifstream in(state_dir_ + "/events/dhcp-a.jsonl");
+    std::vector<nlohmann::json> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+    ASSERT_EQ(lines.size(), all.size());
+    for (std::size_t i = 0; i < lines.size(); ++i) ASSERT_EQ(lines[i], all[i]) << i;
+    // After a restart: numbered from 1 again (docs/api.md), the same events in the same order.
+    recreate_monitor();
+    const auto again = monitor_->events();
+    ASSERT_GE(again.size(), all.size());
+    for (std::size_t i = 0; i < all.size(); ++i) {
+        ASSERT_EQ(again[i]["seq"], i + 1);
+        ASSERT_EQ(again[i]["reason"], all[i]["reason"]) << i;
+    }
+}
+
 // --- issue 14 items 4 and 5: who made a change, in the event and the history ------------------------
 
 TEST_F(ReplicationProtocolTest, TheClientsNameIsInTheEventAndTheHistoryEntry) {

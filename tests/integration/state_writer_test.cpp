@@ -149,3 +149,52 @@ TEST_F(StateWriterTest, SaveNowKeepsTheQueuedEventsAndRemovalDropsThem) {
 }
 
 }  // namespace
+
+namespace {
+
+// Issue 13: the events live in their journal; what the API lists is read back from it, with
+// what is still queued, and the journal is compacted by the writer from its own file.
+TEST_F(StateWriterTest, ReadEventsSeesTheFileAndWhatIsQueuedInOrder) {
+    std::vector<kea_ha::daemon::StoreProblem> problems;
+    EXPECT_TRUE(writer_->read_events("a", 10, problems).empty());
+    for (int n = 1; n <= 300; ++n) {
+        writer_->append_event_later("a", line(n));
+        // Whatever the writer's thread has taken so far, the last 10 are always 1..n's end.
+        const auto seen = writer_->read_events("a", 10, problems);
+        ASSERT_EQ(seen.size(), static_cast<std::size_t>(std::min(n, 10))) << n;
+        ASSERT_EQ(seen.back(), line(n)) << n;
+        ASSERT_EQ(seen.front(), line(std::max(1, n - 9))) << n;
+    }
+    // A queued rewrite replaces the file's lines in what is read, as it will on disk.
+    writer_->replace_events_later("a", {line(-1), line(-2)});
+    writer_->append_event_later("a", line(301));
+    EXPECT_EQ(writer_->read_events("a", 10, problems), (std::vector<std::string>{line(-1), line(-2), line(301)}));
+    writer_->flush();
+    EXPECT_EQ(events_on_disk(writer_->store(), "a"), (std::vector<std::string>{line(-1), line(-2), line(301)}));
+    EXPECT_TRUE(problems.empty());
+    EXPECT_TRUE(errors_.empty());
+}
+
+TEST_F(StateWriterTest, CompactionKeepsTheLastLinesIncludingThoseQueuedBeforeIt) {
+    for (int n = 1; n <= 120; ++n) writer_->append_event_later("a", line(n));
+    writer_->compact_events_later("a", 50);
+    writer_->append_event_later("a", line(121));
+    writer_->flush();
+    auto lines = events_on_disk(writer_->store(), "a");
+    // 121 went in before the compaction (50 lines: 72..121) or after it (51: 71..121).
+    ASSERT_GE(lines.size(), 50u);
+    ASSERT_LE(lines.size(), 51u);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        EXPECT_EQ(lines[i], line(static_cast<int>(121 - (lines.size() - 1 - i)))) << i;
+    }
+    // Compacted again: exactly the last 50.
+    writer_->compact_events_later("a", 50);
+    writer_->flush();
+    lines = events_on_disk(writer_->store(), "a");
+    ASSERT_EQ(lines.size(), 50u);
+    EXPECT_EQ(lines.front(), line(72));
+    EXPECT_EQ(lines.back(), line(121));
+    EXPECT_TRUE(errors_.empty());
+}
+
+}  // namespace

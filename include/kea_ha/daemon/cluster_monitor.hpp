@@ -292,9 +292,13 @@ private:
     void adopt_topology(core::Topology topology, const char* how);
     void evaluate_and_apply();
     void record(const core::Event& event);
-    /// Adds to events_, keeping the most recent kMaxEvents, and (with `journal`) to the
-    /// cluster's events journal, compacted once it holds twice kMaxEvents.
+    /// Numbers the event, adds it to events_ (the most recent kEventsInMemory with a state
+    /// directory, kMaxEvents without) and (with `journal`) to the cluster's events journal,
+    /// compacted once it holds twice kMaxEvents.
     void keep_event(core::Event event, bool journal = true);
+    /// The events with a seq above `after`, oldest first, at most kMaxEvents: from the journal
+    /// (StateWriter::read_events()) for those no longer in memory, then from memory.
+    nlohmann::json events_after(std::uint64_t after) const;
     /// At creation: the events and history from their journals, or from `stored` (a document
     /// of a version that kept them in it), which then go to the journals.
     void load_journals(const nlohmann::json& stored);
@@ -331,6 +335,7 @@ private:
     std::deque<core::Event> events_;
     std::size_t events_in_journal_ = 0;    ///< lines in the events journal (keep_event())
     std::deque<std::uint64_t> event_seqs_; ///< events_' sequence numbers (from 1 at each start)
+                                           ///< (also in each journal line, as "seq")
     std::uint64_t event_seq_ = 0;
     /// Long polls waiting for the next event (wait_events()); cancelled by keep_event().
     std::vector<std::weak_ptr<boost::asio::steady_timer>> event_waiters_;

@@ -42,6 +42,14 @@ public:
     /// Queues a rewrite of the cluster's events journal with `lines` (its compaction): the
     /// lines queued before it are dropped (`lines` holds them), those queued after follow it.
     void replace_events_later(const std::string& name, std::vector<std::string> lines);
+    /// Queues a compaction of the cluster's events journal to its last `keep` lines, done after
+    /// the lines queued before it are written.
+    void compact_events_later(const std::string& name, std::size_t keep);
+    /// The cluster's events journal as it is once everything queued is written: the file's
+    /// lines, then the queued ones, the last `keep` of them, oldest first. Waits for a write in
+    /// progress (as save_now() does). `problems`: what load_journal() reports.
+    std::vector<std::string> read_events(const std::string& name, std::size_t keep,
+                                         std::vector<StoreProblem>& problems);
     /// Writes now; a queued older document of the cluster is dropped.
     core::Status save_now(const std::string& name, const std::string& text);
     /// Removes the cluster's files now; a queued or in-flight older document or event does not
@@ -61,6 +69,7 @@ private:
         std::optional<std::string> document;
         std::optional<std::vector<std::string>> events_rewrite;
         std::vector<std::string> event_lines;  ///< after the rewrite, when there is one
+        std::optional<std::size_t> events_compact;  ///< then keep the journal's last N lines
     };
     /// Writes one cluster's pending records (the events first: a document never waits on them).
     void write(const std::string& name, Pending& pending);
