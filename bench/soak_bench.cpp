@@ -76,13 +76,28 @@ const std::vector<std::string> kPeers = {"server1", "server2", "server3"};
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-/// VmRSS of a process in KiB, nullopt when /proc cannot be read (the process is gone).
-std::optional<long> rss_kib(pid_t pid) {
+/// A process's resident memory in KiB from /proc/PID/status: VmRSS (what the check reads)
+/// and its anonymous part, RssAnon (heap, stacks, the allocator's cached pages; the file-backed
+/// rest is the binary and its libraries, paged in once). nullopt when the process is gone.
+struct Resident {
+    long rss_kib = 0;
+    long anon_kib = 0;
+};
+std::optional<Resident> resident_kib(pid_t pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    Resident r;
+    bool rss = false, anon = false;
     for (std::string line; std::getline(in, line);) {
-        if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+        if (line.rfind("VmRSS:", 0) == 0) {
+            r.rss_kib = std::atol(line.c_str() + 6);
+            rss = true;
+        } else if (line.rfind("RssAnon:", 0) == 0) {
+            r.anon_kib = std::atol(line.c_str() + 8);
+            anon = true;
+        }
     }
-    return std::nullopt;
+    if (!rss || !anon) return std::nullopt;
+    return r;
 }
 
 /// Number of open file descriptors of a process, nullopt when /proc/PID/fd cannot be read.
@@ -126,6 +141,7 @@ struct Sample {
     double at = 0;  // seconds since the start of the load
     int incarnation = 0;
     long rss_kib = 0;
+    long anon_kib = 0;
     int fds = 0;
 };
 
@@ -207,12 +223,12 @@ void sampler_loop(Clock::time_point t0, Clock::time_point end, Shared& shared) {
         const int incarnation = shared.incarnation;
         const pid_t pid = shared.controller_pid;
         if (pid <= 0) continue;
-        const auto rss = rss_kib(pid);
+        const auto rss = resident_kib(pid);
         const auto fds = open_fds(pid);
         // A restart between the two reads: the sample would mix two processes.
         if (!rss || !fds || shared.incarnation != incarnation) continue;
         std::lock_guard lock(shared.mutex);
-        shared.samples.push_back({seconds_since(t0), incarnation, *rss, *fds});
+        shared.samples.push_back({seconds_since(t0), incarnation, rss->rss_kib, rss->anon_kib, *fds});
     }
 }
 
@@ -535,10 +551,11 @@ int main(int argc, char** argv) {
     }
     if (first && last_sample && last_sample->at - first->at >= kMinWindowSeconds) {
         const double growth = 100.0 * (static_cast<double>(last_sample->rss_kib) - first->rss_kib) / first->rss_kib;
-        std::printf("controller memory (%s):\n  RSS %.1f MiB at %.0f s -> %.1f MiB at %.0f s (%+.2f %%); fds %d -> %d;"
-                    " %zu samples in all\n",
+        std::printf("controller memory (%s):\n  RSS %.1f MiB at %.0f s -> %.1f MiB at %.0f s (%+.2f %%; of it anonymous"
+                    " %.2f -> %.2f MiB); fds %d -> %d; %zu samples in all\n",
                     which.c_str(), first->rss_kib / 1024.0, first->at, last_sample->rss_kib / 1024.0, last_sample->at, growth,
-                    first->fds, last_sample->fds, shared.samples.size());
+                    first->anon_kib / 1024.0, last_sample->anon_kib / 1024.0, first->fds, last_sample->fds,
+                    shared.samples.size());
         int fd_min = last_sample->fds, fd_max = last_sample->fds;
         for (const auto& s : shared.samples) {
             if (s.incarnation != measured || s.at < first->at) continue;
@@ -564,8 +581,9 @@ int main(int argc, char** argv) {
         double next_minute = std::ceil(first->at / 60.0) * 60.0;
         for (const auto& s : shared.samples) {
             if (s.incarnation != measured || s.at + 1e-6 < next_minute) continue;
-            char text[48];
-            std::snprintf(text, sizeof text, "%s%.0f min %.2f", curve.empty() ? "" : ", ", s.at / 60.0, s.rss_kib / 1024.0);
+            char text[64];
+            std::snprintf(text, sizeof text, "%s%.0f min %.2f (anon %.2f)", curve.empty() ? "" : ", ", s.at / 60.0,
+                          s.rss_kib / 1024.0, s.anon_kib / 1024.0);
             curve += text;
             next_minute += 60.0;
         }
