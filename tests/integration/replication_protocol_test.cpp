@@ -684,15 +684,15 @@ TEST_F(ReplicationProtocolTest, EventsPastTheOnesInMemoryAreReadBackFromTheJourn
     std::optional<nlohmann::json> got;
     boost::asio::co_spawn(io_, monitor_->wait_events(3, 10s), [&](std::exception_ptr, nlohmann::json j) { got = std::move(j); });
     ASSERT_TRUE(run_until([&] { return got.has_value(); }, 2s));
-    ASSERT_EQ(got->size(), all.size() - 3);
-    for (std::size_t i = 0; i < got->size(); ++i) ASSERT_EQ((*got)[i], all[i + 3]) << i;
+    ASSERT_GE(got->size(), all.size() - 3);  // (a poll may have added one since)
+    for (std::size_t i = 0; i + 3 < all.size(); ++i) ASSERT_EQ((*got)[i], all[i + 3]) << i;
     // What the journal holds is what was listed (with its seq), once the writer is done.
     state_->flush();
     std::ifstream in(state_dir_ + "/events/dhcp-a.jsonl");
     std::vector<nlohmann::json> lines;
     for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
-    ASSERT_EQ(lines.size(), all.size());
-    for (std::size_t i = 0; i < lines.size(); ++i) ASSERT_EQ(lines[i], all[i]) << i;
+    ASSERT_GE(lines.size(), all.size());
+    for (std::size_t i = 0; i < all.size(); ++i) ASSERT_EQ(lines[i], all[i]) << i;
     // After a restart: numbered from 1 again (docs/api.md), the same events in the same order.
     recreate_monitor();
     const auto again = monitor_->events();
