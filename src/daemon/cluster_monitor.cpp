@@ -59,6 +59,14 @@ nlohmann::json event_line(const core::Event& event, std::uint64_t seq) {
     return j;
 }
 
+/// One error line per problem a journal read reported (docs/logging.md).
+void log_journal_problems(const std::string& cluster, const std::vector<StoreProblem>& problems) {
+    for (const auto& problem : problems) {
+        logger("daemon")->error("state journal damaged cluster={} file={} problem={}", cluster, problem.file,
+                                quote_field(problem.message));
+    }
+}
+
 std::optional<core::Event> event_from_json(const nlohmann::json& j) {
     if (!j.is_object()) return std::nullopt;
     core::Event event;
@@ -706,10 +714,7 @@ void ClusterMonitor::load_journals(const nlohmann::json& stored) {
                                           written.error().describe()});
         }
     }
-    for (const auto& problem : problems) {
-        logger("daemon")->error("state journal damaged cluster={} file={} problem={}", name, problem.file,
-                                quote_field(problem.message));
-    }
+    log_journal_problems(name, problems);
 }
 
 void ClusterMonitor::keep_event(core::Event event, bool journal) {
@@ -754,10 +759,7 @@ nlohmann::json ClusterMonitor::events_after(std::uint64_t after) const {
             last = seq;
             list.push_back(std::move(j));
         }
-        for (const auto& problem : problems) {
-            logger("daemon")->error("state journal damaged cluster={} file={} problem={}", registration_.name,
-                                    problem.file, quote_field(problem.message));
-        }
+        log_journal_problems(registration_.name, problems);
     }
     for (std::size_t i = 0; i < events_.size(); ++i) {
         if (event_seqs_[i] <= last) continue;

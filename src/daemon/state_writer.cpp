@@ -1,5 +1,6 @@
 #include "kea_ha/daemon/state_writer.hpp"
 
+#include <cstdint>
 #include <thread>
 #include <utility>
 
@@ -45,28 +46,32 @@ void StateWriter::compact_events_later(const std::string& name, std::size_t keep
     queue(name, [&](Pending& pending) { pending.events_compact = keep; });
 }
 
+std::vector<std::string> StateWriter::journal_after(const std::string& name, const Pending& pending,
+                                                    std::optional<std::size_t> keep,
+                                                    std::vector<StoreProblem>& problems) const {
+    // A queued rewrite replaces the file's lines; the queued lines follow either.
+    auto lines = pending.events_rewrite
+                     ? *pending.events_rewrite
+                     : store_.load_journal(name, Journal::Events, keep.value_or(SIZE_MAX), problems).lines;
+    lines.insert(lines.end(), pending.event_lines.begin(), pending.event_lines.end());
+    if (keep && lines.size() > *keep) lines.erase(lines.begin(), lines.end() - static_cast<std::ptrdiff_t>(*keep));
+    return lines;
+}
+
 std::vector<std::string> StateWriter::read_events(const std::string& name, std::size_t keep,
                                                   std::vector<StoreProblem>& problems) {
     ++waiting_now_;
     std::lock_guard disk(disk_mutex_);  // no write of the journal in progress
     --waiting_now_;
-    std::vector<std::string> lines;
-    std::vector<std::string> queued;
-    bool rewrite = false;
+    Pending queued;
     {
         std::lock_guard lock(queue_mutex_);
         if (auto found = queued_.find(name); found != queued_.end()) {
-            if (found->second.events_rewrite) {
-                rewrite = true;
-                lines = *found->second.events_rewrite;  // replaces the file's lines
-            }
-            queued = found->second.event_lines;
+            queued.events_rewrite = found->second.events_rewrite;
+            queued.event_lines = found->second.event_lines;
         }
     }
-    if (!rewrite) lines = store_.load_journal(name, Journal::Events, keep, problems).lines;
-    lines.insert(lines.end(), std::make_move_iterator(queued.begin()), std::make_move_iterator(queued.end()));
-    if (lines.size() > keep) lines.erase(lines.begin(), lines.end() - static_cast<std::ptrdiff_t>(keep));
-    return lines;
+    return journal_after(name, queued, keep, problems);
 }
 
 void StateWriter::write(const std::string& name, Pending& pending) {
@@ -74,18 +79,13 @@ void StateWriter::write(const std::string& name, Pending& pending) {
         note(written);
         if (!written && on_error_) on_error_(name, written.error());
     };
-    if (pending.events_rewrite) {
-        auto lines = std::move(*pending.events_rewrite);
-        lines.insert(lines.end(), std::make_move_iterator(pending.event_lines.begin()),
-                     std::make_move_iterator(pending.event_lines.end()));
-        done(store_.replace_journal(name, Journal::Events, lines));
+    if (pending.events_rewrite || pending.events_compact) {
+        // One rewrite: the journal as it is once the queued lines are in, compacted when asked
+        // (a damaged line is set aside by load_journal() itself).
+        std::vector<StoreProblem> problems;
+        done(store_.replace_journal(name, Journal::Events, journal_after(name, pending, pending.events_compact, problems)));
     } else if (!pending.event_lines.empty()) {
         done(store_.append_journal(name, Journal::Events, pending.event_lines));
-    }
-    if (pending.events_compact) {
-        std::vector<StoreProblem> problems;  // a damaged line is set aside by load_journal() itself
-        auto kept = store_.load_journal(name, Journal::Events, *pending.events_compact, problems);
-        done(store_.replace_journal(name, Journal::Events, kept.lines));
     }
     if (pending.document) done(store_.save_text(name, *pending.document));
 }

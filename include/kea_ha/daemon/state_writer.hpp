@@ -73,6 +73,11 @@ private:
     };
     /// Writes one cluster's pending records (the events first: a document never waits on them).
     void write(const std::string& name, Pending& pending);
+    /// The events journal once `pending` is written: its rewrite (or the file's lines), then its
+    /// queued lines; the last `keep` of them when given. Reads the file: under disk_mutex_.
+    std::vector<std::string> journal_after(const std::string& name, const Pending& pending,
+                                           std::optional<std::size_t> keep,
+                                           std::vector<StoreProblem>& problems) const;
     void queue(const std::string& name, const std::function<void(Pending&)>& change);
     /// Drops the cluster's queued document (older than the caller's), and says so to flush().
     void drop_queued_locked(const std::string& name);
