@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cctype>
 #include <cstdint>
 #include <cstdio>
 #include <set>
@@ -261,6 +262,19 @@ std::string config_etag(const nlohmann::json& canonical_document) {
     char text[24];
     std::snprintf(text, sizeof text, "\"%016llx\"", static_cast<unsigned long long>(hash));
     return text;
+}
+
+std::string config_etag(const nlohmann::json& canonical_document, std::string_view kea_hash) {
+    // Only a hash that can stand in a header as it is (a garbled one could end the header).
+    const bool usable = !kea_hash.empty() && kea_hash.size() <= 128 &&
+                        std::all_of(kea_hash.begin(), kea_hash.end(), [](unsigned char c) { return std::isalnum(c) != 0; });
+    if (!usable) return config_etag(canonical_document);
+    return "\"kea-" + std::string(kea_hash) + "\"";
+}
+
+bool comparable_etags(std::string_view a, std::string_view b) {
+    const auto from_kea = [](std::string_view etag) { return etag.substr(0, 5) == "\"kea-"; };
+    return from_kea(a) == from_kea(b);
 }
 
 Result<nlohmann::json> apply_patch(const nlohmann::json& document, const nlohmann::json& patch, PatchKind kind,

@@ -274,15 +274,17 @@ bool ClusterMonitor::usable(const std::string& peer) const {
     return false;
 }
 
-net::awaitable<core::Result<nlohmann::json>> ClusterMonitor::fetch_config(const core::HaPeer& peer) {
+net::awaitable<core::Result<ClusterMonitor::PeerConfig>> ClusterMonitor::fetch_peer_config(const core::HaPeer& peer,
+                                                                                            bool fresh) {
     auto endpoint = kea::parse_endpoint(peer.control_url);
     if (!endpoint) co_return endpoint.error();
     auto link = link_for(peer);
     fault_point("config-get", peer.name);
     const auto timeout = context_.preferences->config_timeout;
     // Kea ≥ 2.4: config-hash-get is cheap (0.2 s against config-get's 1.9 s at 50 000
-    // reservations); a config whose hash has not moved since it was read is not read again.
-    if (link->has_config_hash() && config_cache_.count(peer.name)) {
+    // reservations); a config whose hash has not moved since it was read (or set) is not read
+    // again.
+    if (!fresh && link->has_config_hash() && config_cache_.count(peer.name)) {
         auto hash = kea::require_success(co_await link->send(link->command("config-hash-get"), timeout),
                                          "config-hash-get");
         auto cached = config_cache_.find(peer.name);  // the map may have changed meanwhile
@@ -290,7 +292,7 @@ net::awaitable<core::Result<nlohmann::json>> ClusterMonitor::fetch_config(const 
             // value() as json: a "hash" that is not a string compares unequal instead of throwing.
             hash->arguments.value("hash", nlohmann::json()) == cached->second.hash) {
             note_config_seen(peer.name, "hash:" + cached->second.hash);
-            co_return cached->second.document;
+            co_return cached->second;
         }
     }
     auto answer = kea::require_success(co_await link->send(link->command("config-get"), timeout), "config-get");
@@ -301,21 +303,50 @@ net::awaitable<core::Result<nlohmann::json>> ClusterMonitor::fetch_config(const 
             hash = found->get<std::string>();
         }
     }
+    if (!link->has_config_hash()) hash.clear();
+    if (!hash.empty() && book_.unpersisted.count(peer.name)) note_config_seen(peer.name, "hash:" + hash);
+    if (!fresh && !hash.empty()) {
+        // Its config-hash-get failed but the config is the one known: the known document stays,
+        // so that a transient failure does not turn a config as sent into one as read.
+        if (auto cached = config_cache_.find(peer.name); cached != config_cache_.end() && cached->second.hash == hash) {
+            co_return cached->second;
+        }
+    }
     auto canonical = core::canonical_config(std::move(answer->arguments), registration_.service);
     if (!canonical) {
         co_return core::make_error(core::ErrorKind::BadAnswer,
                                    peer.name + ": config-get answer: " + canonical.error().message);
     }
-    if (book_.unpersisted.count(peer.name)) {
-        note_config_seen(peer.name, link->has_config_hash() && !hash.empty() ? "hash:" + hash
-                                                                             : "etag:" + core::config_etag(*canonical));
+    if (hash.empty() && book_.unpersisted.count(peer.name)) {
+        note_config_seen(peer.name, "etag:" + core::config_etag(*canonical));
     }
-    if (link->has_config_hash() && !hash.empty()) {
-        config_cache_[peer.name] = CachedConfig{std::move(hash), *canonical};
+    PeerConfig read{std::move(*canonical), std::move(hash), false};
+    if (!read.hash.empty()) {
+        config_cache_[peer.name] = read;
     } else {
         config_cache_.erase(peer.name);
     }
-    co_return std::move(*canonical);
+    co_return read;
+}
+
+net::awaitable<core::Result<nlohmann::json>> ClusterMonitor::fetch_config(const core::HaPeer& peer) {
+    auto read = co_await fetch_peer_config(peer);
+    if (!read) co_return read.error();
+    co_return std::move(read->document);
+}
+
+net::awaitable<bool> ClusterMonitor::same_form(const core::HaPeer& a, PeerConfig& of_a, const core::HaPeer& b,
+                                               PeerConfig& of_b) {
+    // Kea fills defaults in (a subnet given with only its pools comes back with every
+    // parameter): a config as sent and one as read differ where nothing differs.
+    for (auto [peer, config] : {std::pair{&a, &of_a}, std::pair{&b, &of_b}}) {
+        if (of_a.as_sent == of_b.as_sent) break;
+        if (!config->as_sent) continue;
+        auto read = co_await fetch_peer_config(*peer, true);
+        if (!read) co_return false;
+        *config = std::move(*read);
+    }
+    co_return of_a.as_sent == of_b.as_sent;
 }
 
 net::awaitable<std::optional<std::string>> ClusterMonitor::config_identity(const core::HaPeer& peer) {
@@ -451,6 +482,19 @@ net::awaitable<ClusterMonitor::PeerWrite> ClusterMonitor::write_config(const cor
     co_return result;
 }
 
+void ClusterMonitor::note_sot_written(const std::string& sot) {
+    // What the SoT runs now is ours, not an external change: with Kea's hash from its
+    // config-set, its ETag is known already; else it is learnt at the next read (from the
+    // document Kea gives back, with its defaults filled in).
+    const auto cached = config_cache_.find(sot);
+    if (cached != config_cache_.end() && cached->second.as_sent) {
+        book_.sot_etag = core::config_etag(cached->second.document, cached->second.hash);
+        book_.sot_peer = sot;
+    } else {
+        book_.sot_etag.reset();
+    }
+}
+
 net::awaitable<ClusterMonitor::PeerWrite> ClusterMonitor::apply_config(const core::HaPeer& peer,
                                                                       const nlohmann::json& document) {
     PeerWrite result{peer.name, "failed", {}, false};
@@ -477,6 +521,15 @@ net::awaitable<ClusterMonitor::PeerWrite> ClusterMonitor::apply_config(const cor
     // Kea restarts HA when config-set returns, not when it was sent: with a large config the
     // config-set alone takes seconds (5 s at 50 000 reservations), so the grace starts again now.
     if (topology_) core::note_applying_config(memory_, *topology_, peer.name, core::SteadyClock::now());
+    // Kea ≥ 2.6 answer with the hash of the config they now run (2.4 may not; then the next
+    // read learns it): kept with the document sent, the next read of this peer is one
+    // config-hash-get instead of config-get (issue 11: 1.9 s of every change at 50 000
+    // reservations).
+    if (link->has_config_hash() && set->arguments.is_object()) {
+        if (const auto hash = set->arguments.value("hash", nlohmann::json()); hash.is_string() && !hash.empty()) {
+            config_cache_[peer.name] = PeerConfig{document, hash.get<std::string>(), true};
+        }
+    }
     result.outcome = "applied";
     co_return result;
 }
@@ -530,13 +583,13 @@ ConfigOutcome ClusterMonitor::no_source_of_truth() const {
 net::awaitable<ConfigOutcome> ClusterMonitor::read_config() {
     if (!topology_ || !view_ || !view_->source_of_truth) co_return no_source_of_truth();
     const core::HaPeer sot = *topology_->find_peer(*view_->source_of_truth);
-    auto config = co_await fetch_config(sot);
+    auto config = co_await fetch_peer_config(sot);
     if (!config) {
         co_return ConfigOutcome{502, error_body("unreachable", sot.name + ": " + config.error().describe()),
                                 std::nullopt};
     }
-    auto etag = core::config_etag(*config);
-    co_return ConfigOutcome{200, std::move(*config), etag};
+    auto etag = core::config_etag(config->document, config->hash);
+    co_return ConfigOutcome{200, std::move(config->document), etag};
 }
 
 net::awaitable<ConfigOutcome> ClusterMonitor::diff_config(std::optional<std::string> only, bool documents) {
@@ -550,11 +603,12 @@ net::awaitable<ConfigOutcome> ClusterMonitor::diff_config(std::optional<std::str
                                                                  *only + "'"),
                                 std::nullopt};
     }
-    auto source = co_await fetch_config(sot);
-    if (!source) {
-        co_return ConfigOutcome{502, error_body(failure_code(source.error()), sot.name + ": " + source.error().describe()),
+    auto read = co_await fetch_peer_config(sot);
+    if (!read) {
+        co_return ConfigOutcome{502, error_body(failure_code(read.error()), sot.name + ": " + read.error().describe()),
                                 std::nullopt};
     }
+    PeerConfig source = std::move(*read);
     const auto relationship = relationship_of(topology);
     nlohmann::json peers = nlohmann::json::array();
     for (const auto& peer : topology.peers) {
@@ -565,17 +619,19 @@ net::awaitable<ConfigOutcome> ClusterMonitor::diff_config(std::optional<std::str
             entry["source_of_truth"] = true;
             entry["in_sync"] = true;
             entry["patch"] = nlohmann::json::array();
-            if (documents) entry["current"] = entry["desired"] = *source;
+            if (documents) entry["current"] = entry["desired"] = source.document;
             peers.push_back(std::move(entry));
             continue;
         }
-        auto theirs = co_await fetch_config(peer);
-        if (!theirs) {
-            entry["error"] = theirs.error().describe();
+        auto read_theirs = co_await fetch_peer_config(peer);
+        if (!read_theirs) {
+            entry["error"] = read_theirs.error().describe();
             peers.push_back(std::move(entry));
             continue;
         }
-        auto placed = place_for(*source, registration_.service, relationship, peer.name, *theirs,
+        (void)co_await same_form(sot, source, peer, read_theirs.value());
+        auto* theirs = &read_theirs->document;
+        auto placed = place_for(source.document, registration_.service, relationship, peer.name, *theirs,
                                 context_.preferences->peer_local_parameters);
         if (!placed.document) {
             // Replication would refuse it (relationships differ and cannot be placed): nothing to diff.
@@ -584,7 +640,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::diff_config(std::optional<std::str
             peers.push_back(std::move(entry));
             continue;
         }
-        entry["in_sync"] = in_sync_with(placed, *source, *theirs, registration_.service, relationship);
+        entry["in_sync"] = in_sync_with(placed, source.document, *theirs, registration_.service, relationship);
         entry["scoped"] = placed.scoped;
         entry["patch"] = core::config_diff(*theirs, *placed.document);
         if (documents) {
@@ -594,7 +650,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::diff_config(std::optional<std::str
         peers.push_back(std::move(entry));
     }
     co_return ConfigOutcome{200,
-                            {{"source_of_truth", sot.name}, {"etag", core::config_etag(*source)}, {"peers", std::move(peers)}},
+                            {{"source_of_truth", sot.name}, {"etag", core::config_etag(source.document, source.hash)}, {"peers", std::move(peers)}},
                             std::nullopt};
 }
 
@@ -896,10 +952,10 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
         bool untouched = false;
     };
     std::vector<Target> targets;
-    using Read = core::Result<nlohmann::json>;
+    using Read = core::Result<PeerConfig>;
     std::vector<std::function<net::awaitable<Read>()>> reads;
     std::vector<std::string> read_peers;  // parallel to reads
-    reads.push_back([this, &sot]() -> net::awaitable<Read> { co_return co_await fetch_config(sot); });
+    reads.push_back([this, &sot]() -> net::awaitable<Read> { co_return co_await fetch_peer_config(sot); });
     read_peers.push_back(sot.name);
     for (const auto& peer : topology.peers) {
         if (peer.name == sot.name) continue;
@@ -909,7 +965,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
             continue;
         }
         targets.back().read = reads.size();
-        reads.push_back([this, &peer]() -> net::awaitable<Read> { co_return co_await fetch_config(peer); });
+        reads.push_back([this, &peer]() -> net::awaitable<Read> { co_return co_await fetch_peer_config(peer); });
         read_peers.push_back(peer.name);
     }
     const auto reverts = reverts_seen_;
@@ -928,21 +984,22 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
         co_return ConfigOutcome{502, error_body(failure_code(current.error()), sot.name + ": " + current.error().describe()),
                                 std::nullopt};
     }
-    const auto current_etag = core::config_etag(*current);
+    const auto current_etag = core::config_etag(current->document, current->hash);
     if (change.if_match && *change.if_match != "*" && *change.if_match != current_etag) {
         co_return ConfigOutcome{412, error_body("precondition-failed",
                                                 "the config of " + sot.name + " changed since " + *change.if_match +
                                                     "; read it again (current ETag " + current_etag + ")"),
                                 current_etag};
     }
-    if (!change.dry_run && book_.sot_etag && book_.sot_peer == sot.name && *book_.sot_etag != current_etag) {
+    if (!change.dry_run && book_.sot_etag && book_.sot_peer == sot.name &&
+        core::comparable_etags(*book_.sot_etag, current_etag) && *book_.sot_etag != current_etag) {
         // SPEC §5 rule 4: an external change on the SoT goes out with this change.
         record_replication_event("config-external-change", sot.name, "", "",
                                  "config of " + sot.name + " changed outside the controller; included in this change");
     }
     core::Result<nlohmann::json> desired = core::make_error(core::ErrorKind::Invalid, "no document");
     if (change.kind == ConfigChange::Kind::JsonPatch || change.kind == ConfigChange::Kind::MergePatch) {
-        desired = core::apply_patch(*current, change.body,
+        desired = core::apply_patch(current->document, change.body,
                                     change.kind == ConfigChange::Kind::JsonPatch ? core::PatchKind::JsonPatch
                                                                                  : core::PatchKind::MergePatch,
                                     registration_.service);
@@ -952,17 +1009,17 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
     if (!desired) co_return ConfigOutcome{400, error_body("bad-config", desired.error().message), std::nullopt};
     // SPEC §5: the relationships (peer names) are what the whole-config copy relies on; a
     // change of them would be written onto peers whose relationships then differ.
-    if (core::relationship_mismatch(*desired, *current, registration_.service, sot.name, sot.name)) {
+    if (core::relationship_mismatch(*desired, current->document, registration_.service, sot.name, sot.name)) {
         const std::string reason =
             "refusing the change: it turns the HA relationships of " + sot.name + " from " +
-            core::describe_relationships(*current, registration_.service) + " into " +
+            core::describe_relationships(current->document, registration_.service) + " into " +
             core::describe_relationships(*desired, registration_.service) +
             "; changing HA relationships through the controller is not supported (SPEC §5): change them on Kea";
         log->warn("config change refused cluster={} peer={} error={}", registration_.name, sot.name, quote_field(reason));
         co_return ConfigOutcome{422, error_body("relationships-differ", reason), std::nullopt};
     }
     // The SoT keeps its identity even when the document came from another peer.
-    auto sot_document = core::transform_for(std::move(*desired), registration_.service, sot.name, *current, {});
+    auto sot_document = core::transform_for(std::move(*desired), registration_.service, sot.name, current->document, {});
     if (!sot_document) co_return ConfigOutcome{422, error_body("bad-config", sot_document.error().message), std::nullopt};
 
     // Phase 1: check and transform for every target read, and config-test everywhere.
@@ -977,7 +1034,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
         // SPEC §5: a peer whose relationships differ from the SoT's (a hub and its branch) gets
         // only the cluster relationship's part; what cannot be placed safely is refused before
         // anything is tested or written anywhere.
-        auto placed = place_for(*sot_document, registration_.service, relationship, target.peer.name, *theirs,
+        auto placed = place_for(*sot_document, registration_.service, relationship, target.peer.name, theirs->document,
                                 context_.preferences->peer_local_parameters);
         if (!placed.document && placed.scoped) {
             log->warn("config change refused cluster={} peer={} error={}", registration_.name, target.peer.name,
@@ -992,17 +1049,17 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
             co_return ConfigOutcome{422, error_body("bad-config", placed.document.error().message), std::nullopt};
         }
         if (placed.scoped) {
-            auto left_out = core::out_of_scope_changes(*current, *sot_document, registration_.service, relationship);
+            auto left_out = core::out_of_scope_changes(current->document, *sot_document, registration_.service, relationship);
             if (left_out) target.out_of_scope = std::move(*left_out);
             // Nothing of the relationship changed for it (a global change through a branch):
             // a config-set would only restart its HA service, in every relationship.
-            target.untouched = in_sync_with(placed, *sot_document, *theirs, registration_.service, relationship);
+            target.untouched = in_sync_with(placed, *sot_document, theirs->document, registration_.service, relationship);
         }
         target.document = std::move(*placed.document);
-        target.previous = std::move(*theirs);  // kept for a rollback
+        target.previous = std::move(theirs->document);  // kept for a rollback
     }
     // A dry run answers with the SoT's diff too (its config read is dropped just below).
-    const auto sot_patch = change.dry_run ? core::config_diff(*current, *sot_document) : nlohmann::json();
+    const auto sot_patch = change.dry_run ? core::config_diff(current->document, *sot_document) : nlohmann::json();
     read_results.clear();  // the documents read are not needed any more
     // The tasks borrow the documents: they live in this frame until run_all() returns.
     using Tested = std::pair<std::string, core::Result<kea::Answer>>;
@@ -1105,7 +1162,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
         progress->wake.cancel();
         if (progress->failed) co_return written;
         book_.carries[sot.name] = generation;
-        book_.sot_etag.reset();  // Kea fills defaults in: learn the real ETag at the next read
+        note_sot_written(sot.name);
         persist_book();
         co_await persist_config(sot, written);
         co_return written;
@@ -1305,9 +1362,9 @@ net::awaitable<ConfigOutcome> ClusterMonitor::converge_locked(const std::string&
     if (const auto ahead = holder_ahead_of(topology, sot.name)) {
         const core::HaPeer holder = *topology.find_peer(*ahead);
         // (No co_await inside a conditional expression: g++ 12 miscompiles that.)
-        core::Result<nlohmann::json> theirs = core::make_error(core::ErrorKind::Refused, "unreachable");
+        core::Result<PeerConfig> theirs = core::make_error(core::ErrorKind::Refused, "unreachable");
         const auto reverts = reverts_seen_;
-        if (reachable(holder.name)) theirs = co_await fetch_config(holder);
+        if (reachable(holder.name)) theirs = co_await fetch_peer_config(holder);
         if (reverts_seen_ != reverts) {
             // The holder itself went back to its file since (it had the change in memory only):
             // it carries less than it did; the latest holder is looked for again.
@@ -1321,12 +1378,13 @@ net::awaitable<ConfigOutcome> ClusterMonitor::converge_locked(const std::string&
                                                         " lives on " + holder.name + ", which cannot be read now"),
                                     std::nullopt};
         }
-        auto mine = co_await fetch_config(sot);
+        auto mine = co_await fetch_peer_config(sot);
         if (!mine) co_return ConfigOutcome{502, error_body("unreachable", sot.name + ": " + mine.error().describe()), std::nullopt};
+        (void)co_await same_form(holder, theirs.value(), sot, mine.value());
         // SPEC §5: the latest change reaches the primary scoped to the relationship when their
         // relationships differ (a hub was SoT for its branch); when it cannot be placed, nobody
         // is overwritten either (overwriting the others would lose that change).
-        auto for_sot = place_for(*theirs, registration_.service, relationship_of(topology), sot.name, *mine,
+        auto for_sot = place_for(theirs->document, registration_.service, relationship_of(topology), sot.name, mine->document,
                                  context_.preferences->peer_local_parameters);
         if (!for_sot.document && for_sot.scoped) {
             const auto& why = for_sot.document.error().message;
@@ -1348,7 +1406,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::converge_locked(const std::string&
             co_return ConfigOutcome{422, error_body("bad-config", for_sot.document.error().message), std::nullopt};
         }
         bool sot_persisted = true;
-        if (!in_sync_with(for_sot, *theirs, *mine, registration_.service, relationship_of(topology))) {
+        if (!in_sync_with(for_sot, theirs->document, mine->document, registration_.service, relationship_of(topology))) {
             auto written = co_await write_config(sot, *for_sot.document);
             if (written.outcome != "applied") {
                 ++replications_failed_;
@@ -1368,13 +1426,13 @@ net::awaitable<ConfigOutcome> ClusterMonitor::converge_locked(const std::string&
     }
 
     const auto reverts = reverts_seen_;
-    auto source = co_await fetch_config(sot);
+    auto source = co_await fetch_peer_config(sot);
     if (reverts_seen_ != reverts && holder_ahead_of(topology, sot.name)) {
         // The SoT went back to its file since (a change it had in memory only): rule 3 first.
         co_return co_await converge_locked(reason, answer_per_peer);
     }
     if (!source) co_return ConfigOutcome{502, error_body("unreachable", sot.name + ": " + source.error().describe()), std::nullopt};
-    book_.sot_etag = core::config_etag(*source);
+    book_.sot_etag = core::config_etag(source->document, source->hash);
     book_.sot_peer = sot.name;
     in_sync_[sot.name] = true;
     const auto relationship = relationship_of(topology);
@@ -1387,14 +1445,16 @@ net::awaitable<ConfigOutcome> ClusterMonitor::converge_locked(const std::string&
         }
         // A peer in its HA restart (after the config-set that synced it, say) still answers
         // config-get: if it already has the config, it is "unchanged", not pending.
-        auto theirs = co_await fetch_config(peer);
+        auto theirs = co_await fetch_peer_config(peer);
         if (!theirs) {
             outcomes.push_back({peer.name, "pending", theirs.error().describe(), false});
             continue;
         }
+        // An unchanged peer is not written (a config-set restarts its HA service).
+        (void)co_await same_form(sot, source.value(), peer, theirs.value());
         // SPEC §5: scoped to the relationship when the relationships differ; a peer it cannot be
         // placed on safely is refused, and the others go on.
-        auto placed = place_for(*source, registration_.service, relationship, peer.name, *theirs,
+        auto placed = place_for(source->document, registration_.service, relationship, peer.name, theirs->document,
                                 context_.preferences->peer_local_parameters);
         if (!placed.document && placed.scoped) {
             const auto& why = placed.document.error().message;
@@ -1410,7 +1470,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::converge_locked(const std::string&
             continue;
         }
         auto& transformed = placed.document;
-        if (in_sync_with(placed, *source, *theirs, registration_.service, relationship)) {
+        if (in_sync_with(placed, source->document, theirs->document, registration_.service, relationship)) {
             in_sync_[peer.name] = true;
             book_.carries[peer.name] = carried(sot.name);
             outcomes.push_back({peer.name, "unchanged", {}, true});
@@ -1469,7 +1529,7 @@ net::awaitable<void> ClusterMonitor::check_sync_locked() {
     const core::Topology topology = *topology_;
     const core::HaPeer sot = *topology.find_peer(*view_->source_of_truth);
     const auto reverts = reverts_seen_;
-    auto source = co_await fetch_config(sot);
+    auto source = co_await fetch_peer_config(sot);
     if (!source) co_return;
     if (reverts_seen_ != reverts) {
         // Not an external change: the SoT lost what it had in memory only (note_config_seen());
@@ -1478,9 +1538,11 @@ net::awaitable<void> ClusterMonitor::check_sync_locked() {
         persist_book();
         co_return;
     }
-    const auto etag = core::config_etag(*source);
+    const auto etag = core::config_etag(source->document, source->hash);
     bool external = false;
-    if (book_.sot_etag && book_.sot_peer == sot.name && *book_.sot_etag != etag) {
+    // A Kea upgraded from 2.2 (or an ETag kept by an older controller): learnt, not a change.
+    if (book_.sot_etag && book_.sot_peer == sot.name && core::comparable_etags(*book_.sot_etag, etag) &&
+        *book_.sot_etag != etag) {
         external = true;
         log->warn("external config change cluster={} peer={} propagate={}", registration_.name, sot.name,
                   context_.preferences->propagate_external_changes ? "now" : "on the next change or sync");
@@ -1493,13 +1555,14 @@ net::awaitable<void> ClusterMonitor::check_sync_locked() {
     const auto relationship = relationship_of(topology);
     for (const auto& peer : topology.peers) {
         if (peer.name == sot.name) continue;
-        auto theirs = co_await fetch_config(peer);
+        auto theirs = co_await fetch_peer_config(peer);
         if (!theirs) {
             in_sync_.erase(peer.name);
             continue;
         }
+        (void)co_await same_form(sot, source.value(), peer, theirs.value());
         auto before = in_sync_.find(peer.name);
-        auto placed = place_for(*source, registration_.service, relationship, peer.name, *theirs,
+        auto placed = place_for(source->document, registration_.service, relationship, peer.name, theirs->document,
                                 context_.preferences->peer_local_parameters);
         if (!placed.document && placed.scoped) {
             // Not drift that the next replication overwrites: replication refuses this peer.
@@ -1512,10 +1575,10 @@ net::awaitable<void> ClusterMonitor::check_sync_locked() {
             continue;
         }
         // Scoped peers (a hub and its branch) are compared on the relationship's part only.
-        const bool same = in_sync_with(placed, *source, *theirs, registration_.service, relationship);
+        const bool same = in_sync_with(placed, source->document, theirs->document, registration_.service, relationship);
         if (!same && (before == in_sync_.end() || before->second)) {
             // What differs, in short (the whole patch: GET /v1/clusters/NAME/diff?peer=P).
-            const auto paths = placed.document ? core::summarize_patch(core::config_diff(*theirs, *placed.document))
+            const auto paths = placed.document ? core::summarize_patch(core::config_diff(theirs->document, *placed.document))
                                                : placed.document.error().message;
             log->warn("config drift cluster={} peer={} source_of_truth={} paths={}", registration_.name, peer.name,
                       sot.name, quote_field(paths));

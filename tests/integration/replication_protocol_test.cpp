@@ -66,6 +66,10 @@ public:
         });
         fake_.on("config-hash-get", [this](const nlohmann::json&) {
             std::lock_guard lock(mutex_);
+            if (hash_get_failures_ > 0) {
+                --hash_get_failures_;
+                return dark(FakeReply::answer(1, "out of memory"));
+            }
             return dark(FakeReply::answer(0, "", {{"hash", hash_locked()}}));
         });
         fake_.on("config-test", [this](const nlohmann::json&) {
@@ -74,8 +78,14 @@ public:
         fake_.on("config-set", [this](const nlohmann::json& request) {
             std::lock_guard lock(mutex_);
             const bool fail = !set_failure_.empty() && ++sets_ > sets_before_failing_;
-            auto reply = fail ? FakeReply::answer(1, set_failure_) : FakeReply::answer(0, "Configuration successful.");
-            if (!fail) config_ = request.at("arguments");
+            if (!fail) {
+                config_ = request.at("arguments");
+                if (fill_defaults_) fill_defaults_locked();
+            }
+            // Kea >= 2.6: the answer carries the hash of the config it now runs.
+            auto reply = fail               ? FakeReply::answer(1, set_failure_)
+                         : hash_in_set_answer_ ? FakeReply::answer(0, "Configuration successful.", {{"hash", hash_locked()}})
+                                             : FakeReply::answer(0, "Configuration successful.");
             reply.delay = set_delay_;
             return dark(reply);
         });
@@ -145,6 +155,11 @@ public:
         if (file_.is_null()) file_ = first_config_;
         config_ = file_;
     }
+    /// The hash of what it runs, as config-hash-get gives it.
+    std::string config_hash() const {
+        std::lock_guard lock(mutex_);
+        return hash_locked();
+    }
     std::size_t config_writes() const {
         std::lock_guard lock(mutex_);
         return writes_;
@@ -152,6 +167,22 @@ public:
     void delay_config_set(std::chrono::milliseconds delay) {
         std::lock_guard lock(mutex_);
         set_delay_ = delay;
+    }
+    /// As real Kea: a config set is run (and given back, and hashed) with defaults filled in
+    /// (here: each subnet4 without "4o6-interface" gets "").
+    void fill_defaults(bool fill) {
+        std::lock_guard lock(mutex_);
+        fill_defaults_ = fill;
+    }
+    /// Off: config-set answers without a hash (as Kea 2.4 may).
+    void hash_in_set_answer(bool on) {
+        std::lock_guard lock(mutex_);
+        hash_in_set_answer_ = on;
+    }
+    /// The next `count` config-hash-gets fail (result 1).
+    void fail_config_hash_get(int count) {
+        std::lock_guard lock(mutex_);
+        hash_get_failures_ = count;
     }
     /// Dark: every request gets its connection reset (the peer is unreachable).
     void set_dark(bool dark) { dark_ = dark; }
@@ -172,6 +203,11 @@ private:
         reset.reset = true;
         return reset;
     }
+    void fill_defaults_locked() {
+        for (auto& subnet : config_["Dhcp4"]["subnet4"]) {
+            if (!subnet.contains("4o6-interface")) subnet["4o6-interface"] = "";
+        }
+    }
     std::string hash_locked() const {
         std::ostringstream text;
         text << std::hex << std::uppercase << std::hash<std::string>{}(config_.dump());
@@ -184,6 +220,8 @@ private:
     nlohmann::json first_config_ = config_;
     nlohmann::json file_;  ///< what config-write saved (null: the first config)
     bool stop_on_failed_write_ = false;
+    bool fill_defaults_ = false, hash_in_set_answer_ = true;
+    int hash_get_failures_ = 0;
     std::size_t writes_ = 0;
     std::string set_failure_, write_failure_;
     std::chrono::milliseconds set_delay_{0};
@@ -1090,6 +1128,117 @@ TEST_F(ReplicationProtocolTest, PrimaryReturn_LatestChangeOnAnUnplaceableHub_Nob
     EXPECT_EQ(again.status, 422u) << again.body.dump(1);
     EXPECT_EQ(again.body["error"]["code"], "relationships-differ");
     EXPECT_TRUE(kea(2).requests("config-set").empty());
+}
+
+// --- issue 11: a change after a change reads only the hash (Kea 2.6+ answer config-set with it) --
+
+/// A JSON Patch operation adding a subnet given with only its pool (Kea fills the rest in).
+nlohmann::json minimal_subnet(int id) {
+    const std::string prefix = "10." + std::to_string(id) + ".0";
+    return {{"op", "add"},
+            {"path", "/Dhcp4/subnet4/-"},
+            {"value", {{"id", id}, {"subnet", prefix + ".0/24"}, {"pools", {{{"pool", prefix + ".10-" + prefix + ".20"}}}}}}};
+}
+
+/// The subnet `prefix` of a config (null when there is none).
+nlohmann::json subnet_of(const nlohmann::json& config, const std::string& prefix) {
+    for (const auto& subnet : config["Dhcp4"]["subnet4"]) {
+        if (subnet["subnet"] == prefix) return subnet;
+    }
+    return nullptr;
+}
+
+TEST_F(ReplicationProtocolTest, ChangeAfterAChange_ReadPhaseIsConfigHashGetOnly_WithTheHashFromConfigSet) {
+    start();
+    kea(1).fill_defaults(true);
+    kea(2).fill_defaults(true);
+    auto out = change({daemon::ConfigChange::Kind::JsonPatch, nlohmann::json::array({minimal_subnet(77)}), std::nullopt});
+    ASSERT_EQ(out.status, 200u) << out.body.dump(1);
+    clear_requests();
+    out = lifetime(5400);
+    ASSERT_EQ(out.status, 200u) << out.body.dump(1);
+    for (int n : {1, 2}) {
+        EXPECT_TRUE(kea(n).requests("config-get").empty()) << "server" << n << " read again";
+        EXPECT_FALSE(kea(n).requests("config-hash-get").empty()) << "server" << n;
+    }
+    // What Kea runs: the second change on top of the first, with what Kea filled in.
+    const auto standby = kea(2).config();
+    EXPECT_EQ(standby["Dhcp4"]["valid-lifetime"], 5400);
+    EXPECT_EQ(subnet_of(standby, "10.77.0.0/24")["4o6-interface"], "");
+    EXPECT_EQ(relationships_of(nlohmann::json(standby))[0]["this-server-name"], "server2");
+    EXPECT_FALSE(has_event("config-external-change", "server1")) << monitor_->events().dump(1);
+    // Kea's own hash is the ETag: the same whether the config is held as sent or as read.
+    auto read = [&] {
+        return testing::run_awaitables(io_, [&] {
+                   std::vector<boost::asio::awaitable<daemon::ConfigOutcome>> list;
+                   list.push_back(monitor_->read_config());
+                   return list;
+               }()).front();
+    };
+    const auto as_held = read();
+    ASSERT_EQ(as_held.status, 200u);
+    ASSERT_TRUE(as_held.etag);
+    EXPECT_EQ(*as_held.etag, "\"kea-" + kea(1).config_hash() + "\"");
+    // The config as the controller set it: without what Kea filled in.
+    EXPECT_FALSE(subnet_of(as_held.body, "10.77.0.0/24").contains("4o6-interface")) << as_held.body.dump(1);
+    // A config-hash-get that fails once: read with config-get, the known document kept.
+    kea(1).fail_config_hash_get(1);
+    clear_requests();
+    const auto after_failure = read();
+    ASSERT_EQ(after_failure.status, 200u);
+    EXPECT_EQ(kea(1).requests("config-get").size(), 1u);
+    EXPECT_EQ(after_failure.body, as_held.body);
+    EXPECT_EQ(after_failure.etag, as_held.etag);
+}
+
+TEST_F(ReplicationProtocolTest, DriftCheck_AConfigAsSentAgainstOneAsRead_IsNotDrift_RealDriftIs) {
+    prefs_.config_sync_interval = 300ms;  // rule 4 runs every 0.3 s
+    start();
+    kea(1).fill_defaults(true);
+    kea(2).fill_defaults(true);
+    kea(2).hash_in_set_answer(false);  // as Kea 2.4 may: server2 is then known as read
+    auto out = change({daemon::ConfigChange::Kind::JsonPatch, nlohmann::json::array({minimal_subnet(78)}), std::nullopt});
+    ASSERT_EQ(out.status, 200u) << out.body.dump(1);
+    clear_requests();
+    // Checks since: the SoT's config as sent is read again once, as Kea gives it back.
+    ASSERT_TRUE(run_until([&] { return kea(2).requests("config-hash-get").size() >= 6; }));
+    EXPECT_FALSE(has_event("config-drift", "server2")) << monitor_->events().dump(1);
+    EXPECT_EQ(peer_detail("server2")["in_sync"], true) << monitor_->detail().dump(1);
+    EXPECT_LE(kea(1).requests("config-get").size(), 1u) << "read as Kea gives it once, then by its hash";
+    const auto diff = testing::run_awaitables(io_, [&] {
+                          std::vector<boost::asio::awaitable<daemon::ConfigOutcome>> list;
+                          list.push_back(monitor_->diff_config(std::string("server2"), false));
+                          return list;
+                      }()).front();
+    ASSERT_EQ(diff.status, 200u) << diff.body.dump(1);
+    EXPECT_EQ(diff.body["peers"][0]["in_sync"], true) << diff.body.dump(1);
+    auto drifted = kea(2).config();
+    drifted["Dhcp4"]["subnet4"][0]["pools"][0]["pool"] = "192.0.2.150-192.0.2.160";
+    kea(2).set_config(drifted);
+    EXPECT_TRUE(run_until([&] { return has_event("config-drift", "server2"); })) << monitor_->events().dump(1);
+}
+
+TEST_F(ReplicationProtocolTest, ControllerRestartAfterAChange_NoFalseExternalChange_ARealOneIsSeen) {
+    prefs_.config_sync_interval = 300ms;
+    use_state_directory();
+    start();
+    kea(1).fill_defaults(true);
+    kea(2).fill_defaults(true);
+    auto out = change({daemon::ConfigChange::Kind::JsonPatch, nlohmann::json::array({minimal_subnet(79)}), std::nullopt});
+    ASSERT_EQ(out.status, 200u) << out.body.dump(1);
+    ASSERT_TRUE(state_document()["replication"]["sot_etag"].is_string()) << state_document()["replication"].dump(1);
+    // Restarted: nothing cached, every config read as Kea gives it back (with its defaults).
+    recreate_monitor();
+    clear_requests();
+    ASSERT_TRUE(run_until([&] {
+        return !kea(1).requests("config-get").empty() && kea(1).requests("config-hash-get").size() >= 3;
+    }));
+    EXPECT_FALSE(has_event("config-external-change", "server1")) << monitor_->events().dump(1);
+    EXPECT_FALSE(has_event("config-drift", "server2")) << monitor_->events().dump(1);
+    auto edited = kea(1).config();
+    edited["Dhcp4"]["valid-lifetime"] = 1234;  // by hand, on Kea
+    kea(1).set_config(edited);
+    EXPECT_TRUE(run_until([&] { return has_event("config-external-change", "server1"); })) << monitor_->events().dump(1);
 }
 
 }  // namespace

@@ -79,6 +79,16 @@ bool same_config(const nlohmann::json& a, const nlohmann::json& b);
 /// A strong ETag for a document: a quoted 64-bit FNV-1a of its canonical dump.
 std::string config_etag(const nlohmann::json& canonical_document);
 
+/// The ETag of a peer's config: from Kea's own `hash` of it where Kea gives one (2.4+:
+/// `"kea-HASH"`, the same for one config whether the controller holds it as it sent it or as
+/// Kea gives it back, and across controller restarts), else config_etag(document).
+std::string config_etag(const nlohmann::json& canonical_document, std::string_view kea_hash);
+
+/// Whether two ETags can be compared to tell a changed config: both from Kea's hash, or both
+/// from the document (a Kea upgraded from 2.2, or an ETag kept by an older controller, is
+/// neither the same nor a change).
+bool comparable_etags(std::string_view a, std::string_view b);
+
 /// The RFC 6902 JSON Patch that turns `from` into `to` (empty when they are the same
 /// config): what a replication would change on a peer (GET /v1/clusters/NAME/diff).
 nlohmann::json config_diff(const nlohmann::json& from, const nlohmann::json& to);

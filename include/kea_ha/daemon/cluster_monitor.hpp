@@ -236,9 +236,27 @@ private:
     void schedule(const char* what, std::function<boost::asio::awaitable<void>()> operation);
     /// After an evaluation: decide whether rules 2/3 call for a convergence.
     void consider_replication(const std::vector<core::Event>& events);
-    /// The peer's config document. Kea ≥ 2.4: config-hash-get first, and an unchanged config
-    /// is not read again (config_cache_).
+    /// A peer's config as the controller knows it: the document, Kea's hash of it (Kea ≥ 2.4;
+    /// empty on 2.2) and its form (`as_sent`: the document the controller gave it with
+    /// config-set, which Kea ran and hashed, without the defaults Kea fills in when it gives
+    /// the config back; else as config-get gave it).
+    struct PeerConfig {
+        nlohmann::json document;  ///< canonical (no `hash`)
+        std::string hash;
+        bool as_sent = false;
+    };
+    /// The peer's config. Kea ≥ 2.4: config-hash-get first, and a config whose hash has not
+    /// moved is not read again (config_cache_). `fresh`: read with config-get whatever the hash.
+    boost::asio::awaitable<core::Result<PeerConfig>> fetch_peer_config(const core::HaPeer& peer, bool fresh = false);
+    /// Right after a config-set on the SoT: book_.sot_etag is that config's (known from Kea's
+    /// hash in the answer) or, without the hash, unknown until the next read.
+    void note_sot_written(const std::string& sot);
+    /// fetch_peer_config()'s document only.
     boost::asio::awaitable<core::Result<nlohmann::json>> fetch_config(const core::HaPeer& peer);
+    /// Two configs compare only in one form (PeerConfig::as_sent): of a mixed pair, the one as
+    /// sent is read again from Kea. False when that read fails (the pair stays mixed).
+    boost::asio::awaitable<bool> same_form(const core::HaPeer& a, PeerConfig& of_a, const core::HaPeer& b,
+                                           PeerConfig& of_b);
     /// The peer's link (kea::PeerLink), made by adopt_topology().
     std::shared_ptr<kea::PeerLink> link_for(const core::HaPeer& peer);
     /// (Re)builds links_ for the current topology, keeping what known links learned.
@@ -318,12 +336,9 @@ private:
     std::optional<core::Topology> topology_;
     /// Per peer name: how to reach it (endpoint, transport, credentials, version).
     std::map<std::string, std::shared_ptr<kea::PeerLink>> links_;
-    /// Per peer name, Kea ≥ 2.4: the config last read and its `hash` (fetch_config()).
-    struct CachedConfig {
-        std::string hash;
-        nlohmann::json document;   ///< canonical (no `hash`)
-    };
-    std::map<std::string, CachedConfig> config_cache_;
+    /// Per peer name, Kea ≥ 2.4: its config as last read or set, under Kea's `hash` of it
+    /// (fetch_peer_config(), apply_config()).
+    std::map<std::string, PeerConfig> config_cache_;
     std::uint64_t topology_epoch_ = 0;        ///< bumps when the peers change: old pollers end
     std::uint64_t polling_epoch_ = 0;         ///< the epoch the running pollers were started for
     /// Back-off of the next restart after a failed loop, per peer name ("" for discovery);
