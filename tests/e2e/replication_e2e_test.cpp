@@ -1,6 +1,7 @@
 // End-to-end: config replication (SPEC §5, issue 4) by the real controller on real Kea pairs (every lab version).
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <regex>
 #include <string>
@@ -421,6 +422,88 @@ TEST(ReplicationE2E, KillMinusNineBetweenSotAndStandbyConvergesOnRestart) {
         << p.explain();
     EXPECT_EQ(this_server_name(p.kea_config("server2")), "server2");
     EXPECT_TRUE(p.wait_state("OK", "server1", 30s)) << p.explain();
+}
+
+/// How many times `command` reached `peer`'s DHCP daemon so far: its log's COMMAND_RECEIVED lines
+/// (the lab's own reads, kea_config(), count too).
+std::size_t commands_received(const Pair& p, const std::string& peer, const std::string& command) {
+    std::ifstream log(p.lab->directory() + "/" + peer + "/dhcp.log");
+    const std::string needle = "COMMAND_RECEIVED Received command '" + command + "'";
+    std::size_t count = 0;
+    for (std::string line; std::getline(log, line);) count += line.find(needle) != std::string::npos;
+    return count;
+}
+
+/// Reads of `peer`'s config so far, by config-get or (Kea 2.4+) config-hash-get.
+std::size_t config_reads(const Pair& p, const std::string& peer) {
+    return commands_received(p, peer, "config-get") + commands_received(p, peer, "config-hash-get");
+}
+
+TEST(ReplicationE2E, ChangeAfterAChange_ReadsOnlyTheHashFrom2_6_NoDriftNoExternalChangeAlsoAfterARestart) {
+    auto settings = kSettings;
+    settings["keaConfigSyncInterval"] = "10";  // rule 4: a drift check every 10 s (the least)
+    Pair p(settings);
+    ASSERT_TRUE(p.up()) << p.explain();
+    const bool has_hash = p.lab->options().kea_version != "2.2";
+    // A subnet given with only its pool: Kea runs (and gives back) it with every parameter.
+    const nlohmann::json add_subnet = nlohmann::json::array(
+        {{{"op", "add"},
+          {"path", "/Dhcp4/subnet4/-"},
+          {"value", {{"id", 77}, {"subnet", "10.77.0.0/24"}, {"pools", {{{"pool", "10.77.0.10-10.77.0.20"}}}}}}}});
+    auto added = p.controller->request("PATCH", "/v1/clusters/pair/config", add_subnet.dump(),
+                                       {{"Content-Type", "application/json-patch+json"}});
+    ASSERT_TRUE(added);
+    ASSERT_EQ(added->status, 200u) << added->body << p.explain();
+    const std::size_t gets1 = commands_received(p, "server1", "config-get");
+    const std::size_t gets2 = commands_received(p, "server2", "config-get");
+    auto changed = p.patch(lifetime_patch(7300));
+    ASSERT_TRUE(changed);
+    ASSERT_EQ(changed->status, 200u) << changed->body << p.explain();
+    EXPECT_EQ(outcome_of(nlohmann::json::parse(changed->body), "server2"), "applied") << changed->body;
+    if (has_hash) {
+        // Known by the hash in their config-set answers: confirmed with config-hash-get only.
+        EXPECT_EQ(commands_received(p, "server1", "config-get"), gets1) << p.explain();
+        EXPECT_EQ(commands_received(p, "server2", "config-get"), gets2) << p.explain();
+    }
+    const auto etag = p.controller->request("GET", "/v1/clusters/pair/config");
+    ASSERT_TRUE(etag && etag->status == 200u);
+
+    // Drift checks since (two reads of the standby's config): in sync, nothing external.
+    const auto checked = [&] {
+        const auto reads = config_reads(p, "server2");
+        return wait_until([&] { return config_reads(p, "server2") >= reads + 2; }, 40s, 200ms);
+    };
+    ASSERT_TRUE(checked()) << p.explain();
+    auto events = p.controller->get_json("/v1/clusters/pair/events");
+    ASSERT_TRUE(events);
+    EXPECT_FALSE(has_event(*events, "config-drift")) << events->dump(1);
+    EXPECT_FALSE(has_event(*events, "config-external-change")) << events->dump(1);
+    EXPECT_EQ(p.detail()["peers"][1]["in_sync"], true) << p.explain();
+    const auto standby = p.kea_config("server2");
+    EXPECT_EQ(standby["valid-lifetime"], 7300);
+    nlohmann::json subnet;
+    for (const auto& s : standby["subnet4"]) {
+        if (s["subnet"] == "10.77.0.0/24") subnet = s;
+    }
+    ASSERT_TRUE(subnet.is_object()) << standby.dump(1);
+    EXPECT_GT(subnet.size(), 3u) << "Kea filled the subnet in: " << subnet.dump();
+
+    // Restarted: the configs are read as Kea gives them back; the same ETag, still no event.
+    ASSERT_EQ(p.controller->stop(), 0);
+    ASSERT_TRUE(p.controller->start()) << p.explain();
+    ASSERT_TRUE(p.wait_state("OK", "server1", 30s)) << p.explain();
+    ASSERT_TRUE(checked()) << p.explain();
+    events = p.controller->get_json("/v1/clusters/pair/events");
+    ASSERT_TRUE(events);
+    EXPECT_FALSE(has_event(*events, "config-drift")) << events->dump(1);
+    EXPECT_FALSE(has_event(*events, "config-external-change")) << events->dump(1);
+    EXPECT_EQ(p.detail()["peers"][1]["in_sync"], true) << p.explain();
+    const auto again = p.controller->request("GET", "/v1/clusters/pair/config");
+    ASSERT_TRUE(again && again->status == 200u);
+    EXPECT_EQ(again->headers.at("etag"), etag->headers.at("etag"));
+    if (has_hash) {
+        EXPECT_EQ(etag->headers.at("etag").rfind("\"kea-", 0), 0u) << etag->headers.at("etag");
+    }
 }
 
 }  // namespace
