@@ -10,10 +10,19 @@
 //           config-set+config-write target; in parallel);
 //   api     PATCH /v1/clusters/pair/config (application/merge-patch+json) through the
 //           controller, from sending the request to the 200 answer (both peers "applied");
+//   api2    a second PATCH right after the first (settled): on Kea 2.6+ the controller knows
+//           both configs by the hash their config-set answered, so its read phase is one
+//           config-hash-get per peer. Its baseline raw2 is raw with max(config-hash-get SoT,
+//           target), timed in the raw round, in place of the config-gets (on 2.2, raw);
 //   naive   bench/naive_sync.sh: per peer, sequentially, curl config-get / jq edit /
 //           curl config-set / curl config-write.
 //
-// Figures: median api/raw (target <= 1.15), median api/naive (target <= 0.7), and the
+// The first API change follows the raw and naive changes, made behind the controller's back:
+// the configs it knew have moved, and it reads them again (config-get). The second is the
+// usual case of changes made through the controller.
+//
+// Figures: median api/raw and api2/raw2 (target <= 1.15), api/naive and api2/naive (target
+// <= 0.7), and the
 // controller's CPU time (utime+stime from /proc/PID/stat around the PATCH) as a share of Kea's
 // config-set time in the same replication (target <= 0.25).
 //
@@ -133,16 +142,22 @@ json with_reservations(json config, int count) {
 struct Raw {
     double get_sot = 0, get_target = 0, test_sot = 0, test_target = 0, set_sot = 0, write_sot = 0, set_target = 0,
            write_target = 0;
+    double hash_sot = 0, hash_target = 0;  ///< config-hash-get (Kea 2.4+; 0 on 2.2)
     double test() const { return std::max(test_sot, test_target); }
     double get() const { return std::max(get_sot, get_target); }
     /// The SoT's config-write runs alongside the target's config-set + config-write, as in the controller.
     double total() const { return get() + test() + set_sot + std::max(write_sot, set_target + write_target); }
+    /// The same change with both configs confirmed by their hash instead of read (2.4+).
+    double total_by_hash() const {
+        return std::max(hash_sot, hash_target) + test() + set_sot + std::max(write_sot, set_target + write_target);
+    }
     double sets() const { return set_sot + set_target; }
 };
 
 struct Row {
     int size = 0;
     double raw = 0, api = 0, naive = 0, cpu = 0, sets = 0, set_sot = 0, load = 0;
+    double raw2 = 0, api2 = 0;  // the change after a change through the controller
     int sot_moves = 0;      // source-of-truth events from the PATCH until the pair is OK again
     bool sot_none = false;  // one of them left the cluster without a source of truth
 };
@@ -178,6 +193,7 @@ int main(int argc, char** argv) {
     auto& lab = **started;
     const LabPeer& sot = lab.peer("server1");
     const LabPeer& target = lab.peer("server2");
+    const bool has_hash = lab.options().kea_version != "2.2";  // config-hash-get from 2.4
 
     const std::string directory = kea_ha::testing::make_temp_directory("kea-ha-repl");
     kea_ha::testing::ControllerProcess controller(directory, {{"keaPollInterval", "1"},
@@ -244,9 +260,9 @@ int main(int argc, char** argv) {
         }
         std::printf("\n== %d reservations (config-set body %.1f MB), %d repetitions; set-up sync: %s\n", size,
                     static_cast<double>(config_bytes) / 1e6, repetitions, synced->body.c_str());
-        std::printf("%-4s %-9s %-9s %-9s %-9s %-9s %-9s %-9s | %-8s %-8s %-8s %-8s %-8s %-5s\n", "rep", "get-sot",
-                    "get-tgt", "test-max", "sw-sot", "sw-tgt", "RAW s", "API s", "NAIVE s", "api/raw", "api/nai",
-                    "cpu s", "cpu/sets", "load");
+        std::printf("%-4s %-9s %-9s %-9s %-9s %-9s %-9s %-9s | %-8s %-8s %-8s %-8s %-8s %-5s | %-8s %-8s %-8s %-8s\n",
+                    "rep", "get-sot", "get-tgt", "test-max", "sw-sot", "sw-tgt", "RAW s", "API s", "NAIVE s", "api/raw",
+                    "api/nai", "cpu s", "cpu/sets", "load", "RAW2 s", "API2 s", "a2/raw2", "a2/nai");
         std::printf("     (sot: source-of-truth changes seen from the PATCH until the pair was OK again; * = a moment without one)\n");
         std::vector<Row> measured;
         for (int rep = 1; rep <= repetitions; ++rep) {
@@ -264,6 +280,14 @@ int main(int argc, char** argv) {
                 read_target.join();
                 raw.get_sot = got_sot.seconds;
                 raw.get_target = got_target.seconds;
+                if (has_hash) {
+                    Timed hash_target;
+                    std::thread hash_of_target(
+                        [&] { hash_target = kea_call(target, command_body("config-hash-get"), "config-hash-get"); });
+                    raw.hash_sot = kea_call(sot, command_body("config-hash-get"), "config-hash-get").seconds;
+                    hash_of_target.join();
+                    raw.hash_target = hash_target.seconds;
+                }
                 json config_sot = got_sot.answer["arguments"];
                 json config_target = got_target.answer["arguments"];
                 config_sot.erase("hash");  // 2.4+: config-get's hash is not part of the config
@@ -285,27 +309,31 @@ int main(int argc, char** argv) {
                 persist_sot.join();
             }
             row.raw = raw.total();
+            row.raw2 = has_hash ? raw.total_by_hash() : raw.total();
             row.sets = raw.sets();
             row.set_sot = raw.set_sot;
-            // (2) the same kind of change through the controller's API.
+            // (2) the same kind of change through the controller's API, then (2b) another.
             settle("API change");
             std::string patch_started;
-            {
+            const auto patch_through_api = [&](double& seconds, double* cpu) {
                 const int value = ++lifetime;
                 const std::string patch = json{{"Dhcp4", {{"valid-lifetime", value}}}}.dump();
-                patch_started = utc_now();
                 const double cpu0 = cpu_seconds(controller.pid());
                 const auto t0 = Clock::now();
                 auto reply = api("PATCH", "/v1/clusters/pair/config", patch, "application/merge-patch+json");
-                row.api = seconds_since(t0);
-                row.cpu = cpu_seconds(controller.pid()) - cpu0;
+                seconds = seconds_since(t0);
+                if (cpu) *cpu = cpu_seconds(controller.pid()) - cpu0;
                 if (!reply || reply->status != 200) fail("PATCH: " + (reply ? reply->body : reply.error().describe()));
                 const auto outcome = json::parse(reply->body, nullptr, false);
                 for (const auto& peer : outcome.value("peers", json::array())) {
                     if (peer.value("outcome", "") != "applied" || !peer.value("persisted", false))
                         fail("PATCH: peer not applied+persisted: " + reply->body);
                 }
-            }
+            };
+            patch_started = utc_now();
+            patch_through_api(row.api, &row.cpu);
+            settle("second API change");
+            patch_through_api(row.api2, nullptr);
             // (3) the naive sequential script.
             settle("naive change");
             // What the API change did to the source of truth: its events from the PATCH until now.
@@ -329,11 +357,12 @@ int main(int argc, char** argv) {
                 if (status != 0) fail("naive_sync.sh failed (" + std::to_string(status) + "): " + command);
             }
             row.load = load_average();
-            std::printf("%-4d %-9.3f %-9.3f %-9.3f %-9.3f %-9.3f %-9.3f %-9.3f | %-8.3f %-8.2f %-8.2f %-8.3f %-8.3f %-5.2f sot %d%s\n",
+            std::printf("%-4d %-9.3f %-9.3f %-9.3f %-9.3f %-9.3f %-9.3f %-9.3f | %-8.3f %-8.2f %-8.2f %-8.3f %-8.3f %-5.2f"
+                        " | %-8.3f %-8.3f %-8.2f %-8.2f sot %d%s\n",
                         rep, raw.get_sot, raw.get_target, raw.test(), raw.set_sot + raw.write_sot,
                         raw.set_target + raw.write_target, row.raw, row.api, row.naive, row.api / row.raw,
-                        row.api / row.naive, row.cpu, row.cpu / row.sets, row.load, row.sot_moves,
-                        row.sot_none ? "*" : "");
+                        row.api / row.naive, row.cpu, row.cpu / row.sets, row.load, row.raw2, row.api2,
+                        row.api2 / row.raw2, row.api2 / row.naive, row.sot_moves, row.sot_none ? "*" : "");
             std::fflush(stdout);
             measured.push_back(row);
         }
@@ -348,6 +377,8 @@ int main(int argc, char** argv) {
         summary.raw = med([](const Row& r) { return r.raw; });
         summary.api = med([](const Row& r) { return r.api; });
         summary.naive = med([](const Row& r) { return r.naive; });
+        summary.raw2 = med([](const Row& r) { return r.raw2; });
+        summary.api2 = med([](const Row& r) { return r.api2; });
         summary.cpu = med([](const Row& r) { return r.cpu; });
         summary.sets = med([](const Row& r) { return r.sets; });
         summary.set_sot = med([](const Row& r) { return r.set_sot; });
@@ -358,17 +389,24 @@ int main(int argc, char** argv) {
         const double r_naive = med([](const Row& r) { return r.api / r.naive; });
         const double r_cpu = med([](const Row& r) { return r.cpu / r.sets; });
         const double r_cpu_one = med([](const Row& r) { return r.cpu / r.set_sot; });
+        const double r_raw2 = med([](const Row& r) { return r.api2 / r.raw2; });
+        const double r_naive2 = med([](const Row& r) { return r.api2 / r.naive; });
         std::printf("median %d: raw %.3f s, api %.3f s, naive %.3f s; api/raw %.2f (target <= 1.15), api/naive %.2f"
                     " (target <= 0.7); controller CPU %.3f s = %.3f of both config-sets (%.3f s), %.3f of one (target <= 0.25)\n",
                     size, summary.raw, summary.api, summary.naive, r_raw, r_naive, summary.cpu, r_cpu, summary.sets, r_cpu_one);
+        std::printf("median %d, change after a change: raw2 %.3f s, api2 %.3f s; api2/raw2 %.2f (target <= 1.15),"
+                    " api2/naive %.2f (target <= 0.7)\n",
+                    size, summary.raw2, summary.api2, r_raw2, r_naive2);
         std::fflush(stdout);
     }
 
-    std::printf("\nsummary (medians)\n%-8s %-9s %-9s %-9s %-8s %-8s %-9s %-9s %-5s\n", "K", "raw s", "api s", "naive s",
-                "api/raw", "api/nai", "cpu s", "cpu/sets", "load");
+    std::printf("\nsummary (medians)\n%-8s %-9s %-9s %-9s %-8s %-8s %-9s %-9s %-5s | %-9s %-9s %-8s %-8s\n", "K", "raw s",
+                "api s", "naive s", "api/raw", "api/nai", "cpu s", "cpu/sets", "load", "raw2 s", "api2 s", "a2/raw2",
+                "a2/nai");
     for (const auto& r : rows) {
-        std::printf("%-8d %-9.3f %-9.3f %-9.3f %-8.2f %-8.2f %-9.3f %-9.3f %-5.2f\n", r.size, r.raw, r.api, r.naive,
-                    r.api / r.raw, r.api / r.naive, r.cpu, r.cpu / r.sets, r.load);
+        std::printf("%-8d %-9.3f %-9.3f %-9.3f %-8.2f %-8.2f %-9.3f %-9.3f %-5.2f | %-9.3f %-9.3f %-8.2f %-8.2f\n", r.size,
+                    r.raw, r.api, r.naive, r.api / r.raw, r.api / r.naive, r.cpu, r.cpu / r.sets, r.load, r.raw2,
+                    r.api2, r.api2 / r.raw2, r.api2 / r.naive);
     }
     // Interference check: the controller must not have synced behind the raw/naive changes.
     if (auto events = controller.get_json("/v1/clusters/pair/events")) {
