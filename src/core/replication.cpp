@@ -264,12 +264,17 @@ std::string config_etag(const nlohmann::json& canonical_document) {
     return text;
 }
 
-std::string config_etag(const nlohmann::json& canonical_document, std::string_view kea_hash) {
+std::optional<std::string> kea_hash_etag(std::string_view kea_hash) {
     // Only a hash that can stand in a header as it is (a garbled one could end the header).
     const bool usable = !kea_hash.empty() && kea_hash.size() <= 128 &&
                         std::all_of(kea_hash.begin(), kea_hash.end(), [](unsigned char c) { return std::isalnum(c) != 0; });
-    if (!usable) return config_etag(canonical_document);
+    if (!usable) return std::nullopt;
     return "\"kea-" + std::string(kea_hash) + "\"";
+}
+
+std::string config_etag(const nlohmann::json& canonical_document, std::string_view kea_hash) {
+    auto from_kea = kea_hash_etag(kea_hash);
+    return from_kea ? std::move(*from_kea) : config_etag(canonical_document);
 }
 
 bool comparable_etags(std::string_view a, std::string_view b) {

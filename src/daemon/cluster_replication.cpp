@@ -486,13 +486,20 @@ void ClusterMonitor::note_sot_written(const std::string& sot) {
     // What the SoT runs now is ours, not an external change: with Kea's hash from its
     // config-set, its ETag is known already; else it is learnt at the next read (from the
     // document Kea gives back, with its defaults filled in).
-    const auto cached = config_cache_.find(sot);
-    if (cached != config_cache_.end() && cached->second.as_sent) {
-        book_.sot_etag = core::config_etag(cached->second.document, cached->second.hash);
+    const auto sent = sent_.find(sot);
+    if (sent != sent_.end()) {
+        book_.sot_etag = core::kea_hash_etag(sent->second.hash);
         book_.sot_peer = sot;
     } else {
         book_.sot_etag.reset();
     }
+}
+
+void ClusterMonitor::keep_sent(const std::string& peer, nlohmann::json&& document) {
+    const auto sent = sent_.find(peer);
+    if (sent == sent_.end() || sent->second.document != &document) return;
+    config_cache_[peer] = PeerConfig{std::move(document), std::move(sent->second.hash), true};
+    sent_.erase(sent);
 }
 
 net::awaitable<ClusterMonitor::PeerWrite> ClusterMonitor::apply_config(const core::HaPeer& peer,
@@ -510,6 +517,7 @@ net::awaitable<ClusterMonitor::PeerWrite> ClusterMonitor::apply_config(const cor
     auto command = link->command("config-set");
     command.borrowed_arguments = &document;
     config_cache_.erase(peer.name);  // whatever the answer, its config may have moved
+    sent_.erase(peer.name);
     // … by us: not a sign of a restart (note_config_seen()); a failed config-write learns it anew.
     if (auto entry = book_.unpersisted.find(peer.name); entry != book_.unpersisted.end()) entry->second.identity.reset();
     auto set = kea::require_success(co_await link->send(command, context_.preferences->config_timeout),
@@ -525,9 +533,12 @@ net::awaitable<ClusterMonitor::PeerWrite> ClusterMonitor::apply_config(const cor
     // read learns it): kept with the document sent, the next read of this peer is one
     // config-hash-get instead of config-get (issue 11: 1.9 s of every change at 50 000
     // reservations).
+    // The document is taken over by keep_sent() when its caller is done with it (no copy of
+    // many MB on the change's path).
     if (link->has_config_hash() && set->arguments.is_object()) {
-        if (const auto hash = set->arguments.value("hash", nlohmann::json()); hash.is_string() && !hash.empty()) {
-            config_cache_[peer.name] = PeerConfig{document, hash.get<std::string>(), true};
+        if (const auto hash = set->arguments.value("hash", nlohmann::json());
+            hash.is_string() && core::kea_hash_etag(hash.get<std::string>())) {
+            sent_[peer.name] = Sent{&document, hash.get<std::string>()};
         }
     }
     result.outcome = "applied";
@@ -1024,6 +1035,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
 
     // Phase 1: check and transform for every target read, and config-test everywhere.
     const auto relationship = relationship_of(topology);
+    std::optional<core::Result<PeerConfig>> sot_as_read;  // read only for a scoped target, when needed
     for (auto& target : targets) {
         if (target.read == 0) continue;  // not read: pending already
         auto& theirs = read_results.at(target.read);
@@ -1054,6 +1066,22 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
             // Nothing of the relationship changed for it (a global change through a branch):
             // a config-set would only restart its HA service, in every relationship.
             target.untouched = in_sync_with(placed, *sot_document, theirs->document, registration_.service, relationship);
+            if (!target.untouched && current->as_sent != theirs->as_sent) {
+                // One form on both sides (same_form()): the hub read again after another
+                // cluster wrote it, against the SoT's config as this controller set it, differ
+                // where Kea filled defaults in; a config-set would restart its HA for nothing.
+                const auto& service = registration_.service;
+                if (theirs->as_sent) {
+                    auto fresh = co_await fetch_peer_config(target.peer, true);
+                    target.untouched = fresh && core::same_scope(*sot_document, fresh->document, service, relationship);
+                } else {
+                    if (!sot_as_read) sot_as_read = co_await fetch_peer_config(sot, true);
+                    const auto& read = *sot_as_read;
+                    target.untouched = read && read->hash == current->hash &&
+                                       core::same_scope(current->document, *sot_document, service, relationship) &&
+                                       core::same_scope(read->document, theirs->document, service, relationship);
+                }
+            }
         }
         target.document = std::move(*placed.document);
         target.previous = std::move(theirs->document);  // kept for a rollback
@@ -1260,6 +1288,10 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
                            quote_field(back.message));
             }
         }
+        for (auto& target : targets) {  // what each runs now, where Kea's hash says it
+            if (target.document) keep_sent(target.peer.name, std::move(*target.document));
+            if (target.previous) keep_sent(target.peer.name, std::move(*target.previous));
+        }
         for (auto& outcome : write_results) {
             in_sync_.erase(outcome.peer);  // whatever happened, the next comparison says
             outcomes.push_back(std::move(outcome));
@@ -1320,6 +1352,10 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
     }
     in_sync_[sot.name] = true;
     record_history(generation, change, sot.name, *sot_document);
+    keep_sent(sot.name, std::move(*sot_document));
+    for (auto& target : targets) {
+        if (target.document) keep_sent(target.peer.name, std::move(*target.document));
+    }
     // persist_book() is folded into the config-change event's save below.
     const double took = seconds(started, core::SteadyClock::now());
     last_replication_s_ = took;
@@ -1408,6 +1444,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::converge_locked(const std::string&
         bool sot_persisted = true;
         if (!in_sync_with(for_sot, theirs->document, mine->document, registration_.service, relationship_of(topology))) {
             auto written = co_await write_config(sot, *for_sot.document);
+            keep_sent(sot.name, std::move(*for_sot.document));
             if (written.outcome != "applied") {
                 ++replications_failed_;
                 log->error("cannot bring the latest change to the source of truth cluster={} peer={} error={}",
@@ -1487,7 +1524,8 @@ net::awaitable<ConfigOutcome> ClusterMonitor::converge_locked(const std::string&
             outcomes.push_back({peer.name, "failed", "config-test: " + tested.error().describe(), false});
             continue;
         }
-        auto written = co_await write_config(peer, std::move(*transformed));
+        auto written = co_await write_config(peer, *transformed);
+        keep_sent(peer.name, std::move(*transformed));
         if (written.outcome == "applied") {
             in_sync_[peer.name] = true;
             co_await carry(peer, carried(sot.name), written.persisted);

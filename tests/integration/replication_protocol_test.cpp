@@ -1241,5 +1241,34 @@ TEST_F(ReplicationProtocolTest, ControllerRestartAfterAChange_NoFalseExternalCha
     EXPECT_TRUE(run_until([&] { return has_event("config-external-change", "server1"); })) << monitor_->events().dump(1);
 }
 
+TEST_F(ReplicationProtocolTest, ScopedChange_HubReadAgainAfterAnotherClustersWrite_GlobalChangeStillSendsItNothing) {
+    start();
+    make_hub();
+    kea(1).fill_defaults(true);
+    kea(2).fill_defaults(true);
+    // A subnet of the pair's relationship, given with only its pool: set on both (as sent).
+    auto subnet = minimal_subnet(80);
+    subnet["value"]["user-context"] = {{"ha-server-name", "server1"}};
+    auto out = change({daemon::ConfigChange::Kind::JsonPatch, nlohmann::json::array({subnet}), std::nullopt});
+    ASSERT_EQ(out.status, 200u) << out.body.dump(1);
+    ASSERT_EQ(outcome_of(out.body["peers"], "server2")["outcome"], "applied") << out.body.dump(1);
+    // The branch2 cluster writes the hub (its own relationship's subnet): its hash moves, and
+    // this cluster reads it again, as Kea gives it back (with what Kea filled in).
+    auto hub = kea(2).config();
+    for (auto& s : hub["Dhcp4"]["subnet4"]) {
+        if (s["subnet"] == "10.92.0.0/24") s["pools"] = {{{"pool", "10.92.0.10-10.92.0.20"}}};
+    }
+    kea(2).set_config(hub);
+    clear_requests();
+    out = lifetime(7209);
+    ASSERT_EQ(out.status, 200u) << out.body.dump(1);
+    EXPECT_EQ(outcome_of(out.body["peers"], "server2")["outcome"], "unchanged") << out.body.dump(1);
+    for (const char* command : {"config-test", "config-set", "config-write"}) {
+        EXPECT_TRUE(kea(2).requests(command).empty()) << "the hub got " << command;
+    }
+    EXPECT_EQ(kea(2).config(), hub);
+    EXPECT_EQ(kea(1).config()["Dhcp4"]["valid-lifetime"], 7209);
+}
+
 }  // namespace
 }  // namespace kea_ha

@@ -84,6 +84,10 @@ std::string config_etag(const nlohmann::json& canonical_document);
 /// Kea gives it back, and across controller restarts), else config_etag(document).
 std::string config_etag(const nlohmann::json& canonical_document, std::string_view kea_hash);
 
+/// The ETag `"kea-HASH"` of Kea's `hash`; none for a hash that cannot stand in a header as it
+/// is (empty, over 128 characters, anything but letters and digits).
+std::optional<std::string> kea_hash_etag(std::string_view kea_hash);
+
 /// Whether two ETags can be compared to tell a changed config: both from Kea's hash, or both
 /// from the document (a Kea upgraded from 2.2, or an ETag kept by an older controller, is
 /// neither the same nor a change).

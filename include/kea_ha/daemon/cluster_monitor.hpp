@@ -251,6 +251,9 @@ private:
     /// Right after a config-set on the SoT: book_.sot_etag is that config's (known from Kea's
     /// hash in the answer) or, without the hash, unknown until the next read.
     void note_sot_written(const std::string& sot);
+    /// After a write of `document` (apply_config()): when Kea answered its config-set with the
+    /// hash of what it now runs, `document` becomes `peer`'s known config (as sent), moved in.
+    void keep_sent(const std::string& peer, nlohmann::json&& document);
     /// fetch_peer_config()'s document only.
     boost::asio::awaitable<core::Result<nlohmann::json>> fetch_config(const core::HaPeer& peer);
     /// Two configs compare only in one form (PeerConfig::as_sent): of a mixed pair, the one as
@@ -339,6 +342,13 @@ private:
     /// Per peer name, Kea ≥ 2.4: its config as last read or set, under Kea's `hash` of it
     /// (fetch_peer_config(), apply_config()).
     std::map<std::string, PeerConfig> config_cache_;
+    /// Per peer name: the document of its last successful config-set (only compared, never
+    /// read through) and the hash Kea answered it with, until keep_sent() takes it over.
+    struct Sent {
+        const nlohmann::json* document = nullptr;
+        std::string hash;
+    };
+    std::map<std::string, Sent> sent_;
     std::uint64_t topology_epoch_ = 0;        ///< bumps when the peers change: old pollers end
     std::uint64_t polling_epoch_ = 0;         ///< the epoch the running pollers were started for
     /// Back-off of the next restart after a failed loop, per peer name ("" for discovery);
