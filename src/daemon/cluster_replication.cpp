@@ -899,6 +899,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config(ConfigChange change)
 
 net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange change) {
     auto log = logger("replication");
+    sent_.clear();  // only this operation's writes are taken over (keep_sent())
     const auto started = core::SteadyClock::now();
     if (auto blocked = replication_blocked()) co_return ConfigOutcome{409, error_body("replication-off", *blocked), std::nullopt};
     if (!topology_ || !view_ || !view_->source_of_truth || state() == core::ClusterState::Down) {
@@ -1384,6 +1385,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
 
 net::awaitable<ConfigOutcome> ClusterMonitor::converge_locked(const std::string& reason, bool answer_per_peer) {
     auto log = logger("replication");
+    sent_.clear();  // only this operation's writes are taken over (keep_sent())
     if (auto blocked = replication_blocked()) co_return ConfigOutcome{409, error_body("replication-off", *blocked), std::nullopt};
     if (!topology_ || !view_ || !view_->source_of_truth) {
         co_return ConfigOutcome{503, error_body("cluster-down", "no source of truth"), std::nullopt};
