@@ -1270,5 +1270,19 @@ TEST_F(ReplicationProtocolTest, ScopedChange_HubReadAgainAfterAnotherClustersWri
     EXPECT_EQ(kea(1).config()["Dhcp4"]["valid-lifetime"], 7209);
 }
 
+TEST_F(ReplicationProtocolTest, ControllerRestartAfterAChange_InSyncKnownAtOnce_AChangeMadeMeanwhileSeen) {
+    use_state_directory();  // keaConfigSyncInterval stays 3600 s: only the first look reads
+    start();
+    ASSERT_EQ(lifetime(5401).status, 200u);
+    ASSERT_TRUE(state_document()["replication"]["sot_etag"].is_string()) << state_document()["replication"].dump(1);
+    auto edited = kea(1).config();
+    edited["Dhcp4"]["valid-lifetime"] = 1235;  // by hand on Kea, as the controller restarts
+    kea(1).set_config(edited);
+    recreate_monitor();
+    EXPECT_TRUE(run_until([&] { return peer_detail("server2")["in_sync"].is_boolean(); })) << monitor_->detail().dump(1);
+    EXPECT_TRUE(run_until([&] { return has_event("config-external-change", "server1"); })) << monitor_->events().dump(1);
+    EXPECT_EQ(peer_detail("server2")["in_sync"], false) << "it lacks the change made by hand";
+}
+
 }  // namespace
 }  // namespace kea_ha
