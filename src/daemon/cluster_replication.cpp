@@ -495,6 +495,12 @@ void ClusterMonitor::note_sot_written(const std::string& sot) {
     }
 }
 
+bool ClusterMonitor::changed_outside(const std::string& sot, const std::string& etag) const {
+    // A Kea upgraded from 2.2 (or an ETag kept by an older controller): learnt, not a change.
+    return book_.sot_etag && book_.sot_peer == sot && core::comparable_etags(*book_.sot_etag, etag) &&
+           *book_.sot_etag != etag;
+}
+
 void ClusterMonitor::keep_sent(const std::string& peer, nlohmann::json&& document) {
     const auto sent = sent_.find(peer);
     if (sent == sent_.end() || sent->second.document != &document) return;
@@ -640,8 +646,8 @@ net::awaitable<ConfigOutcome> ClusterMonitor::diff_config(std::optional<std::str
             continue;
         }
         (void)co_await same_form(sot, source, peer, read_theirs.value());
-        auto* theirs = &read_theirs->document;
-        auto placed = place_for(source.document, registration_.service, relationship, peer.name, *theirs,
+        auto& theirs = read_theirs->document;
+        auto placed = place_for(source.document, registration_.service, relationship, peer.name, theirs,
                                 context_.preferences->peer_local_parameters);
         if (!placed.document) {
             // Replication would refuse it (relationships differ and cannot be placed): nothing to diff.
@@ -650,11 +656,11 @@ net::awaitable<ConfigOutcome> ClusterMonitor::diff_config(std::optional<std::str
             peers.push_back(std::move(entry));
             continue;
         }
-        entry["in_sync"] = in_sync_with(placed, source.document, *theirs, registration_.service, relationship);
+        entry["in_sync"] = in_sync_with(placed, source.document, theirs, registration_.service, relationship);
         entry["scoped"] = placed.scoped;
-        entry["patch"] = core::config_diff(*theirs, *placed.document);
+        entry["patch"] = core::config_diff(theirs, *placed.document);
         if (documents) {
-            entry["current"] = std::move(*theirs);
+            entry["current"] = std::move(theirs);
             entry["desired"] = std::move(*placed.document);
         }
         peers.push_back(std::move(entry));
@@ -1002,8 +1008,7 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
                                                     "; read it again (current ETag " + current_etag + ")"),
                                 current_etag};
     }
-    if (!change.dry_run && book_.sot_etag && book_.sot_peer == sot.name &&
-        core::comparable_etags(*book_.sot_etag, current_etag) && *book_.sot_etag != current_etag) {
+    if (!change.dry_run && changed_outside(sot.name, current_etag)) {
         // SPEC §5 rule 4: an external change on the SoT goes out with this change.
         record_replication_event("config-external-change", sot.name, "", "",
                                  "config of " + sot.name + " changed outside the controller; included in this change");
@@ -1579,9 +1584,7 @@ net::awaitable<void> ClusterMonitor::check_sync_locked() {
     }
     const auto etag = core::config_etag(source->document, source->hash);
     bool external = false;
-    // A Kea upgraded from 2.2 (or an ETag kept by an older controller): learnt, not a change.
-    if (book_.sot_etag && book_.sot_peer == sot.name && core::comparable_etags(*book_.sot_etag, etag) &&
-        *book_.sot_etag != etag) {
+    if (changed_outside(sot.name, etag)) {
         external = true;
         log->warn("external config change cluster={} peer={} propagate={}", registration_.name, sot.name,
                   context_.preferences->propagate_external_changes ? "now" : "on the next change or sync");

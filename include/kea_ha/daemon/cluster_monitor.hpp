@@ -251,6 +251,9 @@ private:
     /// Right after a config-set on the SoT: book_.sot_etag is that config's (known from Kea's
     /// hash in the answer) or, without the hash, unknown until the next read.
     void note_sot_written(const std::string& sot);
+    /// SPEC §5 rule 4: the SoT `sot`, whose config now has `etag`, was changed outside the
+    /// controller since it last saw it (book_.sot_etag, when of the same kind).
+    bool changed_outside(const std::string& sot, const std::string& etag) const;
     /// After a write of `document` (apply_config()): when Kea answered its config-set with the
     /// hash of what it now runs, `document` becomes `peer`'s known config (as sent), moved in.
     void keep_sent(const std::string& peer, nlohmann::json&& document);
