@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <set>
 
+#include "kea_ha/core/config_keys.hpp"
+
 namespace kea_ha::core {
 namespace {
 
@@ -185,19 +187,21 @@ Result<nlohmann::json> transform_for(nlohmann::json sot_document, std::string_vi
     }
 
     // SPEC §5 / kea-2.2-facts: a peer-local key copied from another peer kills the target
-    // (its control socket, lease file, log file). Keep the target's own, or none. The control
-    // sockets are kept whatever keaPeerLocalParameters says: another server's HTTP socket
-    // address (Kea 3.x `control-sockets`) would cut the controller off from the target
-    // (measured on Kea 3.0: server2's sockets were sent to server1 before this rule).
-    auto keep_own = [&](const std::string& name) {
-        if ((*current)->contains(name)) {
-            config[name] = (**current)[name];
+    // (its control socket, lease file, log file) or steals an identity (Dhcp6 server-id: two
+    // servers answering with one DUID). Keep the target's own, or none. kAlwaysPerServer is
+    // kept whatever keaPeerLocalParameters says: another server's HTTP socket address (Kea 3.x
+    // `control-sockets`) would cut the controller off from the target (measured on Kea 3.0),
+    // and a copied `server-id` made a DHCPv6 standby answer with the primary's DUID.
+    auto keep_own = [&](std::string_view name) {
+        const std::string key(name);
+        if ((*current)->contains(key)) {
+            config[key] = (**current)[key];
         } else {
-            config.erase(name);
+            config.erase(key);
         }
     };
     for (const auto& name : peer_local_parameters) keep_own(name);
-    for (const auto* name : kAlwaysPeerLocal)
+    for (const auto name : kAlwaysPerServer)
         if (std::find(peer_local_parameters.begin(), peer_local_parameters.end(), name) == peer_local_parameters.end())
             keep_own(name);
     return out;

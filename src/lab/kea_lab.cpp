@@ -27,6 +27,7 @@
 #include <future>
 #include <mutex>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
@@ -944,6 +945,11 @@ struct KeaLab::Impl {
         // kea-dhcp6 keeps its server DUID file in its data directory: 2.2 reads it from the
         // config, 2.6.3+ from KEA_DHCP_DATA_DIR (and rejects another one in the config).
         if (root.empty()) cfg["data-directory"] = dir;
+        // Each server its own explicit DUID (DUID-EN, ISC's enterprise number), as operators
+        // set them: replication must never give one peer another's (SPEC §3 server-id).
+        char identifier[16];
+        std::snprintf(identifier, sizeof identifier, "6b6561%02zx", i + 1);
+        cfg["server-id"] = {{"type", "EN"}, {"enterprise-id", 2495}, {"identifier", identifier}};
         cfg["subnet6"] = subnets;
         return {{"Dhcp6", cfg}};
     }

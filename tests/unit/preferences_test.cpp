@@ -38,9 +38,8 @@ TEST(Preferences, EmptyFile_GivesSpecDefaults) {
     EXPECT_EQ(60000ms, p.config_timeout);
     EXPECT_EQ(900000ms, p.config_sync_interval);
     EXPECT_FALSE(p.propagate_external_changes);
-    EXPECT_EQ((std::vector<std::string>{"interfaces-config", "control-socket", "control-sockets", "lease-database",
-                                        "hosts-database", "hosts-databases", "loggers", "data-directory"}),
-              p.peer_local_parameters);
+    // Every per-server key of docs/replication.md's table (replication_keys_test checks the list).
+    EXPECT_EQ(core::per_server_keys(), p.peer_local_parameters);
     EXPECT_EQ(30000ms, p.clock_skew_warning);
     EXPECT_FALSE(p.auth_user);
     EXPECT_FALSE(p.auth_password_file);

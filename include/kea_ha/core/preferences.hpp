@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kea_ha/core/config_keys.hpp"
 #include "kea_ha/core/result.hpp"
 #include "kea_ha/core/time.hpp"
 
@@ -35,9 +36,9 @@ struct Preferences {
     Duration config_timeout = std::chrono::seconds(60);        ///< keaConfigTimeout
     Duration config_sync_interval = std::chrono::seconds(900); ///< keaConfigSyncInterval
     bool propagate_external_changes = false;                   ///< keaPropagateExternalChanges
-    std::vector<std::string> peer_local_parameters = {         ///< keaPeerLocalParameters
-        "interfaces-config", "control-socket", "control-sockets", "lease-database",
-        "hosts-database", "hosts-databases", "loggers", "data-directory"};
+    /// keaPeerLocalParameters: by default every per-server key of service_config_keys()
+    /// (docs/replication.md); kAlwaysPerServer is kept whatever this says.
+    std::vector<std::string> peer_local_parameters = per_server_keys();
     Duration clock_skew_warning = std::chrono::seconds(30);    ///< keaClockSkewWarning
     std::optional<std::string> auth_user;                      ///< keaAuthUser
     std::optional<std::string> auth_password_file;             ///< keaAuthPasswordFile

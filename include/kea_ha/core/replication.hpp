@@ -57,14 +57,10 @@ std::optional<std::string> relationship_mismatch(const nlohmann::json& sot_docum
                                                  const nlohmann::json& target_document, std::string_view service,
                                                  std::string_view sot_name, std::string_view target_name);
 
-/// Keys of the service config that replication always keeps from the target, in addition to
-/// keaPeerLocalParameters: its control sockets (the singular form up to 2.6, the list from 3.0).
-inline constexpr std::array<const char*, 2> kAlwaysPeerLocal = {"control-socket", "control-sockets"};
-
 /// SPEC §5 transform of the SoT's document for `target`: in every HA relationship
 /// `this-server-name` is the target's own, taken from the relationship of `target_current`
 /// with the same peer names (`target` when that has none and lists `target`); each key of
-/// `peer_local_parameters` and of kAlwaysPeerLocal is taken from `target_current` (removed
+/// `peer_local_parameters` and of kAlwaysPerServer (config_keys.hpp) is taken from `target_current` (removed
 /// when the target has none); `hash` dropped. Conflict when the HA hook of the SoT's config does not list
 /// `target` as a peer, or when relationship_mismatch() finds the relationships differ.
 /// `sot_document` by value: move it in when the caller no longer needs it.
