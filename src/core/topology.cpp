@@ -382,6 +382,12 @@ bool has_config_backend(const json& service_config) {
     return found != service_config.end() && !found->is_null();
 }
 
+/// `rules` with `registered_url` when they name none (SPEC §2: the peers' scheme and port).
+ControlUrlRules with_registered_url(ControlUrlRules rules, const std::string& registered_url) {
+    if (rules.registered_url.empty()) rules.registered_url = registered_url;
+    return rules;
+}
+
 /// Replaces the primary's computed control URL by `registered_url` (where the registered
 /// server was just reached) unless an override names it.
 void use_registered_url(HaRelationship& relationship, const std::string& primary_name,
@@ -491,7 +497,10 @@ const HaPeer* Topology::primary() const {
 Result<std::string> control_url_for(std::string_view peer_name, std::string_view ha_url, bool dedicated_listener,
                                     const ControlUrlRules& rules) {
     // SPEC §2: an override wins; with HA+MT's dedicated listener at `url` (which refuses
-    // config commands from Kea 3.0) use the same host on the CA's port; else the HA url.
+    // config commands from Kea 3.0), or on the direct transport, the HA url's host with the
+    // scheme and port of the registered URL (a dhcp6 socket on 8010 at the primary means 8010
+    // at its partners; keaControlAgentPort only when the registered URL names no port);
+    // else the HA url.
     if (const auto found = rules.overrides.find(std::string(peer_name)); found != rules.overrides.end()) {
         return found->second;
     }
@@ -499,8 +508,11 @@ Result<std::string> control_url_for(std::string_view peer_name, std::string_view
     if (!parts) {
         return make_error(ErrorKind::Invalid, "url " + quote(ha_url) + " is not http(s)://HOST[:PORT]/");
     }
-    if (!dedicated_listener) return std::string(ha_url);
-    return parts->scheme + "://" + parts->host + ":" + std::to_string(rules.control_agent_port) + "/";
+    if (!dedicated_listener && !rules.direct) return std::string(ha_url);
+    const auto registered = split_url(rules.registered_url);
+    const std::string scheme = registered ? registered->scheme : parts->scheme;
+    const std::uint16_t port = registered && registered->port ? *registered->port : rules.control_agent_port;
+    return scheme + "://" + parts->host + ":" + std::to_string(port) + "/";
 }
 
 Result<std::vector<HaRelationship>> parse_ha_relationships(const json& service_config, const ControlUrlRules& rules) {
@@ -549,11 +561,12 @@ Result<std::vector<HaRelationship>> parse_ha_relationships(const json& service_c
 }
 
 Result<Topology> learn_topology(const json& config_get_arguments, std::string_view service,
-                                const std::string& registered_url, const ControlUrlRules& rules,
+                                const std::string& registered_url, const ControlUrlRules& given_rules,
                                 std::string_view registration_name, std::string_view relationship) {
     auto section = service_config_of(config_get_arguments, service);
     if (!section) return section.error();
     const json& service_config = **section;
+    const auto rules = with_registered_url(given_rules, registered_url);
     auto relationships = parse_ha_relationships(service_config, rules);
     if (!relationships) return relationships.error();
 
@@ -639,11 +652,12 @@ Result<Topology> learn_topology(const json& config_get_arguments, std::string_vi
 }
 
 Result<Topology> learn_topology_from_peer(const json& config_get_arguments, std::string_view peer_name,
-                                          const Topology& known, const ControlUrlRules& rules) {
+                                          const Topology& known, const ControlUrlRules& given_rules) {
     if (known.mode == HaMode::Standalone) {
-        return learn_topology(config_get_arguments, known.service, known.registered_url, rules,
+        return learn_topology(config_get_arguments, known.service, known.registered_url, given_rules,
                               known.this_server_name);
     }
+    const auto rules = with_registered_url(given_rules, known.registered_url);
     auto section = service_config_of(config_get_arguments, known.service);
     if (!section) return section.error();
     auto relationships = parse_ha_relationships(**section, rules);

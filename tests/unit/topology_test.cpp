@@ -188,12 +188,43 @@ TEST(ControlUrl, MultiThreadingDedicatedListener_UsesTheHaHostWithTheCaPort) {
     EXPECT_EQ(kRegistered, topology->peers[0].control_url);
 }
 
-TEST(ControlUrl, MultiThreadingDedicatedListener_FollowsKeaControlAgentPort) {
+TEST(ControlUrl, MultiThreadingDedicatedListener_TakesTheRegisteredUrlsSchemeAndPort) {
+    // SPEC §2: peers of one relationship are set up alike; keaControlAgentPort does not win
+    // over the port the primary was registered at.
     ControlUrlRules rules;
     rules.control_agent_port = 8080;
-    const auto topology = learn(arguments_of("multi-threading"), rules);
+    auto topology = learn_topology(arguments_of("multi-threading"), "dhcp4", "https://127.0.77.1:8010/", rules);
+    ASSERT_TRUE(topology) << topology.error().describe();
+    EXPECT_EQ("https://127.0.77.2:8010/", topology->peers[1].control_url);
+    EXPECT_EQ("https://127.0.77.1:8010/", topology->peers[0].control_url);
+    // A registered URL without a port: keaControlAgentPort.
+    topology = learn_topology(arguments_of("multi-threading"), "dhcp4", "http://127.0.77.1/", rules);
     ASSERT_TRUE(topology);
     EXPECT_EQ("http://127.0.77.2:8080/", topology->peers[1].control_url);
+}
+
+TEST(ControlUrl, DirectTransport_TakesTheRegisteredUrlsSchemeAndPortForBothServices) {
+    // The case: a v6 pair on the daemons' own sockets at 8010, no dedicated listener
+    // (Kea's HA over the control socket): the standby is commanded at 8010, not 8000.
+    ControlUrlRules rules;
+    rules.direct = true;
+    for (const std::string service : {"dhcp4", "dhcp6"}) {
+        SCOPED_TRACE(service);
+        auto arguments = arguments_of("hot-standby-primary");
+        if (service == "dhcp6") arguments = {{"Dhcp6", arguments["Dhcp4"]}};
+        const auto topology = learn_topology(arguments, service, "http://127.0.77.1:8010/", rules);
+        ASSERT_TRUE(topology) << topology.error().describe();
+        ASSERT_FALSE(topology->dedicated_listener);
+        EXPECT_EQ("http://127.0.77.2:8010/", topology->peers[1].control_url);
+        // The same relationship learned again from the standby's side keeps the rule.
+        const auto again = kea_ha::core::learn_topology_from_peer(arguments, "server2", *topology, rules);
+        ASSERT_TRUE(again) << again.error().describe();
+        EXPECT_EQ("http://127.0.77.2:8010/", again->peers[1].control_url);
+    }
+    // On a Control Agent without the dedicated listener the HA url stays the control URL.
+    const auto agent = learn_topology(arguments_of("hot-standby-primary"), "dhcp4", "http://127.0.77.1:8010/", {});
+    ASSERT_TRUE(agent);
+    EXPECT_EQ(agent->peers[1].url, agent->peers[1].control_url);
 }
 
 TEST(ControlUrl, OverrideWins_ForEveryPeerIncludingThePrimary) {

@@ -83,6 +83,11 @@ struct ControlUrlRules {
     /// A running Kea 2.2 fills HA defaults into config-get, so this matters for hand-made
     /// or cached configs and for versions that do not.
     bool multi_threading_default = false;
+    /// The URL the primary was registered with (learn_topology() fills it in when empty): with
+    /// a dedicated HA listener or the direct transport, every peer's control URL takes its
+    /// scheme and port (SPEC §2: peers of one relationship are set up alike).
+    std::string registered_url;
+    bool direct = false;  ///< the cluster is reached on the daemons' own HTTP sockets (no CA)
 };
 
 /// The cluster a registered server belongs to.
