@@ -16,6 +16,9 @@ packages=(
   # lintian, systemd-analyze (from the systemd package; installing it does not need
   # systemd to run as PID 1), man -w.
   dpkg-dev lintian file man-db systemd
+  # The HA-truth end-to-end tests: a peer on a skewed clock (libfaketime, LD_PRELOAD), and the
+  # HA channel or the controller cut inside the test's own network namespace (iptables).
+  faketime iptables
   # Headless browser for the status page test.
   chromium
   # The fuzz targets (tests/fuzz, scripts/fuzz.sh): clang 14 and its runtimes (libFuzzer,

@@ -71,6 +71,12 @@ function ago(iso) {
   return s < 90 ? s + " s ago" : s < 5400 ? Math.round(s / 60) + " min ago" : new Date(iso).toLocaleString();
 }
 function yesno(v) { return v === true ? "yes" : v === false ? "no" : "–"; }
+function partner(r) {
+  if (!r) return "–";
+  const touch = r.communication_interrupted === true ? "interrupted" : r.in_touch === false ? "never in touch" : "in touch";
+  return (r.name ? r.name + ": " : "") + touch + (r.unacked_clients ? ", " + r.unacked_clients + " unacked" : "") +
+    (r.clock_skew_s !== null && r.clock_skew_s !== undefined ? ", clock " + r.clock_skew_s + " s" : "");
+}
 function render(detail, events) {
   const box = el("section", { class: "cluster", "data-cluster": detail.name, "data-state": detail.state });
   box.append(el("div", { class: "head" },
@@ -78,16 +84,19 @@ function render(detail, events) {
     el("span", { class: "badge " + detail.state }, detail.state),
     el("span", { class: "kv" }, "mode: " + (detail.mode || "–")),
     el("span", { class: "kv" }, "source of truth: " + (detail.source_of_truth || "none")),
-    el("span", { class: "kv" }, "service: " + detail.service)));
+    el("span", { class: "kv" }, "service: " + detail.service),
+    detail.cause ? el("span", { class: "kv", "data-cause": detail.cause }, "cause: " + detail.cause) : "",
+    detail.split_brain ? el("span", { class: "badge Down", "data-split-brain": detail.split_brain }, "split brain") : ""));
   if (detail.reason) box.append(el("p", { class: "reason" }, detail.reason));
   const rows = (detail.peers || []).map(p => el("tr", {},
     el("td", {}, p.name), el("td", {}, p.role),
     el("td", { class: "cond-" + p.condition }, p.condition),
     el("td", {}, p.ha_state || "–"), el("td", {}, ago(p.last_seen)), el("td", {}, yesno(p.in_sync)),
-    el("td", {}, p.clock_skew_s === null || p.clock_skew_s === undefined ? "–" : p.clock_skew_s + " s"),
+    el("td", {}, partner(p.partner)),
+    el("td", {}, p.clock_skew_s === null || p.clock_skew_s === undefined ? "–" : p.clock_skew_s.toFixed(1) + " s"),
     el("td", { class: "err" }, p.last_error || p.reason || "")));
   box.append(el("div", { class: "scroll" }, el("table", {},
-    el("thead", {}, el("tr", {}, ...["peer", "role", "condition", "HA state", "last seen", "in sync", "clock", "detail"].map(h => el("th", {}, h)))),
+    el("thead", {}, el("tr", {}, ...["peer", "role", "condition", "HA state", "last seen", "in sync", "partner", "clock", "detail"].map(h => el("th", {}, h)))),
     el("tbody", {}, ...rows))));
   if ((detail.warnings || []).length) {
     box.append(el("ul", { class: "warn" }, ...detail.warnings.map(w => el("li", {}, "[" + w.code + "] " + w.message))));

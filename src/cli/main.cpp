@@ -303,6 +303,29 @@ void print_cluster_list(const json& list) {
     print_table({"NAME", "STATE", "MODE", "SOT", "PEERS", "WARNINGS"}, rows);
 }
 
+/// SPEC §4: what each peer reports of its HA partner (status-get `remote`), when any does.
+void print_partners(const json& peers) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& p : peers) {
+        if (!p.is_object() || !p.value("partner", json()).is_object()) continue;
+        const auto& r = p["partner"];
+        std::string scopes = "-";
+        if (r.value("last_scopes", json()).is_array()) {
+            scopes.clear();
+            for (const auto& scope : r["last_scopes"]) scopes += (scopes.empty() ? "" : ",") + text_of(scope);
+            if (scopes.empty()) scopes = "none";
+        }
+        rows.push_back({field(p, "name"), field(r, "name"), field(r, "in_touch"), field(r, "communication_interrupted"),
+                        field(r, "age_s"), field(r, "unacked_clients"), field(r, "connecting_clients"),
+                        field(r, "analyzed_packets"), field(r, "last_state"), scopes, field(r, "clock_skew_s")});
+    }
+    if (rows.empty()) return;
+    std::printf("\nWhat each peer reports of its HA partner:\n");
+    print_table({"PEER", "PARTNER", "IN-TOUCH", "INTERRUPTED", "AGE-S", "UNACKED", "CONNECTING", "ANALYZED",
+                 "LAST-STATE", "LAST-SCOPES", "CLOCK-SKEW-S"},
+                rows);
+}
+
 void print_cluster_detail(const json& c) {
     std::string state = field(c, "state");
     if (c.is_object() && c.value("reason", json()).is_string() && !c["reason"].get<std::string>().empty()) {
@@ -311,6 +334,14 @@ void print_cluster_detail(const json& c) {
     std::printf("Cluster:          %s\n", field(c, "name").c_str());
     std::printf("Service:          %s\n", field(c, "service").c_str());
     std::printf("State:            %s\n", state.c_str());
+    if (const std::string cause = field(c, "cause"); cause != "-") std::printf("Down cause:       %s\n", cause.c_str());
+    if (const std::string split = field(c, "split_brain"); split != "-") {
+        std::printf("Split brain:      %s (the main peers cannot reach each other; each may serve every client)\n",
+                    split.c_str());
+    }
+    if (const std::string skew = field(c, "clock_skew_s"); skew != "-") {
+        std::printf("Peer clocks:      differ by %s s\n", skew.c_str());
+    }
     std::printf("Mode:             %s\n", field(c, "mode").c_str());
     std::printf("Source of truth:  %s\n", field(c, "source_of_truth").c_str());
     if (c.contains("url")) std::printf("URL:              %s\n", field(c, "url").c_str());
@@ -344,6 +375,7 @@ void print_cluster_detail(const json& c) {
         std::printf("no peers known yet\n");
     } else {
         print_table({"NAME", "ROLE", "CONDITION", "HA-STATE", "LAST-SEEN", "IN-SYNC", "KEA", "REASON"}, rows);
+        print_partners(c["peers"]);
     }
     if (c.contains("warnings") && c["warnings"].is_array() && !c["warnings"].empty()) {
         std::printf("\nWarnings:\n");
@@ -503,6 +535,14 @@ int check_status_of(const std::string& state) {
     return kCheckUnknown;
 }
 
+/// A cluster's check status: its state's, and CRITICAL for a split brain (SPEC §4: both main
+/// peers serve every client), whatever the state.
+int check_status_of(const json& cluster) {
+    const int status = check_status_of(field(cluster, "state"));
+    const bool split = cluster.is_object() && cluster.value("split_brain", json()).is_string();
+    return split && status != kCheckUnknown ? std::max(status, kCheckCritical) : status;
+}
+
 const char* check_word(int status) {
     switch (status) {
         case kCheckOk: return "OK";
@@ -545,10 +585,13 @@ int run_check(Options& o, Client& client, const std::vector<std::string>& args) 
         std::string named;
         for (const auto& c : answer) {
             const std::string state = field(c, "state");
-            const int status = check_status_of(state);
+            const int status = check_status_of(c);
             worst = std::max(worst, status);
             if (count.count(state)) ++count[state];
-            if (status != kCheckOk) named += (named.empty() ? "" : ", ") + field(c, "name") + " " + state;
+            if (status != kCheckOk) {
+                named += (named.empty() ? "" : ", ") + field(c, "name") + " " + state;
+                if (c.value("split_brain", json()).is_string()) named += " (split brain)";
+            }
         }
         std::string text = std::to_string(answer.size()) + " cluster" + (answer.size() == 1 ? "" : "s") + ": ";
         text += named.empty() ? "all OK" : named;
@@ -564,8 +607,9 @@ int run_check(Options& o, Client& client, const std::vector<std::string>& args) 
     }
     if (!answer.is_object()) return print_check(kCheckUnknown, "the controller's answer is not a cluster");
     const std::string state = field(answer, "state");
-    const int status = check_status_of(state);
+    const int status = check_status_of(answer);
     std::string text = args[0] + " " + state;
+    if (const std::string cause = field(answer, "cause"); cause != "-") text += " (" + cause + ")";
     if (const std::string reason = field(answer, "reason"); reason != "-") text += ": " + reason;
     if (const std::string sot = field(answer, "source_of_truth"); sot != "-") text += "; source of truth " + sot;
     int peers = 0, active = 0, in_sync = 0, out_of_sync = 0;
@@ -587,6 +631,11 @@ int run_check(Options& o, Client& client, const std::vector<std::string>& args) 
     const std::size_t warnings = answer.contains("warnings") && answer["warnings"].is_array() ? answer["warnings"].size() : 0;
     if (warnings) text += "; " + std::to_string(warnings) + " warning" + (warnings == 1 ? "" : "s");
     if (out_of_sync) text += "; " + std::to_string(out_of_sync) + " peer" + (out_of_sync == 1 ? "" : "s") + " not in sync";
+    if (answer.value("clock_skew_s", json()).is_number()) {
+        char skew[64];
+        std::snprintf(skew, sizeof skew, "%.3fs", answer["clock_skew_s"].get<double>());
+        perf = std::string(" clock_skew=") + skew + perf;
+    }
     perf = "peers=" + std::to_string(peers) + " active=" + std::to_string(active) + " in_sync=" +
            std::to_string(in_sync) + " warnings=" + std::to_string(warnings) + perf;
     return print_check(status, text, perf);

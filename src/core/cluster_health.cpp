@@ -45,20 +45,36 @@ struct Assessed {
     PeerView view;
     PeerCondition rules_condition = PeerCondition::Unreachable;  ///< what the SPEC §4 rules see
     bool pending = false;                                        ///< never observed: hold the state
+    std::optional<ErrorKind> unreachable_by;                     ///< why the last poll did not reach it
 };
+
+/// SPEC §4 Down causes: the controller knows this peer does not serve. It answered and is not
+/// usable; or its Control Agent answered that the daemon behind it is offline; or its host
+/// refused the connection (nothing listens: on the direct transport, a stopped daemon). A
+/// timeout, a TLS or an auth failure leaves it unknown: it may be serving.
+bool known_not_serving(const Assessed& a) {
+    if (a.view.usable) return false;
+    if (a.rules_condition != PeerCondition::Unreachable) return true;
+    return a.unreachable_by == ErrorKind::DaemonOffline || a.unreachable_by == ErrorKind::Refused;
+}
 
 /// The facts the state table reads.
 struct HealthFacts {
     std::vector<std::string> pending;          ///< peers not observed yet
     bool main_usable = false;
+    /// Every main peer is known not to serve: it answered and is not usable, or its Control
+    /// Agent says its daemon is offline, or its host refused the connection (nothing listens).
+    bool mains_known_not_serving = true;
     std::vector<std::string> main_unusable;    ///< "server1 unreachable (…)"
     std::vector<std::string> not_active;       ///< "server2 transitional (…)", backups included
     std::optional<std::string> clock_problem;  ///< "peer clocks differ by 61 s …"
+    std::optional<std::string> split_brain;    ///< "split brain: server1 and server2 …"
 };
 
 struct Transition {
     ClusterState to;
     std::string reason;
+    std::optional<std::string> cause;  ///< Down only
 };
 
 /// SPEC §4 second table. The state is a function of the facts, not of the state before
@@ -69,17 +85,93 @@ Transition next_state(const ClusterMemory& before, const HealthFacts& facts) {
         // The first poll of a peer is under way (each ends within keaRequestTimeout):
         // keep the state rather than raise a false alarm from a half-seen cluster.
         if (before.state == ClusterState::Unreachable) {
-            return {before.state, "topology known; waiting for the first poll of " + join(facts.pending, ", ")};
+            return {before.state, "topology known; waiting for the first poll of " + join(facts.pending, ", "), std::nullopt};
         }
-        return {before.state, before.reason};
+        return {before.state, before.reason, before.cause};
     }
     if (!facts.main_usable) {
-        return {ClusterState::Down, "no main peer usable: " + join(facts.main_unusable, "; ")};
+        // SPEC §4: Down has two causes, said apart. While one main peer's state is unknown to
+        // the controller (a timeout, TLS or auth failure), DHCP may still be served.
+        if (!facts.mains_known_not_serving) {
+            return {ClusterState::Down,
+                    "no main peer usable: " + join(facts.main_unusable, "; ") +
+                        "; no main peer answers the controller: DHCP may still be served, check the "
+                        "controller's network to the peers first",
+                    down_cause::kUnreachable};
+        }
+        return {ClusterState::Down,
+                "no main peer usable: " + join(facts.main_unusable, "; ") + "; the peers report they do not serve",
+                down_cause::kNotServing};
     }
-    std::vector<std::string> problems = facts.not_active;
+    std::vector<std::string> problems;
+    if (facts.split_brain) problems.push_back(*facts.split_brain);
+    problems.insert(problems.end(), facts.not_active.begin(), facts.not_active.end());
     if (facts.clock_problem) problems.push_back(*facts.clock_problem);
-    if (!problems.empty()) return {ClusterState::Impaired, join(problems, "; ")};
-    return {ClusterState::Ok, "every peer active"};
+    if (!problems.empty()) return {ClusterState::Impaired, join(problems, "; "), std::nullopt};
+    return {ClusterState::Ok, "every peer active, the main peers in touch", std::nullopt};
+}
+
+/// The peer's clock minus the controller's, where it means something (SPEC §4): from
+/// ha-heartbeat's `date-time`, truncated to the second, so the middle of that second (±0.5 s);
+/// from Kea 3.0's stamped `system-time` only beyond kStampUncertainty.
+std::optional<double> controller_offset(const PeerObservation& observation) {
+    const double half_second = seconds_of(kPeerTimeResolution) / 2;
+    if (observation.peer_time) {
+        return seconds_of(std::chrono::duration_cast<Duration>(*observation.peer_time - observation.observed_wall)) +
+               half_second;
+    }
+    if (observation.stamped_time) {
+        const double offset =
+            seconds_of(std::chrono::duration_cast<Duration>(*observation.stamped_time - observation.observed_wall)) +
+            half_second;
+        if (std::abs(offset) > seconds_of(kStampUncertainty)) return offset;
+    }
+    return std::nullopt;
+}
+
+/// What one main peer reports that shows it cannot reach its partner: "partner-down",
+/// "partner communication-interrupted", "partner never in touch"; empty when none.
+std::vector<std::string> lost_partner_signs(const PeerView& peer) {
+    std::vector<std::string> signs;
+    if (peer.ha_state == "partner-down") signs.emplace_back("partner-down");
+    if (peer.partner && peer.partner->communication_interrupted == true) {
+        signs.emplace_back("partner communication-interrupted");
+    }
+    if (peer.partner && peer.partner->in_touch == false) signs.emplace_back("partner never in touch");
+    return signs;
+}
+
+/// SPEC §4 split brain: the controller reaches both main peers, both usable, none restarting
+/// for our own config-set, and they report they cannot reach each other (both partner-down,
+/// or one reports its partner communication-interrupted or never in touch). A partner the
+/// controller cannot reach, or one restarting, is not a split brain: it is away.
+std::optional<std::string> split_brain_of(const std::vector<Assessed>& assessed, std::string& peers) {
+    std::vector<const PeerView*> mains;
+    for (const auto& a : assessed)
+        if (is_main(a.view.role)) mains.push_back(&a.view);
+    if (mains.size() != 2) return std::nullopt;
+    for (const auto* peer : mains) {
+        if (!peer->observed || peer->condition == PeerCondition::Unreachable || peer->applying_config ||
+            !peer->usable) {
+            return std::nullopt;
+        }
+    }
+    const auto first = lost_partner_signs(*mains[0]);
+    const auto second = lost_partner_signs(*mains[1]);
+    const auto down = [](const std::vector<std::string>& signs) {
+        return std::find(signs.begin(), signs.end(), "partner-down") != signs.end();
+    };
+    const auto talks = [](const std::vector<std::string>& signs) {
+        return std::any_of(signs.begin(), signs.end(), [](const auto& sign) { return sign != "partner-down"; });
+    };
+    if (!(down(first) && down(second)) && !talks(first) && !talks(second)) return std::nullopt;
+    peers = mains[0]->name + "+" + mains[1]->name;
+    std::vector<std::string> said;
+    if (!first.empty()) said.push_back(mains[0]->name + ": " + join(first, ", "));
+    if (!second.empty()) said.push_back(mains[1]->name + ": " + join(second, ", "));
+    return "split brain: " + mains[0]->name + " and " + mains[1]->name +
+           " cannot reach each other over the HA channel (" + join(said, "; ") +
+           ") while the controller reaches both; each may serve every client";
 }
 
 std::string describe(const PeerView& peer) {
@@ -115,6 +207,25 @@ void note_applying_config(ClusterMemory& memory, const Topology& topology, std::
     remembered.applying_config_until = now + config_grace_period(topology);
 }
 
+void note_config_command(ClusterMemory& memory, std::string_view peer, SteadyTime now) {
+    auto& remembered = memory.peers[std::string(peer)];
+    const bool busy = remembered.config_commands > 0 || (remembered.busy_until && now < *remembered.busy_until);
+    if (!busy) {
+        const bool in_grace = remembered.applying_config_until && now < *remembered.applying_config_until;
+        remembered.condition_before_busy = in_grace && remembered.condition_before_config
+                                               ? remembered.condition_before_config
+                                               : remembered.condition;
+    }
+    ++remembered.config_commands;
+}
+
+void note_config_command_done(ClusterMemory& memory, std::string_view peer, SteadyTime now, Duration linger) {
+    auto& remembered = memory.peers[std::string(peer)];
+    if (remembered.config_commands > 0) --remembered.config_commands;
+    const auto until = now + linger;
+    if (!remembered.busy_until || *remembered.busy_until < until) remembered.busy_until = until;
+}
+
 ClusterView evaluate(const Topology* topology, std::span<const std::optional<PeerObservation>> seen,
                      const ClusterMemory& before, SteadyTime now, SystemTime wall_now,
                      const HealthSettings& settings) {
@@ -147,6 +258,12 @@ ClusterView evaluate(const Topology* topology, std::span<const std::optional<Pee
                 remembered.applying_config_until.reset();
                 remembered.condition_before_config.reset();
             }
+            const bool busy =
+                remembered.config_commands > 0 || (remembered.busy_until && now < *remembered.busy_until);
+            if (!busy) {
+                remembered.busy_until.reset();
+                remembered.condition_before_busy.reset();
+            }
 
             Assessed a;
             a.view.name = peer.name;
@@ -173,6 +290,8 @@ ClusterView evaluate(const Topology* topology, std::span<const std::optional<Pee
                 a.view.reason = classified.reason;
                 a.view.unknown_state = classified.unknown_state;
                 a.view.ha_state = observation->ha_state;
+                a.view.partner = observation->partner;
+                if (!observation->reached && observation->error) a.unreachable_by = observation->error->kind;
                 a.rules_condition = classified.condition;
                 if (observation->reached) remembered.last_seen = observation->observed_wall;
                 if (in_grace && looks_like_config_restart(classified, *observation)) {
@@ -182,6 +301,13 @@ ClusterView evaluate(const Topology* topology, std::span<const std::optional<Pee
                     a.view.applying_config = true;
                     a.view.unknown_state = false;
                     a.rules_condition = remembered.condition_before_config.value_or(classified.condition);
+                } else if (busy && observation->error && observation->error->kind == ErrorKind::Timeout) {
+                    // SPEC §4: Kea answers nothing else while our config command runs on it
+                    // (2–3 s at 50 000 reservations): not unreachable, and the SoT stays.
+                    a.view.condition = PeerCondition::Transitional;
+                    a.view.reason = kBusyApplyingConfig;
+                    a.view.applying_config = true;
+                    a.rules_condition = remembered.condition_before_busy.value_or(PeerCondition::Unreachable);
                 }
                 if (remembered.condition != a.view.condition) {
                     event(event_kind::kPeerCondition, peer.name,
@@ -197,7 +323,8 @@ ClusterView evaluate(const Topology* topology, std::span<const std::optional<Pee
             assessed.push_back(std::move(a));
         }
 
-        // ---- clocks: each peer's offset from the controller, then the spread between peers.
+        // ---- clocks (SPEC §4): peer against peer from Kea's own `clock-skew` (3.0+) or from
+        // the ha-heartbeat dates (before 3.0); each peer against the controller where meaningful.
         struct Offsets {
             std::optional<double> low, high;
             void add(double value) {
@@ -213,14 +340,16 @@ ClusterView evaluate(const Topology* topology, std::span<const std::optional<Pee
             const PeerObservation* observation = i < seen.size() && seen[i] ? &*seen[i] : nullptr;
             if (!observation || !observation->reached) continue;
             const bool main_peer = is_main(topology->peers[i].role);
-            if (observation->peer_time) {
-                const double offset = seconds_of(std::chrono::duration_cast<Duration>(
-                    *observation->peer_time - observation->observed_wall));
-                assessed[i].view.clock_skew_s = offset;
-                all.add(offset);
-                if (main_peer) mains.add(offset);
-                offsets_text.push_back(topology->peers[i].name + " " + whole_seconds(offset));
+            if (const auto offset = controller_offset(*observation)) {
+                assessed[i].view.clock_skew_s = *offset;
+                offsets_text.push_back(topology->peers[i].name + " " + whole_seconds(*offset));
                 any_clock = true;
+                // Only the heartbeat's dates compare peer against peer; 3.0's stamps lag by the
+                // heartbeat's age, and Kea's own clock-skew says it better.
+                if (observation->peer_time) {
+                    all.add(*offset);
+                    if (main_peer) mains.add(*offset);
+                }
             }
             // Kea ≥ 3.0 reports its own view of the skew to its partner (main peers only).
             if (main_peer && observation->reported_clock_skew_s) {
@@ -252,8 +381,10 @@ ClusterView evaluate(const Topology* topology, std::span<const std::optional<Pee
             }
         }
         const auto clock_text = [&](double skew) {
-            return "peer clocks differ by " + std::to_string(std::lround(skew)) + " s (" +
-                   join(offsets_text, ", ") + " against the controller's clock)";
+            std::vector<std::string> sources;
+            if (!offsets_text.empty()) sources.push_back(join(offsets_text, ", ") + " against the controller's clock");
+            if (reported > 0) sources.push_back("Kea's own measure between the peers " + whole_seconds(reported));
+            return "peer clocks differ by " + std::to_string(std::lround(skew)) + " s (" + join(sources, "; ") + ")";
         };
         if (skew_all >= seconds_of(settings.clock_skew_warning)) {
             view.warnings.push_back(
@@ -269,6 +400,7 @@ ClusterView evaluate(const Topology* topology, std::span<const std::optional<Pee
         for (const auto& a : assessed) {
             if (a.pending) facts.pending.push_back(a.view.name);
             if (is_main(a.view.role)) {
+                if (!known_not_serving(a)) facts.mains_known_not_serving = false;
                 if (a.view.usable) {
                     facts.main_usable = true;
                 } else {
@@ -281,9 +413,21 @@ ClusterView evaluate(const Topology* topology, std::span<const std::optional<Pee
             facts.clock_problem = clock_text(std::max(mains.spread(), reported)) + ": Kea terminates HA at " +
                                   std::to_string(std::lround(seconds_of(kClockSkewImpaired))) + " s";
         }
+        std::string split_peers;
+        facts.split_brain = split_brain_of(assessed, split_peers);
+        if (facts.split_brain) {
+            view.split_brain = split_peers;
+            view.warnings.push_back(
+                {warning_code::kSplitBrain,
+                 *facts.split_brain +
+                     ": check the HA channel between them (their HA urls, firewalls, the dedicated listener ports); "
+                     "once in touch again they sync and go back to their normal state",
+                 std::nullopt});
+        }
         auto transition = next_state(before, facts);
         view.state = transition.to;
         view.reason = std::move(transition.reason);
+        if (view.state == ClusterState::Down) view.cause = std::move(transition.cause);
 
         // ---- the source of truth
         if (facts.pending.empty()) {
@@ -324,6 +468,7 @@ ClusterView evaluate(const Topology* topology, std::span<const std::optional<Pee
 
     next.state = view.state;
     next.reason = view.reason;
+    next.cause = view.cause;
     next.source_of_truth = view.source_of_truth;
     view.next_memory = std::move(next);
     return view;

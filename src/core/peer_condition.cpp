@@ -119,6 +119,43 @@ bool is_usable(PeerCondition condition) {
     return condition == PeerCondition::Active || condition == PeerCondition::Terminated;
 }
 
+namespace {
+
+std::optional<bool> bool_at(const json& object, const char* key) {
+    const auto* value = member(object, key);
+    return value && value->is_boolean() ? std::optional<bool>(value->get<bool>()) : std::nullopt;
+}
+
+std::optional<std::int64_t> count_at(const json& object, const char* key) {
+    const auto* value = member(object, key);
+    return value && value->is_number_integer() ? std::optional<std::int64_t>(value->get<std::int64_t>())
+                                               : std::nullopt;
+}
+
+PartnerReport read_partner_report(const json& remote) {
+    PartnerReport report;
+    report.name = string_at(&remote, "server-name");
+    report.communication_interrupted = bool_at(remote, "communication-interrupted");
+    report.in_touch = bool_at(remote, "in-touch");
+    report.age_s = count_at(remote, "age");
+    report.unacked_clients = count_at(remote, "unacked-clients");
+    report.unacked_clients_left = count_at(remote, "unacked-clients-left");
+    report.connecting_clients = count_at(remote, "connecting-clients");
+    report.analyzed_packets = count_at(remote, "analyzed-packets");
+    report.last_state = string_at(&remote, "last-state");
+    if (const auto* scopes = member(remote, "last-scopes"); scopes && scopes->is_array()) {
+        report.last_scopes.emplace();
+        for (const auto& scope : *scopes)
+            if (scope.is_string()) report.last_scopes->push_back(scope.get<std::string>());
+    }
+    if (const auto* skew = member(remote, "clock-skew"); skew && skew->is_number()) {
+        report.clock_skew_s = skew->get<double>();
+    }
+    return report;
+}
+
+}  // namespace
+
 std::optional<PeerCondition> condition_of_ha_state(std::string_view ha_state, PeerRole role) {
     // SPEC §4 first table; state names from Kea's ha_service_states.cc (field research C.1).
     static constexpr std::array<std::string_view, 6> kActive = {
@@ -172,10 +209,13 @@ ClassifiedPeer classify(PeerRole role, bool standalone, const PeerObservation& o
 }
 
 std::span<const std::string_view> poll_answer_keys() {
-    static constexpr std::array<std::string_view, 13> kKeys = {
+    static constexpr std::array<std::string_view, 22> kKeys = {
         // status-get
         "dhcp-state", "disabled-by-user", "disabled-by-db-connection", "globally-disabled", "high-availability",
         "ha-servers", "local", "remote", "server-name", "system-time", "clock-skew",
+        // status-get remote: what a peer reports of its partner (PartnerReport)
+        "communication-interrupted", "in-touch", "age", "unacked-clients", "unacked-clients-left",
+        "connecting-clients", "analyzed-packets", "last-state", "last-scopes",
         // both
         "state",
         // ha-heartbeat
@@ -198,12 +238,11 @@ void read_status_get(const json& arguments, PeerObservation& observation, std::s
     const auto* local = member(*servers, "local");
     if (auto state = string_at(local, "state"); state && !state->empty()) observation.ha_state = std::move(state);
     if (auto time = string_at(local, "system-time")) {
-        if (auto parsed = parse_kea_system_time(*time)) observation.peer_time = parsed;
+        if (auto parsed = parse_kea_system_time(*time)) observation.stamped_time = parsed;
     }
-    if (const auto* remote = member(*servers, "remote")) {
-        if (const auto* skew = member(*remote, "clock-skew"); skew && skew->is_number()) {
-            observation.reported_clock_skew_s = skew->get<double>();
-        }
+    if (const auto* remote = member(*servers, "remote"); remote && remote->is_object()) {
+        observation.partner = read_partner_report(*remote);
+        observation.reported_clock_skew_s = observation.partner->clock_skew_s;
     }
 }
 

@@ -95,6 +95,7 @@ static core::ControlUrlRules rules_for(const Registration& registration, const c
     core::ControlUrlRules rules;
     rules.overrides = registration.control_urls;
     rules.control_agent_port = prefs.control_agent_port;
+    rules.direct = registration.transport == kea::Transport::Direct;
     return rules;
 }
 
@@ -147,6 +148,7 @@ net::awaitable<core::Result<Discovery>> discover_topology(kea::ControlAgentClien
     }
     auto rules = rules_for(registration, preferences);
     rules.multi_threading_default = found.capabilities.ha_multi_threading_default;
+    rules.direct = found.transport == kea::Transport::Direct;
     auto topology = core::learn_topology(*arguments, registration.service, registration.url, rules,
                                          registration.name, registration.relationship.value_or(""));
     if (!topology) co_return topology.error();
@@ -605,7 +607,8 @@ net::awaitable<core::PeerObservation> ClusterMonitor::poll_peer(const core::HaPe
                 core::PeerObservation read;
                 core::read_ha_heartbeat(heartbeat->arguments, read);
                 clock.peer_time = read.peer_time;
-                clock.observed_wall = wall_before;
+                // Kea stamped `date-time` while answering: the middle of the round trip.
+                clock.observed_wall = wall_before + (core::SystemClock::now() - wall_before) / 2;
             }
         }
         if (clock.peer_time) {
@@ -840,7 +843,9 @@ nlohmann::json ClusterMonitor::summary() const {
             {"source_of_truth", view_ && view_->source_of_truth ? nlohmann::json(*view_->source_of_truth)
                                                                 : nlohmann::json()},
             {"peers", topology_ ? topology_->peers.size() : 0},
-            {"warnings", warnings}};
+            {"warnings", warnings},
+            {"cause", view_ && view_->cause ? nlohmann::json(*view_->cause) : nlohmann::json()},
+            {"split_brain", view_ && view_->split_brain ? nlohmann::json(*view_->split_brain) : nlohmann::json()}};
 }
 
 nlohmann::json ClusterMonitor::events() const { return events_after(0); }
@@ -867,6 +872,23 @@ nlohmann::json ClusterMonitor::relationships_of_peer(const std::string& peer) co
     return out;
 }
 
+/// SPEC §4: what a peer's status-get reports of its HA partner, each field null when this Kea
+/// does not send it (docs/api.md).
+static nlohmann::json partner_json(const core::PartnerReport& report) {
+    const auto or_null = [](const auto& value) { return value ? nlohmann::json(*value) : nlohmann::json(); };
+    return {{"name", or_null(report.name)},
+            {"communication_interrupted", or_null(report.communication_interrupted)},
+            {"in_touch", or_null(report.in_touch)},
+            {"age_s", or_null(report.age_s)},
+            {"unacked_clients", or_null(report.unacked_clients)},
+            {"unacked_clients_left", or_null(report.unacked_clients_left)},
+            {"connecting_clients", or_null(report.connecting_clients)},
+            {"analyzed_packets", or_null(report.analyzed_packets)},
+            {"last_state", or_null(report.last_state)},
+            {"last_scopes", or_null(report.last_scopes)},
+            {"clock_skew_s", or_null(report.clock_skew_s)}};
+}
+
 nlohmann::json ClusterMonitor::detail() const {
     nlohmann::json detail = summary();
     detail.erase("warnings");
@@ -878,6 +900,8 @@ nlohmann::json ClusterMonitor::detail() const {
                                        : nlohmann::json(registration_.relationship.value_or(""));
     detail["declared"] = registration_.declared;
     detail["reason"] = view_ ? view_->reason : "";
+    // SPEC §4: the peers' clocks against each other (cause and split_brain come with the summary).
+    detail["clock_skew_s"] = view_ && view_->clock_skew_s ? nlohmann::json(*view_->clock_skew_s) : nlohmann::json();
     const bool replicate = context_.preferences->replicate_config &&
                            !(topology_ && topology_->config_backend);
     detail["replication"] = {
@@ -915,6 +939,7 @@ nlohmann::json ClusterMonitor::detail() const {
                                    ? nlohmann::json(kea::to_string(*link->second->capabilities().version))
                                    : nlohmann::json();
             p["relationships"] = relationships_of_peer(peer.name);
+            p["partner"] = pv && pv->partner ? partner_json(*pv->partner) : nlohmann::json();
             peers.push_back(std::move(p));
         }
     }
@@ -943,6 +968,11 @@ ClusterMetrics ClusterMonitor::metrics() const {
     out.name = registration_.name;
     out.state = state();
     out.warnings = view_ ? view_->warnings.size() : 0;
+    if (view_) {
+        out.cause = view_->cause;
+        out.split_brain = view_->split_brain.has_value();
+        out.clock_skew_s = view_->clock_skew_s;
+    }
     out.replications_done = replications_done_;
     out.replications_failed = replications_failed_;
     out.last_replication_s = last_replication_s_;
@@ -961,6 +991,10 @@ ClusterMetrics ClusterMonitor::metrics() const {
             p.poll_errors = found->second.errors;
         }
         if (pv) p.clock_skew_s = pv->clock_skew_s;
+        if (pv && pv->partner) {
+            p.partner_communication_interrupted = pv->partner->communication_interrupted;
+            p.partner_unacked_clients = pv->partner->unacked_clients;
+        }
         if (auto found = in_sync_.find(peer.name); found != in_sync_.end()) p.in_sync = found->second;
         out.peers.push_back(std::move(p));
     }

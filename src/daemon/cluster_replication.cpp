@@ -274,11 +274,30 @@ bool ClusterMonitor::usable(const std::string& peer) const {
     return false;
 }
 
+class ClusterMonitor::BusyWithConfig {
+public:
+    BusyWithConfig(ClusterMonitor& monitor, std::string peer) : monitor_(monitor), peer_(std::move(peer)) {
+        core::note_config_command(monitor_.memory_, peer_, core::SteadyClock::now());
+    }
+    ~BusyWithConfig() {
+        // Its polls may have been sent just before the command ended: they may still time out.
+        core::note_config_command_done(monitor_.memory_, peer_, core::SteadyClock::now(),
+                                       monitor_.context_.preferences->request_timeout);
+    }
+    BusyWithConfig(const BusyWithConfig&) = delete;
+    BusyWithConfig& operator=(const BusyWithConfig&) = delete;
+
+private:
+    ClusterMonitor& monitor_;
+    std::string peer_;
+};
+
 net::awaitable<core::Result<ClusterMonitor::PeerConfig>> ClusterMonitor::fetch_peer_config(const core::HaPeer& peer,
                                                                                             bool fresh) {
     auto endpoint = kea::parse_endpoint(peer.control_url);
     if (!endpoint) co_return endpoint.error();
     auto link = link_for(peer);
+    BusyWithConfig busy(*this, peer.name);
     fault_point("config-get", peer.name);
     const auto timeout = context_.preferences->config_timeout;
     // Kea ≥ 2.4: config-hash-get is cheap (0.2 s against config-get's 1.9 s at 50 000
@@ -468,6 +487,7 @@ net::awaitable<core::Result<kea::Answer>> ClusterMonitor::test_config(const core
     auto endpoint = kea::parse_endpoint(peer.control_url);
     if (!endpoint) co_return endpoint.error();
     auto link = link_for(peer);
+    BusyWithConfig busy(*this, peer.name);
     fault_point("config-test", peer.name);
     auto command = link->command("config-test");
     command.borrowed_arguments = &document;  // serialised by send() before it suspends: no copy
@@ -519,6 +539,7 @@ net::awaitable<ClusterMonitor::PeerWrite> ClusterMonitor::apply_config(const cor
     // SPEC §4: config-set restarts the peer's HA service; not an outage of ours to report.
     if (topology_) core::note_applying_config(memory_, *topology_, peer.name, core::SteadyClock::now());
     auto link = link_for(peer);
+    BusyWithConfig busy(*this, peer.name);
     fault_point("config-set", peer.name);
     auto command = link->command("config-set");
     command.borrowed_arguments = &document;
@@ -558,6 +579,7 @@ net::awaitable<void> ClusterMonitor::persist_config(const core::HaPeer& peer, Pe
         co_return;
     }
     auto link = link_for(peer);
+    BusyWithConfig busy(*this, peer.name);
     fault_point("config-write", peer.name);
     auto write = kea::require_success(
         co_await link->send(link->command("config-write"), context_.preferences->config_timeout), "config-write");

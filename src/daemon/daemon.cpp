@@ -583,6 +583,21 @@ std::string Daemon::metrics() const {
                    c.state == state ? 1 : 0);
         }
     }
+    family("kea_ha_cluster_down_cause", "gauge",
+           "Why the cluster is Down: 1 for the current cause, 0 for the other (both 0 when not Down).");
+    for (const auto& c : all) {
+        for (const char* cause : {core::down_cause::kUnreachable, core::down_cause::kNotServing}) {
+            sample("kea_ha_cluster_down_cause", {{"cluster", c.name}, {"cause", cause}}, c.cause == cause ? 1 : 0);
+        }
+    }
+    family("kea_ha_cluster_split_brain", "gauge",
+           "1 when both main peers serve alone, unable to reach each other over the HA channel.");
+    for (const auto& c : all) sample("kea_ha_cluster_split_brain", {{"cluster", c.name}}, c.split_brain ? 1 : 0);
+    family("kea_ha_cluster_clock_skew_seconds", "gauge",
+           "Largest clock difference between the cluster's peers (Kea's own measure from 3.0; heartbeat dates before).");
+    for (const auto& c : all) {
+        if (c.clock_skew_s) sample("kea_ha_cluster_clock_skew_seconds", {{"cluster", c.name}}, *c.clock_skew_s);
+    }
     family("kea_ha_cluster_warnings", "gauge", "Warnings currently raised on the cluster.");
     for (const auto& c : all) sample("kea_ha_cluster_warnings", {{"cluster", c.name}}, static_cast<double>(c.warnings));
     family("kea_ha_peer_condition", "gauge", "Peer condition: 1 for the current condition, 0 for the others.");
@@ -603,18 +618,34 @@ std::string Daemon::metrics() const {
     for (const auto& c : all) {
         for (const auto& p : c.peers) sample("kea_ha_peer_poll_errors_total", {{"cluster", c.name}, {"peer", p.name}}, static_cast<double>(p.poll_errors));
     }
-    family("kea_ha_peer_poll_latency_seconds", "gauge", "Round trip of the last status-get to the peer.");
-    for (const auto& c : all) {
-        for (const auto& p : c.peers) {
-            if (p.poll_latency_s) sample("kea_ha_peer_poll_latency_seconds", {{"cluster", c.name}, {"peer", p.name}}, *p.poll_latency_s);
+    // A per-peer gauge with a sample only where the peer has a value.
+    const auto peer_gauge = [&](const char* metric, const char* help, auto value_of) {
+        family(metric, "gauge", help);
+        for (const auto& c : all) {
+            for (const auto& p : c.peers) {
+                if (const std::optional<double> value = value_of(p)) sample(metric, {{"cluster", c.name}, {"peer", p.name}}, *value);
+            }
         }
-    }
-    family("kea_ha_peer_clock_skew_seconds", "gauge", "The peer's clock minus the controller's (1 s resolution on Kea 2.2).");
-    for (const auto& c : all) {
-        for (const auto& p : c.peers) {
-            if (p.clock_skew_s) sample("kea_ha_peer_clock_skew_seconds", {{"cluster", c.name}, {"peer", p.name}}, *p.clock_skew_s);
-        }
-    }
+    };
+    peer_gauge("kea_ha_peer_poll_latency_seconds", "Round trip of the last status-get to the peer.",
+               [](const PeerMetrics& p) { return p.poll_latency_s; });
+    peer_gauge("kea_ha_peer_partner_communication_interrupted",
+               "1 when the peer reports its HA partner communication-interrupted (status-get remote), 0 when in touch.",
+               [](const PeerMetrics& p) {
+                   return p.partner_communication_interrupted
+                              ? std::optional<double>(*p.partner_communication_interrupted ? 1 : 0)
+                              : std::nullopt;
+               });
+    peer_gauge("kea_ha_peer_partner_unacked_clients",
+               "Clients the peer saw its HA partner leave unanswered (Kea's failure detection, status-get remote).",
+               [](const PeerMetrics& p) {
+                   return p.partner_unacked_clients ? std::optional<double>(static_cast<double>(*p.partner_unacked_clients))
+                                                    : std::nullopt;
+               });
+    peer_gauge("kea_ha_peer_clock_skew_seconds",
+               "The peer's clock minus the controller's, where meaningful (ha-heartbeat before Kea 3.0, +-0.5 s; from "
+               "3.0 only beyond 3 s).",
+               [](const PeerMetrics& p) { return p.clock_skew_s; });
     family("kea_ha_replications_total", "counter", "Config replications (API changes, syncs, automatic convergence) by outcome.");
     for (const auto& c : all) {
         sample("kea_ha_replications_total", {{"cluster", c.name}, {"outcome", "done"}}, static_cast<double>(c.replications_done));

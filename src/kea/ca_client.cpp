@@ -411,14 +411,17 @@ private:
             state->resolver.cancel();
             co_return request.timed_out("resolve");
         }
-        if (state->ec) co_return request.fail(ErrorKind::Refused, "resolve", what(state->ec));
-        if (state->endpoints.empty()) co_return request.fail(ErrorKind::Refused, "resolve", "no addresses");
+        if (state->ec) co_return request.fail(ErrorKind::NoRoute, "resolve", what(state->ec));
+        if (state->endpoints.empty()) co_return request.fail(ErrorKind::NoRoute, "resolve", "no addresses");
         co_return std::move(state->endpoints);
     }
 
     core::Error connect_error(const Request& request, const error_code& ec) const {
         if (is_timeout(ec)) return request.timed_out("connect");
-        return request.fail(ErrorKind::Refused, "connect", what(ec));
+        // SPEC §4 Down causes: a refusal means the host answered and nothing listens (a stopped
+        // daemon on its own socket); anything else means the host was not reached at all.
+        if (ec == boost::asio::error::connection_refused) return request.fail(ErrorKind::Refused, "connect", what(ec));
+        return request.fail(ErrorKind::NoRoute, "connect", what(ec));
     }
 
     /// Writes the request and reads the answer on a connected (and handshaken) stream.

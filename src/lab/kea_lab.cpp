@@ -145,6 +145,7 @@ struct Process {
     bool enabled = true;       ///< false: this lab has no such daemon (the CA on the direct transport)
     std::string output_path;   ///< stdout + stderr
     std::string log_path;      ///< the daemon's own log file (loggers)
+    std::vector<std::string> extra_env;  ///< VAR=VALUE added to its environment (libfaketime)
     pid_t pid = -1;
     std::string last_exit;     ///< "exited with status 1" once reaped
 
@@ -229,6 +230,7 @@ core::Status spawn(Process& p) {
         env_strings.emplace_back(v);
     }
     for (const auto& var : kDirVars) env_strings.push_back(var + "=" + p.workdir);
+    env_strings.insert(env_strings.end(), p.extra_env.begin(), p.extra_env.end());
     if (!p.root.empty()) env_strings.push_back("PATH=/usr/sbin:/usr/bin:/sbin:/bin");
     std::vector<char*> envp;
     for (auto& s : env_strings) envp.push_back(s.data());
@@ -954,6 +956,22 @@ struct KeaLab::Impl {
         return {{"Dhcp6", cfg}};
     }
 
+    /// libfaketime (its thread-safe build: Kea runs threads), copied into the lab directory: the same path inside a Debian root (the
+    /// directory is bind-mounted there) as outside. An error says which package provides it.
+    core::Result<std::string> faketime_library() const {
+        const std::string host = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
+        const std::string copy = directory + "/libfaketimeMT.so.1";
+        std::error_code ec;
+        if (fs::exists(copy, ec)) return copy;
+        if (!fs::exists(host, ec)) {
+            return make_error(ErrorKind::NotFound, "a skewed clock needs libfaketime: " + host +
+                                                       " is missing (apt-get install faketime)");
+        }
+        fs::copy_file(host, copy, ec);
+        if (ec) return make_error(ErrorKind::Io, "cannot copy " + host + " to " + copy + ": " + ec.message());
+        return copy;
+    }
+
     nlohmann::json agent_config(std::size_t i) const {
         const std::string dir = directory + "/" + peers[i].name;
         nlohmann::json cfg = {
@@ -1295,6 +1313,13 @@ core::Result<std::unique_ptr<KeaLab>> KeaLab::start(LabOptions options) {
         d.root = impl->root;
         d.output_path = dir + "/dhcp.out";
         d.log_path = dir + "/dhcp.log";
+        if (const auto skewed = options.faketime.find(p.name); skewed != options.faketime.end()) {
+            auto preload = impl->faketime_library();
+            if (!preload) return fail(preload.error());
+            // The daemon alone runs on a shifted wall clock; its timers (monotonic) stay true.
+            d.extra_env = {"LD_PRELOAD=" + *preload, "FAKETIME=" + skewed->second, "FAKETIME_DONT_FAKE_MONOTONIC=1",
+                           "FAKETIME_DONT_RESET=1"};
+        }
         impl->dhcp.push_back(std::move(d));
 
         Process a;

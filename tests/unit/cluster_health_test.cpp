@@ -137,6 +137,31 @@ public:
         return *this;
     }
 
+    /// Kea 3.0's status-get instead of ha-heartbeat: no date-time, a local `system-time`
+    /// stamped `age` ago (at its last heartbeat) with the peer's clock `offset` from ours.
+    Cluster& kea30_stamp(const std::string& name, Duration offset, Duration age) {
+        auto& observation = *seen_[index_of(name)];
+        observation.peer_time.reset();
+        observation.stamped_time = floor<seconds>(clock.wall + offset - age);
+        return *this;
+    }
+
+    /// The HA state the last poll of `name` read (partner-down, …).
+    Cluster& ha_state(const std::string& name, std::string state) {
+        seen_[index_of(name)]->ha_state = std::move(state);
+        return *this;
+    }
+
+    /// What the last poll of `name` read of its partner (status-get `remote`).
+    Cluster& partner(const std::string& name, bool interrupted, bool in_touch = true) {
+        PartnerReport report;
+        report.communication_interrupted = interrupted;
+        report.in_touch = in_touch;
+        report.unacked_clients = 0;
+        seen_[index_of(name)]->partner = report;
+        return *this;
+    }
+
     ClusterView evaluate_now() {
         auto view = evaluate(&topology_, seen_, memory, clock.steady, clock.wall, settings);
         memory = view.next_memory;
@@ -315,12 +340,12 @@ TEST(ClusterHealth, Reasons_NameThePeersAndWhy) {
     Cluster cluster(hot_standby());
     auto view = cluster.poll("server1", Seen::Unreachable).poll("server2", Seen::Transitional).evaluate_now();
     EXPECT_EQ("no main peer usable: server1 unreachable (server1: connect: connection refused); "
-              "server2 transitional (HA state 'waiting')",
+              "server2 transitional (HA state 'waiting'); the peers report they do not serve",
               view.reason);
     view = cluster.poll("server2", Seen::Active).evaluate_now();
     EXPECT_EQ("server1 unreachable (server1: connect: connection refused)", view.reason);
     view = cluster.poll("server1", Seen::Active).evaluate_now();
-    EXPECT_EQ("every peer active", view.reason);
+    EXPECT_EQ("every peer active, the main peers in touch", view.reason);
 }
 
 // ------------------------------------------------------------ over time
@@ -488,14 +513,207 @@ TEST(ClusterHealth, ClockSkew_WarnsAtKeaClockSkewWarningAndImpairsAt60s) {
 TEST(ClusterHealth, ClockSkew_MessagesAndPerPeerOffsets) {
     Cluster cluster(hot_standby());
     const auto view = cluster.poll("server1", Seen::Active).poll("server2", Seen::Active, 61s).evaluate_now();
-    EXPECT_NEAR(-0.4, *peer_of(view, "server1").clock_skew_s, 1e-9);  // truncated to the whole second
-    EXPECT_NEAR(60.6, *peer_of(view, "server2").clock_skew_s, 1e-9);
+    // date-time is truncated to the second: the middle of that second (wall is at .400).
+    EXPECT_NEAR(0.1, *peer_of(view, "server1").clock_skew_s, 1e-9);
+    EXPECT_NEAR(61.1, *peer_of(view, "server2").clock_skew_s, 1e-9);
     EXPECT_EQ("peer clocks differ by 61 s (server1 0 s, server2 +61 s against the controller's clock): Kea "
               "terminates HA at 60 s",
               view.reason);
     EXPECT_EQ("peer clocks differ by 61 s (server1 0 s, server2 +61 s against the controller's clock); "
               "keaClockSkewWarning is 30 s and Kea terminates HA at 60 s: sync the clocks (NTP)",
               view.warnings.at(0).message);
+}
+
+TEST(ClusterHealth, ClockSkew_SyncedPeersOnHeartbeatDatesDifferByLessThanASecondWhereverTheSecondFalls) {
+    // The rule: a synced pair shows |skew| < 1 s. Whole-second dates, read at any
+    // fraction of a second, each estimated at the middle of its second.
+    for (int ms = 0; ms < 1000; ms += 50) {
+        SCOPED_TRACE(std::to_string(ms) + " ms");
+        Cluster cluster(hot_standby());
+        cluster.clock.wall = at(2026, 12, 7, 12, 0, 0) + milliseconds(ms);
+        cluster.poll("server1", Seen::Active);
+        cluster.clock.advance(milliseconds(330));  // the standby is asked a little later
+        const auto view = cluster.poll("server2", Seen::Active).evaluate_now();
+        ASSERT_TRUE(view.clock_skew_s);
+        EXPECT_LT(*view.clock_skew_s, 1.0);
+        for (const auto& peer : view.peers) EXPECT_LE(std::abs(*peer.clock_skew_s), 0.5) << peer.name;
+    }
+}
+
+TEST(ClusterHealth, ClockSkew_Kea30StampWithinItsAgeIsNoControllerOffset_KeasOwnSkewIsThePeersFigure) {
+    // The case: on Kea 3.0 a synced pair showed -1.9 s on both peers, `system-time`
+    // being the clock at the last heartbeat, not now.
+    Cluster cluster(hot_standby());
+    auto view = cluster.poll("server1", Seen::Active)
+                    .poll("server2", Seen::Active)
+                    .kea30_stamp("server1", 0s, 2300ms)
+                    .kea30_stamp("server2", 0s, 1900ms)
+                    .kea30_clock_skew("server1", 0)
+                    .kea30_clock_skew("server2", 0)
+                    .evaluate_now();
+    EXPECT_FALSE(peer_of(view, "server1").clock_skew_s);
+    EXPECT_FALSE(peer_of(view, "server2").clock_skew_s);
+    ASSERT_TRUE(view.clock_skew_s);
+    EXPECT_EQ(0.0, *view.clock_skew_s);
+    EXPECT_EQ(ClusterState::Ok, view.state);
+    // faketime +40 s on the standby: Kea says 40, the stamp is far beyond its age: about +38.
+    view = cluster.poll("server1", Seen::Active)
+               .poll("server2", Seen::Active)
+               .kea30_stamp("server1", 0s, 2s)
+               .kea30_stamp("server2", 40s, 2s)
+               .kea30_clock_skew("server1", 40)
+               .kea30_clock_skew("server2", -40)
+               .evaluate_now();
+    EXPECT_FALSE(peer_of(view, "server1").clock_skew_s);
+    ASSERT_TRUE(peer_of(view, "server2").clock_skew_s);
+    EXPECT_NEAR(38.0, *peer_of(view, "server2").clock_skew_s, 1.0);
+    EXPECT_EQ(40.0, *view.clock_skew_s);
+    EXPECT_EQ(std::vector<std::string>{"clock-skew"}, codes(view.warnings));
+    EXPECT_EQ("peer clocks differ by 40 s (server2 +38 s against the controller's clock; Kea's own measure between "
+              "the peers +40 s); keaClockSkewWarning is 30 s and Kea terminates HA at 60 s: sync the clocks (NTP)",
+              view.warnings.at(0).message);
+}
+
+// ------------------------------------------------------------ busy peers (SPEC §4)
+
+TEST(ClusterHealth, BusyPeer_PollTimeoutsWhileOurConfigCommandRunsAreTransitional_TheSotStays) {
+    Cluster cluster(hot_standby());
+    cluster.poll("server1", Seen::Active).poll("server2", Seen::Active).evaluate_now();
+    note_config_command(cluster.memory, "server1", cluster.clock.steady);  // a config-set of 50 000 reservations
+    cluster.clock.advance(5s);
+    auto view = cluster.poll("server1", Seen::Timeout).poll("server2", Seen::Active).evaluate_now();
+    EXPECT_EQ(PeerCondition::Transitional, peer_of(view, "server1").condition);
+    EXPECT_EQ(kBusyApplyingConfig, peer_of(view, "server1").reason);
+    EXPECT_EQ(ClusterState::Ok, view.state) << view.reason;
+    EXPECT_EQ("server1", view.source_of_truth.value_or(""));
+    for (const auto& event : view.events) EXPECT_NE("source-of-truth", event.kind);
+    // The command ended; a poll sent just before may still time out, for keaRequestTimeout.
+    note_config_command_done(cluster.memory, "server1", cluster.clock.steady, 5s);
+    cluster.clock.advance(4s);
+    view = cluster.poll("server1", Seen::Timeout).evaluate_now();
+    EXPECT_EQ(kBusyApplyingConfig, peer_of(view, "server1").reason);
+    EXPECT_EQ("server1", view.source_of_truth.value_or(""));
+    // Past that, a timeout is a timeout.
+    cluster.clock.advance(2s);
+    view = cluster.poll("server1", Seen::Timeout).evaluate_now();
+    EXPECT_EQ(PeerCondition::Unreachable, peer_of(view, "server1").condition);
+    EXPECT_EQ(ClusterState::Impaired, view.state);
+    EXPECT_EQ("server2", view.source_of_truth.value_or(""));
+}
+
+TEST(ClusterHealth, BusyPeer_ARefusedConnectionIsNotExcused) {
+    Cluster cluster(hot_standby());
+    cluster.poll("server1", Seen::Active).poll("server2", Seen::Active).evaluate_now();
+    note_config_command(cluster.memory, "server2", cluster.clock.steady);
+    cluster.clock.advance(1s);
+    const auto view = cluster.poll("server2", Seen::Unreachable).evaluate_now();
+    EXPECT_EQ(PeerCondition::Unreachable, peer_of(view, "server2").condition);
+    EXPECT_EQ(ClusterState::Impaired, view.state);
+}
+
+// ------------------------------------------------------------ split brain (SPEC §4)
+
+TEST(ClusterHealth, SplitBrain_BothMainPeersPartnerDown_IsImpairedWithAWarningNamingBoth) {
+    Cluster cluster(hot_standby());
+    cluster.poll("server1", Seen::Active).poll("server2", Seen::Active).evaluate_now();
+    const auto view = cluster.poll("server1", Seen::Active)
+                          .poll("server2", Seen::Active)
+                          .ha_state("server1", "partner-down")
+                          .ha_state("server2", "partner-down")
+                          .partner("server1", true)
+                          .partner("server2", true)
+                          .evaluate_now();
+    EXPECT_EQ(ClusterState::Impaired, view.state);
+    EXPECT_EQ("server1+server2", view.split_brain.value_or("none"));
+    EXPECT_EQ("split brain: server1 and server2 cannot reach each other over the HA channel (server1: partner-down, "
+              "partner communication-interrupted; server2: partner-down, partner communication-interrupted) while "
+              "the controller reaches both; each may serve every client",
+              view.reason);
+    EXPECT_EQ(std::vector<std::string>{"split-brain"}, codes(view.new_warnings));
+    EXPECT_EQ("server1", view.source_of_truth.value_or(""));  // the primary stays SoT
+    // The channel back: OK again, and the warning gone.
+    const auto back = cluster.poll("server1", Seen::Active)
+                          .poll("server2", Seen::Active)
+                          .partner("server1", false)
+                          .partner("server2", false)
+                          .evaluate_now();
+    EXPECT_EQ(ClusterState::Ok, back.state);
+    EXPECT_FALSE(back.split_brain);
+    EXPECT_TRUE(codes(back.warnings).empty());
+}
+
+TEST(ClusterHealth, SplitBrain_OnePeerReportsItsPartnerInterruptedWhileBothLookHealthy) {
+    // With max-unacked-clients > 0 and no traffic both stay in hot-standby: only the report tells.
+    Cluster cluster(hot_standby());
+    auto view = cluster.poll("server1", Seen::Active)
+                    .poll("server2", Seen::Active)
+                    .partner("server1", false)
+                    .partner("server2", true)
+                    .evaluate_now();
+    EXPECT_EQ(ClusterState::Impaired, view.state);
+    EXPECT_EQ("server1+server2", view.split_brain.value_or("none"));
+    // Never in touch (a channel cut since the start) is the same story.
+    view = cluster.poll("server1", Seen::Active)
+               .poll("server2", Seen::Active)
+               .partner("server1", false, false)
+               .partner("server2", false)
+               .evaluate_now();
+    EXPECT_EQ(ClusterState::Impaired, view.state) << view.reason;
+    EXPECT_TRUE(view.split_brain);
+}
+
+TEST(ClusterHealth, SplitBrain_NotWhenThePartnerIsAwayFromTheControllerTooOrRestarting) {
+    struct Row {
+        const char* what;
+        Seen standby;
+        bool applying_config;
+    };
+    const Row rows[] = {
+        {"the standby is unreachable: it is away, not split", Seen::Unreachable, false},
+        {"the standby restarts (waiting)", Seen::Transitional, false},
+        {"the standby restarts for our own config-set", Seen::Active, true},
+    };
+    for (const auto& row : rows) {
+        SCOPED_TRACE(row.what);
+        Cluster cluster(hot_standby());
+        cluster.poll("server1", Seen::Active).poll("server2", Seen::Active).evaluate_now();
+        if (row.applying_config) note_applying_config(cluster.memory, cluster.topology(), "server2", cluster.clock.steady);
+        cluster.clock.advance(2s);
+        cluster.poll("server1", Seen::Active).ha_state("server1", "partner-down").partner("server1", true);
+        cluster.poll("server2", row.applying_config ? Seen::Transitional : row.standby);
+        const auto view = cluster.evaluate_now();
+        EXPECT_FALSE(view.split_brain) << view.reason;
+        const auto raised = codes(view.warnings);
+        EXPECT_EQ(0, std::count(raised.begin(), raised.end(), "split-brain"));
+    }
+}
+
+// ------------------------------------------------------------ Down causes (SPEC §4)
+
+TEST(ClusterHealth, DownCause_NoMainPeerAnswersTheController_VersusThePeersDoNotServe) {
+    Cluster cluster(hot_standby(true));
+    auto view = cluster.poll("server1", Seen::Timeout)
+                    .poll("server2", Seen::Timeout)
+                    .poll("server3", Seen::Active)  // a backup answering changes nothing
+                    .evaluate_now();
+    EXPECT_EQ(ClusterState::Down, view.state);
+    EXPECT_EQ(std::string(down_cause::kUnreachable), view.cause.value_or("none"));
+    EXPECT_NE(view.reason.find("no main peer answers the controller: DHCP may still be served"), std::string::npos)
+        << view.reason;
+    view = cluster.poll("server1", Seen::Disabled).poll("server2", Seen::Maintenance).evaluate_now();
+    EXPECT_EQ(ClusterState::Down, view.state);
+    EXPECT_EQ(std::string(down_cause::kNotServing), view.cause.value_or("none"));
+    EXPECT_NE(view.reason.find("the peers report they do not serve"), std::string::npos) << view.reason;
+    // Refused (nothing listens: a stopped daemon on its own socket) is known not serving…
+    view = cluster.poll("server1", Seen::Unreachable).poll("server2", Seen::Disabled).evaluate_now();
+    EXPECT_EQ(std::string(down_cause::kNotServing), view.cause.value_or("none"));
+    // …a timeout is not: server2 may be serving, unseen.
+    view = cluster.poll("server1", Seen::Disabled).poll("server2", Seen::Timeout).evaluate_now();
+    EXPECT_EQ(std::string(down_cause::kUnreachable), view.cause.value_or("none"));
+    // Not Down: no cause.
+    view = cluster.poll("server1", Seen::Active).evaluate_now();
+    EXPECT_EQ(ClusterState::Impaired, view.state);
+    EXPECT_FALSE(view.cause);
 }
 
 TEST(ClusterHealth, ClockSkew_Kea30ReportedSkewCountsAsIs) {

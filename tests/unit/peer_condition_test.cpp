@@ -205,8 +205,12 @@ TEST(ReadStatusGet, Kea30_AddsDhcpStateSystemTimeAndClockSkew) {
     read_status_get(json::parse(kStatusGet30), observation, "server1");
     EXPECT_EQ("hot-standby", observation.ha_state);
     EXPECT_EQ(true, observation.dhcp_enabled);
-    EXPECT_EQ(at(2026, 11, 24, 20, 6, 5), observation.peer_time);
+    // `system-time` is the clock at the last skew measurement, not now (SPEC §4): a stamp.
+    EXPECT_EQ(at(2026, 11, 24, 20, 6, 5), observation.stamped_time);
+    EXPECT_FALSE(observation.peer_time);
     EXPECT_EQ(-3.0, observation.reported_clock_skew_s);
+    ASSERT_TRUE(observation.partner);
+    EXPECT_EQ(-3.0, observation.partner->clock_skew_s);
 }
 
 TEST(ReadStatusGet, HubAndSpoke_PicksTheRelationshipByServerName) {
@@ -308,7 +312,9 @@ void expect_same(const PeerObservation& whole, const PeerObservation& filtered) 
     EXPECT_EQ(whole.ha_state, filtered.ha_state);
     EXPECT_EQ(whole.dhcp_enabled, filtered.dhcp_enabled);
     EXPECT_EQ(whole.peer_time, filtered.peer_time);
+    EXPECT_EQ(whole.stamped_time, filtered.stamped_time);
     EXPECT_EQ(whole.reported_clock_skew_s, filtered.reported_clock_skew_s);
+    EXPECT_EQ(whole.partner, filtered.partner);
 }
 
 TEST(PollAnswerKeys, TheReadersSeeTheSameWithAndWithoutTheFilter) {
@@ -330,7 +336,8 @@ TEST(PollAnswerKeys, TheReadersSeeTheSameWithAndWithoutTheFilter) {
     }
     // The samples do exercise every reader path: a state, a clock, a skew, the DHCP service.
     EXPECT_TRUE(read_answer(json::parse(kStatusGet30), poll_answer_keys(), false, "server1").reported_clock_skew_s);
-    EXPECT_TRUE(read_answer(json::parse(kStatusGet30), poll_answer_keys(), false, "server1").peer_time);
+    EXPECT_TRUE(read_answer(json::parse(kStatusGet30), poll_answer_keys(), false, "server1").stamped_time);
+    EXPECT_TRUE(read_answer(json::parse(kStatusGet30), poll_answer_keys(), false, "server1").partner);
     EXPECT_EQ(true, read_answer(json::parse(kStatusGet30), poll_answer_keys(), false, "server1").dhcp_enabled);
 
     const json heartbeat = json::parse(R"({"date-time":"Tue, 24 Nov 2026 20:06:05 GMT","scopes":["server1"],

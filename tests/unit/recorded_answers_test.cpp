@@ -425,7 +425,13 @@ TEST_P(RecordingSince24, StatusGet_GivesTheSpecCondition) {
 TEST_P(RecordingSince24, StatusGetAndHeartbeat_GiveThePeerClockWhereTheVersionHasIt) {
     const auto& recording = GetParam();
     const auto primary = poll_of("status-get-hot-standby-primary.json", recording.version, "server1", "server2");
-    EXPECT_EQ(recording.status_time, primary.peer_time);
+    EXPECT_EQ(recording.status_time, primary.stamped_time);
+    EXPECT_FALSE(primary.peer_time);  // status-get's system-time is a stamp, never "now"
+    // What the primary reports of its partner, in touch (every version from 2.6).
+    ASSERT_TRUE(primary.partner);
+    EXPECT_EQ(false, primary.partner->communication_interrupted);
+    EXPECT_EQ(true, primary.partner->in_touch);
+    EXPECT_EQ("server2", primary.partner->name);
     if (recording.status_time) {
         EXPECT_EQ(0.0, primary.reported_clock_skew_s);  // both peers on one machine
     } else {
@@ -436,6 +442,10 @@ TEST_P(RecordingSince24, StatusGetAndHeartbeat_GiveThePeerClockWhereTheVersionHa
     EXPECT_EQ("partner-down", alone.ha_state);
     EXPECT_FALSE(alone.reported_clock_skew_s);
     EXPECT_FALSE(alone.peer_time);
+    EXPECT_FALSE(alone.stamped_time);
+    ASSERT_TRUE(alone.partner);
+    EXPECT_EQ(true, alone.partner->communication_interrupted);
+    EXPECT_EQ("unavailable", alone.partner->last_state);
 
     const auto heartbeat = kea::parse_answer(200, recorded_answer("ha-heartbeat.json", recording.version).dump(),
                                              kDhcp4, core::poll_answer_keys());
@@ -655,7 +665,7 @@ TEST(RecordedKea30Direct, DaemonsOwnSocket_IsTheDirectTransportWithTheSameShapes
 
     const auto status = poll_of("direct-status-get.json", "3.0", "server1", "server2");
     EXPECT_EQ(PeerCondition::Active, core::classify(PeerRole::Primary, false, status).condition);
-    EXPECT_EQ(utc(2026, 12, 2, 15, 17, 21), status.peer_time);
+    EXPECT_EQ(utc(2026, 12, 2, 15, 17, 21), status.stamped_time);
     EXPECT_EQ(true, status.dhcp_enabled);
 }
 

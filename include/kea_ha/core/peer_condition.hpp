@@ -2,10 +2,12 @@
 // A peer's condition from one poll (SPEC §4, first table), and the readers that turn
 // status-get / ha-heartbeat answers (Kea 2.2 … 3.x) into observation fields.
 
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -30,16 +32,43 @@ std::string_view to_string(PeerCondition condition);
 /// SPEC §4: a peer is usable when it is active or terminated.
 bool is_usable(PeerCondition condition);
 
+/// What a peer's status-get says of its HA partner (the relationship's `remote`; Kea 2.2+,
+/// `server-name` from 2.6, `clock-skew` and `system-time` from 3.0). Absent in
+/// passive-backup and for backups. Fields Kea does not send stay unset.
+struct PartnerReport {
+    std::optional<std::string> name;                     ///< `server-name` (2.6+)
+    std::optional<bool> communication_interrupted;       ///< no answer from the partner for max-response-delay
+    std::optional<bool> in_touch;                        ///< the partner's state is known (it was reached once)
+    std::optional<std::int64_t> age_s;                   ///< seconds since the partner last answered
+    std::optional<std::int64_t> unacked_clients;         ///< clients the partner failed to answer (failure detection)
+    std::optional<std::int64_t> unacked_clients_left;    ///< how many more before partner-down
+    std::optional<std::int64_t> connecting_clients;
+    std::optional<std::int64_t> analyzed_packets;
+    std::optional<std::string> last_state;               ///< the partner's state as last heard
+    std::optional<std::vector<std::string>> last_scopes;
+    std::optional<double> clock_skew_s;                  ///< 3.0+: the partner's clock minus this peer's
+
+    bool operator==(const PartnerReport&) const = default;
+};
+
 /// What one poll of one peer saw. The edge fills it (status-get, then ha-heartbeat).
 struct PeerObservation {
     bool reached = false;                    ///< the daemon answered (through its CA or directly)
     std::optional<Error> error;              ///< why not reached (kind Timeout, Refused, DaemonOffline, …)
     std::optional<std::string> ha_state;     ///< its local HA state, as Kea spells it
     std::optional<bool> dhcp_enabled;        ///< Kea ≥ 2.6 `dhcp-state`; absent in 2.2
-    std::optional<SystemTime> peer_time;     ///< its clock: ha-heartbeat `date-time` or 3.0 `system-time` (whole seconds)
+    /// Its clock at the moment it answered: ha-heartbeat `date-time` (whole seconds, truncated).
+    std::optional<SystemTime> peer_time;
+    /// Kea ≥ 3.0 status-get local `system-time`: its clock when it last measured the skew to its
+    /// partner (at an HA heartbeat), whole seconds: NOT now (SPEC §4). A controller-to-peer
+    /// figure from it is shown only when it exceeds kStampUncertainty.
+    std::optional<SystemTime> stamped_time;
     std::optional<double> reported_clock_skew_s;  ///< Kea ≥ 3.0 status-get remote `clock-skew` (vs its partner)
+    std::optional<PartnerReport> partner;    ///< what it reports of its HA partner (status-get `remote`)
     SteadyTime observed_at{};                ///< when the poll started
-    SystemTime observed_wall{};              ///< controller's wall clock when peer_time was asked for
+    /// The controller's wall clock in the middle of the request that read peer_time (or, without
+    /// one, when the poll started).
+    SystemTime observed_wall{};
     std::chrono::microseconds latency{0};    ///< poll round trip (a loopback poll takes under 1 ms)
 };
 
@@ -61,8 +90,9 @@ ClassifiedPeer classify(PeerRole role, bool standalone, const PeerObservation& o
 std::optional<PeerCondition> condition_of_ha_state(std::string_view ha_state, PeerRole role);
 
 /// Reads a status-get answer's `arguments` into `observation`: the local HA state
-/// (high-availability[].ha-servers.local.state), Kea 3.0's local `system-time`, remote
-/// `clock-skew` and `dhcp-state`. With several relationships (hub and spoke, Kea ≥ 2.6)
+/// (high-availability[].ha-servers.local.state), Kea 3.0's local `system-time` (into
+/// stamped_time), the `remote` report of the partner (PartnerReport, remote `clock-skew`)
+/// and `dhcp-state`. With several relationships (hub and spoke, Kea ≥ 2.6)
 /// it picks the entry whose local server-name is `server_name` (and remote is
 /// `partner_name` when given), else whose remote is `partner_name`, else the first.
 /// Missing or odd fields are left unset: this never fails.

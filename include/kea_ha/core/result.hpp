@@ -15,7 +15,8 @@ enum class ErrorKind {
     NotFound,     ///< a named thing does not exist
     Conflict,     ///< the request collides with current state
     Timeout,      ///< a deadline passed (connect, request or response)
-    Refused,      ///< connection refused / host unreachable / resolve failure
+    Refused,      ///< connection refused: the host answered, nothing listens on that port
+    NoRoute,      ///< host or network unreachable, or the name did not resolve: the host is not reached
     Tls,          ///< TLS handshake or certificate failure
     Auth,         ///< HTTP 401/403 from the peer
     Http,         ///< other HTTP-level failure (status, framing, truncated body)
@@ -35,6 +36,7 @@ constexpr const char* to_string(ErrorKind kind) {
         case ErrorKind::Conflict: return "conflict";
         case ErrorKind::Timeout: return "timeout";
         case ErrorKind::Refused: return "refused";
+        case ErrorKind::NoRoute: return "no-route";
         case ErrorKind::Tls: return "tls";
         case ErrorKind::Auth: return "auth";
         case ErrorKind::Http: return "http";

@@ -17,6 +17,7 @@ inline constexpr char kLeaseCmdsMissing[] = "lease-cmds-missing";    ///< libdhc
 inline constexpr char kListenerOnCaPort[] = "listener-on-ca-port";   ///< HA+MT dedicated listener on keaControlAgentPort
 inline constexpr char kHaTerminated[] = "ha-terminated";             ///< a peer is in HA state terminated
 inline constexpr char kConfigBackend[] = "config-backend";           ///< config-control present: no replication
+inline constexpr char kSplitBrain[] = "split-brain";                 ///< both main peers serve alone: their HA channel is cut
 }  // namespace warning_code
 
 /// One warning. `message` is complete text for people ("what, where, what to do").

@@ -98,6 +98,8 @@ struct PeerMetrics {
     std::uint64_t poll_errors = 0;         ///< polls that did not reach it
     std::optional<double> clock_skew_s;
     std::optional<bool> in_sync;
+    std::optional<bool> partner_communication_interrupted;  ///< what it reports of its HA partner
+    std::optional<std::int64_t> partner_unacked_clients;
 };
 
 /// Figures /metrics shows for one cluster.
@@ -105,6 +107,9 @@ struct ClusterMetrics {
     std::string name;
     core::ClusterState state = core::ClusterState::Unreachable;
     std::size_t warnings = 0;
+    std::optional<std::string> cause;        ///< Down only (core::down_cause)
+    bool split_brain = false;
+    std::optional<double> clock_skew_s;      ///< largest difference between peer clocks
     std::uint64_t replications_done = 0;
     std::uint64_t replications_failed = 0;
     std::optional<double> last_replication_s;
@@ -247,6 +252,9 @@ private:
     };
     /// The peer's config. Kea ≥ 2.4: config-hash-get first, and a config whose hash has not
     /// moved is not read again (config_cache_). `fresh`: read with config-get whatever the hash.
+    /// SPEC §4 busy peers: while one lives, `peer` runs a config command of ours (Kea answers
+    /// nothing else): its polls that time out show it "busy: applying config", not unreachable.
+    class BusyWithConfig;
     boost::asio::awaitable<core::Result<PeerConfig>> fetch_peer_config(const core::HaPeer& peer, bool fresh = false);
     /// Right after a config-set on the SoT: book_.sot_etag is that config's (known from Kea's
     /// hash in the answer) or, without the hash, unknown until the next read.

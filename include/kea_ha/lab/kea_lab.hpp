@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,6 +58,9 @@ struct LabOptions {
     int max_ack_delay_ms = 1000;
     int max_unacked_clients = 0;
     std::chrono::milliseconds start_timeout{30000};  ///< for every peer to reach an active HA state
+    /// Peer name → libfaketime offset of its DHCP daemon's wall clock ("+40s"): a peer whose
+    /// clock is off (SPEC §4 clock skew). Needs Debian's faketime package on the host.
+    std::map<std::string, std::string> faketime;
 };
 
 /// One HA relationship a lab peer takes part in, as written in its `high-availability` entry.
