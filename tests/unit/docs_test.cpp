@@ -668,6 +668,40 @@ TEST(DocsMatchCode, LoggingMd_ListsOnlyMessagesTheCodeLogs) {
     }
 }
 
+// --- the Kea commands (docs/kea-setup.md) ------------------------------------------------------
+
+/// Every Kea command the controller sends: its polls and config operations (kea/, daemon/) and
+/// the HA actions an operator asks for (core/ha_action.cpp). The lab's own commands are not it.
+std::map<std::string, fs::path> kea_commands() {
+    static const std::regex sent(R"re(\b(?:command|make)\("([a-z0-9-]+)")re");
+    static const std::regex action(R"re(plan = \{[^,{]+, "([a-z0-9-]+)")re");
+    std::map<std::string, fs::path> commands;
+    for (const auto& source : product_sources()) {
+        const std::string path = source.path.string();
+        if (path.rfind("src/lab/", 0) == 0 || path.rfind("src/cli/", 0) == 0) continue;
+        for (const auto& name : matches(source.text, sent)) commands.emplace(name, source.path);
+        for (const auto& name : matches(source.text, action)) commands.emplace(name, source.path);
+    }
+    return commands;
+}
+
+TEST(DocsMatchCode, KeaSetupMd_ListsExactlyTheCommandsTheControllerSends) {
+    const auto commands = kea_commands();
+    ASSERT_GE(commands.size(), 10u) << "the command builders were not found in src/: did their names change?";
+    Names documented;
+    for (const auto& row : table_after(read("docs/kea-setup.md"), "### The commands the controller sends")) {
+        if (row.empty() || row[0].find("command") != std::string::npos) continue;
+        documented.merge(backticked(row[0]));
+    }
+    for (const auto& [name, where] : commands) {
+        EXPECT_TRUE(documented.count(name)) << where << " sends '" << name
+                                            << "', docs/kea-setup.md's list of commands (for ACLs) lacks it";
+    }
+    for (const auto& name : documented) {
+        EXPECT_TRUE(commands.count(name)) << "docs/kea-setup.md lists '" << name << "', the controller never sends it";
+    }
+}
+
 // --- what the README links is installed -----------------------------------------------------------
 
 TEST(DocsMatchCode, EveryDocsPageTheReadmeLinks_IsInstalled) {
