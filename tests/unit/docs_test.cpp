@@ -7,6 +7,7 @@
 // answers everything), and, where the code keeps no list, its sources (the `family("…")` calls
 // of the metrics, the literals of the log calls, the error helpers, the CLI's argument checks).
 // A key, route or message added by a later change is found without touching this file.
+#include "cli/grammar.hpp"
 #include "kea_ha/api/routes.hpp"
 #include "kea_ha/core/preferences.hpp"
 
@@ -265,16 +266,6 @@ Names metric_families() {
 Names options_of(const fs::path& source) {
     static const std::regex option(R"re(arg == "(--?[a-zA-Z][a-z-]*)")re");
     return matches(read(source), option);
-}
-
-/// kea-ha-ctl's commands: the first word (`command == "…"`), and the words after it.
-Names cli_commands() {
-    static const std::regex command(R"re(\bcommand == "([a-z-]+)")re");
-    return matches(read("src/cli/main.cpp"), command);
-}
-Names cli_subcommands() {
-    static const std::regex sub(R"re(\b(?:sub|rest\[0\]|args\[0\]|words\[1\]) == "([a-z-]+)")re");
-    return matches(read("src/cli/main.cpp"), sub);
 }
 
 // --- the docs ------------------------------------------------------------------------------
@@ -539,6 +530,11 @@ void expect_options_match(const Names& code, const fs::path& doc, const std::str
 TEST(DocsMatchCode, CliOptions_MatchCliMdAndTheManPage) {
     const Names code = options_of("src/cli/main.cpp");
     ASSERT_GE(code.size(), 10u);
+    // Every option the usage text names is one the CLI takes.
+    static const std::regex usage_option(R"re((?:^|[^\w-])(--[a-z][a-z-]*))re");
+    for (const auto& option : matches(kea_ha::cli::usage_text(), usage_option)) {
+        EXPECT_TRUE(code.count(option)) << "the usage text names " << option << ", the CLI does not take it";
+    }
     expect_options_match(code, "docs/cli.md", read("docs/cli.md"));
     // "--option VALUE" / "--option=VALUE" is the man page's own notation.
     expect_options_match(code, "docs/man/kea-ha-ctl.1", read_man("docs/man/kea-ha-ctl.1"), {"--option"});
@@ -550,53 +546,77 @@ TEST(DocsMatchCode, DaemonOptions_MatchTheManPage) {
     expect_options_match(code, "docs/man/kea-ha-controller.8", read_man("docs/man/kea-ha-controller.8"));
 }
 
-/// The command words of cli.md's "### " headings ("config set NAME FILE · config patch …"),
-/// and of the man page's COMMANDS entries.
-Names documented_command_words(bool man) {
-    static const std::regex word(R"re((?:^|[\s·|"])([a-z][a-z-]*))re");
-    Names words;
-    if (!man) {
-        for (const auto& line : lines_of(read("docs/cli.md"))) {
-            if (line.rfind("### ", 0) == 0) words.merge(matches(line.substr(4), word));
-        }
-        return words;
-    }
+/// The text of a man page line as a reader sees it: no requests (.BR), fonts (\\fB) or quotes.
+std::string man_plain(std::string line) {
+    if (line.rfind(".", 0) == 0) line = line.substr(std::min(line.find(' '), line.size()));
+    static const std::regex font(R"re(\\f[BIRP])re");
+    line = std::regex_replace(line, font, "");
+    line.erase(std::remove(line.begin(), line.end(), '"'), line.end());
+    line = std::regex_replace(line, std::regex(" +"), " ");
+    const auto first = line.find_first_not_of(' ');
+    return first == std::string::npos ? "" : line.substr(first);
+}
+
+std::string synopsis(const kea_ha::cli::CommandSpec& command) {
+    return std::string(command.words) + " " + std::string(command.arguments);
+}
+
+TEST(DocsMatchCode, ManPageCommands_AreTheGrammarTableInOrder) {
+    std::vector<std::string> documented;
     bool in_commands = false;
     bool entry = false;
     for (const auto& line : lines_of(read_man("docs/man/kea-ha-ctl.1"))) {
         if (line.rfind(".SH", 0) == 0) in_commands = line == ".SH COMMANDS";
         if (!in_commands) continue;
-        if (entry) {
-            // .BR "config set" " \fINAME FILE\fR …": the words before the first argument.
-            const auto args = line.find("\\f");
-            words.merge(matches(line.substr(0, args).substr(4), word));
-        }
+        if (entry) documented.push_back(man_plain(line));
         entry = line == ".TP";
     }
-    return words;
+    std::vector<std::string> table;
+    for (const auto& command : kea_ha::cli::commands()) table.push_back(synopsis(command));
+    EXPECT_EQ(documented, table) << "kea-ha-ctl(1)'s COMMANDS differ from src/cli/grammar.cpp";
 }
 
-TEST(DocsMatchCode, CliCommands_MatchCliMdAndTheManPage) {
-    const Names commands = cli_commands();
-    const Names subcommands = cli_subcommands();
-    ASSERT_GE(commands.size(), 8u);
-    for (const bool man : {false, true}) {
-        const std::string doc = man ? "docs/man/kea-ha-ctl.1 COMMANDS" : "docs/cli.md's ### headings";
-        const Names words = documented_command_words(man);
-        Names missing;
-        for (const auto& name : commands) {
-            if (!words.count(name)) missing.insert(name);
+TEST(DocsMatchCode, CliMdUsageBlock_IsTheUsageText) {
+    const auto lines = lines_of(read("docs/cli.md"));
+    auto heading = std::find_if(lines.begin(), lines.end(), [](const std::string& l) { return l.rfind("### Usage", 0) == 0; });
+    ASSERT_NE(heading, lines.end()) << "docs/cli.md has no '### Usage' section";
+    auto open = std::find(heading, lines.end(), "```");
+    ASSERT_NE(open, lines.end());
+    auto close = std::find(open + 1, lines.end(), "```");
+    ASSERT_NE(close, lines.end());
+    std::string block;
+    for (auto it = open + 1; it != close; ++it) block += *it + "\n";
+    EXPECT_EQ(block, kea_ha::cli::usage_text()) << "docs/cli.md's usage block differs from `kea-ha-ctl --help`";
+}
+
+TEST(DocsMatchCode, CliMdHeadings_NameEveryCommandAndNoOther) {
+    std::vector<std::string> parts;  // "config set NAME FILE [--if-match ETAG]", one per "·"
+    for (const auto& line : lines_of(read("docs/cli.md"))) {
+        if (line.rfind("### ", 0) != 0 || line.rfind("### Usage", 0) == 0 || line == "### Old spellings") continue;
+        std::string rest = line.substr(4);
+        for (auto dot = rest.find(" · "); ; dot = rest.find(" · ")) {
+            parts.push_back(rest.substr(0, dot));
+            if (dot == std::string::npos) break;
+            rest = rest.substr(dot + std::string(" · ").size());
         }
-        for (const auto& name : subcommands) {
-            if (!words.count(name)) missing.insert(name);
-        }
-        EXPECT_TRUE(missing.empty()) << doc << " lack the commands: " << join(missing);
-        // Every word of a heading is a command, a subcommand, or an option's value (dhcp4).
-        Names unknown;
-        for (const auto& word : words) {
-            if (!commands.count(word) && !subcommands.count(word) && word != "dhcp4" && word != "dhcp6") unknown.insert(word);
-        }
-        EXPECT_TRUE(unknown.empty()) << doc << " name commands kea-ha-ctl does not have: " << join(unknown);
+    }
+    const auto starts_with_words = [](const std::string& part, std::string_view words) {
+        return part.rfind(words, 0) == 0 &&
+               (part.size() == words.size() || part[words.size()] == ' ' || part[words.size()] == '|');
+    };
+    for (const auto& command : kea_ha::cli::commands()) {
+        const bool found = std::any_of(parts.begin(), parts.end(), [&](const std::string& part) {
+            return starts_with_words(part, command.words) ||
+                   // "config set|patch …": the second verb of a shared heading
+                   part.find("|" + std::string(command.words.substr(command.words.rfind(' ') + 1))) != std::string::npos;
+        });
+        EXPECT_TRUE(found) << "docs/cli.md has no ### heading for '" << command.words << "'";
+    }
+    for (const auto& part : parts) {
+        const auto commands = kea_ha::cli::commands();
+        const bool known = std::any_of(commands.begin(), commands.end(),
+                                       [&](const auto& command) { return starts_with_words(part, command.words); });
+        EXPECT_TRUE(known) << "docs/cli.md has a ### heading '" << part << "', kea-ha-ctl has no such command";
     }
 }
 
