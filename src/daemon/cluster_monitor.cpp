@@ -943,6 +943,7 @@ ClusterMetrics ClusterMonitor::metrics() const {
     out.name = registration_.name;
     out.state = state();
     out.warnings = view_ ? view_->warnings.size() : 0;
+    if (view_) out.source_of_truth = view_->source_of_truth;
     out.replications_done = replications_done_;
     out.replications_failed = replications_failed_;
     out.last_replication_s = last_replication_s_;

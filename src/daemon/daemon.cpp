@@ -573,6 +573,9 @@ std::string Daemon::metrics() const {
     };
     family("kea_ha_build_info", "gauge", "Version of the running controller (always 1).");
     sample("kea_ha_build_info", {{"version", KEA_HA_VERSION}}, 1);
+    // GET /v1/health's "degraded" (issue 31 point 5): liveness stays up, this says what is not.
+    family("kea_ha_health_degraded", "gauge", "1 when GET /v1/health answers degraded (its problems say why), else 0.");
+    sample("kea_ha_health_degraded", {}, problems().empty() ? 0 : 1);
     family("kea_ha_clusters", "gauge", "Clusters managed by this controller.");
     sample("kea_ha_clusters", {}, static_cast<double>(all.size()));
     family("kea_ha_cluster_state", "gauge", "Cluster state: 1 for the current state, 0 for the others.");
@@ -582,6 +585,10 @@ std::string Daemon::metrics() const {
             sample("kea_ha_cluster_state", {{"cluster", c.name}, {"state", std::string(core::to_string(state))}},
                    c.state == state ? 1 : 0);
         }
+    }
+    family("kea_ha_cluster_source_of_truth", "gauge", "1 for the peer that is the cluster's source of truth; no sample when there is none (Down, Unreachable).");
+    for (const auto& c : all) {
+        if (c.source_of_truth) sample("kea_ha_cluster_source_of_truth", {{"cluster", c.name}, {"peer", *c.source_of_truth}}, 1);
     }
     family("kea_ha_cluster_warnings", "gauge", "Warnings currently raised on the cluster.");
     for (const auto& c : all) sample("kea_ha_cluster_warnings", {{"cluster", c.name}}, static_cast<double>(c.warnings));

@@ -105,6 +105,7 @@ struct ClusterMetrics {
     std::string name;
     core::ClusterState state = core::ClusterState::Unreachable;
     std::size_t warnings = 0;
+    std::optional<std::string> source_of_truth;  ///< none in Down / Unreachable
     std::uint64_t replications_done = 0;
     std::uint64_t replications_failed = 0;
     std::optional<double> last_replication_s;
