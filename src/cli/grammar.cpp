@@ -1,5 +1,8 @@
 #include "cli/grammar.hpp"
 
+#include <iterator>
+#include <sstream>
+
 namespace kea_ha::cli {
 namespace {
 
@@ -36,14 +39,8 @@ constexpr OldSpelling kOldSpellings[] = {
 };
 
 std::vector<std::string> split(std::string_view words) {
-    std::vector<std::string> out;
-    while (!words.empty()) {
-        const auto space = words.find(' ');
-        out.emplace_back(words.substr(0, space));
-        if (space == std::string_view::npos) break;
-        words.remove_prefix(space + 1);
-    }
-    return out;
+    std::istringstream in{std::string(words)};
+    return {std::istream_iterator<std::string>(in), std::istream_iterator<std::string>()};
 }
 
 }  // namespace

@@ -568,15 +568,19 @@ TEST_F(CliTest, SyncShowsEachPeer) {
 // --- one grammar, noun then verb (issue 31 point 4) ----------------------------------------------
 
 TEST_F(CliTest, NewSpellingsReachTheSameEndpoints) {
-    EXPECT_EQ(ctl("ha maintenance start dhcp-a server1", false).status, 0);
-    ASSERT_FALSE(backend_.actions.empty());
-    EXPECT_EQ(backend_.actions.back().action, "maintenance-start");
-    EXPECT_EQ(ctl("ha maintenance cancel dhcp-a server1", false).status, 0);
-    EXPECT_EQ(backend_.actions.back().action, "maintenance-cancel");
-    EXPECT_EQ(ctl("ha reset dhcp-a server2", false).status, 0);
-    EXPECT_EQ(backend_.actions.back().action, "ha-reset");
-    EXPECT_EQ(ctl("ha sync-leases dhcp-a server2 --max-period 60", false).status, 0);
-    EXPECT_EQ(backend_.actions.back().action, "ha-sync");
+    // command line -> the API's action (POST …/peers/PEER/ACTION)
+    const std::vector<std::pair<std::string, std::string>> spellings = {
+        {"ha maintenance start dhcp-a server1", "maintenance-start"},
+        {"ha maintenance cancel dhcp-a server1", "maintenance-cancel"},
+        {"ha reset dhcp-a server2", "ha-reset"},
+        {"ha sync-leases dhcp-a server2 --max-period 60", "ha-sync"},
+    };
+    for (const auto& [command, action] : spellings) {
+        SCOPED_TRACE(command);
+        EXPECT_EQ(ctl(command, false).status, 0);
+        ASSERT_FALSE(backend_.actions.empty());
+        EXPECT_EQ(backend_.actions.back().action, action);
+    }
     EXPECT_EQ(backend_.actions.back().max_period_s, 60);
     const auto actions = backend_.actions.size();
     EXPECT_EQ(ctl("ha reset dhcp-a server2 --max-period 5").status, 2) << "only dhcp disable and ha sync-leases take it";
