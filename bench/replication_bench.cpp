@@ -16,10 +16,14 @@
 //           target), timed in the raw round, in place of the config-gets (on 2.2, raw);
 //   naive   bench/naive_sync.sh: per peer, sequentially, curl config-get / jq edit /
 //           curl config-set / curl config-write.
+//   careful bench/careful_sync.sh: both configs read at once, one jq run for both, then each
+//           peer's config-set + config-write, the peers at once (issue 31 point 6).
 //
-// The first API change follows the raw and naive changes, made behind the controller's back:
-// the configs it knew have moved, and it reads them again (config-get). The second is the
-// usual case of changes made through the controller.
+// In each repetition the three baselines (raw, naive, careful) run in a shuffled order (seeded,
+// printed: `--seed`), then the two API changes. The first API change follows the baselines'
+// changes, made behind the controller's back: the configs it knew have moved, and it reads them
+// again (config-get). The second is the usual case of changes made through the controller. The
+// source-of-truth changes seen during the API changes are printed per repetition and per size.
 //
 // Figures: median api/raw and api2/raw2 (target <= 1.15), api/naive and api2/naive (target
 // <= 0.7), and the
@@ -39,6 +43,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <random>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -156,7 +161,7 @@ struct Raw {
 
 struct Row {
     int size = 0;
-    double raw = 0, api = 0, naive = 0, cpu = 0, sets = 0, set_sot = 0, load = 0;
+    double raw = 0, api = 0, naive = 0, careful = 0, cpu = 0, sets = 0, set_sot = 0, load = 0;
     double raw2 = 0, api2 = 0;  // the change after a change through the controller
     int sot_moves = 0;      // source-of-truth events from the PATCH until the pair is OK again
     bool sot_none = false;  // one of them left the cluster without a source of truth
@@ -168,18 +173,21 @@ int main(int argc, char** argv) {
     std::vector<int> sizes = {100, 10000, 50000};
     int runs = 3;
     int runs_large = 3;  // for sizes >= 50 000
+    unsigned seed = 31;  // the order of the baselines in each repetition
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg == "--runs" && i + 1 < argc) {
             runs = std::clamp(std::atoi(argv[++i]), 1, 20);
         } else if (arg == "--runs-large" && i + 1 < argc) {
             runs_large = std::clamp(std::atoi(argv[++i]), 1, 20);
+        } else if (arg == "--seed" && i + 1 < argc) {
+            seed = static_cast<unsigned>(std::strtoul(argv[++i], nullptr, 10));
         } else if (arg == "--sizes" && i + 1 < argc) {
             sizes.clear();
             std::stringstream list(argv[++i]);
             for (std::string item; std::getline(list, item, ',');) sizes.push_back(std::clamp(std::atoi(item.c_str()), 1, 60000));
         } else {
-            std::fprintf(stderr, "usage: replication_bench [--sizes K,K,…] [--runs 1..20] [--runs-large 1..20]\n");
+            std::fprintf(stderr, "usage: replication_bench [--sizes K,K,…] [--runs 1..20] [--runs-large 1..20] [--seed S]\n");
             return 2;
         }
     }
@@ -260,17 +268,21 @@ int main(int argc, char** argv) {
         }
         std::printf("\n== %d reservations (config-set body %.1f MB), %d repetitions; set-up sync: %s\n", size,
                     static_cast<double>(config_bytes) / 1e6, repetitions, synced->body.c_str());
-        std::printf("%-4s %-9s %-9s %-9s %-9s %-9s %-9s %-9s | %-8s %-8s %-8s %-8s %-8s %-5s | %-8s %-8s %-8s %-8s\n",
+        std::printf("%-4s %-9s %-9s %-9s %-9s %-9s %-9s %-9s | %-8s %-8s %-8s %-8s %-8s %-5s | %-8s %-8s %-8s %-8s | %-9s %-8s %-8s\n",
                     "rep", "get-sot", "get-tgt", "test-max", "sw-sot", "sw-tgt", "RAW s", "API s", "NAIVE s", "api/raw",
-                    "api/nai", "cpu s", "cpu/sets", "load", "RAW2 s", "API2 s", "a2/raw2", "a2/nai");
+                    "api/nai", "cpu s", "cpu/sets", "load", "RAW2 s", "API2 s", "a2/raw2", "a2/nai", "CAREFUL s",
+                    "api/car", "a2/car");
         std::printf("     (sot: source-of-truth changes seen from the PATCH until the pair was OK again; * = a moment without one)\n");
         std::vector<Row> measured;
+        std::mt19937 order_random(seed + static_cast<unsigned>(size));
+        int size_sot_moves = 0;
         for (int rep = 1; rep <= repetitions; ++rep) {
             Row row;
             row.size = size;
-            // (1) raw Kea commands on the critical path.
-            settle("raw change");
             Raw raw;
+            // (1) raw Kea commands on the critical path.
+            const auto run_raw = [&] {
+            settle("raw change");
             {
                 const int value = ++lifetime;
                 // The controller reads the SoT and the target at once; so does the baseline.
@@ -312,6 +324,27 @@ int main(int argc, char** argv) {
             row.raw2 = has_hash ? raw.total_by_hash() : raw.total();
             row.sets = raw.sets();
             row.set_sot = raw.set_sot;
+            };
+            // (3) the naive sequential script, and (4) the careful one.
+            const auto run_script = [&](const char* script, double& seconds) {
+                settle(std::string(script) + " change");
+                const int value = ++lifetime;
+                const std::string command = "timeout 600 " + std::string(KEA_HA_BENCH_DIR) + "/" + script + " " +
+                                            std::to_string(value) + " dhcp4 " + sot.url + " " + target.url;
+                const auto t0 = Clock::now();
+                const int status = std::system(command.c_str());
+                seconds = seconds_since(t0);
+                if (status != 0) fail(std::string(script) + " failed (" + std::to_string(status) + "): " + command);
+            };
+            // The baselines in a shuffled order, so none always runs first (caches, Kea's own
+            // state after the controller's change of the repetition before).
+            std::vector<std::string> order = {"raw", "naive", "careful"};
+            std::shuffle(order.begin(), order.end(), order_random);
+            for (const auto& step : order) {
+                if (step == "raw") run_raw();
+                else if (step == "naive") run_script("naive_sync.sh", row.naive);
+                else run_script("careful_sync.sh", row.careful);
+            }
             // (2) the same kind of change through the controller's API, then (2b) another.
             settle("API change");
             std::string patch_started;
@@ -334,8 +367,7 @@ int main(int argc, char** argv) {
             patch_through_api(row.api, &row.cpu);
             settle("second API change");
             patch_through_api(row.api2, nullptr);
-            // (3) the naive sequential script.
-            settle("naive change");
+            settle("after the API changes");
             // What the API change did to the source of truth: its events from the PATCH until now.
             if (auto events = controller.get_json("/v1/clusters/pair/events")) {
                 const std::string until = utc_now();
@@ -347,22 +379,16 @@ int main(int argc, char** argv) {
                     if (event.value("to", "x").empty()) row.sot_none = true;
                 }
             }
-            {
-                const int value = ++lifetime;
-                const std::string command = "timeout 600 " + std::string(KEA_HA_BENCH_DIR) + "/naive_sync.sh " +
-                                            std::to_string(value) + " dhcp4 " + sot.url + " " + target.url;
-                const auto t0 = Clock::now();
-                const int status = std::system(command.c_str());
-                row.naive = seconds_since(t0);
-                if (status != 0) fail("naive_sync.sh failed (" + std::to_string(status) + "): " + command);
-            }
+            size_sot_moves += row.sot_moves;
             row.load = load_average();
             std::printf("%-4d %-9.3f %-9.3f %-9.3f %-9.3f %-9.3f %-9.3f %-9.3f | %-8.3f %-8.2f %-8.2f %-8.3f %-8.3f %-5.2f"
-                        " | %-8.3f %-8.3f %-8.2f %-8.2f sot %d%s\n",
+                        " | %-8.3f %-8.3f %-8.2f %-8.2f | %-9.3f %-8.2f %-8.2f sot %d%s order %s,%s,%s,api,api2\n",
                         rep, raw.get_sot, raw.get_target, raw.test(), raw.set_sot + raw.write_sot,
                         raw.set_target + raw.write_target, row.raw, row.api, row.naive, row.api / row.raw,
                         row.api / row.naive, row.cpu, row.cpu / row.sets, row.load, row.raw2, row.api2,
-                        row.api2 / row.raw2, row.api2 / row.naive, row.sot_moves, row.sot_none ? "*" : "");
+                        row.api2 / row.raw2, row.api2 / row.naive, row.careful, row.api / row.careful,
+                        row.api2 / row.careful, row.sot_moves, row.sot_none ? "*" : "", order[0].c_str(),
+                        order[1].c_str(), order[2].c_str());
             std::fflush(stdout);
             measured.push_back(row);
         }
@@ -377,6 +403,7 @@ int main(int argc, char** argv) {
         summary.raw = med([](const Row& r) { return r.raw; });
         summary.api = med([](const Row& r) { return r.api; });
         summary.naive = med([](const Row& r) { return r.naive; });
+        summary.careful = med([](const Row& r) { return r.careful; });
         summary.raw2 = med([](const Row& r) { return r.raw2; });
         summary.api2 = med([](const Row& r) { return r.api2; });
         summary.cpu = med([](const Row& r) { return r.cpu; });
@@ -391,12 +418,17 @@ int main(int argc, char** argv) {
         const double r_cpu_one = med([](const Row& r) { return r.cpu / r.set_sot; });
         const double r_raw2 = med([](const Row& r) { return r.api2 / r.raw2; });
         const double r_naive2 = med([](const Row& r) { return r.api2 / r.naive; });
+        const double r_careful = med([](const Row& r) { return r.api / r.careful; });
+        const double r_careful2 = med([](const Row& r) { return r.api2 / r.careful; });
         std::printf("median %d: raw %.3f s, api %.3f s, naive %.3f s; api/raw %.2f (target <= 1.15), api/naive %.2f"
                     " (target <= 0.7); controller CPU %.3f s = %.3f of both config-sets (%.3f s), %.3f of one (target <= 0.25)\n",
                     size, summary.raw, summary.api, summary.naive, r_raw, r_naive, summary.cpu, r_cpu, summary.sets, r_cpu_one);
         std::printf("median %d, change after a change: raw2 %.3f s, api2 %.3f s; api2/raw2 %.2f (target <= 1.15),"
                     " api2/naive %.2f (target <= 0.7)\n",
                     size, summary.raw2, summary.api2, r_raw2, r_naive2);
+        std::printf("median %d, against the careful script: careful %.3f s; api/careful %.2f, api2/careful %.2f;"
+                    " source-of-truth changes during the API changes: %d in %d repetitions\n",
+                    size, summary.careful, r_careful, r_careful2, size_sot_moves, repetitions);
         std::fflush(stdout);
     }
 

@@ -23,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/grammar.hpp"
 #include "cli/http_client.hpp"
 #include "kea_ha/core/replication.hpp"
 #include "kea_ha/core/secret.hpp"
@@ -39,64 +40,7 @@ constexpr int kUsage = 2;
 constexpr int kUnreachable = 3;
 constexpr int kIncomplete = 4;
 
-constexpr const char* kUsageText =
-    "usage: kea-ha-ctl [OPTIONS] COMMAND\n"
-    "\n"
-    "commands:\n"
-    "  status [NAME] [--watch [--interval SEC]]\n"
-    "                                clusters, or one cluster with its peers (and why);\n"
-    "                                --watch redraws it every SEC (2) until Ctrl-C\n"
-    "  check [NAME]                  monitoring plugin (Nagios, Icinga, Zabbix, Sensu): one\n"
-    "                                status line with perfdata; exit 0 OK, 1 Impaired,\n"
-    "                                2 Down or Unreachable, 3 unknown (no answer, no cluster)\n"
-    "  add NAME [URL|ADDRESS] [--service dhcp4|dhcp6] [--control-url PEER=URL]...\n"
-    "      [--relationship NAME]   the primary's this-server-name in the HA relationship to\n"
-    "                              manage (a server in several, Kea 2.6+)\n"
-    "      [--user USER --password-file FILE]   the cluster's own Kea credentials (the file is\n"
-    "                                           read by the controller, on its machine)\n"
-    "                                register the primary of an HA pair\n"
-    "  remove NAME                   forget a cluster (Kea is not touched)\n"
-    "  events NAME [--follow]        recent events of a cluster, oldest first; --follow\n"
-    "                                prints new ones as they come (Ctrl-C ends it)\n"
-    "  config get NAME               the source of truth's configuration\n"
-    "  config set NAME FILE [--if-match ETAG]\n"
-    "                                replace the configuration (FILE or - for stdin)\n"
-    "  config patch NAME FILE [--if-match ETAG]\n"
-    "                                JSON Patch (array) or JSON Merge Patch (object)\n"
-    "      [--dry-run]               (set, patch) config-test on every peer and show what\n"
-    "                                would change; nothing is set or written\n"
-    "  config rollback NAME GENERATION [--if-match ETAG]\n"
-    "                                set the source of truth's config of that change again\n"
-    "                                (a normal change; without --if-match, the current ETag)\n"
-    "  history NAME                  the changes made through the API, oldest first\n"
-    "  config diff NAME [PEER]       what replication would change on each peer (or PEER),\n"
-    "                                as a unified diff of canonical JSON\n"
-    "  sync NAME                     replicate the configuration to every peer now\n"
-    "  maintenance start|cancel NAME PEER\n"
-    "                                HA maintenance of PEER (its partner takes over), or its end\n"
-    "  ha-reset NAME PEER            PEER back to 'waiting' (a lease resync follows)\n"
-    "  dhcp disable|enable NAME PEER [--max-period SEC]\n"
-    "                                stop or resume PEER's DHCP service\n"
-    "  ha-sync NAME PEER [--max-period SEC]\n"
-    "                                PEER pulls the leases of its partner\n"
-    "                                (each refused with the reason when it would leave no\n"
-    "                                main peer in service)\n"
-    "\n"
-    "options:\n"
-    "  --api URL         management API (default $KEA_HA_API or http://127.0.0.1:8067)\n"
-    "  --token-file F    bearer token file (the daemon's apiTokenFile)\n"
-    "  --json            machine-readable output (the API's JSON)\n"
-    "  --timeout SEC     per-step timeout in seconds (default 30)\n"
-    "  --ca-file F       https: trust this CA certificate\n"
-    "  --insecure        https: do not verify the controller's certificate\n"
-    "  --version         print the version and exit\n"
-    "  --help            this text\n"
-    "\n"
-    "exit status: 0 ok, 1 API error, 2 usage error, 3 controller unreachable,\n"
-    "             4 config set/patch/sync answered but some peer is pending or failed;\n"
-    "               config diff: some peer differs or cannot be compared\n"
-    "             (check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)\n"
-    "with --json an error is JSON on stdout too: {\"error\": {\"code\", \"message\", \"http_status\"}}\n";
+// The usage text comes from the grammar table (cli/grammar.cpp), as do kea-ha-ctl(1) and docs/cli.md.
 
 struct Options {
     std::string api = "http://127.0.0.1:8067";
@@ -392,14 +336,14 @@ void print_cluster_detail(const json& c) {
 void print_events(const json& events) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& e : events) {
-        rows.push_back({field(e, "when"), field(e, "cluster"), field(e, "peer"), field(e, "from"), field(e, "to"),
-                        field(e, "reason")});
+        rows.push_back({field(e, "when"), field(e, "cluster"), field(e, "kind"), field(e, "peer"), field(e, "from"),
+                        field(e, "to"), field(e, "reason")});
     }
     if (rows.empty()) {
         std::printf("no events\n");
         return;
     }
-    print_table({"WHEN", "CLUSTER", "PEER", "FROM", "TO", "REASON"}, rows);
+    print_table({"WHEN", "CLUSTER", "KIND", "PEER", "FROM", "TO", "REASON"}, rows);
 }
 
 /// The per-peer outcome of a config write or sync:
@@ -656,6 +600,10 @@ int run(Options& o) {
         o.client.token = std::move(*secret);
     }
     if (o.words.empty()) return usage_error("no command given");
+    // The spellings of the release before still work, with a notice (cli/grammar.hpp).
+    std::string notice;
+    o.words = kea_ha::cli::canonical_words(std::move(o.words), notice);
+    if (!notice.empty()) std::fprintf(stderr, "kea-ha-ctl: %s\n", notice.c_str());
     const std::string command = o.words[0];
     const std::vector<std::string> args(o.words.begin() + 1, o.words.end());
     if (command != "add" &&
@@ -705,23 +653,31 @@ int run(Options& o) {
         return kOk;
     }
     if (command == "check") return run_check(o, client, args);
-    const bool takes_period = command == "ha-sync" || (command == "dhcp" && !args.empty() && args[0] == "disable");
-    if (o.max_period && !takes_period) return usage_error("--max-period belongs to 'dhcp disable' and 'ha-sync'");
-    if (command == "maintenance" || command == "ha-reset" || command == "dhcp" || command == "ha-sync") {
+    const bool takes_period = (command == "ha" && !args.empty() && args[0] == "sync-leases") ||
+                              (command == "dhcp" && !args.empty() && args[0] == "disable");
+    if (o.max_period && !takes_period) return usage_error("--max-period belongs to 'dhcp disable' and 'ha sync-leases'");
+    if (command == "ha" || command == "dhcp") {
+        // The API's action names (POST …/peers/PEER/ACTION, api.md).
         std::string action;
         std::vector<std::string> rest = args;
-        if (command == "maintenance" || command == "dhcp") {
-            const bool ok = !rest.empty() && (command == "maintenance" ? (rest[0] == "start" || rest[0] == "cancel")
-                                                                       : (rest[0] == "disable" || rest[0] == "enable"));
-            if (!ok || rest.size() != 3) {
-                return usage_error(command == "maintenance" ? "usage: maintenance start|cancel NAME PEER"
-                                                            : "usage: dhcp disable|enable NAME PEER [--max-period SEC]");
-            }
-            action = command + "-" + rest[0];
+        const std::string verb = rest.empty() ? "" : rest[0];
+        if (command == "ha" && verb == "maintenance") {
+            const bool ok = rest.size() == 4 && (rest[1] == "start" || rest[1] == "cancel");
+            if (!ok) return usage_error("usage: ha maintenance start|cancel NAME PEER");
+            action = "maintenance-" + rest[1];
+            rest.erase(rest.begin(), rest.begin() + 2);
+        } else if (command == "ha" && (verb == "reset" || verb == "sync-leases")) {
+            if (rest.size() != 3) return usage_error("usage: ha " + verb + " NAME PEER");
+            action = verb == "reset" ? "ha-reset" : "ha-sync";
+            rest.erase(rest.begin());
+        } else if (command == "dhcp" && (verb == "disable" || verb == "enable")) {
+            if (rest.size() != 3) return usage_error("usage: dhcp disable|enable NAME PEER [--max-period SEC]");
+            action = "dhcp-" + verb;
             rest.erase(rest.begin());
         } else {
-            if (rest.size() != 2) return usage_error("usage: " + command + " NAME PEER");
-            action = command;
+            return usage_error(command == "ha" ? "usage: ha maintenance start|cancel NAME PEER | ha reset NAME PEER | "
+                                                 "ha sync-leases NAME PEER [--max-period SEC]"
+                                               : "usage: dhcp disable|enable NAME PEER [--max-period SEC]");
         }
         json body = json::object();
         if (o.max_period) body["max_period"] = *o.max_period;
@@ -821,43 +777,43 @@ int run(Options& o) {
             std::fflush(stdout);
         }
     }
-    if (command == "history") {
-        if (args.size() != 1) return usage_error("usage: history NAME");
-        if (int rc = client.call("GET", cluster_path(args[0]) + "/history", answer)) return rc;
-        if (o.json) {
-            print_json(answer);
+    if (command == "config") {
+        if (args.empty()) return usage_error("usage: config get|set|patch|diff|sync|history|rollback NAME …");
+        const std::string& sub = args[0];
+        if (sub == "sync") {
+            if (args.size() != 2) return usage_error("usage: config sync NAME");
+            if (int rc = client.call("POST", cluster_path(args[1]) + "/sync", answer)) return rc;
+            return report_write(o, answer);
+        }
+        if (sub == "history") {
+            if (args.size() != 2) return usage_error("usage: config history NAME");
+            if (int rc = client.call("GET", cluster_path(args[1]) + "/history", answer)) return rc;
+            if (o.json) {
+                print_json(answer);
+                return kOk;
+            }
+            std::vector<std::vector<std::string>> rows;
+            for (const auto& e : answer.value("entries", json::array())) {
+                std::string what = field(e, "kind");
+                if (e.contains("rollback_of")) what += " of " + field(e, "rollback_of");
+                std::string request = "-";
+                if (e.contains("request")) {
+                    request = e["request"].dump();
+                    if (request.size() > 60) request = request.substr(0, 57) + "...";
+                } else if (e.contains("request_bytes")) {
+                    request = field(e, "request_bytes") + " bytes";
+                }
+                rows.push_back({field(e, "generation"), field(e, "when"), field(e, "who"), what,
+                                e.value("config_kept", false) ? "yes" : "no", request});
+            }
+            if (rows.empty()) {
+                std::printf("no change made through the API yet\n");
+            } else {
+                print_table({"GEN", "WHEN", "WHO", "KIND", "ROLLBACK", "REQUEST"}, rows);
+                std::printf("\nconfigs kept for rollback: the last %s (keaHistoryDepth)\n", field(answer, "depth").c_str());
+            }
             return kOk;
         }
-        std::vector<std::vector<std::string>> rows;
-        for (const auto& e : answer.value("entries", json::array())) {
-            std::string what = field(e, "kind");
-            if (e.contains("rollback_of")) what += " of " + field(e, "rollback_of");
-            std::string request = "-";
-            if (e.contains("request")) {
-                request = e["request"].dump();
-                if (request.size() > 60) request = request.substr(0, 57) + "...";
-            } else if (e.contains("request_bytes")) {
-                request = field(e, "request_bytes") + " bytes";
-            }
-            rows.push_back({field(e, "generation"), field(e, "when"), field(e, "who"), what,
-                            e.value("config_kept", false) ? "yes" : "no", request});
-        }
-        if (rows.empty()) {
-            std::printf("no change made through the API yet\n");
-        } else {
-            print_table({"GEN", "WHEN", "WHO", "KIND", "ROLLBACK", "REQUEST"}, rows);
-            std::printf("\nconfigs kept for rollback: the last %s (keaHistoryDepth)\n", field(answer, "depth").c_str());
-        }
-        return kOk;
-    }
-    if (command == "sync") {
-        if (args.size() != 1) return usage_error("usage: sync NAME");
-        if (int rc = client.call("POST", cluster_path(args[0]) + "/sync", answer)) return rc;
-        return report_write(o, answer);
-    }
-    if (command == "config") {
-        if (args.empty()) return usage_error("usage: config get NAME | config set NAME FILE | config patch NAME FILE");
-        const std::string& sub = args[0];
         if (sub == "get") {
             if (args.size() != 2) return usage_error("usage: config get NAME");
             if (int rc = client.call("GET", cluster_path(args[1]) + "/config", answer)) return rc;
@@ -869,7 +825,7 @@ int run(Options& o) {
         if (sub == "rollback") {
             if (args.size() != 3) return usage_error("usage: config rollback NAME GENERATION [--if-match ETAG]");
             if (args[2].empty() || args[2].find_first_not_of("0123456789") != std::string::npos) {
-                return usage_error("GENERATION is a whole number (kea-ha-ctl history " + args[1] + "), not '" + args[2] + "'");
+                return usage_error("GENERATION is a whole number (kea-ha-ctl config history " + args[1] + "), not '" + args[2] + "'");
             }
             std::map<std::string, std::string> headers;
             if (o.if_match) {
@@ -926,7 +882,7 @@ int run(Options& o) {
             if (o.dry_run) return report_dry_run(o, answer);
             return report_write(o, answer);
         }
-        return usage_error("unknown config command '" + sub + "' (get, set, patch, diff)");
+        return usage_error("unknown config command '" + sub + "' (get, set, patch, diff, sync, history, rollback)");
     }
     return usage_error("unknown command '" + command + "'");
 }
@@ -935,7 +891,14 @@ int run(Options& o) {
 
 int main(int argc, char** argv) {
     Options o;
-    if (const char* env = std::getenv("KEA_HA_API"); env && *env) o.api = env;
+    // KEA_HA_CTL_API and KEA_HA_CTL_TOKEN_FILE; KEA_HA_API is the old spelling (one release more).
+    if (const char* env = std::getenv("KEA_HA_CTL_API"); env && *env) {
+        o.api = env;
+    } else if (const char* old = std::getenv("KEA_HA_API"); old && *old) {
+        o.api = old;
+        std::fprintf(stderr, "kea-ha-ctl: KEA_HA_API is now KEA_HA_CTL_API; the old name goes in the next release\n");
+    }
+    if (const char* env = std::getenv("KEA_HA_CTL_TOKEN_FILE"); env && *env) o.token_file = env;
     bool options_done = false;
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
@@ -966,7 +929,7 @@ int main(int argc, char** argv) {
             std::printf("kea-ha-ctl %s\n", KEA_HA_VERSION);
             return kOk;
         } else if (arg == "--help" || arg == "-h") {
-            std::fputs(kUsageText, stdout);
+            std::fputs(kea_ha::cli::usage_text().c_str(), stdout);
             return kOk;
         } else if (arg == "--json") {
             o.json = true;

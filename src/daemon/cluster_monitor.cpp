@@ -972,6 +972,7 @@ ClusterMetrics ClusterMonitor::metrics() const {
         out.cause = view_->cause;
         out.split_brain = view_->split_brain.has_value();
         out.clock_skew_s = view_->clock_skew_s;
+        out.source_of_truth = view_->source_of_truth;
     }
     out.replications_done = replications_done_;
     out.replications_failed = replications_failed_;

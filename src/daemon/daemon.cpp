@@ -573,6 +573,9 @@ std::string Daemon::metrics() const {
     };
     family("kea_ha_build_info", "gauge", "Version of the running controller (always 1).");
     sample("kea_ha_build_info", {{"version", KEA_HA_VERSION}}, 1);
+    // GET /v1/health's "degraded" (issue 31 point 5): liveness stays up, this says what is not.
+    family("kea_ha_health_degraded", "gauge", "1 when GET /v1/health answers degraded (its problems say why), else 0.");
+    sample("kea_ha_health_degraded", {}, problems().empty() ? 0 : 1);
     family("kea_ha_clusters", "gauge", "Clusters managed by this controller.");
     sample("kea_ha_clusters", {}, static_cast<double>(all.size()));
     family("kea_ha_cluster_state", "gauge", "Cluster state: 1 for the current state, 0 for the others.");
@@ -598,6 +601,10 @@ std::string Daemon::metrics() const {
     for (const auto& c : all) {
         if (c.clock_skew_s) sample("kea_ha_cluster_clock_skew_seconds", {{"cluster", c.name}}, *c.clock_skew_s);
     }
+    family("kea_ha_cluster_source_of_truth", "gauge", "1 for the peer that is the cluster's source of truth; no sample when there is none (Down, Unreachable).");
+    for (const auto& c : all) {
+        if (c.source_of_truth) sample("kea_ha_cluster_source_of_truth", {{"cluster", c.name}, {"peer", *c.source_of_truth}}, 1);
+    }
     family("kea_ha_cluster_warnings", "gauge", "Warnings currently raised on the cluster.");
     for (const auto& c : all) sample("kea_ha_cluster_warnings", {{"cluster", c.name}}, static_cast<double>(c.warnings));
     family("kea_ha_peer_condition", "gauge", "Peer condition: 1 for the current condition, 0 for the others.");
@@ -619,7 +626,7 @@ std::string Daemon::metrics() const {
         for (const auto& p : c.peers) sample("kea_ha_peer_poll_errors_total", {{"cluster", c.name}, {"peer", p.name}}, static_cast<double>(p.poll_errors));
     }
     // A per-peer gauge with a sample only where the peer has a value.
-    const auto peer_gauge = [&](const char* metric, const char* help, auto value_of) {
+    const auto peer_family = [&](const char* metric, const char* help, auto value_of) {
         family(metric, "gauge", help);
         for (const auto& c : all) {
             for (const auto& p : c.peers) {
@@ -627,22 +634,22 @@ std::string Daemon::metrics() const {
             }
         }
     };
-    peer_gauge("kea_ha_peer_poll_latency_seconds", "Round trip of the last status-get to the peer.",
+    peer_family("kea_ha_peer_poll_latency_seconds", "Round trip of the last status-get to the peer.",
                [](const PeerMetrics& p) { return p.poll_latency_s; });
-    peer_gauge("kea_ha_peer_partner_communication_interrupted",
+    peer_family("kea_ha_peer_partner_communication_interrupted",
                "1 when the peer reports its HA partner communication-interrupted (status-get remote), 0 when in touch.",
                [](const PeerMetrics& p) {
                    return p.partner_communication_interrupted
                               ? std::optional<double>(*p.partner_communication_interrupted ? 1 : 0)
                               : std::nullopt;
                });
-    peer_gauge("kea_ha_peer_partner_unacked_clients",
+    peer_family("kea_ha_peer_partner_unacked_clients",
                "Clients the peer saw its HA partner leave unanswered (Kea's failure detection, status-get remote).",
                [](const PeerMetrics& p) {
                    return p.partner_unacked_clients ? std::optional<double>(static_cast<double>(*p.partner_unacked_clients))
                                                     : std::nullopt;
                });
-    peer_gauge("kea_ha_peer_clock_skew_seconds",
+    peer_family("kea_ha_peer_clock_skew_seconds",
                "The peer's clock minus the controller's, where meaningful (ha-heartbeat before Kea 3.0, +-0.5 s; from "
                "3.0 only beyond 3 s).",
                [](const PeerMetrics& p) { return p.clock_skew_s; });

@@ -882,8 +882,9 @@ struct KeaLab::Impl {
             for (const auto& m : rel.members) {
                 nlohmann::json e = {{"name", m.name}, {"url", m.ha_url}, {"role", m.role}, {"auto-failover", true}};
                 if (options.auth_user) {
+                    // The password from a file, as docs/kea-setup.md shows it (every Kea from 2.2).
                     e["basic-auth-user"] = *options.auth_user;
-                    e["basic-auth-password"] = options.auth_password.value_or("");
+                    e["basic-auth-password-file"] = password_file;
                 }
                 ha_peers.push_back(std::move(e));
             }
@@ -993,8 +994,7 @@ struct KeaLab::Impl {
             cfg["authentication"] = {
                 {"type", "basic"},
                 {"realm", "kea-ha-lab"},
-                {"clients", nlohmann::json::array({{{"user", *options.auth_user},
-                                                    {"password", options.auth_password.value_or("")}}})}};
+                {"clients", nlohmann::json::array({{{"user", *options.auth_user}, {"password-file", password_file}}})}};
         }
         return {{"Control-agent", cfg}};
     }

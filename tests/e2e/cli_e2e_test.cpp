@@ -237,8 +237,8 @@ TEST(CliE2E, EveryCommandAgainstARealPair) {
     ASSERT_EQ(set.status, 0) << show(set) << f.explain();
     EXPECT_EQ(f.kea_config("server2")["valid-lifetime"], 6003);
 
-    // sync: nothing to do, every peer in sync already.
-    auto synced = f.ctl({"sync", "pair"});
+    // config sync (issue 31 point 4's spelling): nothing to do, every peer in sync already.
+    auto synced = f.ctl({"config", "sync", "pair"});
     EXPECT_EQ(synced.status, 0) << show(synced) << f.explain();
     EXPECT_NE(synced.out.find("source of truth server1"), std::string::npos) << show(synced);
     const auto sync_row = words_of(row_of(synced.out, "server2"));

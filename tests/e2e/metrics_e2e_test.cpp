@@ -378,6 +378,8 @@ void expect_packaging_matches(const Exposition& e) {
             const std::string labels = (*it)[3];
             for (std::sregex_iterator l(labels.begin(), labels.end(), label_key); l != end; ++l) {
                 const std::string key = (*l)[1];
+                // Prometheus adds the target's labels at scrape time (the dashboard's variables).
+                if (key == "job" || key == "instance") continue;
                 bool carried = false;
                 for (const auto& sample : family->second.samples) carried = carried || sample.labels.count(key);
                 EXPECT_TRUE(carried) << file << ": " << name << " has no label " << key;
@@ -427,6 +429,12 @@ TEST(MetricsE2E, MetricsFollowTheClusterThroughAPrimaryOutage) {
     ASSERT_TRUE(health);
     EXPECT_EQ(e1.value("kea_ha_build_info", {{"version", (*health)["version"].get<std::string>()}}), 1.0);
     EXPECT_EQ(e1.value("kea_ha_clusters", {}), 1.0);
+    // issue 31 point 5: /v1/health's verdict and the source of truth, as metrics.
+    EXPECT_EQ((*health)["status"], "ok");
+    EXPECT_EQ(e1.value("kea_ha_health_degraded", {}), 0.0) << first->text;
+    EXPECT_EQ(e1.ones("kea_ha_cluster_source_of_truth", {{"cluster", "pair"}}, "peer"),
+              std::vector<std::string>{detail["source_of_truth"].get<std::string>()})
+        << first->text;
     EXPECT_EQ(e1.value("kea_ha_cluster_state", {{"cluster", "pair"}, {"state", "OK"}}), 1.0) << first->text;
     for (const char* other : {"Impaired", "Down", "Unreachable"}) {
         EXPECT_EQ(e1.value("kea_ha_cluster_state", {{"cluster", "pair"}, {"state", other}}), 0.0) << other;
@@ -502,6 +510,10 @@ TEST(MetricsE2E, MetricsFollowTheClusterThroughAPrimaryOutage) {
     EXPECT_EQ(e3.value("kea_ha_peer_poll_errors_total", {{"cluster", "pair"}, {"peer", "server2"}}), 0.0);
     EXPECT_EQ(impaired["peers"][0]["name"], "server1");
     EXPECT_EQ(impaired["peers"][0]["condition"], "unreachable");
+    ASSERT_TRUE(impaired["source_of_truth"].is_string()) << impaired.dump();
+    EXPECT_EQ(impaired["source_of_truth"], "server2");
+    EXPECT_EQ(e3.ones("kea_ha_cluster_source_of_truth", {{"cluster", "pair"}}, "peer"), std::vector<std::string>{"server2"})
+        << third->text;
     expect_conditions_match(e3, impaired);
     // Polls keep counting for the unreachable peer too (errors are polls).
     auto polls3 = e3.value("kea_ha_peer_polls_total", {{"cluster", "pair"}, {"peer", "server1"}});

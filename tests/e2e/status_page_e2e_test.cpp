@@ -184,6 +184,8 @@ TEST(StatusPageE2E, ChromiumShowsTheClusterOkThenImpaired) {
     EXPECT_NE(dom->find("server1"), std::string::npos);
     EXPECT_NE(dom->find("server2"), std::string::npos);
     EXPECT_NE(dom->find("hot-standby"), std::string::npos);
+    EXPECT_TRUE(std::regex_search(*dom, std::regex(R"re(<tr><td>server1</td><td>primary</td><td class="cond-active">active</td>)re")))
+        << "server1's row:\n" << dom->substr(0, 6000);
     // The error box stays empty and hidden (its text is set only when a refresh fails).
     std::smatch error_box;
     ASSERT_TRUE(std::regex_search(*dom, error_box, std::regex("<div id=\"error\"[^>]*>([^<]*)</div>")));
@@ -204,7 +206,11 @@ TEST(StatusPageE2E, ChromiumShowsTheClusterOkThenImpaired) {
     tag = cluster_section_tag(*dom, "pair");
     ASSERT_FALSE(tag.empty()) << dom->substr(0, 6000);
     EXPECT_EQ(attribute(tag, "data-state"), "Impaired") << tag;
-    EXPECT_NE(dom->find("unreachable"), std::string::npos) << "server1's condition is not shown";
+    // server1's own row says unreachable (the word alone is also in the page's CSS, issue 31 point 6).
+    EXPECT_TRUE(std::regex_search(*dom, std::regex(R"re(<tr><td>server1</td><td>primary</td><td class="cond-unreachable">unreachable</td>)re")))
+        << "server1's condition is not shown in its row:\n" << dom->substr(0, 6000);
+    EXPECT_TRUE(std::regex_search(*dom, std::regex(R"re(<tr><td>server2</td><td>[a-z]+</td><td class="cond-active">active</td>)re")))
+        << "server2's row:\n" << dom->substr(0, 6000);
     const auto impaired_png = artifacts / "status-page-impaired.png";
     const auto impaired_phone_png = artifacts / "status-page-impaired-phone.png";
     ASSERT_TRUE(chromium.screenshot(f.url(), impaired_png, 1200, 900));

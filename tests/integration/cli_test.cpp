@@ -252,10 +252,11 @@ TEST_F(CliTest, JsonOutputParses) {
 TEST_F(CliTest, Events) {
     auto run = ctl("events dhcp-a");
     EXPECT_EQ(run.status, 0) << run.out;
-    EXPECT_NE(run.out.find("WHEN                  CLUSTER  PEER     FROM    TO           REASON"),
+    // Issue 31 point 4: the KIND column says what each line is about.
+    EXPECT_NE(run.out.find("WHEN                  CLUSTER  KIND            PEER     FROM    TO           REASON"),
               std::string::npos)
         << run.out;
-    EXPECT_NE(run.out.find("2026-11-24T19:40:03Z  dhcp-a   -        OK      Impaired     server1 unreachable"),
+    EXPECT_NE(run.out.find("2026-11-24T19:40:03Z  dhcp-a   cluster-state   -        OK      Impaired     server1 unreachable"),
               std::string::npos)
         << run.out;
 }
@@ -562,6 +563,78 @@ TEST_F(CliTest, SyncShowsEachPeer) {
     EXPECT_NE(sync.out.find("server2"), std::string::npos) << sync.out;
     ASSERT_EQ(backend_.config_requests.size(), 1u);
     EXPECT_EQ(backend_.config_requests[0].kind, ConfigRequest::Kind::Sync);
+}
+
+// --- one grammar, noun then verb (issue 31 point 4) ----------------------------------------------
+
+TEST_F(CliTest, NewSpellingsReachTheSameEndpoints) {
+    // command line -> the API's action (POST …/peers/PEER/ACTION)
+    const std::vector<std::pair<std::string, std::string>> spellings = {
+        {"ha maintenance start dhcp-a server1", "maintenance-start"},
+        {"ha maintenance cancel dhcp-a server1", "maintenance-cancel"},
+        {"ha reset dhcp-a server2", "ha-reset"},
+        {"ha sync-leases dhcp-a server2 --max-period 60", "ha-sync"},
+    };
+    for (const auto& [command, action] : spellings) {
+        SCOPED_TRACE(command);
+        EXPECT_EQ(ctl(command, false).status, 0);
+        ASSERT_FALSE(backend_.actions.empty());
+        EXPECT_EQ(backend_.actions.back().action, action);
+    }
+    EXPECT_EQ(backend_.actions.back().max_period_s, 60);
+    const auto actions = backend_.actions.size();
+    EXPECT_EQ(ctl("ha reset dhcp-a server2 --max-period 5").status, 2) << "only dhcp disable and ha sync-leases take it";
+    EXPECT_EQ(ctl("ha maintenance dhcp-a server1").status, 2);
+    EXPECT_EQ(ctl("ha frobnicate dhcp-a server1").status, 2);
+    EXPECT_EQ(backend_.actions.size(), actions) << "usage errors send nothing";
+
+    auto history = ctl("config history dhcp-a");
+    EXPECT_EQ(history.status, 0) << history.out;
+    EXPECT_NE(history.out.find("rollback of 6"), std::string::npos) << history.out;
+    EXPECT_EQ(history.out.find("is now"), std::string::npos) << "no notice for the new spelling: " << history.out;
+    auto synced = ctl("config sync dhcp-a");
+    EXPECT_EQ(synced.status, 4) << synced.out;  // the fake leaves server2 pending
+    ASSERT_FALSE(backend_.config_requests.empty());
+    EXPECT_EQ(backend_.config_requests.back().kind, ConfigRequest::Kind::Sync);
+}
+
+TEST_F(CliTest, OldSpellingsWorkWithAOneLineNotice) {
+    const std::vector<std::pair<std::string, std::string>> old_and_new = {
+        {"sync dhcp-a", "'sync' is now 'config sync'"},
+        {"history dhcp-a", "'history' is now 'config history'"},
+        {"maintenance start dhcp-a server1", "'maintenance' is now 'ha maintenance'"},
+        {"ha-reset dhcp-a server2", "'ha-reset' is now 'ha reset'"},
+        {"ha-sync dhcp-a server2", "'ha-sync' is now 'ha sync-leases'"},
+    };
+    for (const auto& [command, notice] : old_and_new) {
+        SCOPED_TRACE(command);
+        const auto run = ctl(command);
+        EXPECT_NE(run.status, 2) << run.out;
+        EXPECT_NE(run.out.find("kea-ha-ctl: " + notice + "; the old spelling goes in the next release\n"),
+                  std::string::npos)
+            << run.out;
+    }
+    ASSERT_GE(backend_.actions.size(), 3u);
+    EXPECT_EQ(backend_.actions.back().action, "ha-sync");
+}
+
+TEST_F(CliTest, ApiAndTokenFileFromTheirEnvironmentVariables) {
+    const std::string ctl_binary = std::string(KEA_HA_BINARY_DIR) + "/kea-ha-ctl";
+    auto run = kea_ha::testing::run_shell("KEA_HA_CTL_API=" + api_ + " KEA_HA_CTL_TOKEN_FILE=" + token_file_ + " " +
+                                          ctl_binary + " status");
+    EXPECT_EQ(run.status, 0) << run.output;
+    EXPECT_NE(run.output.find("dhcp-a"), std::string::npos) << run.output;
+    EXPECT_EQ(run.output.find("KEA_HA_API"), std::string::npos) << "no notice for the new names: " << run.output;
+    // Without the token file the daemon answers 401: the variable was what carried it.
+    run = kea_ha::testing::run_shell("KEA_HA_CTL_API=" + api_ + " " + ctl_binary + " status");
+    EXPECT_EQ(run.status, 1) << run.output;
+    // The old name still works, with a notice; the new one wins when both are set.
+    run = kea_ha::testing::run_shell("KEA_HA_API=" + api_ + " " + ctl_binary + " --token-file " + token_file_ + " status");
+    EXPECT_EQ(run.status, 0) << run.output;
+    EXPECT_NE(run.output.find("KEA_HA_API is now KEA_HA_CTL_API"), std::string::npos) << run.output;
+    run = kea_ha::testing::run_shell("KEA_HA_API=http://127.0.0.1:9 KEA_HA_CTL_API=" + api_ + " " + ctl_binary +
+                                     " --token-file " + token_file_ + " status");
+    EXPECT_EQ(run.status, 0) << run.output;
 }
 
 TEST_F(CliTest, ApiFromEnvironment) {

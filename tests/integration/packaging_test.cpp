@@ -13,6 +13,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <map>
 #include <regex>
 #include <string>
 
@@ -49,7 +51,7 @@ protected:
 TEST_F(PackagingTest, AlertingRulesParse) {
     const auto out = run_shell(tool_ + " check rules " + kPackaging + "/prometheus/kea-ha-controller.rules.yml");
     EXPECT_EQ(out.status, 0) << out.output;
-    EXPECT_NE(out.output.find("SUCCESS: 11 rules found"), std::string::npos) << out.output;
+    EXPECT_NE(out.output.find("SUCCESS: 14 rules found"), std::string::npos) << out.output;
 }
 
 TEST_F(PackagingTest, AlertingRulesFireWhenTheyShould) {
@@ -72,7 +74,7 @@ TEST_F(PackagingTest, EveryDashboardQueryIsValidPromql) {
         ASSERT_TRUE(panel.contains("targets")) << panel.dump();
         for (const auto& target : panel["targets"]) {
             std::string expr = target.at("expr").get<std::string>();
-            expr = std::regex_replace(expr, std::regex(R"(\$cluster)"), ".*");  // the template variable
+            expr = std::regex_replace(expr, std::regex(R"(\$(cluster|job|instance))"), ".*");  // the template variables
             ASSERT_EQ(expr.find('$'), std::string::npos) << "an unknown variable in: " << expr;
             rules += "      - record: kea_ha_dashboard:query_" + std::to_string(++queries) + "\n        expr: " +
                      nlohmann::json(expr).dump() + "\n";
@@ -85,6 +87,62 @@ TEST_F(PackagingTest, EveryDashboardQueryIsValidPromql) {
     const auto out = run_shell(tool_ + " check rules " + file);
     EXPECT_EQ(out.status, 0) << out.output << "\n" << rules;
     std::filesystem::remove_all(dir);
+}
+
+// issue 31 point 5: the dashboard as a Grafana user imports it, by hand or by file
+// provisioning (which does not fill `__inputs`), with several controllers in one Prometheus.
+TEST(DashboardTest, WorksAsImportedOrProvisionedWithSeveralControllers) {
+    std::ifstream in(kPackaging + "/grafana/kea-ha-controller.json");
+    ASSERT_TRUE(in) << "no dashboard";
+    const auto dashboard = nlohmann::json::parse(in);
+    const std::string text = dashboard.dump();
+    EXPECT_FALSE(dashboard.contains("__inputs")) << "file provisioning leaves ${DS_…} unresolved";
+    EXPECT_EQ(text.find("${DS_"), std::string::npos);
+    std::map<std::string, nlohmann::json> variables;
+    for (const auto& variable : dashboard["templating"]["list"]) variables[variable["name"]] = variable;
+    ASSERT_TRUE(variables.count("datasource"));
+    EXPECT_EQ(variables["datasource"]["type"], "datasource");
+    EXPECT_EQ(variables["datasource"]["query"], "prometheus");
+    for (const char* name : {"job", "instance", "cluster"}) {
+        ASSERT_TRUE(variables.count(name)) << name;
+        EXPECT_EQ(variables[name]["datasource"]["uid"], "${datasource}") << name;
+    }
+    const std::regex selector(R"re((kea_ha_[a-z_]+)(\{[^}]*\})?)re");
+    for (const auto& panel : dashboard["panels"]) {
+        SCOPED_TRACE(panel.value("title", ""));
+        EXPECT_EQ(panel["datasource"]["uid"], "${datasource}");
+        for (const auto& target : panel["targets"]) {
+            EXPECT_EQ(target["datasource"]["uid"], "${datasource}");
+            const std::string expr = target["expr"];
+            for (std::sregex_iterator it(expr.begin(), expr.end(), selector), end; it != end; ++it) {
+                const std::string matchers = (*it)[2];
+                EXPECT_NE(matchers.find(R"(job=~"$job")"), std::string::npos) << expr;
+                EXPECT_NE(matchers.find(R"(instance=~"$instance")"), std::string::npos) << expr;
+            }
+            if (panel["type"] == "table") {
+                // A range query in a table shows one row per sample time: instant, table format.
+                EXPECT_EQ(target.value("instant", false), true) << expr;
+                EXPECT_EQ(target.value("format", ""), "table") << expr;
+            }
+        }
+    }
+}
+
+// The suggested Alertmanager inhibitions name only alerts of the rules file.
+TEST(DashboardTest, InhibitionsNameOnlyAlertsOfTheRules) {
+    std::ifstream rules_in(kPackaging + "/prometheus/kea-ha-controller.rules.yml");
+    std::ifstream inhibit_in(kPackaging + "/prometheus/alertmanager-inhibit.yml");
+    ASSERT_TRUE(rules_in && inhibit_in);
+    const std::string rules((std::istreambuf_iterator<char>(rules_in)), std::istreambuf_iterator<char>());
+    const std::string inhibit((std::istreambuf_iterator<char>(inhibit_in)), std::istreambuf_iterator<char>());
+    const std::regex alert(R"re(KeaHa[A-Za-z]+)re");
+    int names = 0;
+    for (std::sregex_iterator it(inhibit.begin(), inhibit.end(), alert), end; it != end; ++it) {
+        ++names;
+        EXPECT_NE(rules.find("- alert: " + it->str() + "\n"), std::string::npos)
+            << "alertmanager-inhibit.yml names " << it->str() << ", the rules have no such alert";
+    }
+    EXPECT_GE(names, 6);
 }
 
 }  // namespace

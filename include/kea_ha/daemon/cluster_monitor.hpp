@@ -110,6 +110,7 @@ struct ClusterMetrics {
     std::optional<std::string> cause;        ///< Down only (core::down_cause)
     bool split_brain = false;
     std::optional<double> clock_skew_s;      ///< largest difference between peer clocks
+    std::optional<std::string> source_of_truth;  ///< none in Down / Unreachable
     std::uint64_t replications_done = 0;
     std::uint64_t replications_failed = 0;
     std::optional<double> last_replication_s;
