@@ -458,6 +458,19 @@ protected:
     }
     daemon::ConfigOutcome sync() { return change({daemon::ConfigChange::Kind::Sync, nullptr, std::nullopt}); }
 
+    /// A change of the valid-lifetime to `seconds` that server1 (the SoT) took and server2
+    /// failed: server2's outcome.
+    ::testing::AssertionResult target_failed(int seconds, nlohmann::json& target) {
+        clear_requests();
+        auto out = lifetime(seconds);
+        if (out.status != 200u) return ::testing::AssertionFailure() << out.status << " " << out.body.dump(1);
+        if (outcome_of(out.body["peers"], "server1")["outcome"] != "applied")
+            return ::testing::AssertionFailure() << "server1 not applied: " << out.body.dump(1);
+        target = outcome_of(out.body["peers"], "server2");
+        if (target["outcome"] != "failed") return ::testing::AssertionFailure() << "server2 not failed: " << target.dump();
+        return ::testing::AssertionSuccess();
+    }
+
     static nlohmann::json outcome_of(const nlohmann::json& peers, const std::string& name) {
         for (const auto& peer : peers) {
             if (peer["name"] == name) return peer;
@@ -583,13 +596,10 @@ TEST_F(ReplicationProtocolTest, TargetConfigSetRefusedWhileLfcRunsPastTheTimeout
     prefs_.config_timeout = 1s;
     start();
     kea(2).refuse_config_set_during_lfc(1000);
-    clear_requests();
     const auto began = std::chrono::steady_clock::now();
-    auto out = lifetime(7206);
+    nlohmann::json peer;
+    ASSERT_TRUE(target_failed(7206, peer));
     const auto took = std::chrono::steady_clock::now() - began;
-    ASSERT_EQ(out.status, 200u) << out.body.dump(1);
-    const auto peer = outcome_of(out.body["peers"], "server2");
-    EXPECT_EQ(peer["outcome"], "failed");
     EXPECT_NE(peer["message"].get<std::string>().find("lease file cleanup process is running"), std::string::npos)
         << peer.dump();
     EXPECT_GE(kea(2).requests("config-set").size(), 2u) << "sent again while the timeout allowed";
@@ -601,12 +611,8 @@ TEST_F(ReplicationProtocolTest, TargetConfigSetRefusedWhileLfcRunsPastTheTimeout
 TEST_F(ReplicationProtocolTest, TargetConfigSetPartlyApplied_FailedAndItsConfigReadBack) {
     start();
     kea(2).partly_apply_config_set("Interface configuration update triggered a fatal error: shutting down.");
-    clear_requests();
-    auto out = lifetime(7204);
-    ASSERT_EQ(out.status, 200u) << out.body.dump(1);
-    EXPECT_EQ(outcome_of(out.body["peers"], "server1")["outcome"], "applied");
-    const auto peer = outcome_of(out.body["peers"], "server2");
-    EXPECT_EQ(peer["outcome"], "failed");
+    nlohmann::json peer;
+    ASSERT_TRUE(target_failed(7204, peer));
     const auto message = peer["message"].get<std::string>();
     EXPECT_NE(message.find("result 5"), std::string::npos) << message;
     EXPECT_NE(message.find("its running config was read back"), std::string::npos) << message;

@@ -20,6 +20,12 @@ LabController::LabController(const std::string& prefix, std::map<std::string, st
             ADD_FAILURE() << "lab did not start: " << started.error().describe();
         }
     }
+    // A lab with authentication (always on Kea 3.2): the controller gets its credentials as an
+    // operator gives them, keaAuthUser + keaAuthPasswordFile, unless the test sets its own.
+    if (lab && lab->options().auth_user && !settings.count("keaAuthUser")) {
+        settings["keaAuthUser"] = *lab->options().auth_user;
+        settings["keaAuthPasswordFile"] = lab->password_file();
+    }
     controller = std::make_unique<ControllerProcess>(directory, std::move(settings));
 }
 

@@ -22,7 +22,9 @@ namespace kea_ha::testing {
 class LabController {
 public:
     /// Starts the lab (none when `lab_options` is empty; a failed start is a test failure and
-    /// leaves `lab` null) and prepares the controller with `settings`; does not start it.
+    /// leaves `lab` null) and prepares the controller with `settings`; does not start it. A
+    /// lab with authentication (every 3.2 lab) adds keaAuthUser and keaAuthPasswordFile to
+    /// `settings` unless they name a keaAuthUser already.
     LabController(const std::string& prefix, std::map<std::string, std::string> settings,
                   std::optional<lab::LabOptions> lab_options = lab::LabOptions{});
     ~LabController();

@@ -48,14 +48,17 @@ TEST(KeaVersionTest, CapabilitiesFollowSpecSection11) {
         bool relationships;
         ClockSource clock;
         bool dhcp_state;
+        bool control_agent;   // 3.2: none
+        bool auth_required;   // 3.2: every socket, from files
+        bool waits_for_lfc;   // 3.2: config-set refused while kea-lfc runs
     };
     const Row rows[] = {
-        {std::nullopt, false, false, false, ClockSource::HaHeartbeat, false},  // unknown: as the oldest
-        {KeaVersion{2, 2, 0}, false, false, false, ClockSource::HaHeartbeat, false},
-        {KeaVersion{2, 4, 0}, true, true, false, ClockSource::HaHeartbeat, false},
-        {KeaVersion{2, 6, 3}, true, true, true, ClockSource::HaHeartbeat, true},  // recorded: dhcp-state
-        {KeaVersion{3, 0, 4}, true, true, true, ClockSource::StatusGet, true},
-        {KeaVersion{3, 2, 0}, true, true, true, ClockSource::StatusGet, true},
+        {std::nullopt, false, false, false, ClockSource::HaHeartbeat, false, true, false, false},  // as the oldest
+        {KeaVersion{2, 2, 0}, false, false, false, ClockSource::HaHeartbeat, false, true, false, false},
+        {KeaVersion{2, 4, 0}, true, true, false, ClockSource::HaHeartbeat, false, true, false, false},
+        {KeaVersion{2, 6, 3}, true, true, true, ClockSource::HaHeartbeat, true, true, false, false},  // recorded
+        {KeaVersion{3, 0, 4}, true, true, true, ClockSource::StatusGet, true, true, false, false},
+        {KeaVersion{3, 2, 0}, true, true, true, ClockSource::StatusGet, true, false, true, true},
     };
     for (const auto& row : rows) {
         SCOPED_TRACE(row.version ? to_string(*row.version) : "unknown");
@@ -66,25 +69,6 @@ TEST(KeaVersionTest, CapabilitiesFollowSpecSection11) {
         EXPECT_EQ(caps.several_relationships, row.relationships);
         EXPECT_EQ(caps.clock_source, row.clock);
         EXPECT_EQ(caps.status_dhcp_state, row.dhcp_state);
-    }
-}
-
-TEST(KeaVersionTest, Kea32HasNoControlAgentRequiresAuthAndWaitsForTheLeaseFileCleanup) {
-    struct Row {
-        std::optional<KeaVersion> version;
-        bool control_agent;
-        bool auth_required;
-        bool waits_for_lfc;
-    };
-    const Row rows[] = {
-        {std::nullopt, true, false, false},
-        {KeaVersion{2, 2, 0}, true, false, false},
-        {KeaVersion{3, 0, 4}, true, false, false},
-        {KeaVersion{3, 2, 0}, false, true, true},
-    };
-    for (const auto& row : rows) {
-        SCOPED_TRACE(row.version ? to_string(*row.version) : "unknown");
-        const auto caps = capabilities_of(row.version);
         EXPECT_EQ(caps.control_agent, row.control_agent);
         EXPECT_EQ(caps.auth_required, row.auth_required);
         EXPECT_EQ(caps.config_set_waits_for_lfc, row.waits_for_lfc);
