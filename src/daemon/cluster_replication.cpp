@@ -541,9 +541,7 @@ net::awaitable<ClusterMonitor::PeerWrite> ClusterMonitor::apply_config(const cor
         const auto left = std::chrono::duration_cast<core::Duration>(deadline - core::SteadyClock::now());
         answer = co_await link->send(command, std::max(left, core::Duration(kea::kLfcRetryDelay)));
     }
-    const bool partly_applied =
-        answer && answer->result != kea::KeaResult::Success &&
-        kea::config_set_refusal(*answer) == kea::ConfigSetRefusal::PartlyApplied;
+    const bool partly_applied = answer && kea::config_set_refusal(*answer) == kea::ConfigSetRefusal::PartlyApplied;
     auto set = kea::require_success(std::move(answer), "config-set");
     if (!set) {
         result.message = set.error().describe();
@@ -553,8 +551,8 @@ net::awaitable<ClusterMonitor::PeerWrite> ClusterMonitor::apply_config(const cor
             auto now_running = co_await fetch_config(peer);
             logger("replication")->error("config partly applied cluster={} peer={} read_back={} error={}",
                                          registration_.name, peer.name,
-                       now_running ? "ok" : quote_field(now_running.error().describe()),
-                       quote_field(result.message));
+                                         now_running ? "ok" : quote_field(now_running.error().describe()),
+                                         quote_field(result.message));
             result.message += now_running ? "; its running config was read back"
                                           : "; its running config could not be read back: " +
                                                 now_running.error().describe();
