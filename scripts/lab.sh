@@ -4,15 +4,19 @@
 # Ctrl-C stops the controller and every Kea process it started.
 #   scripts/lab.sh --kea 2.6|3.0   the same on real Kea 2.6 or 3.0 (Debian roots, built by
 #                                  install-deps.sh); any other argument goes to the controller
-#   scripts/lab.sh --kea 3.0 --lab-direct   Kea 3.0 without Control Agents (the 3.2 shape)
+#   scripts/lab.sh --kea 3.0 --lab-direct   Kea 3.0 without Control Agents
+#   scripts/lab.sh --kea 3.2       real Kea 3.2 (no Control Agent: always direct, users and
+#                                  passwords from files); its root is built from ISC's source:
+#                                  KEA_HA_KEA_SOURCE=DIR scripts/lab.sh --kea 3.2 (docs/kea-versions.md)
+# Only the lab's programs are built (kea-ha-controller, kea-ha-ctl), not the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
-./scripts/build.sh
+KEA_HA_BUILD_TARGETS="kea-ha-controller kea-ha-ctl" ./scripts/build.sh
 args=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    --kea) [ $# -ge 2 ] || { echo "lab.sh: --kea needs 2.2, 2.6 or 3.0" >&2; exit 2; }
+    --kea) [ $# -ge 2 ] || { echo "lab.sh: --kea needs 2.2, 2.6, 3.0 or 3.2" >&2; exit 2; }
            args+=(--lab-kea "$2"); shift 2 ;;
     --kea=*) args+=(--lab-kea "${1#--kea=}"); shift ;;
     *) args+=("$1"); shift ;;

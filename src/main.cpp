@@ -1,4 +1,5 @@
 // kea-ha-controller: argv, load preferences, build the daemon, run it. Nothing else.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
@@ -18,11 +19,15 @@ constexpr const char* kUsage =
     "usage: kea-ha-controller [-p FILE] [--check] [--version]\n"
     "       kea-ha-controller --lab [--lab-mode hot-standby|load-balancing]\n"
     "                         [--lab-service dhcp4|dhcp6] [--lab-backup] [-p FILE]\n"
+    "                         [--lab-kea 2.2|2.6|3.0|3.2] [--lab-direct]\n"
     "\n"
     "  -p, --preferences FILE  preferences.cfg (default /etc/kea-ha-controller/preferences.cfg)\n"
     "  --check                 validate the preferences file and exit 0 (valid) or 1\n"
     "  --lab                   start a local Kea HA lab on loopback (real kea-dhcp4/6 and\n"
     "                          kea-ctrl-agent) and manage it; Ctrl-C stops everything\n"
+    "  --lab-kea VERSION       the lab's Kea: 2.2 (the system's), 2.6, 3.0 or 3.2 (roots built\n"
+    "                          by scripts/kea-roots.sh); 3.2 has no Control Agent: direct only\n"
+    "  --lab-direct            no Control Agents: the daemons' own HTTP sockets (Kea 3.0+)\n"
     "  --version               print the version and exit\n";
 
 struct Arguments {
@@ -74,10 +79,15 @@ Arguments parse_arguments(int argc, char** argv) {
         } else if (arg == "--lab-backup") {
             args.lab_options.with_backup = true;
         } else if (arg == "--lab-kea") {
+            const auto& versions = kea_ha::lab::lab_kea_versions();
             args.lab_options.kea_version = value();
-            if (args.lab_options.kea_version != "2.2" && args.lab_options.kea_version != "2.6" &&
-                args.lab_options.kea_version != "3.0") {
-                usage_error("--lab-kea must be 2.2, 2.6 or 3.0 (got '" + args.lab_options.kea_version + "')");
+            if (std::find(versions.begin(), versions.end(), args.lab_options.kea_version) == versions.end()) {
+                usage_error("--lab-kea must be " + kea_ha::lab::lab_kea_versions_text() + " (got '" +
+                            args.lab_options.kea_version + "')");
+            }
+            // Kea 3.2 has no Control Agent: its lab is direct (as --lab-direct).
+            if (!kea_ha::lab::lab_kea_has_control_agent(args.lab_options.kea_version)) {
+                args.lab_options.transport = kea_ha::lab::LabTransport::Direct;
             }
         } else if (arg == "--lab-direct") {
             args.lab_options.transport = kea_ha::lab::LabTransport::Direct;

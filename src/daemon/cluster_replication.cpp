@@ -547,10 +547,37 @@ net::awaitable<ClusterMonitor::PeerWrite> ClusterMonitor::apply_config(const cor
     sent_.erase(peer.name);
     // … by us: not a sign of a restart (note_config_seen()); a failed config-write learns it anew.
     if (auto entry = book_.unpersisted.find(peer.name); entry != book_.unpersisted.end()) entry->second.identity.reset();
-    auto set = kea::require_success(co_await link->send(command, context_.preferences->config_timeout),
-                                    "config-set");
+    // Kea 3.2 refuses a config-set while its lease file cleanup (kea-lfc) runs: nothing changed,
+    // so the same config-set is sent again until keaConfigTimeout has passed since the first.
+    const auto config_timeout = context_.preferences->config_timeout;
+    const auto deadline = core::SteadyClock::now() + config_timeout;
+    auto answer = co_await link->send(command, config_timeout);
+    while (answer && kea::config_set_refusal(*answer) == kea::ConfigSetRefusal::LfcRunning &&
+           core::SteadyClock::now() + kea::kLfcRetryDelay < deadline) {
+        logger("replication")->info("config-set waits for the lease file cleanup cluster={} peer={} retry_in_ms={}",
+                                    registration_.name, peer.name, kea::kLfcRetryDelay.count());
+        net::steady_timer pause(context_.io);
+        pause.expires_after(kea::kLfcRetryDelay);
+        co_await pause.async_wait(net::use_awaitable);
+        const auto left = std::chrono::duration_cast<core::Duration>(deadline - core::SteadyClock::now());
+        answer = co_await link->send(command, std::max(left, core::Duration(kea::kLfcRetryDelay)));
+    }
+    const bool partly_applied = answer && kea::config_set_refusal(*answer) == kea::ConfigSetRefusal::PartlyApplied;
+    auto set = kea::require_success(std::move(answer), "config-set");
     if (!set) {
         result.message = set.error().describe();
+        if (partly_applied) {
+            // What it runs now is neither the old config nor the new: read it back, so that the
+            // drift check and the next change compare with what is really there.
+            auto now_running = co_await fetch_config(peer);
+            logger("replication")->error("config partly applied cluster={} peer={} read_back={} error={}",
+                                         registration_.name, peer.name,
+                                         now_running ? "ok" : quote_field(now_running.error().describe()),
+                                         quote_field(result.message));
+            result.message += now_running ? "; its running config was read back"
+                                          : "; its running config could not be read back: " +
+                                                now_running.error().describe();
+        }
         co_return result;
     }
     // Kea restarts HA when config-set returns, not when it was sent: with a large config the

@@ -146,13 +146,14 @@ core::Result<Element> read_element(json& value) {
     return element;
 }
 
-/// A well-formed element with a Kea command result code (0..4) as an Answer or an error.
+/// A well-formed element with a Kea command result code (0..5) as an Answer or an error.
 core::Result<Answer> element_to_answer(Element element, const std::optional<std::string>& service) {
     switch (element.result) {
         case 0:
         case 2:
         case 3:
         case 4:
+        case 5:
             return Answer{static_cast<KeaResult>(element.result), std::move(element.text),
                           std::move(element.arguments)};
         case 1:
@@ -470,6 +471,8 @@ core::Result<Answer> require_success(core::Result<Answer> answer, std::string_vi
     } else {
         message += answer->text;
     }
+    if (answer->result == KeaResult::PartlyApplied)
+        message += " (result 5: Kea changed part of its running config and could not roll back)";
     return make_error(ErrorKind::KeaError, std::move(message));
 }
 

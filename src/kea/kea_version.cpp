@@ -59,7 +59,23 @@ KeaCapabilities capabilities_of(std::optional<KeaVersion> version) {
     // 3.0.4 both; 2.2 has none); local system-time and remote clock-skew only from 3.0.
     caps.status_dhcp_state = v >= KeaVersion{2, 6, 0};
     caps.clock_source = v >= KeaVersion{3, 0, 0} ? ClockSource::StatusGet : ClockSource::HaHeartbeat;
+    // ChangeLog 2458 (3.1.8): the CA is removed; 2377 (3.1.0): HTTP sockets without
+    // authentication and clear-text users/passwords are refused; 2418 (3.1.4): the LFC check
+    // of config-set. The first stable release with all three is 3.2.0.
+    caps.control_agent = v < KeaVersion{3, 1, 0};
+    caps.auth_required = v >= KeaVersion{3, 1, 0};
+    caps.config_set_waits_for_lfc = v >= KeaVersion{3, 1, 0};
     return caps;
+}
+
+ConfigSetRefusal config_set_refusal(const Answer& answer) {
+    if (answer.result == KeaResult::PartlyApplied) return ConfigSetRefusal::PartlyApplied;
+    // Kea 3.2's words (src/bin/dhcp4/ctrl_dhcp4_srv.cc, dhcp6 alike), recorded in
+    // tests/data/kea-3.2/config-set-lfc-running.json.
+    if (answer.result == KeaResult::Error &&
+        answer.text.find("while lease file cleanup process is running") != std::string::npos)
+        return ConfigSetRefusal::LfcRunning;
+    return ConfigSetRefusal::Refused;
 }
 
 }  // namespace kea_ha::kea

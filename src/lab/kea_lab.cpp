@@ -49,7 +49,31 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kHooksDir = "/usr/lib/x86_64-linux-gnu/kea/hooks/";
+/// What the lab does differently per Kea version (the lab's own table; the controller's is
+/// include/kea_ha/kea/kea_version.hpp).
+struct LabKea {
+    const char* version;
+    bool control_agent;        ///< kea-ctrl-agent exists (none from 3.2)
+    bool own_http_socket;      ///< kea-dhcpX serves HTTP itself (`control-sockets` list, 3.0+)
+    bool ha_user_file;         ///< HA peers' `basic-auth-user-file` (3.2; `basic-auth-password-file` is 2.2+)
+    bool from_source;          ///< its root is built from ISC's source (KEA_HA_KEA_SOURCE), not Debian's
+    const char* hooks_dir;     ///< the only directory Kea 2.6.3+ loads hooks from
+};
+// Debian's packages keep hooks in the multiarch directory; the 3.2 root's Kea, built from
+// ISC's source with prefix /usr/local, in /usr/local/lib64/kea/hooks (`kea-dhcp4 -W`).
+constexpr LabKea kLabKeas[] = {
+    {"2.2", true, false, false, false, "/usr/lib/x86_64-linux-gnu/kea/hooks/"},
+    {"2.6", true, false, false, false, "/usr/lib/x86_64-linux-gnu/kea/hooks/"},
+    {"3.0", true, true, false, false, "/usr/lib/x86_64-linux-gnu/kea/hooks/"},
+    {"3.2", false, true, true, true, "/usr/local/lib64/kea/hooks/"},
+};
+
+const LabKea* lab_kea(const std::string& version) {
+    for (const auto& k : kLabKeas)
+        if (version == k.version) return &k;
+    return nullptr;
+}
+
 constexpr std::uint16_t kAgentPort = 8000;
 /// From 2.4 the HA hook serves its peers on its own listener at the HA `url`: one port per
 /// relationship, after the CA's.
@@ -686,12 +710,39 @@ const std::vector<std::string> kActiveStates = {"hot-standby", "load-balancing",
 // ---------------------------------------------------------------------------------------------
 // Free functions.
 
+const std::vector<std::string>& lab_kea_versions() {
+    static const std::vector<std::string> versions = [] {
+        std::vector<std::string> out;
+        for (const auto& k : kLabKeas) out.emplace_back(k.version);
+        return out;
+    }();
+    return versions;
+}
+
+std::string lab_kea_versions_text() {
+    const auto& versions = lab_kea_versions();
+    std::string text;
+    for (std::size_t i = 0; i < versions.size(); ++i)
+        text += (i == 0 ? "" : i + 1 == versions.size() ? " or " : ", ") + versions[i];
+    return text;
+}
+
+bool lab_kea_has_control_agent(const std::string& version) {
+    const auto* k = lab_kea(version);
+    return !k || k->control_agent;  // an unknown version is refused by KeaLab::start, not here
+}
+
+bool lab_kea_built_from_source(const std::string& version) {
+    const auto* k = lab_kea(version);
+    return k && k->from_source;
+}
+
 std::string lab_kea_version_from_env() {
     const char* v = std::getenv("KEA_HA_LAB_KEA");
     if (!v || !*v) return "2.2";
     const std::string version(v);
-    if (version != "2.2" && version != "2.6" && version != "3.0")
-        throw std::invalid_argument("KEA_HA_LAB_KEA must be 2.2, 2.6 or 3.0 (got '" + version + "')");
+    if (!lab_kea(version))
+        throw std::invalid_argument("KEA_HA_LAB_KEA must be " + lab_kea_versions_text() + " (got '" + version + "')");
     return version;
 }
 
@@ -702,15 +753,22 @@ bool is_mount_point(const std::string& path) {
 
 core::Result<std::string> lab_root(const std::string& version) {
     if (version == "2.2") return std::string();
-    if (version != "2.6" && version != "3.0")
-        return make_error(ErrorKind::Invalid, "lab Kea must be 2.2, 2.6 or 3.0, not '" + version + "'");
+    const auto* kea = lab_kea(version);
+    if (!kea)
+        return make_error(ErrorKind::Invalid, "lab Kea must be " + lab_kea_versions_text() + ", not '" + version + "'");
     const char* env = std::getenv("KEA_HA_ROOTS");
     const std::string roots = (env && *env) ? env : "/var/cache/kea-ha-controller/roots";
     const std::string root = roots + "/kea-" + version;
     std::ifstream stamp(root + "/.kea-ha-root");
     std::string stamped;
     const bool good = stamp && std::getline(stamp, stamped) && stamped == version &&
-                      fs::exists(root + "/usr/sbin/kea-dhcp4") && fs::exists(root + "/usr/sbin/kea-ctrl-agent");
+                      fs::exists(root + "/usr/sbin/kea-dhcp4") &&
+                      (!kea->control_agent || fs::exists(root + "/usr/sbin/kea-ctrl-agent"));
+    if (!good && kea->from_source)
+        return make_error(ErrorKind::NotFound,
+                          "no ready Kea " + version + " root at " + root + " (Kea " + version +
+                              " is in no Debian suite: build it from ISC's source with "
+                              "KEA_HA_KEA_SOURCE=DIR scripts/kea-roots.sh, docs/kea-versions.md)");
     if (!good)
         return make_error(ErrorKind::NotFound, "no ready Kea " + version + " root at " + root +
                                                    " (build it with scripts/kea-roots.sh, which scripts/install-deps.sh runs)");
@@ -774,6 +832,7 @@ struct KeaLab::Impl {
     std::string root;            ///< "" for the system's Kea
     std::string mount_point;     ///< root + directory while bind-mounted
     std::string password_file;
+    std::string user_file;
     std::string tls_ca_file, tls_ca_key;  ///< with options.tls: the lab's own CA
     std::vector<LabPeer> peers;
     std::vector<Relation> relations;
@@ -782,6 +841,8 @@ struct KeaLab::Impl {
     bool stopped = false;
 
     bool direct() const { return options.transport == LabTransport::Direct; }
+    /// The version's row (KeaLab::start refuses a version without one).
+    const LabKea& kea() const { return *lab_kea(options.kea_version); }
 
     std::size_t index(const std::string& name) const {
         for (std::size_t i = 0; i < peers.size(); ++i)
@@ -882,8 +943,11 @@ struct KeaLab::Impl {
             for (const auto& m : rel.members) {
                 nlohmann::json e = {{"name", m.name}, {"url", m.ha_url}, {"role", m.role}, {"auto-failover", true}};
                 if (options.auth_user) {
-                    // The password from a file, as docs/kea-setup.md shows it (every Kea from 2.2).
-                    e["basic-auth-user"] = *options.auth_user;
+                    if (kea().ha_user_file) {
+                        e["basic-auth-user-file"] = user_file;
+                    } else {
+                        e["basic-auth-user"] = *options.auth_user;
+                    }
                     e["basic-auth-password-file"] = password_file;
                 }
                 ha_peers.push_back(std::move(e));
@@ -919,8 +983,8 @@ struct KeaLab::Impl {
              {{"type", "memfile"}, {"persist", true}, {"lfc-interval", 0},
               {"name", dir + (v4 ? "/leases4.csv" : "/leases6.csv")}}},
             {"hooks-libraries",
-             nlohmann::json::array({{{"library", std::string(kHooksDir) + "libdhcp_lease_cmds.so"}},
-                                    {{"library", std::string(kHooksDir) + "libdhcp_ha.so"},
+             nlohmann::json::array({{{"library", std::string(kea().hooks_dir) + "libdhcp_lease_cmds.so"}},
+                                    {{"library", std::string(kea().hooks_dir) + "libdhcp_ha.so"},
                                      {"parameters", {{"high-availability", ha_entries}}}}})},
             {"loggers",
              nlohmann::json::array({{{"name", v4 ? "kea-dhcp4" : "kea-dhcp6"},
@@ -928,15 +992,11 @@ struct KeaLab::Impl {
                                      {"severity", "INFO"}}})},
         };
         if (direct()) {
-            // Kea 3.x without a CA: the daemon serves HTTP itself, with basic auth (the 3.2 shape).
-            nlohmann::json http = {
-                {"socket-type", "http"},
-                {"socket-address", peers[i].address},
-                {"socket-port", kAgentPort},
-                {"authentication",
-                 {{"type", "basic"},
-                  {"realm", "kea-ha-lab"},
-                  {"clients", nlohmann::json::array({{{"user", *options.auth_user}, {"password-file", password_file}}})}}}};
+            // Kea 3.x without a CA: the daemon serves HTTP itself, with basic auth (3.2 requires it).
+            nlohmann::json http = {{"socket-type", "http"},
+                                   {"socket-address", peers[i].address},
+                                   {"socket-port", kAgentPort},
+                                   {"authentication", authentication()}};
             cfg["control-sockets"] = nlohmann::json::array({unix_socket, http});
         } else {
             cfg["control-socket"] = unix_socket;
@@ -990,13 +1050,16 @@ struct KeaLab::Impl {
             cfg["key-file"] = dir + "/tls.key";
             cfg["cert-required"] = false;
         }
-        if (options.auth_user) {
-            cfg["authentication"] = {
-                {"type", "basic"},
-                {"realm", "kea-ha-lab"},
-                {"clients", nlohmann::json::array({{{"user", *options.auth_user}, {"password-file", password_file}}})}};
-        }
+        if (options.auth_user) cfg["authentication"] = authentication();
         return {{"Control-agent", cfg}};
+    }
+
+    /// Basic auth with the user and the password from files (`user-file`, `password-file`: every
+    /// version has them; 3.2 refuses a clear-text `user` or `password`).
+    nlohmann::json authentication() const {
+        return {{"type", "basic"},
+                {"realm", "kea-ha-lab"},
+                {"clients", nlohmann::json::array({{{"user-file", user_file}, {"password-file", password_file}}})}};
     }
 
     std::vector<Process*> all_processes() {
@@ -1106,6 +1169,7 @@ const std::string& KeaLab::directory() const { return impl_->directory; }
 const std::string& KeaLab::root() const { return impl_->root; }
 
 const std::string& KeaLab::password_file() const { return impl_->password_file; }
+const std::string& KeaLab::user_file() const { return impl_->user_file; }
 
 const std::string& KeaLab::tls_ca_file() const { return impl_->tls_ca_file; }
 
@@ -1197,10 +1261,15 @@ core::Result<std::unique_ptr<KeaLab>> KeaLab::start(LabOptions options) {
         return make_error(ErrorKind::Invalid, "auth_password without auth_user");
     auto root = lab_root(options.kea_version);
     if (!root) return root.error();
-    if (options.transport == LabTransport::Direct && options.kea_version != "3.0")
-        return make_error(ErrorKind::Invalid, "the direct transport (no Control Agent) needs Kea 3.0, not " + options.kea_version);
+    const auto& kea = *lab_kea(options.kea_version);  // lab_root() refused an unknown version
+    if (options.transport == LabTransport::Direct && !kea.own_http_socket)
+        return make_error(ErrorKind::Invalid,
+                          "the direct transport (no Control Agent) needs Kea 3.0 or later, not " + options.kea_version);
+    if (options.transport == LabTransport::Agent && !kea.control_agent)
+        return make_error(ErrorKind::Invalid, "Kea " + options.kea_version +
+                                                  " has no Control Agent: its lab runs on the direct transport only");
     if (options.shape != LabShape::Pair && options.kea_version == "2.2")
-        return make_error(ErrorKind::Invalid, "hub-and-spoke and mutual-pair labs need Kea 2.6 or 3.0 (several HA relationships)");
+        return make_error(ErrorKind::Invalid, "hub-and-spoke and mutual-pair labs need Kea 2.6 or later (several HA relationships)");
     if (options.shape != LabShape::Pair && (options.mode != LabMode::HotStandby || options.with_backup))
         return make_error(ErrorKind::Invalid, "hub-and-spoke and mutual-pair labs are hot-standby without a backup (Kea's rule)");
     if (options.tls && options.transport == LabTransport::Direct)
@@ -1281,12 +1350,15 @@ core::Result<std::unique_ptr<KeaLab>> KeaLab::start(LabOptions options) {
         if (auto mounted = impl->mount_into_root(); !mounted) return fail(mounted.error());
     }
     if (options.auth_user) {
-        // For the daemons' own sockets (direct), and for whoever reaches the lab (the controller
-        // as keaAuthPasswordFile): the password in a file, the way an operator gives it.
+        // For every CA or daemon socket, the HA peers, and whoever reaches the lab (the controller
+        // as keaAuthPasswordFile): the user and the password in files, the way an operator gives them.
         impl->password_file = impl->directory + "/api-password";
-        if (!write_file(impl->password_file, options.auth_password.value_or("")))
-            return fail(make_error(ErrorKind::Io, "cannot write " + impl->password_file));
-        fs::permissions(impl->password_file, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+        impl->user_file = impl->directory + "/api-user";
+        for (const auto& [file, text] : {std::pair{impl->password_file, options.auth_password.value_or("")},
+                                         std::pair{impl->user_file, *options.auth_user}}) {
+            if (!write_file(file, text)) return fail(make_error(ErrorKind::Io, "cannot write " + file));
+            fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+        }
     }
 
     if (options.tls) {

@@ -30,7 +30,8 @@ LabOptions direct_lab() {
 }
 
 TEST(DirectE2E, NoControlAgentBasicAuthFromFiles_Kea30) {
-    if (LabOptions{}.kea_version != "3.0") GTEST_SKIP() << "kea-dhcp4's own HTTP socket needs Kea 3.0";
+    const std::string kea = LabOptions{}.kea_version;
+    if (kea == "2.2" || kea == "2.6") GTEST_SKIP() << "kea-dhcp4's own HTTP socket needs Kea 3.0 or later";
     kea_ha::testing::LabController f("kea-ha-direct", kSettings, direct_lab());
     ASSERT_TRUE(f.lab);
     ASSERT_TRUE(f.controller->start()) << f.explain();
@@ -60,7 +61,7 @@ TEST(DirectE2E, NoControlAgentBasicAuthFromFiles_Kea30) {
     EXPECT_EQ(detail["transport"], "direct") << detail.dump();
     ASSERT_EQ(detail["peers"].size(), 2u) << detail.dump();
     for (const auto& peer : detail["peers"]) {
-        EXPECT_EQ(peer["kea_version"].get<std::string>().rfind("3.0.", 0), 0u) << peer.dump();
+        EXPECT_EQ(peer["kea_version"].get<std::string>().rfind(kea + ".", 0), 0u) << peer.dump();
     }
 
     // The primary's daemon gone (and with it its only socket): Impaired, the standby is SoT.

@@ -7,6 +7,8 @@
 #include <string>
 #include <thread>
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include "kea_ha/lab/kea_lab.hpp"
@@ -115,6 +117,40 @@ TEST(ReplicationE2E, MergePatchReachesEveryPeerEachKeepingItsIdentity) {
                             R"(test=\d+\.\d{3} sot_set=\d+\.\d{3} writes=\d+\.\d{3}\n)");
     EXPECT_TRUE(wait_until([&] { return std::regex_search(p.controller->log(), logged); }, 5s, 100ms))
         << p.controller->log();
+}
+
+// Kea 3.2 refuses config-set while its lease file cleanup (kea-lfc) runs: the controller sends
+// it again within keaConfigTimeout. A live process named in the standby's LFC pid file is, for
+// Kea, a running kea-lfc (Memfile_LeaseMgr::isLFCProcessRunning); the file goes once the
+// controller has said it waits.
+TEST(ReplicationE2E, ConfigSetWaitsForTheLeaseFileCleanup_Kea32) {
+    const std::string kea = kea_ha::lab::LabOptions{}.kea_version;
+    if (kea != "3.2") GTEST_SKIP() << "config-set waits for the lease file cleanup from Kea 3.2 on";
+    Pair p;
+    ASSERT_TRUE(p.up()) << p.explain();
+    const std::string pid_file = p.lab->directory() + "/server2/leases4.csv.pid";
+    std::ofstream(pid_file) << ::getpid() << "\n";
+    auto refused = p.lab->command("server2", "config-set", {{"Dhcp4", p.kea_config("server2")}});
+    ASSERT_TRUE(refused) << refused.error().describe();
+    ASSERT_NE((*refused)["text"].get<std::string>().find("lease file cleanup process is running"), std::string::npos)
+        << refused->dump();
+
+    std::thread cleanup_ends([&] {
+        wait_until([&] { return p.controller->log().find("config-set waits for the lease file cleanup") !=
+                                std::string::npos; },
+                   20s);
+        std::filesystem::remove(pid_file);
+    });
+    auto changed = p.patch(lifetime_patch(7209));
+    cleanup_ends.join();
+    ASSERT_TRUE(changed);
+    ASSERT_EQ(changed->status, 200u) << changed->body << p.explain();
+    const auto answer = nlohmann::json::parse(changed->body);
+    EXPECT_EQ(outcome_of(answer, "server2"), "applied") << answer.dump();
+    EXPECT_NE(p.controller->log().find("config-set waits for the lease file cleanup cluster=pair peer=server2"),
+              std::string::npos)
+        << p.explain();
+    EXPECT_EQ(p.kea_config("server2")["valid-lifetime"], 7209);
 }
 
 TEST(ReplicationE2E, InvalidChangeIsRefusedWithKeasTextAndNothingChanges) {

@@ -19,6 +19,7 @@
 
 #include "kea_ha/lab/kea_lab.hpp"
 #include "support/controller_process.hpp"
+#include "support/lab_controller.hpp"
 
 namespace {
 
@@ -90,8 +91,9 @@ TEST(SystemdNotifyE2E, ReadyStatusWatchdogAndStopping) {
     // The controller inherits the environment systemd would give it.
     ::setenv("NOTIFY_SOCKET", (directory + "/notify.sock").c_str(), 1);
     ::setenv("WATCHDOG_USEC", "400000", 1);  // 0.4 s: a ping every 0.2 s
-    auto controller = std::make_unique<ControllerProcess>(
-        directory, std::map<std::string, std::string>{{"keaPollInterval", "0.5"}, {"keaRequestTimeout", "1"}});
+    std::map<std::string, std::string> settings = {{"keaPollInterval", "0.5"}, {"keaRequestTimeout", "1"}};
+    kea_ha::testing::add_lab_credentials(*lab, settings);
+    auto controller = std::make_unique<ControllerProcess>(directory, std::move(settings));
     const auto up = controller->start();
     ::unsetenv("NOTIFY_SOCKET");
     ::unsetenv("WATCHDOG_USEC");

@@ -77,13 +77,20 @@ public:
         });
         fake_.on("config-set", [this](const nlohmann::json& request) {
             std::lock_guard lock(mutex_);
+            if (lfc_refusals_ > 0) {
+                --lfc_refusals_;  // Kea 3.2's words; nothing changed
+                return dark(FakeReply::answer(
+                    1, "Can not update configuration while lease file cleanup process is running."));
+            }
             const bool fail = !set_failure_.empty() && ++sets_ > sets_before_failing_;
-            if (!fail) {
+            if (!fail || set_failure_result_ == 5) {
+                // Result 5 (Kea 3.2): part of the new config was applied and not rolled back.
                 config_ = request.at("arguments");
                 if (fill_defaults_) fill_defaults_locked();
+                if (fail) config_["Dhcp4"]["partly-applied"] = true;
             }
             // Kea >= 2.6: the answer carries the hash of the config it now runs.
-            auto reply = fail               ? FakeReply::answer(1, set_failure_)
+            auto reply = fail               ? FakeReply::answer(set_failure_result_, set_failure_)
                          : hash_in_set_answer_ ? FakeReply::answer(0, "Configuration successful.", {{"hash", hash_locked()}})
                                              : FakeReply::answer(0, "Configuration successful.");
             reply.delay = set_delay_;
@@ -131,6 +138,18 @@ public:
         config_ = std::move(config);
     }
     void fail_config_set(std::string text) { fail_config_set_after(0, std::move(text)); }
+    /// The next `count` config-sets are refused as Kea 3.2 refuses them while kea-lfc runs.
+    void refuse_config_set_during_lfc(int count) {
+        std::lock_guard lock(mutex_);
+        lfc_refusals_ = count;
+    }
+    /// Every config-set fails with Kea 3.2's result 5: the config is partly applied (marked
+    /// "partly-applied" here) and Kea could not roll back.
+    void partly_apply_config_set(std::string text) {
+        fail_config_set(std::move(text));
+        std::lock_guard lock(mutex_);
+        set_failure_result_ = 5;
+    }
     /// The next `passing` config-sets succeed, the ones after fail with `text`.
     void fail_config_set_after(std::size_t passing, std::string text) {
         std::lock_guard lock(mutex_);
@@ -226,6 +245,8 @@ private:
     std::string set_failure_, write_failure_;
     std::chrono::milliseconds set_delay_{0};
     std::size_t sets_ = 0, sets_before_failing_ = 0;
+    int set_failure_result_ = 1;
+    int lfc_refusals_ = 0;
     std::atomic<bool> dark_{false};
     FakeControlAgent fake_;   // last: stopped (destroyed) before the state its handlers read
 };
@@ -437,6 +458,19 @@ protected:
     }
     daemon::ConfigOutcome sync() { return change({daemon::ConfigChange::Kind::Sync, nullptr, std::nullopt}); }
 
+    /// A change of the valid-lifetime to `seconds` that server1 (the SoT) took and server2
+    /// failed: server2's outcome.
+    ::testing::AssertionResult target_failed(int seconds, nlohmann::json& target) {
+        clear_requests();
+        auto out = lifetime(seconds);
+        if (out.status != 200u) return ::testing::AssertionFailure() << out.status << " " << out.body.dump(1);
+        if (outcome_of(out.body["peers"], "server1")["outcome"] != "applied")
+            return ::testing::AssertionFailure() << "server1 not applied: " << out.body.dump(1);
+        target = outcome_of(out.body["peers"], "server2");
+        if (target["outcome"] != "failed") return ::testing::AssertionFailure() << "server2 not failed: " << target.dump();
+        return ::testing::AssertionSuccess();
+    }
+
     static nlohmann::json outcome_of(const nlohmann::json& peers, const std::string& name) {
         for (const auto& peer : peers) {
             if (peer["name"] == name) return peer;
@@ -541,6 +575,57 @@ TEST_F(ReplicationProtocolTest, TargetConfigSetFails_200WithThatPeerFailed) {
     EXPECT_EQ(kea(1).requests("config-set").size(), 1u) << "the SoT is not rolled back for a target";
     EXPECT_EQ(kea(1).config()["Dhcp4"]["valid-lifetime"], 7203);
     EXPECT_EQ(monitor_->detail()["replication"]["generation"], 1);
+}
+
+// Kea 3.2 refuses config-set while its lease file cleanup runs (the e2e test
+// ConfigSetWaitsForTheLeaseFileCleanup_Kea32 shows it on a real 3.2); here the count of refusals
+// is chosen, so the retries can be counted.
+TEST_F(ReplicationProtocolTest, TargetConfigSetRefusedWhileLfcRuns_SentAgainAndApplied) {
+    start();
+    kea(2).refuse_config_set_during_lfc(2);
+    clear_requests();
+    auto out = lifetime(7205);
+    ASSERT_EQ(out.status, 200u) << out.body.dump(1);
+    EXPECT_EQ(outcome_of(out.body["peers"], "server2")["outcome"], "applied") << out.body.dump(1);
+    EXPECT_EQ(kea(2).requests("config-set").size(), 3u) << "refused twice, then applied";
+    EXPECT_EQ(kea(1).requests("config-set").size(), 1u);
+    EXPECT_EQ(kea(2).config()["Dhcp4"]["valid-lifetime"], 7205);
+}
+
+TEST_F(ReplicationProtocolTest, TargetConfigSetRefusedWhileLfcRunsPastTheTimeout_FailedInKeasWords) {
+    prefs_.config_timeout = 1s;
+    start();
+    kea(2).refuse_config_set_during_lfc(1000);
+    const auto began = std::chrono::steady_clock::now();
+    nlohmann::json peer;
+    ASSERT_TRUE(target_failed(7206, peer));
+    const auto took = std::chrono::steady_clock::now() - began;
+    EXPECT_NE(peer["message"].get<std::string>().find("lease file cleanup process is running"), std::string::npos)
+        << peer.dump();
+    EXPECT_GE(kea(2).requests("config-set").size(), 2u) << "sent again while the timeout allowed";
+    EXPECT_LT(took, 5s) << "the retries stop at keaConfigTimeout";
+}
+
+// Kea 3.2's result 5 cannot be caused on a real Kea at will (a fatal error in the middle of
+// applying a config, then a failed rollback): the fake gives it.
+TEST_F(ReplicationProtocolTest, TargetConfigSetPartlyApplied_FailedAndItsConfigReadBack) {
+    start();
+    kea(2).partly_apply_config_set("Interface configuration update triggered a fatal error: shutting down.");
+    nlohmann::json peer;
+    ASSERT_TRUE(target_failed(7204, peer));
+    const auto message = peer["message"].get<std::string>();
+    EXPECT_NE(message.find("result 5"), std::string::npos) << message;
+    EXPECT_NE(message.find("its running config was read back"), std::string::npos) << message;
+    // Read back after the refused config-set: config-get (or its hash) reaches server2 after it.
+    const auto set = kea(2).requests("config-set");
+    ASSERT_EQ(set.size(), 1u);
+    std::size_t reads_after = 0;
+    for (const char* command : {"config-get", "config-hash-get"}) {
+        for (const auto& request : kea(2).requests(command))
+            if (request.received >= set[0].received) ++reads_after;
+    }
+    EXPECT_GE(reads_after, 1u) << "the partly applied peer's config is read back";
+    EXPECT_TRUE(kea(2).requests("config-write").empty()) << "a failed peer's config is not written to its file";
 }
 
 // --- issue 13 item 4: a config-set that Kea answers only after keaConfigTimeout ------------------

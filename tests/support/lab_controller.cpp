@@ -9,6 +9,12 @@ namespace kea_ha::testing {
 
 using namespace std::chrono_literals;
 
+void add_lab_credentials(const lab::KeaLab& lab, std::map<std::string, std::string>& settings) {
+    if (!lab.options().auth_user || settings.count("keaAuthUser")) return;
+    settings["keaAuthUser"] = *lab.options().auth_user;
+    settings["keaAuthPasswordFile"] = lab.password_file();
+}
+
 LabController::LabController(const std::string& prefix, std::map<std::string, std::string> settings,
                              std::optional<lab::LabOptions> lab_options)
     : directory(make_temp_directory(prefix)) {
@@ -20,6 +26,7 @@ LabController::LabController(const std::string& prefix, std::map<std::string, st
             ADD_FAILURE() << "lab did not start: " << started.error().describe();
         }
     }
+    if (lab) add_lab_credentials(*lab, settings);
     controller = std::make_unique<ControllerProcess>(directory, std::move(settings));
 }
 

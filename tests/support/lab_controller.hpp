@@ -19,10 +19,16 @@
 
 namespace kea_ha::testing {
 
+/// A lab with authentication (always on Kea 3.2): its credentials as an operator gives them to
+/// the controller, keaAuthUser + keaAuthPasswordFile, added to `settings` unless they name a
+/// keaAuthUser already.
+void add_lab_credentials(const lab::KeaLab& lab, std::map<std::string, std::string>& settings);
+
 class LabController {
 public:
     /// Starts the lab (none when `lab_options` is empty; a failed start is a test failure and
-    /// leaves `lab` null) and prepares the controller with `settings`; does not start it.
+    /// leaves `lab` null) and prepares the controller with `settings` and the lab's credentials
+    /// (add_lab_credentials()); does not start it.
     LabController(const std::string& prefix, std::map<std::string, std::string> settings,
                   std::optional<lab::LabOptions> lab_options = lab::LabOptions{});
     ~LabController();

@@ -3,6 +3,8 @@
 
 #include "kea_ha/kea/kea_version.hpp"
 
+#include <regex>
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -46,14 +48,17 @@ TEST(KeaVersionTest, CapabilitiesFollowSpecSection11) {
         bool relationships;
         ClockSource clock;
         bool dhcp_state;
+        bool control_agent;   // 3.2: none
+        bool auth_required;   // 3.2: every socket, from files
+        bool waits_for_lfc;   // 3.2: config-set refused while kea-lfc runs
     };
     const Row rows[] = {
-        {std::nullopt, false, false, false, ClockSource::HaHeartbeat, false},  // unknown: as the oldest
-        {KeaVersion{2, 2, 0}, false, false, false, ClockSource::HaHeartbeat, false},
-        {KeaVersion{2, 4, 0}, true, true, false, ClockSource::HaHeartbeat, false},
-        {KeaVersion{2, 6, 3}, true, true, true, ClockSource::HaHeartbeat, true},  // recorded: dhcp-state
-        {KeaVersion{3, 0, 4}, true, true, true, ClockSource::StatusGet, true},
-        {KeaVersion{3, 2, 0}, true, true, true, ClockSource::StatusGet, true},
+        {std::nullopt, false, false, false, ClockSource::HaHeartbeat, false, true, false, false},  // as the oldest
+        {KeaVersion{2, 2, 0}, false, false, false, ClockSource::HaHeartbeat, false, true, false, false},
+        {KeaVersion{2, 4, 0}, true, true, false, ClockSource::HaHeartbeat, false, true, false, false},
+        {KeaVersion{2, 6, 3}, true, true, true, ClockSource::HaHeartbeat, true, true, false, false},  // recorded
+        {KeaVersion{3, 0, 4}, true, true, true, ClockSource::StatusGet, true, true, false, false},
+        {KeaVersion{3, 2, 0}, true, true, true, ClockSource::StatusGet, true, false, true, true},
     };
     for (const auto& row : rows) {
         SCOPED_TRACE(row.version ? to_string(*row.version) : "unknown");
@@ -64,7 +69,67 @@ TEST(KeaVersionTest, CapabilitiesFollowSpecSection11) {
         EXPECT_EQ(caps.several_relationships, row.relationships);
         EXPECT_EQ(caps.clock_source, row.clock);
         EXPECT_EQ(caps.status_dhcp_state, row.dhcp_state);
+        EXPECT_EQ(caps.control_agent, row.control_agent);
+        EXPECT_EQ(caps.auth_required, row.auth_required);
+        EXPECT_EQ(caps.config_set_waits_for_lfc, row.waits_for_lfc);
     }
+}
+
+// Kea 3.2.0's bodies for what the controller meets. Until tests/data/kea-3.2 holds them as
+// recorded from a real 3.2 (tests/data/README.md), these are Kea's shapes as its source at
+// tag Kea-3.2.0 writes them (the file named beside each).
+
+TEST(KeaVersionTest, Kea32RefusedCredentialsAndCommandsAreBareMaps) {
+    // 401: no or wrong credentials on the daemon's own socket (src/lib/http/basic_auth_config.cc,
+    // a stock response); 403: a command the HA hook's listener does not take, restrict-commands
+    // (src/lib/config/cmd_response_creator.cc). Both a map, not a list.
+    const std::pair<const char*, unsigned> rows[] = {{R"({ "result": 401, "text": "Unauthorized" })", 401u},
+                                                     {R"({ "result": 403, "text": "Forbidden" })", 403u}};
+    for (const auto& [body, status] : rows) {
+        SCOPED_TRACE(body);
+        const auto answer = parse_answer(status, body, std::nullopt);
+        ASSERT_FALSE(answer);
+        EXPECT_EQ(answer.error().kind, core::ErrorKind::Auth) << answer.error().describe();
+    }
+}
+
+TEST(KeaVersionTest, Kea32ConfigSetRefusedWhileTheLeaseFileCleanupRuns_IsToBeSentAgain) {
+    // src/bin/dhcp4/ctrl_dhcp4_srv.cc (dhcp6 alike), ChangeLog 2418.
+    const auto answer = parse_answer(
+        200, R"([{"result": 1, "text": "Can not update configuration while lease file cleanup process is running."}])",
+        std::nullopt);
+    ASSERT_TRUE(answer) << answer.error().describe();
+    EXPECT_EQ(answer->result, KeaResult::Error);
+    EXPECT_EQ(config_set_refusal(*answer), ConfigSetRefusal::LfcRunning);
+    // Any other refusal stays a refusal.
+    EXPECT_EQ(config_set_refusal(Answer{KeaResult::Error, "Configuration parsing failed", nullptr}),
+              ConfigSetRefusal::Refused);
+}
+
+TEST(KeaVersionTest, Kea32ResultFiveIsAPartlyAppliedConfig) {
+    // Kea 3.2's CONTROL_RESULT_FATAL_ERROR (src/lib/cc/command_interpreter.h, the text of
+    // src/bin/dhcp4/ctrl_dhcp4_srv.cc); it cannot be caused at will on a real Kea.
+    const auto answer = parse_answer(
+        200, R"([{"result": 5, "text": "Interface configuration update triggered a fatal error: shutting down."}])",
+        std::nullopt);
+    ASSERT_TRUE(answer) << answer.error().describe();
+    EXPECT_EQ(answer->result, KeaResult::PartlyApplied);
+    EXPECT_EQ(config_set_refusal(*answer), ConfigSetRefusal::PartlyApplied);
+    const auto failed = require_success(answer, "config-set");
+    ASSERT_FALSE(failed);
+    EXPECT_EQ(failed.error().kind, core::ErrorKind::KeaError);
+    EXPECT_NE(failed.error().message.find("could not roll back"), std::string::npos) << failed.error().message;
+}
+
+TEST(KeaVersionTest, Kea32DirectCommandsCarryNoServiceAndNoLeadingZeros) {
+    // 3.2 takes a command without `service` (the direct transport sends none) and refuses a
+    // number with leading zeros on its control channel ("Illegal leading zeros"): the
+    // controller's JSON never has any, whatever the config it carries.
+    const auto command =
+        config_set(std::nullopt, {{"Dhcp4", {{"valid-lifetime", 7}, {"renew-timer", 0}, {"t", {-0.5, 10, 0.07}}}}});
+    const auto text = to_wire(command);
+    EXPECT_FALSE(nlohmann::json::parse(text).contains("service")) << text;
+    EXPECT_FALSE(std::regex_search(text, std::regex(R"([:\[,]-?0[0-9])"))) << text;
 }
 
 TEST(PeerLinkTransportTest, ConfigGetWithoutServiceTellsAgentFromDirect) {

@@ -13,7 +13,9 @@
 namespace kea_ha::kea {
 
 /// Kea's result codes (Kea ARM "Control Agent Command Response Format").
-enum class KeaResult { Success = 0, Error = 1, Unsupported = 2, Empty = 3, Conflict = 4 };
+/// 5 (Kea 3.2, CONTROL_RESULT_FATAL_ERROR): the command failed after changing part of the
+/// running config, and Kea could not roll back.
+enum class KeaResult { Success = 0, Error = 1, Unsupported = 2, Empty = 3, Conflict = 4, PartlyApplied = 5 };
 
 /// The member names of an answer's "arguments" worth keeping, at any depth below it
 /// (elements of a kept list are kept whole unless they are objects, whose members are
@@ -46,7 +48,7 @@ Command config_test(std::optional<std::string> service, nlohmann::json config);
 Command config_set(std::optional<std::string> service, nlohmann::json config);
 Command config_write(std::optional<std::string> service);
 
-/// A Kea answer for one service. Only result codes 0, 2, 3, 4 and "plain" 1 reach here;
+/// A Kea answer for one service. Only result codes 0, 2, 3, 4, 5 and "plain" 1 reach here;
 /// transport failures, auth maps and "daemon offline" become Errors.
 struct Answer {
     KeaResult result = KeaResult::Success;

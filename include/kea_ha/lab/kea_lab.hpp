@@ -24,32 +24,47 @@ namespace kea_ha::lab {
 enum class LabMode { HotStandby, LoadBalancing };
 
 /// How the controller reaches a peer: through a kea-ctrl-agent (every version), or straight to
-/// the DHCP daemon's own HTTP control socket (`control-sockets`, Kea 3.0 only; no CA at all).
+/// the DHCP daemon's own HTTP control socket (`control-sockets`, Kea 3.0 and 3.2; no CA at all).
+/// Kea 3.2 has no Control Agent: its lab is always Direct.
 enum class LabTransport { Agent, Direct };
 
 /// Pair: server1 + server2 (+ server3 backup), one relationship (every version).
 /// HubAndSpoke: "hub" standby in two relationships, "branch1" / "branch2" each primary of one.
 /// MutualPair: "a" and "b", each primary of one relationship and standby of the other.
-/// The last two need Kea 2.6 or 3.0 (several `high-availability` entries).
+/// The last two need Kea 2.6 or later (several `high-availability` entries).
 enum class LabShape { Pair, HubAndSpoke, MutualPair };
 
-/// The Kea version the lab runs: $KEA_HA_LAB_KEA if set ("2.2", "2.6" or "3.0"), else "2.2".
+/// The Kea versions the lab runs, oldest first: "2.2" (the system's), "2.6", "3.0" (Debian
+/// roots) and "3.2" (a root built from ISC's source, scripts/kea-roots.sh).
+const std::vector<std::string>& lab_kea_versions();
+/// "2.2, 2.6, 3.0 or 3.2", for error messages.
+std::string lab_kea_versions_text();
+/// False for a version without kea-ctrl-agent (3.2): its lab is direct only.
+bool lab_kea_has_control_agent(const std::string& version);
+/// True for a version whose root is built from ISC's source (3.2), which a machine without
+/// that source lacks: its end-to-end tests are then skipped, not failed.
+bool lab_kea_built_from_source(const std::string& version);
+
+/// The Kea version the lab runs: $KEA_HA_LAB_KEA if set (one of lab_kea_versions()), else "2.2".
 /// An invalid value throws std::invalid_argument naming it (a typo must not silently run 2.2).
 std::string lab_kea_version_from_env();
 
 struct LabOptions {
     std::string service = "dhcp4";            ///< "dhcp4" or "dhcp6"
-    /// "2.2" (the system's Kea), "2.6" / "3.0" (Debian roots under $KEA_HA_ROOTS). The default
+    /// "2.2" (the system's Kea), "2.6" / "3.0" / "3.2" (roots under $KEA_HA_ROOTS). The default
     /// follows $KEA_HA_LAB_KEA (so the e2e suite, registered once per version, runs on each), 2.2 without it.
     std::string kea_version = lab_kea_version_from_env();
-    LabTransport transport = LabTransport::Agent;
+    /// Agent where the version has a Control Agent, else Direct (3.2).
+    LabTransport transport = lab_kea_has_control_agent(kea_version) ? LabTransport::Agent : LabTransport::Direct;
     LabShape shape = LabShape::Pair;
     LabMode mode = LabMode::HotStandby;
     bool with_backup = false;                  ///< adds server3 with role backup
     /// The CAs serve HTTPS with certificates of a CA the lab makes (tls_ca_file()); the lab
     /// itself then talks to each DHCP daemon over its unix socket. Not with the direct transport.
     bool tls = false;
-    std::optional<std::string> auth_user;      ///< basic auth on every CA (and the HA peers' credentials)
+    /// Basic auth on every CA or daemon socket (and the HA peers' credentials); Kea reads the
+    /// user and the password from files the lab writes (user_file(), password_file()).
+    std::optional<std::string> auth_user;
     std::optional<std::string> auth_password;
     std::string base_dir;                      ///< empty: a fresh mkdtemp under $TMPDIR or /tmp
     bool keep_dir = false;                     ///< leave the directory (logs) after the lab stops
@@ -89,7 +104,7 @@ struct LabPeer {
     std::string agent_config_path;  ///< empty on the direct transport (no CA)
 };
 
-/// The Debian root that holds Kea `version` ("2.6", "3.0"): $KEA_HA_ROOTS/kea-VERSION (default
+/// The root that holds Kea `version` ("2.6", "3.0", "3.2"): $KEA_HA_ROOTS/kea-VERSION (default
 /// /var/cache/kea-ha-controller/roots), checked by its stamp; "" for 2.2 (the system's Kea).
 /// An error says which root is missing and how to build it.
 core::Result<std::string> lab_root(const std::string& version);
@@ -114,9 +129,11 @@ public:
     const std::string& directory() const;
     /// The root the daemons run in ("" for the system's Kea 2.2).
     const std::string& root() const;
-    /// The file holding the password of options().auth_user (on the direct transport every
-    /// daemon's HTTP socket reads its clients' password from it); "" when the lab has no auth.
+    /// The file holding the password of options().auth_user (every CA or daemon HTTP socket
+    /// reads its client's password from it); "" when the lab has no auth.
     const std::string& password_file() const;
+    /// The file holding options().auth_user (Kea's `user-file`); "" when the lab has no auth.
+    const std::string& user_file() const;
 
     /// With `tls`: the lab CA's certificate (what the controller trusts, keaTlsCaFile).
     const std::string& tls_ca_file() const;
