@@ -45,4 +45,19 @@ TEST(Redaction, EverySecretValueAtAnyDepthWhateverItsType) {
     EXPECT_EQ(redact_secrets(deep), 1u) << "no recursion: a deep document does not overflow the stack";
 }
 
+TEST(Redaction, JsonPatchOperationsWhosePathNamesASecret) {
+    auto patch = nlohmann::json::parse(R"([
+        {"op": "replace", "path": "/Dhcp4/lease-database/password", "value": "new-db-pass"},
+        {"op": "add", "path": "/Dhcp4/tsig-keys/0", "value": {"name": "k", "secret": "tsig"}},
+        {"op": "add", "path": "/Dhcp4/hooks-libraries/0/parameters/basic-auth~1password", "value": "escaped"},
+        {"op": "replace", "path": "/Dhcp4/valid-lifetime", "value": 7200}])");
+    EXPECT_EQ(redact_secrets(patch), 3u);
+    const auto text = patch.dump();
+    for (const char* secret : {"new-db-pass", "tsig\"", "escaped"}) EXPECT_EQ(text.find(secret), std::string::npos) << text;
+    EXPECT_EQ(patch[0]["value"], "<redacted>");
+    EXPECT_EQ(patch[1]["value"]["secret"], "<redacted>");
+    EXPECT_EQ(patch[1]["value"]["name"], "k");
+    EXPECT_EQ(patch[3]["value"], 7200);
+}
+
 }  // namespace

@@ -17,7 +17,10 @@ inline constexpr std::string_view kRedacted = "<redacted>";
 bool names_a_secret(std::string_view member);
 
 /// Replaces the value of every member that names_a_secret() (at any depth, whatever its
-/// type) with kRedacted. Without recursion (documents nest up to 100 levels, or deeper in
+/// type) with kRedacted, and the "value" of every JSON Patch operation (an object with a
+/// string "path") whose path names a secret in any of its segments
+/// ({"op": "replace", "path": "/Dhcp4/lease-database/password", "value": …}): configs,
+/// diffs and patches alike. Without recursion (documents nest up to 100 levels, or deeper in
 /// an answer from Kea). Returns how many values were redacted.
 std::size_t redact_secrets(nlohmann::json& document);
 
