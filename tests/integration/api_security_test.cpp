@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "kea_ha/daemon/logging.hpp"
 #include "kea_ha/lab/kea_lab.hpp"
 #include "support/controller_process.hpp"
 
@@ -115,6 +116,18 @@ TEST(ApiSecurity, UnsafeSettingsAreSaidAtStartAndInHealth) {
     EXPECT_NE(log.find("management API without a token"), std::string::npos) << log;
     EXPECT_EQ(controller.stop(), 0);
     std::filesystem::remove_all(dir);
+}
+
+// Issue 32: a log field from Kea or a client cannot forge a line or repaint a terminal.
+TEST(ApiSecurity, LogFieldsEscapeControlCharacters) {
+    using kea_ha::daemon::quote_field;
+    EXPECT_EQ(quote_field("plain"), "plain");
+    EXPECT_EQ(quote_field("a b"), "\"a b\"");
+    EXPECT_EQ(quote_field("line\nforged=1"), "\"line\\nforged=1\"");
+    EXPECT_EQ(quote_field("cr\rx"), "\"cr\\x0dx\"");
+    EXPECT_EQ(quote_field("\x1b[31mred"), "\"\\x1b[31mred\"");
+    EXPECT_EQ(quote_field("tab\there"), "\"tab\\x09here\"");
+    EXPECT_EQ(quote_field("del\x7f"), "\"del\\x7f\"");
 }
 
 }  // namespace
