@@ -120,6 +120,13 @@ int main(int argc, char** argv) {
         for (const auto& warning : loaded->warnings) {
             std::fprintf(stderr, "warning: %s\n", warning.message.c_str());
         }
+        // Issue 32: no open API by default (the lab opens its own and says so, daemon.cpp).
+        if (!args.lab) {
+            if (auto problem = kea_ha::core::api_access_problem(loaded->preferences)) {
+                std::fprintf(stderr, "error: %s: %s\n", options.preferences_path.c_str(), problem->c_str());
+                return 1;
+            }
+        }
         if (args.check) {
             std::printf("%s: OK (%zu warning%s)\n", options.preferences_path.c_str(),
                         loaded->warnings.size(), loaded->warnings.size() == 1 ? "" : "s");

@@ -2,6 +2,7 @@
 #include "kea_ha/api/routes.hpp"
 
 #include "kea_ha/core/json_depth.hpp"
+#include "kea_ha/core/redaction.hpp"
 
 #include "api/status_page.hpp"
 
@@ -208,6 +209,120 @@ ApiResponse not_found_cluster(const std::string& name) {
     return error_response(404, "not-found", "no cluster named '" + name + "'");
 }
 
+/// The media type of a Content-Type header, lower case, parameters dropped ("" when absent).
+std::string media_type(const ApiRequest& request) {
+    const std::string* type = header(request, "content-type");
+    return type ? lower(trim(std::string_view(*type).substr(0, type->find(';')))) : std::string();
+}
+
+/// "http://Name:80" -> "name" and "https://h:8443" -> "h:8443": an origin's authority with
+/// its scheme's default port dropped, lower case; nullopt when it is not scheme://authority.
+std::optional<std::string> origin_authority(std::string_view origin) {
+    const auto scheme_end = origin.find("://");
+    if (scheme_end == std::string_view::npos) return std::nullopt;
+    const auto scheme = lower(origin.substr(0, scheme_end));
+    auto authority = lower(origin.substr(scheme_end + 3));
+    if (authority.empty() || authority.find_first_of("/?#@ ") != std::string::npos) return std::nullopt;
+    const std::string default_port = scheme == "https" ? ":443" : scheme == "http" ? ":80" : "";
+    if (!default_port.empty() && authority.size() > default_port.size() &&
+        authority.compare(authority.size() - default_port.size(), default_port.size(), default_port) == 0) {
+        authority.resize(authority.size() - default_port.size());
+    }
+    return authority;
+}
+
+/// Issue 32: the checks that keep a web browser from driving the API. Host must name this
+/// API (a DNS rebinding page sends its own name); a browser's Origin, when sent, must be the
+/// API's own; Sec-Fetch-Site must be same-origin or none (typed in). Clients that are not
+/// browsers send neither Origin nor Sec-Fetch-Site; a request without Host is not a browser's.
+std::optional<ApiResponse> browser_refusal(const ApiRequest& request, const ApiSettings& settings) {
+    const std::string* host_header = header(request, "host");
+    if (host_header) {
+        const auto host = core::host_of_authority(trim(*host_header));
+        if (!host) return error_response(400, "bad-request", "malformed Host header '" + *host_header + "'");
+        const bool ours = core::is_loopback_host(*host) || *host == lower(settings.listen_host) ||
+                          core::host_matches_any(settings.allowed_hosts, *host) ||
+                          (core::is_wildcard_address(settings.listen_host) && core::is_ip_literal(*host));
+        if (!ours) {
+            return error_response(421, "misdirected",
+                                  "Host '" + *host + "' is not a name of this API (apiListen's host, a loopback "
+                                  "name, or apiAllowedHosts); if clients reach it by this name, add it to "
+                                  "apiAllowedHosts");
+        }
+    }
+    if (const std::string* site = header(request, "sec-fetch-site")) {
+        const auto value = lower(trim(*site));
+        if (value != "same-origin" && value != "none") {
+            return error_response(403, "cross-site",
+                                  "Sec-Fetch-Site '" + value + "': requests from other web sites are refused");
+        }
+    }
+    if (const std::string* origin = header(request, "origin")) {
+        const auto authority = origin_authority(trim(*origin));
+        auto own = host_header ? lower(trim(*host_header)) : std::string();
+        for (const char* port : {":80", ":443"}) {
+            // Host carries the port as the client wrote it; an origin never names a default port.
+            if (authority && own.size() > std::string_view(port).size() && own.ends_with(port) &&
+                !authority->ends_with(port) && own.substr(0, own.size() - std::string_view(port).size()) == *authority) {
+                own.resize(own.size() - std::string_view(port).size());
+            }
+        }
+        if (!authority || !host_header || *authority != own) {
+            return error_response(403, "cross-site",
+                                  "Origin '" + *origin + "' is not this API's own: requests from other web sites "
+                                  "are refused");
+        }
+    }
+    return std::nullopt;
+}
+
+Admission admit_request(const ApiRequest& request, const ApiSettings& settings) {
+    Admission admission;
+    if (auto refusal = browser_refusal(request, settings)) {
+        admission.refusal = std::move(refusal);
+        return admission;
+    }
+    const auto path = split_path(request.target);
+    const bool health = path && path->size() == 2 && (*path)[0] == "v1" && (*path)[1] == "health";
+    // The status page (SPEC §8) holds no data; its own API calls carry the token.
+    const bool page = path && path->empty();
+    const std::string& method = request.method;
+    if ((settings.token || !settings.tokens.empty()) && !((health || page) && method == "GET")) {
+        if (!header(request, "authorization")) {
+            admission.refusal = unauthorized("this API needs 'Authorization: Bearer TOKEN' (apiTokenFile, apiTokensFile)");
+            return admission;
+        }
+        const auto client = client_of(request, settings);
+        if (!client) {
+            admission.refusal = unauthorized("invalid bearer token");
+            return admission;
+        }
+        if (client->role == core::ApiRole::Read && method != "GET" && method != "HEAD") {
+            admission.refusal =
+                error_response(403, "forbidden", "client '" + client->name + "' has role read: it may only GET");
+            return admission;
+        }
+        admission.who = client->name;
+        admission.authenticated = true;
+        admission.role = client->role;
+    }
+    // Issue 32: a write needs a JSON media type, which an HTML form cannot send and fetch()
+    // sends cross-site only after a CORS preflight this API never grants. DELETE needs no
+    // body: a browser sends it cross-site only after such a preflight too.
+    if (method == "POST" || method == "PUT" || method == "PATCH") {
+        const auto media = media_type(request);
+        if (media != "application/json" && media != "application/json-patch+json" &&
+            media != "application/merge-patch+json") {
+            const std::string* type = header(request, "content-type");
+            admission.refusal = error_response(
+                415, "unsupported-media-type",
+                method + " needs Content-Type application/json (a body-less action sends {}), not '" +
+                    (type ? *type : std::string()) + "'");
+        }
+    }
+    return admission;
+}
+
 /// Parses a JSON body: the error response (400 bad-json) when it is not JSON or nests too deep.
 std::optional<ApiResponse> parse_json_body(const std::string& body, json& out) {
     if (core::json_nesting_depth(body) > kMaxBodyDepth) {
@@ -231,14 +346,24 @@ std::optional<ApiResponse> json_object_body(const ApiRequest& request, json& out
         return error_response(400, "bad-request", "a JSON object body is required");
     }
     const std::string* type = header(request, "content-type");
-    std::string media = type ? lower(trim(std::string_view(*type).substr(0, type->find(';')))) : std::string();
-    if (media != "application/json") {
+    if (media_type(request) != "application/json") {
         return error_response(415, "unsupported-media-type",
                               "Content-Type must be application/json, not '" + (type ? *type : std::string()) + "'");
     }
     if (auto error = parse_json_body(request.body, out)) return error;
     if (!out.is_object()) {
         return error_response(400, "bad-request", std::string("the body must be a JSON object, not ") + out.type_name());
+    }
+    return std::nullopt;
+}
+
+/// The body of an action that takes no parameters (sync, rollback): none, or `{}`.
+std::optional<ApiResponse> empty_object_body(const ApiRequest& request) {
+    if (trim(request.body).empty()) return std::nullopt;
+    json body;
+    if (auto error = json_object_body(request, body)) return error;
+    if (!body.empty()) {
+        return error_response(400, "bad-request", "unknown field '" + body.begin().key() + "' (this takes none: send {})");
     }
     return std::nullopt;
 }
@@ -339,20 +464,20 @@ boost::asio::awaitable<ApiResponse> route(const ApiRequest& request, ApiBackend&
     const auto& p = *path;
 
     const bool health = p.size() == 2 && p[0] == "v1" && p[1] == "health";
-    // The status page (SPEC §8) holds no data; its own API calls carry the token.
     const bool page = p.empty();
-    std::string who = "anonymous";
-    if ((settings.token || !settings.tokens.empty()) && !((health || page) && method == "GET")) {
-        if (!header(request, "authorization")) {
-            co_return unauthorized("this API needs 'Authorization: Bearer TOKEN' (apiTokenFile, apiTokensFile)");
-        }
-        const auto client = client_of(request, settings);
-        if (!client) co_return unauthorized("invalid bearer token");
-        if (client->role == core::ApiRole::Read && method != "GET" && method != "HEAD") {
-            co_return error_response(403, "forbidden", "client '" + client->name + "' has role read: it may only GET");
-        }
-        who = client->name;
-    }
+    auto admission = admit_request(request, settings);
+    if (admission.refusal) co_return *admission.refusal;
+    const std::string who = admission.who;
+    // Issue 32 point 5: a `read` client sees Kea configs with their secrets redacted.
+    const bool redact = admission.role == core::ApiRole::Read;
+    const auto shown = [redact](ApiResponse response) {
+        if (!redact || response.status != 200 || response.body.empty()) return response;
+        auto document = json::parse(response.body, nullptr, false);
+        if (document.is_discarded()) return response;
+        core::redact_secrets(document);
+        response.body = document.dump(-1, ' ', false, json::error_handler_t::replace);
+        return response;
+    };
 
     if (health) {
         if (method != "GET") co_return method_not_allowed(request, "GET");
@@ -360,6 +485,7 @@ boost::asio::awaitable<ApiResponse> route(const ApiRequest& request, ApiBackend&
         const auto problems = backend.problems();
         json body = {{"status", problems.empty() ? "ok" : "degraded"}, {"version", backend.version()}};
         if (!problems.empty()) body["problems"] = problems;
+        if (const auto warnings = backend.warnings(); !warnings.empty()) body["warnings"] = warnings;
         co_return json_response(200, body);
     }
     if (p.size() == 1 && p[0] == "metrics") {
@@ -374,6 +500,7 @@ boost::asio::awaitable<ApiResponse> route(const ApiRequest& request, ApiBackend&
         ApiResponse response;
         response.content_type = "text/html; charset=utf-8";
         response.body = std::string(status_page_html());
+        response.headers.emplace_back("Content-Security-Policy", std::string(status_page_csp()));
         co_return response;
     }
     if (p.size() >= 2 && p[0] == "v1" && p[1] == "clusters") {
@@ -459,7 +586,10 @@ boost::asio::awaitable<ApiResponse> route(const ApiRequest& request, ApiBackend&
                 }
             }
             if (const std::string* if_match = header(request, "if-match")) operation.if_match = std::string(trim(*if_match));
-            co_return from_outcome(co_await backend.config_operation(name, std::move(operation)));
+            if (rollback) {
+                if (auto error = empty_object_body(request)) co_return *error;
+            }
+            co_return shown(from_outcome(co_await backend.config_operation(name, std::move(operation))));
         }
         if (p.size() == 4 && p[3] == "diff") {
             if (method != "GET") co_return method_not_allowed(request, "GET");
@@ -478,7 +608,7 @@ boost::asio::awaitable<ApiResponse> route(const ApiRequest& request, ApiBackend&
                 if (!flag) co_return error_response(400, "bad-request", "documents= is true or false, not '" + documents->second + "'");
                 operation.documents = *flag;
             }
-            co_return from_outcome(co_await backend.config_operation(name, std::move(operation)));
+            co_return shown(from_outcome(co_await backend.config_operation(name, std::move(operation))));
         }
         if (p.size() == 4 && (p[3] == "config" || p[3] == "sync")) {
             const bool config = p[3] == "config";
@@ -503,6 +633,7 @@ boost::asio::awaitable<ApiResponse> route(const ApiRequest& request, ApiBackend&
             if (const std::string* if_match = header(request, "if-match")) operation.if_match = std::string(trim(*if_match));
             if (!config) {
                 operation.kind = ConfigRequest::Kind::Sync;
+                if (auto error = empty_object_body(request)) co_return *error;
             } else if (method == "GET") {
                 operation.kind = ConfigRequest::Kind::Read;
             } else if (method == "PUT") {
@@ -526,7 +657,7 @@ boost::asio::awaitable<ApiResponse> route(const ApiRequest& request, ApiBackend&
                 if (trim(request.body).empty()) co_return error_response(400, "bad-request", "a patch body is required");
                 if (auto error = parse_json_body(request.body, operation.body)) co_return *error;
             }
-            co_return from_outcome(co_await backend.config_operation(name, std::move(operation)));
+            co_return shown(from_outcome(co_await backend.config_operation(name, std::move(operation))));
         }
     }
     co_return error_response(404, "not-found", "no such path: " + request.target);
@@ -569,6 +700,16 @@ ApiResponse json_response(unsigned status, const nlohmann::json& body) {
     response.status = status;
     response.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     return response;
+}
+
+Admission admit(const ApiRequest& head, const ApiSettings& settings) { return admit_request(head, settings); }
+
+std::size_t body_limit_for(const ApiRequest& head, std::size_t config_limit) {
+    if (head.method != "PUT" && head.method != "PATCH") return kSmallBodyLimit;
+    const auto path = split_path(head.target);
+    const bool config = path && path->size() == 4 && (*path)[0] == "v1" && (*path)[1] == "clusters" &&
+                        (*path)[3] == "config";
+    return config ? config_limit : kSmallBodyLimit;
 }
 
 boost::asio::awaitable<ApiResponse> handle(const ApiRequest& request, ApiBackend& backend,

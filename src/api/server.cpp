@@ -122,25 +122,45 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
     Handler handler;
     tcp::acceptor acceptor;
     std::optional<ssl::context> tls;
-    std::map<std::uint64_t, std::weak_ptr<Closable>> sessions;
+    struct Entry {
+        std::weak_ptr<Closable> session;
+        std::string address;  ///< the client's address (per_address)
+    };
+    std::map<std::uint64_t, Entry> sessions;
+    std::map<std::string, std::size_t> per_address;  ///< open connections by client address
     std::uint64_t next_id = 0;
     bool stopped = false;
     bool draining = false;
+
+    void add(std::uint64_t id, std::weak_ptr<Closable> session, const std::string& address) {
+        sessions.emplace(id, Entry{std::move(session), address});
+        ++per_address[address];
+    }
+
+    /// A session ended: it no longer counts (towards either connection cap).
+    void forget(std::uint64_t id) {
+        const auto found = sessions.find(id);
+        if (found == sessions.end()) return;
+        if (auto count = per_address.find(found->second.address); count != per_address.end() && --count->second == 0) {
+            per_address.erase(count);
+        }
+        sessions.erase(found);
+    }
 
     void drain() {
         if (stopped || draining) return;
         draining = true;
         error_code ec;
         acceptor.close(ec);
-        for (auto& [id, weak] : sessions) {
-            if (auto session = weak.lock(); session && !session->busy) session->close();
+        for (auto& [id, entry] : sessions) {
+            if (auto session = entry.session.lock(); session && !session->busy) session->close();
         }
     }
 
     std::size_t in_flight() const {
         std::size_t busy = 0;
-        for (const auto& [id, weak] : sessions) {
-            if (auto session = weak.lock(); session && session->busy) ++busy;
+        for (const auto& [id, entry] : sessions) {
+            if (auto session = entry.session.lock(); session && session->busy) ++busy;
         }
         return busy;
     }
@@ -152,8 +172,9 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
         acceptor.close(ec);
         auto open = std::move(sessions);
         sessions.clear();
-        for (auto& [id, weak] : open) {
-            if (auto session = weak.lock()) session->close();
+        per_address.clear();
+        for (auto& [id, entry] : open) {
+            if (auto session = entry.session.lock()) session->close();
         }
     }
 };
@@ -171,8 +192,19 @@ http::response<http::string_body> make_response(const ApiResponse& answer, unsig
     http::response<http::string_body> res{static_cast<http::status>(answer.status), version};
     res.set(http::field::server, "kea-ha-controller/" KEA_HA_VERSION);
     if (!answer.content_type.empty()) res.set(http::field::content_type, answer.content_type);
-    for (const auto& [name, value] : answer.headers) res.insert(name, value);
+    bool has_policy = false;
+    for (const auto& [name, value] : answer.headers) {
+        res.insert(name, value);
+        has_policy = has_policy || beast::iequals(name, "Content-Security-Policy");
+    }
     res.set(http::field::cache_control, "no-store");
+    // Issue 32: every answer, errors included. An answer is data, never a page to run or frame
+    // (the status page sets its own policy, which allows its inline script by hash).
+    if (!has_policy) res.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+    res.set("X-Content-Type-Options", "nosniff");
+    res.set(http::field::x_frame_options, "DENY");
+    res.set("Referrer-Policy", "no-referrer");
+    res.set("Cross-Origin-Resource-Policy", "same-origin");
     res.body() = answer.body;
     res.keep_alive(keep_alive);
     res.prepare_payload();
@@ -221,8 +253,9 @@ net::awaitable<bool> send(Stream& stream, const ApiResponse& answer, unsigned ve
     co_return !ec;
 }
 
-ApiRequest to_api_request(const http::request<http::string_body>& req) {
+ApiRequest to_api_request(const http::request<http::string_body>& req, const std::string& client) {
     ApiRequest request;
+    request.client = client;
     request.method = std::string(req.method_string());
     request.target = std::string(req.target());
     for (const auto& field : req) {
@@ -234,12 +267,22 @@ ApiRequest to_api_request(const http::request<http::string_body>& req) {
     return request;
 }
 
+/// "127.0.0.1:40522" or "[::1]:40522"; "unknown" when the socket no longer knows.
+std::string client_address(const tcp::socket& socket) {
+    error_code ec;
+    const auto remote = socket.remote_endpoint(ec);
+    if (ec) return "unknown";
+    const auto address = remote.address().to_string();
+    return (remote.address().is_v6() ? "[" + address + "]" : address) + ":" + std::to_string(remote.port());
+}
+
 template <typename Stream>
 net::awaitable<void> run_session(std::shared_ptr<ServerState> state, std::shared_ptr<Session<Stream>> session,
                                  std::uint64_t id) {
     auto& stream = session->stream;
     const auto timeout = state->settings.request_timeout;
     error_code ec;
+    const std::string client = client_address(lowest(stream).socket());
     beast::flat_buffer buffer;
     bool close_politely = true;
 
@@ -253,8 +296,33 @@ net::awaitable<void> run_session(std::shared_ptr<ServerState> state, std::shared
         http::request_parser<http::string_body> parser;
         parser.header_limit(kHeaderLimit);
         parser.body_limit(state->settings.max_body_size);
-        lowest(stream).expires_after(timeout);
+        // Issue 32: the line and the headers (and the wait for them on a kept-alive connection)
+        // get the short deadline; only an admitted request's body gets request_timeout.
+        lowest(stream).expires_after(state->settings.header_timeout);
         co_await http::async_read_header(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+        if (!ec) {
+            // Limits before authentication: a request that will be refused is answered before
+            // its body is read, and the connection closed (the body is never parsed).
+            const auto head = to_api_request(parser.get(), client);
+            std::optional<ApiResponse> refusal;
+            if (state->settings.admit) refusal = state->settings.admit(head);
+            const std::size_t limit = state->settings.body_limit
+                                          ? std::min(state->settings.body_limit(head), state->settings.max_body_size)
+                                          : state->settings.max_body_size;
+            if (!refusal && parser.content_length() && *parser.content_length() > limit) {
+                refusal = error_response(413, "too-large", "request body larger than " + std::to_string(limit) +
+                                                               " bytes (only config writes may be larger than " +
+                                                               std::to_string(kSmallBodyLimit) + ")");
+            }
+            if (refusal) {
+                if (state->settings.report_refusal) state->settings.report_refusal(head, *refusal);
+                if (co_await send(stream, *refusal, parser.get().version(), false, timeout)) co_await finish(stream);
+                close_politely = false;
+                break;
+            }
+            parser.body_limit(limit);  // chunked bodies: counted as they come
+            lowest(stream).expires_after(timeout);
+        }
         if (!ec && !parser.is_done()) {
             const auto& head = parser.get();
             if (auto expect = head.find(http::field::expect);
@@ -289,7 +357,7 @@ net::awaitable<void> run_session(std::shared_ptr<ServerState> state, std::shared
         lowest(stream).expires_never();
         std::exception_ptr failure;
         try {
-            answer = co_await state->handler(to_api_request(req));
+            answer = co_await state->handler(to_api_request(req, client));
         } catch (...) {
             failure = std::current_exception();
         }
@@ -314,16 +382,18 @@ net::awaitable<void> run_session(std::shared_ptr<ServerState> state, std::shared
     session->busy = false;
     if (close_politely && !state->stopped) co_await finish(stream);
     lowest(stream).close();
-    state->sessions.erase(id);
+    state->forget(id);
 }
 
-/// Over max_connections: a short 503 (plain HTTP only) and close.
-net::awaitable<void> reject(std::shared_ptr<ServerState> state, tcp::socket socket) {
+/// Over max_connections (or max_connections_per_address): a short 503 (plain HTTP only) and close.
+net::awaitable<void> reject(std::shared_ptr<ServerState> state, tcp::socket socket, bool address_full) {
     if (state->tls) co_return;  // no handshake for a connection we refuse
     beast::tcp_stream stream(std::move(socket));
-    auto answer = error_response(503, "busy", "too many connections (" +
-                                                  std::to_string(state->settings.max_connections) +
-                                                  "); try again");
+    auto answer = error_response(
+        503, "busy",
+        address_full ? "too many connections from your address (" +
+                           std::to_string(state->settings.max_connections_per_address) + "); try again"
+                     : "too many connections (" + std::to_string(state->settings.max_connections) + "); try again");
     answer.headers.emplace_back("Retry-After", "1");
     if (co_await send(stream, answer, 11, false, std::chrono::seconds(2))) co_await finish(stream);
 }
@@ -335,7 +405,7 @@ auto on_session_end(std::shared_ptr<ServerState> state, std::optional<std::uint6
         if (!e) return;
         report(*state, id ? "api session failed session=" + std::to_string(*id) : std::string("api reject failed"),
                core::exception_text(e));
-        if (id) state->sessions.erase(*id);
+        if (id) state->forget(*id);
     };
 }
 
@@ -352,8 +422,13 @@ net::awaitable<void> accept_loop(std::shared_ptr<ServerState> state) {
             co_await backoff.async_wait(net::redirect_error(net::use_awaitable, ec));
             continue;
         }
-        if (state->sessions.size() >= state->settings.max_connections) {
-            net::co_spawn(state->io, reject(state, std::move(socket)), on_session_end(state, std::nullopt));
+        const auto remote = socket.remote_endpoint(ec);
+        const std::string address = ec ? std::string("unknown") : remote.address().to_string();
+        const auto from_address = state->per_address.find(address);
+        const bool address_full = from_address != state->per_address.end() &&
+                                  from_address->second >= state->settings.max_connections_per_address;
+        if (state->sessions.size() >= state->settings.max_connections || address_full) {
+            net::co_spawn(state->io, reject(state, std::move(socket), address_full), on_session_end(state, std::nullopt));
             continue;
         }
         socket.set_option(tcp::no_delay(true), ec);
@@ -361,12 +436,12 @@ net::awaitable<void> accept_loop(std::shared_ptr<ServerState> state) {
         if (state->tls) {
             using Stream = beast::ssl_stream<beast::tcp_stream>;
             auto session = std::make_shared<Session<Stream>>(Stream(beast::tcp_stream(std::move(socket)), *state->tls));
-            state->sessions.emplace(id, session);
+            state->add(id, session, address);
             net::co_spawn(state->io, run_session<Stream>(state, session, id), on_session_end(state, id));
         } else {
             using Stream = beast::tcp_stream;
             auto session = std::make_shared<Session<Stream>>(Stream(std::move(socket)));
-            state->sessions.emplace(id, session);
+            state->add(id, session, address);
             net::co_spawn(state->io, run_session<Stream>(state, session, id), on_session_end(state, id));
         }
     }

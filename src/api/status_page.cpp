@@ -1,6 +1,36 @@
 #include "api/status_page.hpp"
 
+#include <string>
+
+#include <openssl/evp.h>
+
 namespace kea_ha::api {
+namespace {
+
+/// 'sha256-BASE64' of what stands between `open` and `close` in the page (CSP hash source).
+std::string hash_source(std::string_view page, std::string_view open, std::string_view close) {
+    const auto start = page.find(open);
+    const auto end = start == std::string_view::npos ? start : page.find(close, start + open.size());
+    if (end == std::string_view::npos) return "'none'";
+    const auto content = page.substr(start + open.size(), end - start - open.size());
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    EVP_Digest(content.data(), content.size(), digest, &length, EVP_sha256(), nullptr);
+    unsigned char base64[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
+    const int written = EVP_EncodeBlock(base64, digest, static_cast<int>(length));
+    return "'sha256-" + std::string(reinterpret_cast<const char*>(base64), static_cast<std::size_t>(written)) + "'";
+}
+
+}  // namespace
+
+std::string_view status_page_csp() {
+    static const std::string policy = "default-src 'none'; script-src " +
+                                      hash_source(status_page_html(), "<script>", "</script>") + "; style-src " +
+                                      hash_source(status_page_html(), "<style>", "</style>") +
+                                      "; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; "
+                                      "frame-ancestors 'none'";
+    return policy;
+}
 
 // SPEC §8: one self-contained page (no external assets, no build step) that refreshes itself
 // from the API. It holds no data of its own, so it is served without the bearer token; the

@@ -7,5 +7,8 @@ namespace kea_ha::api {
 
 /// The page: HTML, CSS and JS inline, no external assets; it polls the API itself.
 std::string_view status_page_html();
+/// The page's Content-Security-Policy: its inline script and style by their SHA-256 (no other
+/// script runs), data only from the API itself, no frames, no forms sent anywhere.
+std::string_view status_page_csp();
 
 }  // namespace kea_ha::api

@@ -195,8 +195,10 @@ bool send_request(const ApiUrl& api, const ClientOptions& options, const std::st
     if (options.token) x.request.set(http::field::authorization, "Bearer " + *options.token);
     for (const auto& [name, value] : headers) x.request.set(name, value);
     if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
-        if (!body.empty()) x.request.set(http::field::content_type, content_type);
-        x.request.body() = body;
+        // The API takes a write only with a JSON media type (an HTML form cannot send one,
+        // issue 32): an action without parameters sends {}.
+        x.request.set(http::field::content_type, body.empty() ? std::string("application/json") : content_type);
+        x.request.body() = body.empty() ? std::string("{}") : body;
         x.request.prepare_payload();
     }
 

@@ -4,6 +4,8 @@
 // file), 3 the controller cannot be reached, 4 a config write or sync answered 200 but some peer
 // is pending or failed. `check` follows the monitoring-plugin conventions instead (0 OK,
 // 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -34,6 +36,8 @@ namespace {
 using nlohmann::json;
 using namespace kea_ha::cli;
 
+/// Where the Debian package puts the daemon's admin token (packaging/debian/postinst).
+constexpr const char* kDefaultTokenFile = "/etc/kea-ha-controller/api-token";
 constexpr int kOk = 0;
 constexpr int kApiError = 1;
 constexpr int kUsage = 2;
@@ -589,6 +593,15 @@ int run(Options& o) {
     std::string why;
     auto api = parse_api_url(o.api, why);
     if (!api) return usage_error("bad --api URL '" + o.api + "': " + why);
+    // Issue 32: without --token-file, $KEA_HA_CTL_TOKEN_FILE, else the package's token file
+    // when this user may read it (root, or a member of the kea-ha-controller group).
+    if (!o.token_file) {
+        if (const char* from_env = std::getenv("KEA_HA_CTL_TOKEN_FILE"); from_env && *from_env) {
+            o.token_file = from_env;
+        } else if (::access(kDefaultTokenFile, R_OK) == 0) {
+            o.token_file = kDefaultTokenFile;
+        }
+    }
     if (o.token_file) {
         std::string token;
         if (!read_file(*o.token_file, token)) {

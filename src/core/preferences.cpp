@@ -27,8 +27,9 @@ constexpr std::string_view kKeys[] = {
     "keaConfigSyncInterval", "keaPropagateExternalChanges",
     "keaPeerLocalParameters", "keaClockSkewWarning", "keaAuthUser",
     "keaAuthPasswordFile",   "keaTlsCaFile",        "keaTlsCertFile",
-    "keaTlsKeyFile",         "keaTlsVerify",        "keaMaxResponseSize",   "keaHistoryDepth",
-    "apiListen",             "apiTokenFile",        "apiTokensFile",        "apiTlsCertFile",
+    "keaTlsKeyFile",         "keaTlsVerify",        "keaAllowBasicAuthOverHttp", "keaAllowedHosts",
+    "secretsDirectory",        "keaMaxResponseSize",   "keaHistoryDepth",
+    "apiListen",             "apiAllowedHosts",     "apiTokenFile",         "apiAllowNoToken",        "apiTokensFile",        "apiTlsCertFile",
     "apiTlsKeyFile",         "stateDirectory",      "logLevel",
     "logFile",               "logMaxSize",          "logMaxFiles",
 };
@@ -211,6 +212,17 @@ std::vector<std::string> read_list(const std::string& value) {
     return items;
 }
 
+/// An allow-list of hosts (apiAllowedHosts, keaAllowedHosts): core/host_pattern.hpp.
+std::optional<Failure> read_hosts(std::string_view key, const std::string& value, std::vector<HostPattern>& out) {
+    auto hosts = parse_host_patterns(value);
+    if (!hosts) {
+        return Failure{std::string(key) + " entry " + hosts.error().message +
+                       " (entries: names, *.suffix, addresses, CIDR networks, comma-separated)"};
+    }
+    out = std::move(*hosts);
+    return std::nullopt;
+}
+
 struct ListenAddress {
     std::string host;
     bool ipv6 = false;
@@ -336,6 +348,20 @@ std::optional<Failure> Parser::apply(std::string_view key, const std::string& va
     if (key == "keaTlsCertFile") return read_nonempty(key, value, p.tls_cert_file);
     if (key == "keaTlsKeyFile") return read_nonempty(key, value, p.tls_key_file);
     if (key == "keaTlsVerify") return read_bool(key, value, p.tls_verify);
+    if (key == "keaAllowBasicAuthOverHttp") return read_bool(key, value, p.allow_basic_auth_over_http);
+    if (key == "keaAllowedHosts") {
+        std::vector<HostPattern> hosts;
+        if (auto failure = read_hosts(key, value, hosts)) return failure;
+        p.kea_allowed_hosts = std::move(hosts);
+        return std::nullopt;
+    }
+    if (key == "secretsDirectory") {
+        if (value.empty() || value.front() != '/') {
+            return Failure{std::string(key) + " must be an absolute directory (got " + quoted(value) + ")"};
+        }
+        p.secrets_directory = value;
+        return std::nullopt;
+    }
     if (key == "keaMaxResponseSize") {
         if (auto failure = integer(1, 4096)) return failure;
         p.max_response_size = static_cast<std::uint64_t>(number) << 20;
@@ -348,8 +374,10 @@ std::optional<Failure> Parser::apply(std::string_view key, const std::string& va
         listen_ = listen;
         return std::nullopt;
     }
+    if (key == "apiAllowedHosts") return read_hosts(key, value, p.api_allowed_hosts);
     if (key == "apiTokenFile") return read_nonempty(key, value, p.api_token_file);
     if (key == "apiTokensFile") return read_nonempty(key, value, p.api_tokens_file);
+    if (key == "apiAllowNoToken") return read_bool(key, value, p.api_allow_no_token);
     if (key == "apiTlsCertFile") return read_nonempty(key, value, p.api_tls_cert_file);
     if (key == "apiTlsKeyFile") return read_nonempty(key, value, p.api_tls_key_file);
     if (key == "stateDirectory") return read_nonempty(key, value, p.state_directory);
@@ -440,7 +468,8 @@ std::optional<Error> Parser::cross_checks() const {
             note(line_b, std::string(b) + " is set but " + std::string(a) + " is not (give both or neither)");
         }
     }
-    // SPEC §3: a bearer token is required when the API is reachable from other hosts.
+    // SPEC §3: a bearer token is required when the API is reachable from other hosts
+    // (apiAllowNoToken does not change that: it is for a loopback API only).
     if (listen_ && !is_loopback(*listen_) && !p.api_token_file && !p.api_tokens_file) {
         note(line_of_key("apiListen"), "apiListen " + p.api_listen +
                                            " is not a loopback address; apiTokenFile is required (or apiTokensFile)");
@@ -501,6 +530,26 @@ Result<ParsedPreferences> Parser::run() {
 }
 
 }  // namespace
+
+std::vector<HostPattern> kea_credential_hosts(const Preferences& preferences) {
+    if (preferences.kea_allowed_hosts) return *preferences.kea_allowed_hosts;
+    std::vector<HostPattern> hosts;
+    const auto add = [&](const std::optional<std::string>& host) {
+        if (!host) return;
+        if (auto pattern = parse_host_pattern(*host)) hosts.push_back(std::move(*pattern));
+    };
+    for (const auto& server : preferences.servers) add(host_of_url(server.url));
+    add(host_of_authority(preferences.control_agent_host));
+    return hosts;
+}
+
+std::optional<std::string> api_access_problem(const Preferences& preferences) {
+    if (preferences.api_token_file || preferences.api_tokens_file || preferences.api_allow_no_token) return std::nullopt;
+    return "no apiTokenFile or apiTokensFile: the management API would let every local user act as an admin. "
+           "Name a token file (the package creates /etc/kea-ha-controller/api-token: "
+           "<apiTokenFile value=\"/etc/kea-ha-controller/api-token\"/>), or, to run it open on a loopback "
+           "apiListen, set <apiAllowNoToken value=\"1\"/>";
+}
 
 Result<ParsedPreferences> parse_preferences(std::string_view xml_text, std::string_view file_name) {
     return Parser(xml_text, file_name).run();

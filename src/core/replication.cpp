@@ -286,6 +286,58 @@ bool comparable_etags(std::string_view a, std::string_view b) {
     return from_kea(a) == from_kea(b);
 }
 
+DocumentShape document_shape(const nlohmann::json& document) {
+    DocumentShape shape;
+    std::vector<std::pair<const nlohmann::json*, std::size_t>> todo{{&document, 1}};
+    while (!todo.empty()) {
+        const auto [value, depth] = todo.back();
+        todo.pop_back();
+        ++shape.values;
+        shape.depth = std::max(shape.depth, depth);
+        if (value->is_structured()) {
+            for (const auto& child : *value) todo.emplace_back(&child, depth + 1);
+        }
+    }
+    return shape;
+}
+
+namespace {
+
+/// Issue 32: what one JSON Patch operation would add, checked before it runs: the value it
+/// places (its own, or a copy of the one at "from") at the depth of "path". A malformed
+/// operation passes here and is refused by the patch itself.
+std::optional<std::string> grows_too_much(const nlohmann::json& out, const nlohmann::json& op, std::size_t& values) {
+    if (!op.is_object() || !op.contains("op") || !op["op"].is_string() || !op.contains("path") || !op["path"].is_string()) {
+        return std::nullopt;
+    }
+    const auto name = op["op"].get<std::string>();
+    const nlohmann::json* placed = nullptr;
+    if (name == "add" || name == "replace") {
+        if (op.contains("value")) placed = &op["value"];
+    } else if (name == "copy" || name == "move") {
+        if (!op.contains("from") || !op["from"].is_string()) return std::nullopt;
+        try {
+            placed = &out.at(nlohmann::json::json_pointer(op["from"].get<std::string>()));
+        } catch (const nlohmann::json::exception&) {
+            return std::nullopt;
+        }
+    }
+    if (!placed) return std::nullopt;
+    const auto path = op["path"].get<std::string>();
+    const auto levels = static_cast<std::size_t>(std::count(path.begin(), path.end(), '/'));
+    const auto shape = document_shape(*placed);
+    if (levels + shape.depth > kMaxDocumentDepth) {
+        return "the patched document would nest deeper than " + std::to_string(kMaxDocumentDepth) + " levels (at " + path + ")";
+    }
+    if (name != "move") values += shape.values;
+    if (values > kMaxDocumentValues) {
+        return "the patched document would hold more than " + std::to_string(kMaxDocumentValues) + " values (at " + path + ")";
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
 Result<nlohmann::json> apply_patch(const nlohmann::json& document, const nlohmann::json& patch, PatchKind kind,
                                    std::string_view service) {
     nlohmann::json out;
@@ -293,8 +345,19 @@ Result<nlohmann::json> apply_patch(const nlohmann::json& document, const nlohman
         if (!patch.is_array()) {
             return make_error(ErrorKind::Invalid, "a JSON Patch (application/json-patch+json) must be an array of operations");
         }
+        if (patch.size() > kMaxPatchOperations) {
+            return make_error(ErrorKind::Invalid, "a JSON Patch may have at most " + std::to_string(kMaxPatchOperations) +
+                                                      " operations (got " + std::to_string(patch.size()) + ")");
+        }
+        // One operation at a time, each checked before it runs: a copy bomb is refused before
+        // the document grows (RFC 6902 applies the operations in order all the same).
+        out = document;
+        std::size_t values = document_shape(out).values;
         try {
-            out = document.patch(patch);
+            for (const auto& op : patch) {
+                if (auto too_much = grows_too_much(out, op, values)) return make_error(ErrorKind::Invalid, *too_much);
+                out.patch_inplace(nlohmann::json::array({op}));
+            }
         } catch (const nlohmann::json::exception& e) {
             return make_error(ErrorKind::Invalid, std::string("JSON Patch does not apply: ") + e.what());
         }
@@ -305,6 +368,13 @@ Result<nlohmann::json> apply_patch(const nlohmann::json& document, const nlohman
         }
         out = document;
         out.merge_patch(patch);
+        // A merge patch adds at most its own values (bounded by the body's size and depth).
+        const auto shape = document_shape(out);
+        if (shape.depth > kMaxDocumentDepth || shape.values > kMaxDocumentValues) {
+            return make_error(ErrorKind::Invalid, "the patched document would nest deeper than " +
+                                                      std::to_string(kMaxDocumentDepth) + " levels or hold more than " +
+                                                      std::to_string(kMaxDocumentValues) + " values");
+        }
     }
     auto checked = canonical_config(std::move(out), service);
     if (!checked) {

@@ -100,13 +100,19 @@ static core::ControlUrlRules rules_for(const Registration& registration, const c
 }
 
 core::Result<std::optional<kea::Credentials>> credentials_for(const Registration& registration,
-                                                               const std::optional<kea::Credentials>& fallback) {
-    if (!registration.auth_user && !registration.auth_password_file) return fallback;
+                                                               const std::optional<kea::Credentials>& fallback,
+                                                               std::string_view url, const CredentialRules& rules) {
+    if (!registration.auth_user && !registration.auth_password_file) {
+        const auto host = core::host_of_url(url);
+        if (!fallback || !host || !core::host_matches_any(rules.hosts, *host)) return std::optional<kea::Credentials>();
+        return fallback;
+    }
     if (!registration.auth_user || !registration.auth_password_file) {
         return core::make_error(core::ErrorKind::Invalid,
                                 "auth needs both a user and a password_file (cluster " + registration.name + ")");
     }
-    auto password = read_secret_file(*registration.auth_password_file, "the cluster's password_file");
+    auto password = read_secret_file(*registration.auth_password_file, "the cluster's password_file",
+                                     rules.secrets_directory);
     if (!password) return password.error();
     return std::optional<kea::Credentials>(kea::Credentials{*registration.auth_user, std::move(*password)});
 }
@@ -333,19 +339,15 @@ void ClusterMonitor::adopt_topology(core::Topology topology, const char* how) {
     build_links();
 }
 
-core::Result<std::optional<kea::Credentials>> ClusterMonitor::cluster_credentials() const {
+core::Result<std::optional<kea::Credentials>> ClusterMonitor::cluster_credentials(std::string_view url) const {
+    const auto& prefs = *context_.preferences;
     return credentials_for(registration_,
-                           context_.credentials ? *context_.credentials : std::optional<kea::Credentials>());
+                           context_.credentials ? *context_.credentials : std::optional<kea::Credentials>(), url,
+                           CredentialRules{core::kea_credential_hosts(prefs), prefs.secrets_directory});
 }
 
 void ClusterMonitor::build_links() {
     if (!topology_) return;
-    auto credentials = cluster_credentials();
-    if (!credentials) {
-        logger("kea")->error("cannot read the cluster's credentials cluster={} error={}", registration_.name,
-                             quote_field(credentials.error().describe()));
-        credentials = std::optional<kea::Credentials>();
-    }
     const auto transport = registration_.transport.value_or(kea::Transport::Agent);
     bool transport_changed = false;
     std::map<std::string, std::shared_ptr<kea::PeerLink>> links;
@@ -353,6 +355,13 @@ void ClusterMonitor::build_links() {
         auto endpoint = kea::parse_endpoint(peer.control_url);
         if (!endpoint) continue;  // prepare_polls() reports it
         auto old = links_.find(peer.name);
+        // Issue 32: per peer, so keaAuthUser's password goes only to the allowed hosts.
+        auto credentials = cluster_credentials(peer.control_url);
+        if (!credentials) {
+            logger("kea")->error("cannot read the cluster's credentials cluster={} error={}", registration_.name,
+                                 quote_field(credentials.error().describe()));
+            credentials = std::optional<kea::Credentials>();
+        }
         auto link = std::make_shared<kea::PeerLink>(context_.client, std::move(*endpoint), transport,
                                                     registration_.service, *credentials);
         // The version is a fact of the peer, not of the link: keep it while the URL is the same.
@@ -396,7 +405,7 @@ net::awaitable<core::Result<core::Topology>> ClusterMonitor::read_topology() {
                                        registration_.name, registration_.relationship.value_or(""));
     }
     if (!sot || sot->role == core::PeerRole::Primary) {
-        auto credentials = cluster_credentials();
+        auto credentials = cluster_credentials(registration_.url);
         if (!credentials) co_return credentials.error();
         auto found = co_await discover_topology(context_.client, prefs, registration_, *credentials);
         if (!found) co_return found.error();
@@ -780,6 +789,9 @@ net::awaitable<nlohmann::json> ClusterMonitor::wait_events(std::uint64_t after, 
     auto list = events_after(after);
     if (!list.empty() || wait.count() <= 0 || stopped_) co_return list;
     auto timer = make_timer();  // stop() cancels it too
+    // Issue 32: the polls that ended without an event (a quiet cluster) leave only expired
+    // entries behind; they go here, so the list is as long as the polls waiting now.
+    std::erase_if(event_waiters_, [](const auto& weak) { return weak.expired(); });
     event_waiters_.push_back(timer);
     timer->expires_after(wait);
     boost::system::error_code ec;

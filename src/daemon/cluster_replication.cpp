@@ -16,6 +16,7 @@
 #include "kea_ha/core/exception_text.hpp"
 #include "kea_ha/core/ha_action.hpp"
 #include "kea_ha/core/relationship_scope.hpp"
+#include "kea_ha/core/redaction.hpp"
 #include "kea_ha/core/replication.hpp"
 #include "kea_ha/daemon/cluster_monitor.hpp"
 #include "kea_ha/daemon/logging.hpp"
@@ -843,7 +844,14 @@ void ClusterMonitor::record_history(std::uint64_t generation, const ConfigChange
     if (change.kind == ConfigChange::Kind::JsonPatch || change.kind == ConfigChange::Kind::MergePatch) {
         // The request itself when it is small (a patch, usually); its size otherwise.
         const auto text = change.body.dump();
-        if (text.size() <= 64 * 1024) entry["request"] = change.body; else entry["request_bytes"] = text.size();
+        if (text.size() <= 64 * 1024) {
+            // Issue 32: the history never keeps a secret in clear (docs/security.md).
+            auto request = change.body;
+            core::redact_secrets(request);
+            entry["request"] = std::move(request);
+        } else {
+            entry["request_bytes"] = text.size();
+        }
     }
     const unsigned depth = context_.preferences->history_depth;
     bool kept = false;

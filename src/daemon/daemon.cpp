@@ -27,6 +27,11 @@
 namespace kea_ha::daemon {
 namespace {
 
+/// apiTokenFile's token: at least this many characters (apiTokensFile's rule, core/api_tokens).
+constexpr std::size_t kMinTokenLength = 16;
+/// Refused API requests said in the log, at most this many lines a minute (issue 32).
+constexpr unsigned kRefusalLinesPerMinute = 10;
+
 namespace net = boost::asio;
 
 /// Escapes a Prometheus label value: backslash, double quote and newline.
@@ -98,6 +103,7 @@ public:
                               " cannot be written: changes are refused until it can (" + *error + ")");
         return out;
     }
+    std::vector<std::string> warnings() const override;
     core::Duration longest_operation() const { return std::max(prefs_.config_timeout, prefs_.request_timeout); }
 
 private:
@@ -106,6 +112,13 @@ private:
                      const nlohmann::json& stored);
     void notify_status() const;
     kea::ClientOptions client_options(const core::Preferences& prefs, bool& ok) const;
+    /// Issue 32: a request refused on its headers (401 failed authentication, 403, 421, 413,
+    /// 415) is said with the client's address, at most kRefusalLinesPerMinute lines a minute;
+    /// how many were left out is said with the next line.
+    void report_refusal(const api::ApiRequest& head, const api::ApiResponse& refusal);
+    std::chrono::steady_clock::time_point refusal_window_{};
+    unsigned refusal_lines_ = 0;
+    std::uint64_t refusals_left_out_ = 0;
 
     net::io_context& io_;
     DaemonOptions options_;
@@ -126,9 +139,39 @@ private:
 /// read now: at start and at every SIGHUP.
 core::Result<std::optional<kea::Credentials>> kea_credentials_of(const core::Preferences& prefs) {
     if (!prefs.auth_user || !prefs.auth_password_file) return std::optional<kea::Credentials>();
-    auto password = read_secret_file(*prefs.auth_password_file, "keaAuthPasswordFile");
+    auto password = read_secret_file(*prefs.auth_password_file, "keaAuthPasswordFile", prefs.secrets_directory);
     if (!password) return password.error();
     return std::optional<kea::Credentials>(kea::Credentials{*prefs.auth_user, std::move(*password)});
+}
+
+/// apiTokenFile's token, read now: at start and at every SIGHUP. Issue 32: at least
+/// kMinTokenLength characters (apiTokensFile's rule too, core/api_tokens).
+core::Result<std::optional<std::string>> api_token_of(const core::Preferences& prefs) {
+    if (!prefs.api_token_file) return std::optional<std::string>();
+    auto token = read_secret_file(*prefs.api_token_file, "apiTokenFile", prefs.secrets_directory);
+    if (!token) return token.error();
+    if (token->size() < kMinTokenLength) {
+        return core::make_error(core::ErrorKind::Invalid,
+                                "apiTokenFile: the token has " + std::to_string(token->size()) + " characters, at least " +
+                                    std::to_string(kMinTokenLength) +
+                                    " are needed (make one: head -c 32 /dev/urandom | base64)",
+                                *prefs.api_token_file);
+    }
+    return std::optional<std::string>(std::move(*token));
+}
+
+/// apiTokensFile's clients, read now: at start and at every SIGHUP.
+core::Result<std::vector<core::ApiToken>> api_clients_of(const core::Preferences& prefs, bool with_token) {
+    if (!prefs.api_tokens_file) return std::vector<core::ApiToken>();
+    auto tokens = read_api_tokens_file(*prefs.api_tokens_file);
+    if (!tokens) return tokens.error();
+    for (const auto& t : *tokens) {
+        if (with_token && t.name == "admin") {
+            return core::make_error(core::ErrorKind::Invalid,
+                                    *prefs.api_tokens_file + ": the name 'admin' is apiTokenFile's; give that client another name");
+        }
+    }
+    return tokens;
 }
 
 kea::ClientOptions Daemon::client_options(const core::Preferences& prefs, bool& ok) const {
@@ -145,8 +188,31 @@ kea::ClientOptions Daemon::client_options(const core::Preferences& prefs, bool& 
     client.tls_cert_file = prefs.tls_cert_file;
     client.tls_key_file = prefs.tls_key_file;
     client.tls_verify = prefs.tls_verify;
+    client.allow_basic_auth_over_http = prefs.allow_basic_auth_over_http;
+    client.auth_hosts = core::kea_credential_hosts(prefs);
     client.max_response_size = prefs.max_response_size;
     return client;
+}
+
+void Daemon::report_refusal(const api::ApiRequest& head, const api::ApiResponse& refusal) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - refusal_window_ >= std::chrono::minutes(1)) {
+        refusal_window_ = now;
+        refusal_lines_ = 0;
+    }
+    if (refusal_lines_ >= kRefusalLinesPerMinute) {
+        ++refusals_left_out_;
+        return;
+    }
+    ++refusal_lines_;
+    auto error = nlohmann::json::parse(refusal.body, nullptr, false);
+    const auto code = error.is_object() && error.contains("error") ? error["error"].value("code", "") : std::string();
+    const auto message = error.is_object() && error.contains("error") ? error["error"].value("message", "") : std::string();
+    const char* what = refusal.status == 401 ? "api authentication failed" : "api request refused";
+    logger("api")->warn("{} client={} method={} target={} status={} code={} reason={} left_out={}", what, head.client,
+                        quote_field(head.method), quote_field(head.target), refusal.status, code, quote_field(message),
+                        refusals_left_out_);
+    refusals_left_out_ = 0;
 }
 
 bool Daemon::start() {
@@ -174,11 +240,16 @@ bool Daemon::start() {
             prefs_.state_directory = lab_->directory() + "/controller-state";
         }
         prefs_.servers.push_back({"lab", lab_->peers().front().url, options_.lab->service, 0});
+        // Its peers live on loopback addresses of its own: credentials may go to them.
+        if (!prefs_.kea_allowed_hosts) prefs_.kea_allowed_hosts = core::parse_host_patterns("127.0.0.0/8, ::1").value();
         if (lab_->options().auth_user) {
             // The lab's credentials reach the controller as keaAuthUser + keaAuthPasswordFile,
             // the way an operator gives them.
             prefs_.auth_user = lab_->options().auth_user;
             prefs_.auth_password_file = lab_->password_file();
+            prefs_.secrets_directory = lab_->directory();
+            // Its peers listen on loopback over http; the warning says so all the same.
+            prefs_.allow_basic_auth_over_http = true;
         }
     }
 
@@ -255,57 +326,79 @@ bool Daemon::start() {
     }
 
     // The API last: once it answers, the state it shows is loaded (systemd READY below).
-    if (prefs_.api_token_file) {
-        auto token = read_secret_file(*prefs_.api_token_file, "apiTokenFile");
-        if (!token) {
-            logger("api")->error("cannot read secret {}", token.error().describe());
-            return false;
-        }
-        api_settings_.token = *token;
+    // Issue 32: no open API unless the operator said so (main.cpp refuses such a file first);
+    // the lab opens its own on loopback, and says so in its banner.
+    if (lab_ && !prefs_.api_token_file && !prefs_.api_tokens_file) prefs_.api_allow_no_token = true;
+    if (auto problem = core::api_access_problem(prefs_)) {
+        logger("api")->error("cannot start the management API error={}", quote_field(*problem));
+        return false;
     }
+    if (!api_settings_.token && prefs_.api_allow_no_token && !prefs_.api_token_file && !prefs_.api_tokens_file) {
+        logger("api")->warn("management API without a token: every local user may act as an admin "
+                            "(apiAllowNoToken{})", lab_ ? ", set by the lab" : "");
+    }
+    auto token = api_token_of(prefs_);
+    if (!token) {
+        logger("api")->error("cannot read secret {}", token.error().describe());
+        return false;
+    }
+    api_settings_.token = std::move(*token);
+    auto clients = api_clients_of(prefs_, api_settings_.token.has_value());
+    if (!clients) {
+        logger("api")->error("cannot read apiTokensFile error={}", quote_field(clients.error().describe()));
+        return false;
+    }
+    api_settings_.tokens = std::move(*clients);
     if (prefs_.api_tokens_file) {
-        auto tokens = read_api_tokens_file(*prefs_.api_tokens_file);
-        if (!tokens) {
-            logger("api")->error("cannot read apiTokensFile error={}", quote_field(tokens.error().describe()));
-            return false;
-        }
-        if (api_settings_.token) {
-            for (const auto& t : *tokens) {
-                if (t.name == "admin") {
-                    logger("api")->error("cannot read apiTokensFile error={}",
-                                         quote_field(*prefs_.api_tokens_file + ": the name 'admin' is apiTokenFile's; "
-                                                     "give that client another name"));
-                    return false;
-                }
-            }
-        }
-        logger("api")->info("api clients file={} clients={}", *prefs_.api_tokens_file, tokens->size());
-        api_settings_.tokens = std::move(*tokens);
+        logger("api")->info("api clients file={} clients={}", *prefs_.api_tokens_file, api_settings_.tokens.size());
     }
+    api_settings_.listen_host = core::host_of_authority(prefs_.api_listen).value_or(prefs_.api_listen);
+    api_settings_.allowed_hosts = prefs_.api_allowed_hosts;
     api::ServerSettings server_settings;
     server_settings.listen = prefs_.api_listen;
     server_settings.tls_cert_file = prefs_.api_tls_cert_file;
     server_settings.tls_key_file = prefs_.api_tls_key_file;
+    // Issue 32: Host, Origin, token and media type are checked before a body is read, and
+    // only config writes may send more than 64 KiB.
+    server_settings.admit = [this](const api::ApiRequest& head) { return api::admit(head, api_settings_).refusal; };
+    server_settings.body_limit = [limit = server_settings.max_body_size](const api::ApiRequest& head) {
+        return api::body_limit_for(head, limit);
+    };
+    server_settings.report_refusal = [this](const api::ApiRequest& head, const api::ApiResponse& refusal) {
+        report_refusal(head, refusal);
+    };
     server_settings.report_failure = [](std::string_view what, std::string_view error) {
         logger("api")->error("{} error={}", what, quote_field(error));
     };
     auto server = api::start_api_server(
         io_, server_settings, [this](api::ApiRequest request) -> net::awaitable<api::ApiResponse> {
-            co_return co_await api::handle(request, *this, api_settings_);
+            auto answer = co_await api::handle(request, *this, api_settings_);
+            // Issue 32: every request that may change something is said once, with the
+            // client's address (the lines of the change itself name the client by its name).
+            if (request.method != "GET" && request.method != "HEAD") {
+                logger("api")->info("api request client={} by={} method={} target={} status={}", request.client,
+                                    api::admit(request, api_settings_).who, request.method,
+                                    quote_field(request.target), answer.status);
+            }
+            co_return answer;
         });
     if (!server) {
         logger("api")->error("cannot start the management API: {}", server.error().describe());
         return false;
     }
     api_server_ = std::move(*server);
+    for (const auto& warning : warnings()) logger("daemon")->warn("insecure setting warning={}", quote_field(warning));
     logger("api")->info("management API listening address={} tls={}", prefs_.api_listen,
                         prefs_.api_tls_cert_file ? "on" : "off");
     for (auto& [name, monitor] : clusters_) monitor->start();
     if (lab_) {
         // README command (a): say where to look.
         const std::string base = std::string(prefs_.api_tls_cert_file ? "https" : "http") + "://" + prefs_.api_listen;
-        logger("lab")->info("lab ready: status page {}/ , API {}/v1/clusters/lab , CLI: kea-ha-ctl --api {} status lab",
-                            base, base, base);
+        logger("lab")->info("lab ready: status page {}/ , API {}/v1/clusters/lab , CLI: kea-ha-ctl --api {} status lab{}",
+                            base, base, base,
+                            prefs_.api_token_file || prefs_.api_tokens_file
+                                ? ""
+                                : " ; the lab's API has no token (apiAllowNoToken): loopback only, for trying it out");
     }
     sd_notify(0, "READY=1");
     notify_status();
@@ -381,6 +474,26 @@ void Daemon::reload() {
                    quote_field(credentials.error().describe()));
         return;
     }
+    // Issue 32: the token files are read again (a revoked token stops working now); the
+    // files named at start are the ones read (apiTokenFile and apiTokensFile need a restart).
+    next.api_token_file = prefs_.api_token_file;
+    next.api_tokens_file = prefs_.api_tokens_file;
+    next.api_allow_no_token = prefs_.api_allow_no_token;
+    next.api_allowed_hosts = prefs_.api_allowed_hosts;
+    next.allow_basic_auth_over_http = prefs_.allow_basic_auth_over_http;  // the client is built at start
+    auto token = api_token_of(next);
+    auto clients = token ? api_clients_of(next, token->has_value()) : core::Result<std::vector<core::ApiToken>>(token.error());
+    if (!clients) {
+        log->error("SIGHUP: preferences not reloaded, running settings stay error={}",
+                   quote_field(clients.error().describe()));
+        return;
+    }
+    if (next.api_token_file || next.api_tokens_file) {
+        api_settings_.token = std::move(*token);
+        api_settings_.tokens = std::move(*clients);
+        log->info("SIGHUP: api tokens reloaded token_file={} clients={}", next.api_token_file.value_or("none"),
+                  api_settings_.tokens.size());
+    }
     prefs_ = next;
     if (!lab_) kea_credentials_ = std::move(*credentials);
     for (auto& [name, monitor] : clusters_) monitor->reload_credentials();
@@ -396,7 +509,49 @@ nlohmann::json Daemon::list_clusters() const {
 std::optional<nlohmann::json> Daemon::cluster_detail(const std::string& name) const {
     auto found = clusters_.find(name);
     if (found == clusters_.end()) return std::nullopt;
-    return found->second->detail();
+    auto detail = found->second->detail();
+    // Issue 32: say where this cluster's credentials are not safe.
+    const auto& registration = found->second->registration();
+    const bool credentials = registration.auth_user.has_value() || kea_credentials_.has_value();
+    auto urls = std::vector<std::string>{registration.url};
+    for (const auto& [peer, url] : registration.control_urls) urls.push_back(url);
+    if (detail.contains("peers") && detail["peers"].is_array()) {
+        for (const auto& peer : detail["peers"]) {
+            if (peer.contains("url") && peer["url"].is_string()) urls.push_back(peer["url"].get<std::string>());
+        }
+    }
+    const bool plain = std::any_of(urls.begin(), urls.end(), [](const std::string& url) { return url.rfind("http://", 0) == 0; });
+    const bool tls = std::any_of(urls.begin(), urls.end(), [](const std::string& url) { return url.rfind("https://", 0) == 0; });
+    if (!detail.contains("warnings") || !detail["warnings"].is_array()) detail["warnings"] = nlohmann::json::array();
+    if (credentials && plain) {
+        detail["warnings"].push_back(
+            {{"code", "credentials-in-clear"},
+             {"message", prefs_.allow_basic_auth_over_http
+                             ? "Kea credentials go over plain http to this cluster's peers (keaAllowBasicAuthOverHttp=1)"
+                             : "Kea credentials are not sent over plain http (keaAllowBasicAuthOverHttp=0): the "
+                               "http peers are asked without them"}});
+    }
+    if (tls && !prefs_.tls_verify) {
+        detail["warnings"].push_back({{"code", "tls-unverified"},
+                                      {"message", "keaTlsVerify=0: the certificates of this cluster's https peers "
+                                                  "are not checked"}});
+    }
+    return detail;
+}
+
+std::vector<std::string> Daemon::warnings() const {
+    std::vector<std::string> out;
+    if (!prefs_.tls_verify) {
+        out.push_back("keaTlsVerify=0: Kea's certificates and host names are not checked; credentials and configs "
+                      "may go to whoever answers");
+    }
+    if (prefs_.allow_basic_auth_over_http) {
+        out.push_back("keaAllowBasicAuthOverHttp=1: Kea passwords may cross the network in clear (http)");
+    }
+    if (!api_settings_.token && api_settings_.tokens.empty()) {
+        out.push_back("the management API has no token (apiAllowNoToken): every local user may act as an admin");
+    }
+    return out;
 }
 
 std::optional<nlohmann::json> Daemon::cluster_events(const std::string& name) const {
@@ -438,7 +593,22 @@ net::awaitable<api::Outcome> Daemon::register_cluster(api::RegisterRequest reque
     if (auto endpoint = kea::parse_endpoint(registration.url); !endpoint) {
         co_return error(400, "bad-request", endpoint.error().describe());
     }
-    auto credentials = credentials_for(registration, kea_credentials_);
+    // Issue 32: Kea credentials go only to the hosts the operator named (keaAllowedHosts), and
+    // a registration may name no other: a local user cannot have them sent to their own port.
+    const auto allowed = core::kea_credential_hosts(prefs_);
+    auto urls = std::vector<std::pair<std::string, std::string>>{{"url", registration.url}};
+    for (const auto& [peer, url] : registration.control_urls) urls.emplace_back("control_urls." + peer, url);
+    for (const auto& [field, url] : urls) {
+        const auto host = core::host_of_url(url);
+        if (!host || !core::host_matches_any(allowed, *host)) {
+            co_return error(422, "host-not-allowed",
+                            "field '" + field + "': host '" + host.value_or(url) +
+                                "' is not in keaAllowedHosts (default: the hosts of the declared keaServer URLs and "
+                                "keaControlAgentHost); the controller talks to, and sends Kea credentials to, those only");
+        }
+    }
+    auto credentials = credentials_for(registration, kea_credentials_, registration.url,
+                                       CredentialRules{allowed, prefs_.secrets_directory});
     if (!credentials) co_return error(422, "bad-credentials", credentials.error().describe());
     auto found = co_await discover_topology(*client_, prefs_, registration, *credentials);
     if (!found) {

@@ -1,5 +1,6 @@
 #include "kea_ha/daemon/logging.hpp"
 
+#include <algorithm>
 #include <cassert>
 #include <mutex>
 #include <vector>
@@ -81,13 +82,24 @@ std::string redact_url(std::string_view url) {
 }
 
 std::string quote_field(std::string_view value) {
-    const bool plain = !value.empty() &&
-                       value.find_first_of(" \t\"=\\\n") == std::string_view::npos;
+    // Issue 32: a value may come from Kea or a client; a control character (a carriage return,
+    // an escape sequence) must not forge a line or repaint a terminal, so it is written as \xNN.
+    const auto control = [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; };
+    const bool plain = !value.empty() && value.find_first_of(" \"=\\") == std::string_view::npos &&
+                       std::none_of(value.begin(), value.end(), control);
     if (plain) return std::string(value);
     std::string out = "\"";
     for (char c : value) {
         if (c == '"' || c == '\\') out += '\\';
         if (c == '\n') { out += "\\n"; continue; }
+        if (control(c)) {
+            static constexpr char kHex[] = "0123456789abcdef";
+            const auto byte = static_cast<unsigned char>(c);
+            out += "\\x";
+            out += kHex[byte >> 4];
+            out += kHex[byte & 0xf];
+            continue;
+        }
         out += c;
     }
     out += '"';

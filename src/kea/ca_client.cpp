@@ -269,6 +269,9 @@ bool is_tls_error(const error_code& ec) {
 }
 
 /// One request in flight: what to send (shared, often reused by the polls) and its deadline.
+/// No Authorization header (a host the global credentials may not go to).
+const std::string kNoAuthorization;
+
 struct Request {
     std::shared_ptr<const PreparedRequest> prepared;
     core::Duration timeout;
@@ -314,10 +317,23 @@ public:
         prepared->endpoint = endpoint;
         const std::string own = credentials ? "Basic " + base64(credentials->user + ":" + credentials->password)
                                             : std::string();
-        prepared->http = http_request(endpoint, to_wire(command), credentials ? own : authorization_);
+        // Issue 32: the global credentials only to the allowed hosts (keaAllowedHosts).
+        const bool global_allowed = !options_.auth_hosts || core::host_matches_any(*options_.auth_hosts, endpoint.host);
+        const std::string& authorization = credentials ? own : global_allowed ? authorization_ : kNoAuthorization;
+        if (!authorization.empty() && !endpoint.https && !options_.allow_basic_auth_over_http) {
+            // Issue 32: the password would cross the network in clear; not sent at all.
+            prepared->refused = "basic auth over http refused: use https (keaTlsCaFile) or set "
+                                "keaAllowBasicAuthOverHttp=1";
+            prepared->http = http_request(endpoint, to_wire(command), std::string());
+        } else {
+            prepared->http = http_request(endpoint, to_wire(command), authorization);
+        }
         prepared->connection_key = pool_key(endpoint);
         prepared->service = command.service;
         prepared->answer_keys = command.answer_keys;
+        prepared->max_answer_size = command.name == "config-get"
+                                        ? options_.max_response_size
+                                        : std::min(options_.max_response_size, kSmallAnswerLimit);
         return prepared;
     }
 
@@ -325,6 +341,7 @@ public:
                                                        core::Duration timeout) override {
         // Not a coroutine: the deadline starts now, when the caller asks.
         Request request{std::move(prepared), timeout, core::SteadyClock::now() + timeout};
+        if (request.prepared->refused) return refuse(std::move(request));
         return run(std::move(request));
     }
 
@@ -444,13 +461,15 @@ private:
 
         beast::flat_buffer buffer;
         http::response_parser<http::string_body> parser;
-        parser.body_limit(options_.max_response_size);
+        const std::uint64_t limit =
+            request.prepared->max_answer_size ? request.prepared->max_answer_size : options_.max_response_size;
+        parser.body_limit(limit);
         parser.header_limit(static_cast<std::uint32_t>(kHeaderLimit));
         // The header first: Boost 1.74's eager parse loses the body_limit error for a Content-Length
         // above the limit when header and body arrive together, so check that length here.
         co_await http::async_read_header(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
         if (!ec) {
-            if (const auto length = parser.content_length(); length && *length > options_.max_response_size) {
+            if (const auto length = parser.content_length(); length && *length > limit) {
                 ec = http::error::body_limit;
             }
         }
@@ -466,7 +485,7 @@ private:
             if (is_timeout(ec)) co_return request.timed_out("read");
             if (ec == http::error::body_limit) {
                 co_return request.fail(ErrorKind::TooLarge, "read",
-                                       "answer larger than " + format_size(options_.max_response_size));
+                                       "answer larger than " + format_size(limit));
             }
             if (ec == http::error::header_limit) {
                 co_return request.fail(ErrorKind::Http, "read",
@@ -584,6 +603,10 @@ private:
             }
             co_return answer;
         }
+    }
+
+    static net::awaitable<core::Result<Answer>> refuse(Request request) {
+        co_return request.fail(ErrorKind::Auth, "send", *request.prepared->refused);
     }
 
     net::awaitable<core::Result<Answer>> run(Request request) {

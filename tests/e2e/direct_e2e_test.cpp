@@ -41,6 +41,8 @@ TEST(DirectE2E, NoControlAgentBasicAuthFromFiles_Kea30) {
     // A wrong password: Kea's 401 becomes a clear error naming the user and the URL.
     const std::string wrong = f.directory + "/wrong-password";
     std::ofstream(wrong) << "not-the-password\n";
+    // A secret file is private (issue 32: one others may read is refused before Kea is asked).
+    std::filesystem::permissions(wrong, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     const nlohmann::json refused_body = {
         {"name", "pair"}, {"url", url}, {"auth", {{"user", user}, {"password_file", wrong}}}};
     auto refused = f.controller->request("POST", "/v1/clusters", refused_body.dump(),

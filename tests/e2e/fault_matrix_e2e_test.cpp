@@ -337,6 +337,8 @@ TEST(FaultMatrixE2E, RotatedAgentPasswordIsAClearReasonAndSighupWithTheNewPasswo
     ASSERT_TRUE(f.lab);
     const std::string password_file = f.directory + "/kea-password";
     write_file(password_file, "before-rotation\n");
+    // A private secret file (issue 32: one others may read is refused at start).
+    std::filesystem::permissions(password_file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     f.controller->settings()["keaAuthPasswordFile"] = password_file;
     ASSERT_TRUE(f.up()) << f.explain();
 

@@ -21,6 +21,7 @@ TEST(ApiClients, ReadClientsOnlyGetAdminsWriteAndTheSingleTokenIsAdmin) {
     const auto dir = make_temp_directory("kea-ha-clients");
     std::ofstream(dir + "/clients") << "# clients\nnoc read noc-token-0123456789\nalice admin alice-token-0123456789\n";
     std::ofstream(dir + "/token") << "single-token-0123456789\n";
+    std::filesystem::permissions(dir + "/token", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     ControllerProcess controller(dir, {{"apiTokensFile", dir + "/clients"}, {"apiTokenFile", dir + "/token"}});
     ASSERT_TRUE(controller.start()) << controller.log();
     auto anonymous = controller.request("GET", "/v1/clusters");

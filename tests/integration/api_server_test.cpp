@@ -9,6 +9,7 @@
 #include <future>
 #include <map>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <boost/asio/co_spawn.hpp>
@@ -93,7 +94,12 @@ public:
     }
     net::awaitable<Outcome> config_operation(const std::string& name, ConfigRequest request) override {
         config_requests.emplace_back(name, request);
-        co_return Outcome{200, {{"kind", static_cast<int>(request.kind)}, {"body", request.body}},
+        co_return Outcome{200,
+                          {{"kind", static_cast<int>(request.kind)},
+                           {"body", request.body},
+                           // What a Kea config holds (issue 32: a read client must not see it).
+                           {"config", {{"Dhcp4", {{"lease-database", {{"user", "kea"}, {"password", "db-pass"}}},
+                                                  {"tsig-keys", {{{"name", "k"}, {"secret", "tsig-secret"}}}}}}}}},
                           {{"ETag", "\"abc\""}}};
     }
     std::string metrics() const override { return "kea_ha_clusters 1\n"; }
@@ -120,6 +126,11 @@ protected:
     void start(ServerSettings settings = {}, std::optional<std::string> token = std::string("s3cret")) {
         settings.listen = "127.0.0.1:0";
         api_settings_.token = token;
+        // As the daemon wires it (src/daemon/daemon.cpp): admission and body size before the body.
+        settings.admit = [this](const ApiRequest& head) { return admit(head, api_settings_).refusal; };
+        settings.body_limit = [limit = settings.max_body_size](const ApiRequest& head) {
+            return body_limit_for(head, limit);
+        };
         auto server = start_api_server(io_, settings, [this](ApiRequest request) -> net::awaitable<ApiResponse> {
             co_return co_await handle(request, backend_, api_settings_);
         });
@@ -244,11 +255,144 @@ TEST_F(ApiServerTest, NamedTokens_ReadMayOnlyGet_EachRequestCarriesItsClientsNam
     EXPECT_EQ(unknown->status, 401u);
 }
 
+TEST_F(ApiServerTest, ReadClientSeesNoSecret_AdminDoes) {
+    api_settings_.tokens = {{"noc", kea_ha::core::ApiRole::Read, "read-token-0123456789"}};
+    start();
+    for (const char* target : {"/v1/clusters/dhcp-a/config", "/v1/clusters/dhcp-a/history", "/v1/clusters/dhcp-a/history/3",
+                               "/v1/clusters/dhcp-a/diff?documents=true"}) {
+        SCOPED_TRACE(target);
+        auto read = call("GET", target, {}, {{"Authorization", "Bearer read-token-0123456789"}}, false);
+        ASSERT_TRUE(read.ok());
+        EXPECT_EQ(read->status, 200u) << read->body;
+        EXPECT_EQ(read->body.find("db-pass"), std::string::npos) << read->body;
+        EXPECT_EQ(read->body.find("tsig-secret"), std::string::npos) << read->body;
+        EXPECT_EQ(json::parse(read->body)["config"]["Dhcp4"]["lease-database"]["password"], "<redacted>");
+        EXPECT_EQ(json::parse(read->body)["config"]["Dhcp4"]["lease-database"]["user"], "kea");
+        auto admin = call("GET", target);
+        ASSERT_TRUE(admin.ok());
+        EXPECT_NE(admin->body.find("db-pass"), std::string::npos) << "an admin sees the config as it is";
+    }
+}
+
 TEST_F(ApiServerTest, NoTokenConfiguredMeansOpen) {
     start({}, std::nullopt);
     auto reply = call("GET", "/v1/clusters", {}, {}, false);
     ASSERT_TRUE(reply.ok());
     EXPECT_EQ(reply->status, 200u);
+}
+
+// Issue 32 point 2: a plain HTML form on any web page can POST to a loopback API (no CORS
+// preflight for a form's media types). The API refuses it before the backend sees it, even
+// when it is open (no token).
+TEST_F(ApiServerTest, BrowserFormPost_IsRefusedBeforeTheBackend) {
+    start({}, std::nullopt);
+    const std::map<std::string, std::string> form = {{"Content-Type", "application/x-www-form-urlencoded"}};
+    for (const char* target : {"/v1/clusters/dhcp-a/sync", "/v1/clusters/dhcp-a/history/2/rollback",
+                                     "/v1/clusters/dhcp-a/peers/server1/maintenance-start"}) {
+        SCOPED_TRACE(target);
+        auto post = call("POST", target, "x=1", form, false);
+        ASSERT_TRUE(post.ok()) << post.error().describe();
+        EXPECT_EQ(post->status, 415u) << post->body;
+        EXPECT_EQ(code_of(*post), "unsupported-media-type");
+        auto plain = call("POST", target, "", {{"Content-Type", "text/plain"}}, false);
+        ASSERT_TRUE(plain.ok());
+        EXPECT_EQ(plain->status, 415u);
+    }
+    EXPECT_TRUE(backend_.config_requests.empty()) << "no form post may reach the backend";
+    // What a CLI sends: application/json and {} (or nothing) for an action without parameters.
+    auto sync = call("POST", "/v1/clusters/dhcp-a/sync", "{}", {}, false);
+    ASSERT_TRUE(sync.ok());
+    EXPECT_EQ(sync->status, 200u) << sync->body;
+    auto with_field = call("POST", "/v1/clusters/dhcp-a/sync", R"({"force": true})", {}, false);
+    ASSERT_TRUE(with_field.ok());
+    EXPECT_EQ(with_field->status, 400u);
+    EXPECT_NE(with_field->body.find("unknown field 'force'"), std::string::npos) << with_field->body;
+}
+
+TEST_F(ApiServerTest, CrossSiteOriginOrFetchMetadata_IsRefused) {
+    start({}, std::nullopt);
+    const std::string own = "http://127.0.0.1:" + std::to_string(port_);
+    auto cross = call("POST", "/v1/clusters/dhcp-a/sync", "{}", {{"Origin", "https://evil.example"}}, false);
+    ASSERT_TRUE(cross.ok());
+    EXPECT_EQ(cross->status, 403u) << cross->body;
+    EXPECT_EQ(code_of(*cross), "cross-site");
+    auto null_origin = call("GET", "/v1/clusters", {}, {{"Origin", "null"}}, false);
+    ASSERT_TRUE(null_origin.ok());
+    EXPECT_EQ(null_origin->status, 403u);
+    auto other_port = call("GET", "/v1/clusters", {}, {{"Origin", "http://127.0.0.1:1"}}, false);
+    ASSERT_TRUE(other_port.ok());
+    EXPECT_EQ(other_port->status, 403u) << "another port is another origin";
+    auto site = call("GET", "/v1/clusters", {}, {{"Sec-Fetch-Site", "cross-site"}}, false);
+    ASSERT_TRUE(site.ok());
+    EXPECT_EQ(site->status, 403u);
+    auto same_site = call("GET", "/v1/clusters", {}, {{"Sec-Fetch-Site", "same-site"}}, false);
+    ASSERT_TRUE(same_site.ok());
+    EXPECT_EQ(same_site->status, 403u) << "same-site is another origin (another port on 127.0.0.1)";
+    EXPECT_TRUE(backend_.config_requests.empty());
+    // The status page's own calls: same origin.
+    auto same = call("GET", "/v1/clusters", {}, {{"Origin", own}, {"Sec-Fetch-Site", "same-origin"}}, false);
+    ASSERT_TRUE(same.ok());
+    EXPECT_EQ(same->status, 200u) << same->body;
+    auto typed_in = call("GET", "/", {}, {{"Sec-Fetch-Site", "none"}}, false);
+    ASSERT_TRUE(typed_in.ok());
+    EXPECT_EQ(typed_in->status, 200u);
+}
+
+// DNS rebinding: a page at http://evil.example:PORT/ whose name now resolves to 127.0.0.1
+// reaches the API with its own name in Host.
+TEST_F(ApiServerTest, RebindingHost_IsRefused_AllowedHostsAndLoopbackNamesAreNot) {
+    api_settings_.allowed_hosts = {*kea_ha::core::parse_host_pattern("ctl.example.net"),
+                                   *kea_ha::core::parse_host_pattern("*.ops.example.net"),
+                                   *kea_ha::core::parse_host_pattern("192.0.2.0/24")};
+    start({}, std::nullopt);
+    const auto port = ":" + std::to_string(port_);
+    auto rebound = call("GET", "/v1/clusters", {}, {{"Host", "evil.example" + port}}, false);
+    ASSERT_TRUE(rebound.ok());
+    EXPECT_EQ(rebound->status, 421u) << rebound->body;
+    EXPECT_EQ(code_of(*rebound), "misdirected");
+    EXPECT_NE(rebound->body.find("apiAllowedHosts"), std::string::npos) << rebound->body;
+    auto page = call("GET", "/", {}, {{"Host", "evil.example" + port}}, false);
+    ASSERT_TRUE(page.ok());
+    EXPECT_EQ(page->status, 421u) << "not even the page";
+    auto suffix_itself = call("GET", "/v1/clusters", {}, {{"Host", "ops.example.net"}}, false);
+    ASSERT_TRUE(suffix_itself.ok());
+    EXPECT_EQ(suffix_itself->status, 421u) << "*.ops.example.net is the names below it";
+    auto other_address = call("GET", "/v1/clusters", {}, {{"Host", "198.51.100.1" + port}}, false);
+    ASSERT_TRUE(other_address.ok());
+    EXPECT_EQ(other_address->status, 421u);
+    auto malformed = call("GET", "/v1/clusters", {}, {{"Host", "a b"}}, false);
+    ASSERT_TRUE(malformed.ok());
+    EXPECT_EQ(malformed->status, 400u);
+    for (const std::string& host : std::vector<std::string>{"localhost" + port, "LOCALHOST", "app.localhost" + port, "127.0.0.9" + port,
+                                   "[::1]" + port, "ctl.example.net", "ctl.example.net.", "a.ops.example.net" + port,
+                                   "192.0.2.77" + port}) {
+        SCOPED_TRACE(host);
+        auto ok = call("GET", "/v1/clusters", {}, {{"Host", host}}, false);
+        ASSERT_TRUE(ok.ok());
+        EXPECT_EQ(ok->status, 200u) << ok->body;
+    }
+}
+
+TEST_F(ApiServerTest, SecurityHeaders_OnEveryAnswer_PageAllowsOnlyItsOwnScript) {
+    start();
+    for (const auto& [method, target, token] : std::vector<std::tuple<std::string, std::string, bool>>{
+             {"GET", "/v1/health", false}, {"GET", "/v1/clusters", false}, {"GET", "/v1/nothing", true},
+             {"GET", "/v1/clusters", true}, {"GET", "/metrics", true}}) {
+        SCOPED_TRACE(method + " " + target);
+        auto reply = call(method, target, {}, {}, token);
+        ASSERT_TRUE(reply.ok());
+        EXPECT_EQ(reply->headers["x-content-type-options"], "nosniff");
+        EXPECT_EQ(reply->headers["x-frame-options"], "DENY");
+        EXPECT_EQ(reply->headers["content-security-policy"], "default-src 'none'; frame-ancestors 'none'");
+        EXPECT_EQ(reply->headers["referrer-policy"], "no-referrer");
+    }
+    auto page = call("GET", "/", {}, {}, false);
+    ASSERT_TRUE(page.ok());
+    const auto policy = page->headers["content-security-policy"];
+    EXPECT_NE(policy.find("script-src 'sha256-"), std::string::npos) << policy;
+    EXPECT_NE(policy.find("connect-src 'self'"), std::string::npos) << policy;
+    EXPECT_NE(policy.find("frame-ancestors 'none'"), std::string::npos) << policy;
+    EXPECT_EQ(policy.find("unsafe-inline"), std::string::npos) << policy;
 }
 
 TEST_F(ApiServerTest, ClusterDetailEventsAndNotFound) {
@@ -616,8 +760,8 @@ TEST_F(ApiServerTest, MalformedHttpGets400AndServerKeepsServing) {
 
 TEST_F(ApiServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
     start();
-    const std::string get = "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n";
-    const auto answer = raw_exchange(port_, get + get + "GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    const std::string get = "GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    const auto answer = raw_exchange(port_, get + get + "GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
     std::size_t count = 0;
     for (auto pos = answer.find("HTTP/1.1 200"); pos != std::string::npos; pos = answer.find("HTTP/1.1 200", pos + 1)) {
         ++count;
@@ -641,6 +785,78 @@ TEST_F(ApiServerTest, MaxConnectionsAnswers503) {
     // And when the holder leaves, its place is free again.
     holder.close();
     EXPECT_TRUE(kea_ha::lab::wait_until([&] { return health_is(200); }, std::chrono::seconds(5)));
+}
+
+// Issue 32 point 4: a client without the token cannot make the server read 60 MiB. The
+// headers alone are answered 401 and the connection closed; the body is never sent here.
+TEST_F(ApiServerTest, UnauthenticatedHugeBody_Is401BeforeItIsRead) {
+    start();
+    const auto answer = raw_exchange(port_,
+                                     "PUT /v1/clusters/dhcp-a/config HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                     "Content-Type: application/json\r\nContent-Length: " +
+                                         std::to_string(60u << 20) + "\r\n\r\n{\"Dhcp4\": ");
+    EXPECT_EQ(answer.rfind("HTTP/1.1 401", 0), 0u) << answer;
+    EXPECT_NE(answer.find("Connection: close"), std::string::npos) << answer;
+    EXPECT_TRUE(backend_.config_requests.empty());
+    // With Expect: 100-continue a client is told no before it sends a byte of the body.
+    const auto expect = raw_exchange(port_,
+                                     "PUT /v1/clusters/dhcp-a/config HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                     "Content-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: " +
+                                         std::to_string(60u << 20) + "\r\n\r\n");
+    EXPECT_EQ(expect.rfind("HTTP/1.1 401", 0), 0u) << expect;
+}
+
+TEST_F(ApiServerTest, LargeBodiesOnlyOnConfigWrites) {
+    start();
+    const std::string big(kSmallBodyLimit + 1, ' ');
+    auto registration = call("POST", "/v1/clusters", "{\"name\": \"x\"}" + big);
+    ASSERT_TRUE(registration.ok()) << registration.error().describe();
+    EXPECT_EQ(registration->status, 413u) << registration->body;
+    EXPECT_NE(registration->body.find("only config writes may be larger than 65536"), std::string::npos)
+        << registration->body;
+    EXPECT_TRUE(backend_.registered.empty());
+    auto put = call("PUT", "/v1/clusters/dhcp-a/config", "{\"Dhcp4\": {}}" + big);
+    ASSERT_TRUE(put.ok());
+    EXPECT_EQ(put->status, 200u) << put->body;
+}
+
+TEST_F(ApiServerTest, PerAddressConnectionCap) {
+    ServerSettings settings;
+    settings.max_connections_per_address = 2;
+    start(settings);
+    net::io_context io;
+    net::ip::tcp::socket first(io);
+    net::ip::tcp::socket second(io);
+    first.connect({net::ip::make_address("127.0.0.1"), port_});
+    second.connect({net::ip::make_address("127.0.0.1"), port_});
+    const auto health_is = [this](unsigned status, std::string* body = nullptr) {
+        auto reply = call("GET", "/v1/health");
+        if (reply.ok() && body) *body = reply->body;
+        return reply.ok() && reply->status == status;
+    };
+    std::string body;
+    EXPECT_TRUE(kea_ha::lab::wait_until([&] { return health_is(503, &body); }, std::chrono::seconds(5)));
+    EXPECT_NE(body.find("too many connections from your address (2)"), std::string::npos) << body;
+    first.close();
+    EXPECT_TRUE(kea_ha::lab::wait_until([&] { return health_is(200); }, std::chrono::seconds(5)));
+}
+
+TEST_F(ApiServerTest, SilentClientIsClosedAfterTheHeaderTimeout) {
+    ServerSettings settings;
+    settings.header_timeout = std::chrono::milliseconds(300);
+    start(settings);
+    net::io_context io;
+    net::ip::tcp::socket idle(io);
+    idle.connect({net::ip::make_address("127.0.0.1"), port_});
+    net::write(idle, net::buffer(std::string("GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")));  // never ends
+    timeval tv{5, 0};
+    ::setsockopt(idle.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    const auto started = std::chrono::steady_clock::now();
+    char buffer[256];
+    boost::system::error_code ec;
+    while (!ec) idle.read_some(net::buffer(buffer), ec);
+    EXPECT_TRUE(ec == net::error::eof || ec == net::error::connection_reset) << ec.message();
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(4)) << "closed by the server, not our timeout";
 }
 
 TEST_F(ApiServerTest, StopClosesIdleConnections) {

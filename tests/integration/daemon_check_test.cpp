@@ -44,7 +44,7 @@ TEST_F(CheckTest, ShippedDefaultFileIsValid) {
 }
 
 TEST_F(CheckTest, ValidFileExitsZero) {
-    const auto path = write("<preferences>\n  <keaPollInterval value=\"0.5\"/>\n</preferences>\n");
+    const auto path = write("<preferences>\n  <keaPollInterval value=\"0.5\"/>\n  <apiAllowNoToken value=\"1\"/>\n</preferences>\n");
     const auto r = run("--check -p " + path);
     EXPECT_EQ(r.status, 0) << r.output;
 }
@@ -65,11 +65,26 @@ TEST_F(CheckTest, MalformedXmlExitsOne) {
 }
 
 TEST_F(CheckTest, UnknownKeyWarnsWithSuggestionButIsValid) {
-    const auto path = write("<preferences>\n  <keaPolInterval value=\"2\"/>\n</preferences>\n");
+    const auto path = write("<preferences>\n  <keaPolInterval value=\"2\"/>\n  <apiAllowNoToken value=\"1\"/>\n</preferences>\n");
     const auto r = run("--check -p " + path);
     EXPECT_EQ(r.status, 0) << r.output;
     EXPECT_NE(r.output.find("keaPollInterval"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("warning"), std::string::npos) << r.output;
+}
+
+// Issue 32 point 1: no open API by default. Without a token file the daemon does not start
+// (and --check says why), unless apiAllowNoToken says the operator wants it open.
+TEST_F(CheckTest, NoTokenFileIsRefusedUnlessApiAllowNoToken) {
+    const auto open = write("<preferences>\n  <keaPollInterval value=\"2\"/>\n</preferences>\n");
+    const auto refused = run("--check -p " + open);
+    EXPECT_EQ(refused.status, 1) << refused.output;
+    EXPECT_NE(refused.output.find("no apiTokenFile or apiTokensFile"), std::string::npos) << refused.output;
+    EXPECT_NE(refused.output.find("apiAllowNoToken"), std::string::npos) << refused.output;
+    const auto started = run("-p " + open);
+    EXPECT_EQ(started.status, 1) << started.output;
+    EXPECT_NE(started.output.find("no apiTokenFile or apiTokensFile"), std::string::npos) << started.output;
+    const auto with_token = write("<preferences>\n  <apiTokenFile value=\"/nonexistent/token\"/>\n</preferences>\n");
+    EXPECT_EQ(run("--check -p " + with_token).status, 0) << "--check does not open the secret files";
 }
 
 TEST_F(CheckTest, MissingFileExitsOneNamingIt) {

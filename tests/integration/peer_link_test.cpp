@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 
 #include <boost/asio/io_context.hpp>
@@ -72,6 +73,7 @@ protected:
         prefs_.config_timeout = 5s;
         prefs_.config_sync_interval = 3600s;
         prefs_.replicate_config = false;  // both peers are one fake: nothing to replicate here
+        prefs_.secrets_directory = ::testing::TempDir();  // issue 32: the password files live there
         client_ = kea::make_control_agent_client(io_, {});
     }
 
@@ -116,6 +118,10 @@ protected:
 
     boost::asio::io_context io_;
     core::Preferences prefs_;
+    /// What the daemon passes (issue 32): the allowed hosts and the secrets directory of prefs_.
+    daemon::CredentialRules rules() const {
+        return {core::kea_credential_hosts(prefs_), prefs_.secrets_directory};
+    }
     std::unique_ptr<kea::ControlAgentClient> client_;
     std::optional<kea::Credentials> credentials_;
 };
@@ -152,8 +158,10 @@ TEST_F(PeerLinkTest, Kea30Direct_NoServiceNoHeartbeatAndItsOwnCredentials) {
         std::ofstream pw(*registration.auth_password_file);
         pw << "s3cret\n";
     }
+    std::filesystem::permissions(*registration.auth_password_file,
+                                 std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     credentials_ = kea::Credentials{"global", "other"};  // keaAuthUser: the cluster's own win
-    auto credentials = daemon::credentials_for(registration, credentials_);
+    auto credentials = daemon::credentials_for(registration, credentials_, registration.url, rules());
     ASSERT_TRUE(credentials) << credentials.error().describe();
     ASSERT_TRUE(*credentials);
     EXPECT_EQ((*credentials)->user, "ctl");
@@ -202,16 +210,22 @@ TEST_F(PeerLinkTest, ClusterPasswordFileMustBeReadable) {
     registration.name = "dhcp-a";
     registration.auth_user = "ctl";
     registration.auth_password_file = "/nonexistent/kea-ha-test.pw";
-    auto credentials = daemon::credentials_for(registration, std::nullopt);
+    auto credentials = daemon::credentials_for(registration, std::nullopt, "http://127.0.0.1:8000/", rules());
     ASSERT_FALSE(credentials);
     EXPECT_NE(credentials.error().describe().find("/nonexistent/kea-ha-test.pw"), std::string::npos)
         << credentials.error().describe();
     registration.auth_password_file.reset();
-    EXPECT_FALSE(daemon::credentials_for(registration, std::nullopt));  // a user alone is not enough
+    // A user alone is not enough.
+    EXPECT_FALSE(daemon::credentials_for(registration, std::nullopt, "http://127.0.0.1:8000/", rules()));
     daemon::Registration plain;
-    auto fallback = daemon::credentials_for(plain, kea::Credentials{"global", "pw"});
+    auto fallback = daemon::credentials_for(plain, kea::Credentials{"global", "pw"}, "http://127.0.0.1:8000/", rules());
     ASSERT_TRUE(fallback);
+    ASSERT_TRUE(*fallback);
     EXPECT_EQ((*fallback)->user, "global");
+    // Issue 32: keaAuthUser's credentials only to the allowed hosts.
+    auto foreign = daemon::credentials_for(plain, kea::Credentials{"global", "pw"}, "http://198.51.100.7:8000/", rules());
+    ASSERT_TRUE(foreign);
+    EXPECT_FALSE(*foreign) << "no credentials for a host outside keaAllowedHosts";
 }
 
 }  // namespace

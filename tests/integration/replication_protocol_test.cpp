@@ -850,6 +850,24 @@ TEST_F(ReplicationProtocolTest, TheClientsNameIsInTheEventAndTheHistoryEntry) {
     EXPECT_EQ(monitor_->history_entry(2).status, 404u);
 }
 
+// Issue 32 point 5: a change that sets a password is applied, but its history entry keeps the
+// request with the secret redacted (what the journal on disk holds).
+TEST_F(ReplicationProtocolTest, TheHistoryNeverKeepsASecretInClear) {
+    use_state_directory();
+    start();
+    daemon::ConfigChange change{daemon::ConfigChange::Kind::MergePatch,
+                                {{"Dhcp4", {{"valid-lifetime", 7502}, {"user-context", {{"password", "hunter2-secret"}}}}}},
+                                std::nullopt};
+    change.who = "alice";
+    auto out = this->change(std::move(change));
+    ASSERT_EQ(out.status, 200u) << out.body.dump(1);
+    const auto history = monitor_->history();
+    ASSERT_EQ(history["entries"].size(), 1u) << history.dump(1);
+    EXPECT_EQ(history["entries"][0]["request"]["Dhcp4"]["user-context"]["password"], "<redacted>");
+    EXPECT_EQ(history["entries"][0]["request"]["Dhcp4"]["valid-lifetime"], 7502);
+    EXPECT_EQ(history.dump().find("hunter2-secret"), std::string::npos) << history.dump(1);
+}
+
 // --- issue 13: events and history in append-only journals, not in the cluster's document ------
 
 TEST_F(ReplicationProtocolTest, EventsAndHistoryLiveInJournalsAndSurviveARestart) {

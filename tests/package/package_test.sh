@@ -125,6 +125,31 @@ uid=$(cut -d: -f3 "$WORK/passwd")
 [ "$(cut -d: -f6 "$WORK/passwd")" = /var/lib/kea-ha-controller ] || fail "home is not the state directory"
 [ "$(stat -c %U /var/lib/kea-ha-controller)" = "$PKG" ] || fail "state directory not owned by $PKG"
 
+step "API token (issue 32: no open API)"
+TOKEN=/etc/kea-ha-controller/api-token
+[ -f "$TOKEN" ] || fail "postinst made no $TOKEN"
+[ "$(stat -c '%U:%G %a' "$TOKEN")" = "root:$PKG 640" ] || fail "$TOKEN is $(stat -c '%U:%G %a' "$TOKEN"), not root:$PKG 640"
+[ "$(head -n 1 "$TOKEN" | tr -d '\n' | wc -c)" -ge 16 ] || fail "$TOKEN holds fewer than 16 characters"
+grep -q '<apiTokenFile value="/etc/kea-ha-controller/api-token"/>' /etc/kea-ha-controller/preferences.cfg \
+    || fail "the packaged preferences.cfg does not name the token"
+# A fresh install answers kea-ha-ctl without anyone touching a file: the daemon as the service
+# user reads the token (group), kea-ha-ctl as root reads it from its documented place.
+if (exec 3<>/dev/tcp/127.0.0.1/8067) 2>/dev/null; then
+    echo "--- 127.0.0.1:8067 is taken on this machine: the daemon + kea-ha-ctl check is skipped"
+else
+    runuser -u "$PKG" -- kea-ha-controller -p /etc/kea-ha-controller/preferences.cfg >"$WORK/daemon.log" 2>&1 &
+    DAEMON=$!
+    ok=0
+    for _ in $(seq 1 100); do
+        if kea-ha-ctl status >"$WORK/status.log" 2>&1; then ok=1; break; fi
+        sleep 0.1
+    done
+    noauth=$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8067/v1/clusters 2>/dev/null || true)
+    kill "$DAEMON" 2>/dev/null; wait "$DAEMON" 2>/dev/null
+    [ "$ok" -eq 1 ] || { cat "$WORK/daemon.log" "$WORK/status.log"; fail "kea-ha-ctl status fails on a fresh install"; }
+    [ -z "$noauth" ] || [ "$noauth" = 401 ] || fail "the API answers $noauth without the token"
+fi
+
 step "man pages"
 for page in 8:kea-ha-controller 1:kea-ha-ctl 5:kea-ha-controller-preferences; do
     section=${page%%:*}; name=${page#*:}

@@ -336,8 +336,9 @@ TEST(Preferences, KnownKeys_CoverSpecSection3) {
         "keaReplicateConfig", "keaControlAgentHost", "keaControlAgentPort", "keaPollInterval",
         "keaRequestTimeout", "keaConfigTimeout", "keaConfigSyncInterval", "keaPropagateExternalChanges",
         "keaPeerLocalParameters", "keaClockSkewWarning", "keaAuthUser", "keaAuthPasswordFile",
-        "keaTlsCaFile", "keaTlsCertFile", "keaTlsKeyFile", "keaTlsVerify", "keaMaxResponseSize", "keaHistoryDepth" /* issue 14 */,
-        "apiListen", "apiTokenFile", "apiTokensFile" /* issue 14 */, "apiTlsCertFile", "apiTlsKeyFile", "stateDirectory", "logLevel",
+        "keaTlsCaFile", "keaTlsCertFile", "keaTlsKeyFile", "keaTlsVerify", "keaAllowBasicAuthOverHttp" /* issue 32 */, "keaAllowedHosts" /* issue 32 */,
+        "secretsDirectory" /* issue 32 */, "keaMaxResponseSize", "keaHistoryDepth" /* issue 14 */,
+        "apiListen", "apiAllowedHosts" /* issue 32 */, "apiTokenFile", "apiAllowNoToken" /* issue 32 */, "apiTokensFile" /* issue 14 */, "apiTlsCertFile", "apiTlsKeyFile", "stateDirectory", "logLevel",
         "logFile", "logMaxSize", "logMaxFiles",
     };
     const auto& known = known_preference_keys();
@@ -345,6 +346,51 @@ TEST(Preferences, KnownKeys_CoverSpecSection3) {
     for (const auto* key : spec_keys) {
         EXPECT_NE(known.end(), std::find(known.begin(), known.end(), key)) << key;
     }
+}
+
+TEST(Preferences, ApiAllowedHosts_ListOfNamesSuffixesAndNetworks) {
+    auto parsed = parse_preferences(
+        "<preferences>\n  <apiAllowedHosts value=\"ctl.example.net, *.ops.example.net,192.0.2.0/24\"/>\n</preferences>\n",
+        "prefs.cfg");
+    ASSERT_TRUE(parsed.ok()) << parsed.error().describe();
+    ASSERT_EQ(parsed->preferences.api_allowed_hosts.size(), 3u);
+    EXPECT_EQ(parsed->preferences.api_allowed_hosts[1].name, ".ops.example.net");
+    auto bad = parse_preferences("<preferences>\n  <apiAllowedHosts value=\"ok.example.net, 10.0.0.0/33\"/>\n</preferences>\n",
+                                 "prefs.cfg");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error().describe(),
+              "prefs.cfg:2: apiAllowedHosts entry '10.0.0.0/33': prefix above 32 (entries: names, *.suffix, addresses, "
+              "CIDR networks, comma-separated)");
+}
+
+TEST(Preferences, Issue32Keys_DefaultsAndErrors) {
+    auto defaults = parse_preferences("<preferences/>", "prefs.cfg");
+    ASSERT_TRUE(defaults.ok());
+    EXPECT_FALSE(defaults->preferences.api_allow_no_token);
+    EXPECT_FALSE(defaults->preferences.allow_basic_auth_over_http);
+    EXPECT_FALSE(defaults->preferences.kea_allowed_hosts.has_value());
+    EXPECT_EQ(defaults->preferences.secrets_directory, "/etc/kea-ha-controller");
+    EXPECT_TRUE(kea_ha::core::api_access_problem(defaults->preferences).has_value()) << "no token: refused";
+    auto set = parse_preferences(
+        "<preferences>\n  <apiAllowNoToken value=\"1\"/>\n  <keaAllowBasicAuthOverHttp value=\"1\"/>\n"
+        "  <keaAllowedHosts value=\"kea1.example.net, 10.0.0.0/8\"/>\n  <secretsDirectory value=\"/srv/secrets\"/>\n"
+        "  <keaServer name=\"a\" url=\"http://192.0.2.7:8000/\"/>\n</preferences>\n",
+        "prefs.cfg");
+    ASSERT_TRUE(set.ok()) << set.error().describe();
+    EXPECT_FALSE(kea_ha::core::api_access_problem(set->preferences).has_value());
+    EXPECT_TRUE(set->preferences.allow_basic_auth_over_http);
+    EXPECT_EQ(set->preferences.secrets_directory, "/srv/secrets");
+    EXPECT_EQ(kea_ha::core::kea_credential_hosts(set->preferences).size(), 2u) << "the explicit list only";
+    auto derived = parse_preferences(
+        "<preferences>\n  <keaServer name=\"a\" url=\"http://192.0.2.7:8000/\"/>\n</preferences>\n", "prefs.cfg");
+    ASSERT_TRUE(derived.ok());
+    const auto hosts = kea_ha::core::kea_credential_hosts(derived->preferences);
+    EXPECT_TRUE(kea_ha::core::host_matches_any(hosts, "192.0.2.7")) << "a declared server's host";
+    EXPECT_TRUE(kea_ha::core::host_matches_any(hosts, "127.0.0.1")) << "keaControlAgentHost";
+    EXPECT_FALSE(kea_ha::core::host_matches_any(hosts, "127.0.0.2"));
+    auto relative = parse_preferences("<preferences>\n  <secretsDirectory value=\"secrets\"/>\n</preferences>\n", "prefs.cfg");
+    ASSERT_FALSE(relative.ok());
+    EXPECT_EQ(relative.error().describe(), "prefs.cfg:2: secretsDirectory must be an absolute directory (got \"secrets\")");
 }
 
 TEST(Preferences, LogLevelNames) {

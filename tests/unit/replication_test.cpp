@@ -404,6 +404,53 @@ TEST(Patch, Table) {
     }
 }
 
+// Issue 32: a patch bomb. Each copy doubles the list; 40 of them would ask for 2^40 values.
+TEST(Patch, CopyBombIsRefusedBeforeTheDocumentGrows) {
+    const auto doc = nlohmann::json::parse(R"({"Dhcp4": {"valid-lifetime": 4000, "subnet4": [], "user-context": {"a": [1, 2, 3, 4]}}})");
+    nlohmann::json patch = nlohmann::json::array();
+    for (int i = 0; i < 40; ++i) {
+        patch.push_back({{"op", "copy"}, {"from", "/Dhcp4/user-context/a"}, {"path", "/Dhcp4/user-context/a/-"}});
+    }
+    // The first copies nest one level deeper each: the depth limit or the size limit stops it.
+    auto out = apply_patch(doc, patch, PatchKind::JsonPatch, "dhcp4");
+    ASSERT_FALSE(out.ok());
+    EXPECT_NE(out.error().message.find("the patched document would"), std::string::npos) << out.error().message;
+
+    // Side by side (no nesting): the value count stops it.
+    nlohmann::json wide = nlohmann::json::array({{{"op", "add"}, {"path", "/Dhcp4/user-context/b"}, {"value", {{"x", nlohmann::json::array({1, 2, 3, 4, 5, 6, 7, 8})}}}}});
+    for (int i = 0; i < 40; ++i) {
+        wide.push_back({{"op", "copy"}, {"from", "/Dhcp4/user-context/b"}, {"path", "/Dhcp4/user-context/b/x" + std::to_string(i)}});
+    }
+    auto wide_out = apply_patch(doc, wide, PatchKind::JsonPatch, "dhcp4");
+    ASSERT_FALSE(wide_out.ok());
+    EXPECT_NE(wide_out.error().message.find("more than " + std::to_string(kea_ha::core::kMaxDocumentValues) + " values"),
+              std::string::npos)
+        << wide_out.error().message;
+}
+
+TEST(Patch, DeepAddOrMoveAndTooManyOperationsAreRefused) {
+    const auto doc = nlohmann::json::parse(R"({"Dhcp4": {"valid-lifetime": 4000, "user-context": {}}})");
+    nlohmann::json deep = 1;
+    for (int i = 0; i < 99; ++i) deep = nlohmann::json::array({deep});
+    auto added = apply_patch(doc, nlohmann::json::array({{{"op", "add"}, {"path", "/Dhcp4/user-context/d"}, {"value", deep}}}),
+                             PatchKind::JsonPatch, "dhcp4");
+    ASSERT_FALSE(added.ok());
+    EXPECT_NE(added.error().message.find("deeper than 100 levels"), std::string::npos) << added.error().message;
+
+    nlohmann::json ops = nlohmann::json::array();
+    for (std::size_t i = 0; i <= kea_ha::core::kMaxPatchOperations; ++i) {
+        ops.push_back({{"op", "test"}, {"path", "/Dhcp4/valid-lifetime"}, {"value", 4000}});
+    }
+    auto many = apply_patch(doc, ops, PatchKind::JsonPatch, "dhcp4");
+    ASSERT_FALSE(many.ok());
+    EXPECT_NE(many.error().message.find("at most 10000 operations"), std::string::npos) << many.error().message;
+    ops.erase(ops.begin());
+    EXPECT_TRUE(apply_patch(doc, ops, PatchKind::JsonPatch, "dhcp4").ok()) << "10000 is allowed";
+
+    EXPECT_EQ(kea_ha::core::document_shape(deep).depth, 100u);
+    EXPECT_EQ(kea_ha::core::document_shape(doc).values, 4u);
+}
+
 }  // namespace
 
 // --- issue 14 item 2: config diff -----------------------------------------------------------

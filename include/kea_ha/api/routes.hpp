@@ -2,6 +2,7 @@
 // The management API (SPEC §6) as plain request -> response handling. The Beast session
 // lives in src/api/; the daemon implements ApiBackend.
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -13,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kea_ha/core/api_tokens.hpp"
+#include "kea_ha/core/host_pattern.hpp"
 
 namespace kea_ha::api {
 
@@ -21,6 +23,7 @@ struct ApiRequest {
     std::string target;                          ///< path and query, e.g. "/v1/clusters/dhcp-a"
     std::map<std::string, std::string> headers;  ///< lower-case names
     std::string body;
+    std::string client;                          ///< the peer's address, "127.0.0.1:40522" (logs)
 };
 
 struct ApiResponse {
@@ -109,6 +112,9 @@ public:
     virtual std::string version() const = 0;
     /// What keeps the daemon from working fully (GET /v1/health: status "degraded"); none: "ok".
     virtual std::vector<std::string> problems() const { return {}; }
+    /// Settings that are not safe (issue 32: credentials in clear, unchecked certificates),
+    /// shown in GET /v1/health as "warnings"; the status stays "ok".
+    virtual std::vector<std::string> warnings() const { return {}; }
 };
 
 struct ApiSettings {
@@ -116,7 +122,32 @@ struct ApiSettings {
     /// apiTokensFile: named clients with roles (a `read` one may only GET). No token at all:
     /// no auth (loopback only, preferences.cpp), and the client is "anonymous".
     std::vector<core::ApiToken> tokens;
+    /// apiListen's host: a Host header naming it is this API (so are loopback names, and any
+    /// address literal when apiListen is a wildcard address).
+    std::string listen_host = "127.0.0.1";
+    /// apiAllowedHosts: further names and addresses clients use to reach the API (Host).
+    std::vector<core::HostPattern> allowed_hosts;
 };
+
+/// What the line and the headers of a request decide (issue 32), before its body is read:
+/// Host (DNS rebinding), Origin and Sec-Fetch-Site (other web sites), the bearer token and the
+/// role, the Content-Type of a write (an HTML form cannot send application/json).
+struct Admission {
+    std::optional<ApiResponse> refusal;  ///< set: answer this and close
+    std::string who = "anonymous";       ///< the client's name when admitted
+    bool authenticated = false;          ///< a token was checked and matched
+    /// The client's role; Admin without any token configured (an open API, apiAllowNoToken).
+    core::ApiRole role = core::ApiRole::Admin;
+};
+/// Admits or refuses `head` (its body is not looked at). The server calls it before reading
+/// the body; handle() calls it again, so a request handled without the server is checked too.
+Admission admit(const ApiRequest& head, const ApiSettings& settings);
+
+/// Bodies above this are taken only on config writes (PUT and PATCH …/config).
+inline constexpr std::size_t kSmallBodyLimit = 64 * 1024;
+/// The largest body `head` may carry: `config_limit` on PUT/PATCH /v1/clusters/NAME/config,
+/// kSmallBodyLimit otherwise.
+std::size_t body_limit_for(const ApiRequest& head, std::size_t config_limit);
 
 /// Routes one request. Never throws; a malformed request gets a 4xx with a message.
 boost::asio::awaitable<ApiResponse> handle(const ApiRequest& request, ApiBackend& backend,

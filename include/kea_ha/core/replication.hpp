@@ -99,9 +99,24 @@ std::string summarize_patch(const nlohmann::json& patch, std::size_t shown = 5);
 
 enum class PatchKind { JsonPatch, MergePatch };
 
+/// Limits on what a patch may make of a document (issue 32: a patch bomb). A JSON Patch of
+/// 30 `copy` operations doubles a document 30 times; each is checked before it is applied.
+inline constexpr std::size_t kMaxPatchOperations = 10000;     ///< operations in one JSON Patch
+inline constexpr std::size_t kMaxDocumentDepth = 100;         ///< nesting of the result (the API's body limit)
+inline constexpr std::size_t kMaxDocumentValues = 4000000;    ///< values in the result (a 9 MB Kea config has ~0.5 M)
+
+/// Depth (1 for a scalar) and number of values of a document, counted without recursion.
+struct DocumentShape {
+    std::size_t depth = 0;
+    std::size_t values = 0;
+};
+DocumentShape document_shape(const nlohmann::json& document);
+
 /// Applies an RFC 6902 JSON Patch or an RFC 7396 Merge Patch to a document. Invalid, with
 /// what was wrong, when the patch is malformed or does not apply; the result must still
-/// be a document for `service`.
+/// be a document for `service`. A patch that would make it nest deeper than kMaxDocumentDepth,
+/// hold more than kMaxDocumentValues values, or that has more than kMaxPatchOperations
+/// operations is refused (Invalid, saying which limit), before the document grows.
 Result<nlohmann::json> apply_patch(const nlohmann::json& document, const nlohmann::json& patch, PatchKind kind,
                                    std::string_view service);
 

@@ -50,8 +50,17 @@ struct Registration {
 /// The credentials a registration's peers are reached with: its own `auth` (the password
 /// file read now), else `fallback` (keaAuthUser / keaAuthPasswordFile). Invalid when the
 /// cluster's password file cannot be read, or has a user without a password file.
+/// Issue 32: where credentials may go, and where secret files may be read from.
+struct CredentialRules {
+    std::vector<core::HostPattern> hosts;  ///< core::kea_credential_hosts(): for `fallback` only
+    std::string secrets_directory;         ///< secretsDirectory
+};
+/// The credentials for `url` (one of the registration's peers): its own `auth` (read now), or
+/// `fallback` when `url`'s host is in rules.hosts (else none: keaAuthUser's password is never
+/// sent to a host the operator did not name).
 core::Result<std::optional<kea::Credentials>> credentials_for(const Registration& registration,
-                                                               const std::optional<kea::Credentials>& fallback);
+                                                               const std::optional<kea::Credentials>& fallback,
+                                                               std::string_view url, const CredentialRules& rules);
 
 /// Shared by every monitor; outlives them.
 struct MonitorContext {
@@ -277,7 +286,7 @@ private:
     /// (Re)builds links_ for the current topology, keeping what known links learned.
     void build_links();
     /// credentials_for() this registration, falling back to the daemon's keaAuthUser.
-    core::Result<std::optional<kea::Credentials>> cluster_credentials() const;
+    core::Result<std::optional<kea::Credentials>> cluster_credentials(std::string_view url) const;
     /// config-set then config-write on one peer.
     boost::asio::awaitable<PeerWrite> write_config(const core::HaPeer& peer, const nlohmann::json& document);
     /// config-set only: `applied` (not yet persisted) or `failed`.

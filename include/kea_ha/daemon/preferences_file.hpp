@@ -16,7 +16,10 @@ core::Result<core::ParsedPreferences> load_preferences_file(const std::string& p
 
 /// Reads a secret (password or token) file by the one rule of core/secret.hpp (its first
 /// line). An unreadable or refused file is an error naming the file (never the contents).
-core::Result<std::string> read_secret_file(const std::string& path, std::string_view key);
+/// Issue 32: only from below `directory` (secretsDirectory), opened without following a link,
+/// a regular file of at most 4 KiB, not readable or writable by others nor by a group other
+/// than the daemon's own (a message names the file and its mode).
+core::Result<std::string> read_secret_file(const std::string& path, std::string_view key, const std::string& directory);
 
 /// apiTokensFile: the named clients (core/api_tokens.hpp); an error names the file and line.
 core::Result<std::vector<core::ApiToken>> read_api_tokens_file(const std::string& path);

@@ -10,6 +10,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "kea_ha/core/host_pattern.hpp"
 #include "kea_ha/core/result.hpp"
 #include "kea_ha/core/time.hpp"
 #include "kea_ha/kea/command.hpp"
@@ -45,6 +46,13 @@ struct ClientOptions {
     std::optional<std::string> tls_key_file;
     bool tls_verify = true;
     std::uint64_t max_response_size = 256ull << 20;
+    /// Issue 32: false refuses to send basic-auth credentials over plain http (the request
+    /// fails with ErrorKind::Auth, saying so). The daemon sets it from
+    /// keaAllowBasicAuthOverHttp (default 0); other users of the client keep sending.
+    bool allow_basic_auth_over_http = true;
+    /// Issue 32: set, auth_user/auth_password go only to endpoints whose host matches one of
+    /// these (a request to another host carries no Authorization). Unset: to every endpoint.
+    std::optional<std::vector<core::HostPattern>> auth_hosts;
 };
 
 /// A request built once by ControlAgentClient::prepare() and sent any number of times (the
@@ -55,7 +63,16 @@ struct PreparedRequest {
     std::string connection_key;          ///< which kept-alive connections may carry it
     std::optional<std::string> service;  ///< for messages about the answer
     AnswerKeys answer_keys{};            ///< Command::answer_keys
+    /// The largest answer read for it (0: max_response_size). Issue 32: only config-get
+    /// answers may be as large as keaMaxResponseSize; the rest (status-get, ha-heartbeat,
+    /// version-get, config-set, …) are capped at kSmallAnswerLimit.
+    std::uint64_t max_answer_size = 0;
+    /// Set: the request is not sent, and fails with this (credentials over http refused).
+    std::optional<std::string> refused;
 };
+
+/// The cap of every answer but config-get's (a status-get of a busy 3.0 hub is ~20 KB).
+inline constexpr std::uint64_t kSmallAnswerLimit = 4ull << 20;
 
 /// Sends commands to Kea endpoints. Many requests may be in flight at once on one
 /// io_context thread. Every call has one deadline covering resolve, connect, TLS
