@@ -387,7 +387,7 @@ public:
 kea_ha::api::ApiResponse ask(const std::string& method, const std::string& target) {
     boost::asio::io_context io;
     AnsweringBackend backend;
-    kea_ha::api::ApiRequest request{method, target, {{"content-type", "application/json"}}, "{}"};
+    kea_ha::api::ApiRequest request{method, target, {{"content-type", "application/json"}}, "{}", "127.0.0.1:40000"};
     auto answer = boost::asio::co_spawn(io, kea_ha::api::handle(request, backend, kea_ha::api::ApiSettings{}),
                                         boost::asio::use_future);
     io.run();
