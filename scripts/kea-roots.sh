@@ -163,7 +163,7 @@ build_source_root() {  # the kea-3.2 root, built beside the old one as $dir.new
       install -m 755 build/src/hooks/dhcp/high_availability/libdhcp_ha.so \
                      build/src/hooks/dhcp/lease_cmds/libdhcp_lease_cmds.so /usr/local/lib64/kea/hooks/
       ldconfig
-      for b in kea-dhcp4 kea-dhcp6 kea-lfc; do ln -sf /usr/local/sbin/\$b /usr/sbin/\$b; done
+      for b in kea-dhcp4 kea-dhcp6 kea-lfc; do ln -sf ../local/sbin/\$b /usr/sbin/\$b; done
       rm -rf /usr/src/kea/build
       apt-get clean" >"$log" 2>&1 || rc=$?
   $SUDO umount -l "$new/proc" || true
