@@ -163,8 +163,8 @@ build_source_root() {  # the kea-3.2 root, built beside the old one as $dir.new
       install -m 755 build/src/hooks/dhcp/high_availability/libdhcp_ha.so \
                      build/src/hooks/dhcp/lease_cmds/libdhcp_lease_cmds.so /usr/local/lib64/kea/hooks/
       ldconfig
-      for b in kea-dhcp4 kea-dhcp6 kea-lfc; do ln -sf /usr/local/sbin/\$b /usr/sbin/\$b; done
-      rm -rf /usr/src/kea/build
+      for b in kea-dhcp4 kea-dhcp6 kea-lfc; do ln -sf ../local/sbin/\$b /usr/sbin/\$b; done
+      cd / && rm -rf /usr/src/kea
       apt-get clean" >"$log" 2>&1 || rc=$?
   $SUDO umount -l "$new/proc" || true
   [ $rc -eq 0 ] && chroot "$new" kea-dhcp4 -V 2>/dev/null | head -1 | grep -q "^3\.2\."

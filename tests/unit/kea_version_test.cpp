@@ -11,6 +11,9 @@
 
 #include "kea_ha/kea/peer_link.hpp"
 
+// Unit tests do not link kea_ha_test_support; the helper is header-only (KEA_HA_TEST_DATA).
+#include "../support/recorded_answers.hpp"
+
 namespace kea_ha::kea {
 namespace {
 
@@ -75,35 +78,39 @@ TEST(KeaVersionTest, CapabilitiesFollowSpecSection11) {
     }
 }
 
-// Kea 3.2.0's bodies for what the controller meets. Until tests/data/kea-3.2 holds them as
-// recorded from a real 3.2 (tests/data/README.md), these are Kea's shapes as its source at
-// tag Kea-3.2.0 writes them (the file named beside each).
+// Kea 3.2.0's answers for what the controller meets, recorded from a real 3.2
+// (tests/data/kea-3.2, tests/data/README.md).
+
+/// A recorded 3.2 body as the product reads it, with the HTTP status Kea sent it with.
+core::Result<Answer> recorded_32(const std::string& name, unsigned http_status = 200) {
+    return parse_answer(http_status, kea_ha::testing::recorded_answer(name, "3.2").dump(), std::nullopt);
+}
 
 TEST(KeaVersionTest, Kea32RefusedCredentialsAndCommandsAreBareMaps) {
-    // 401: no or wrong credentials on the daemon's own socket (src/lib/http/basic_auth_config.cc,
-    // a stock response); 403: a command the HA hook's listener does not take, restrict-commands
-    // (src/lib/config/cmd_response_creator.cc). Both a map, not a list.
-    const std::pair<const char*, unsigned> rows[] = {{R"({ "result": 401, "text": "Unauthorized" })", 401u},
-                                                     {R"({ "result": 403, "text": "Forbidden" })", 403u}};
-    for (const auto& [body, status] : rows) {
-        SCOPED_TRACE(body);
-        const auto answer = parse_answer(status, body, std::nullopt);
+    // 401: no credentials on the daemon's own socket; 403: config-get on the HA hook's own
+    // listener, which takes only HA commands. Both a map, not a list.
+    for (const auto& [name, status] : {std::pair{"direct-unauthorized.json", 401u}, {"ha-listener-forbidden.json", 403u}}) {
+        SCOPED_TRACE(name);
+        const auto body = kea_ha::testing::recorded_answer(name, "3.2");
+        ASSERT_TRUE(body.is_object()) << body.dump();
+        EXPECT_EQ(body["result"], status);
+        const auto answer = recorded_32(name, status);
         ASSERT_FALSE(answer);
         EXPECT_EQ(answer.error().kind, core::ErrorKind::Auth) << answer.error().describe();
     }
 }
 
 TEST(KeaVersionTest, Kea32ConfigSetRefusedWhileTheLeaseFileCleanupRuns_IsToBeSentAgain) {
-    // src/bin/dhcp4/ctrl_dhcp4_srv.cc (dhcp6 alike), ChangeLog 2418.
-    const auto answer = parse_answer(
-        200, R"([{"result": 1, "text": "Can not update configuration while lease file cleanup process is running."}])",
-        std::nullopt);
+    const auto answer = recorded_32("config-set-lfc-running.json");
     ASSERT_TRUE(answer) << answer.error().describe();
     EXPECT_EQ(answer->result, KeaResult::Error);
     EXPECT_EQ(config_set_refusal(*answer), ConfigSetRefusal::LfcRunning);
-    // Any other refusal stays a refusal.
+    // Any other refusal stays a refusal; the same config-set once kea-lfc is done passes.
     EXPECT_EQ(config_set_refusal(Answer{KeaResult::Error, "Configuration parsing failed", nullptr}),
               ConfigSetRefusal::Refused);
+    const auto passed = require_success(recorded_32("config-set.json"), "config-set");
+    ASSERT_TRUE(passed) << passed.error().describe();
+    EXPECT_TRUE(passed->arguments.contains("hash"));
 }
 
 TEST(KeaVersionTest, Kea32ResultFiveIsAPartlyAppliedConfig) {
@@ -130,6 +137,12 @@ TEST(KeaVersionTest, Kea32DirectCommandsCarryNoServiceAndNoLeadingZeros) {
     const auto text = to_wire(command);
     EXPECT_FALSE(nlohmann::json::parse(text).contains("service")) << text;
     EXPECT_FALSE(std::regex_search(text, std::regex(R"([:\[,]-?0[0-9])"))) << text;
+    // Recorded: 3.2 answers the same with or without `service` naming the daemon reached.
+    const auto without = recorded_32("version-get.json");
+    const auto with = recorded_32("version-get-service-dhcp4.json");
+    ASSERT_TRUE(without && with);
+    EXPECT_EQ(without->text, with->text);
+    EXPECT_EQ(parse_kea_version(without->text), (KeaVersion{3, 2, 0}));
 }
 
 TEST(PeerLinkTransportTest, ConfigGetWithoutServiceTellsAgentFromDirect) {
