@@ -163,7 +163,7 @@ core::Result<std::optional<std::string>> api_token_of(const core::Preferences& p
 /// apiTokensFile's clients, read now: at start and at every SIGHUP.
 core::Result<std::vector<core::ApiToken>> api_clients_of(const core::Preferences& prefs, bool with_token) {
     if (!prefs.api_tokens_file) return std::vector<core::ApiToken>();
-    auto tokens = read_api_tokens_file(*prefs.api_tokens_file);
+    auto tokens = read_api_tokens_file(*prefs.api_tokens_file, prefs.secrets_directory);
     if (!tokens) return tokens.error();
     for (const auto& t : *tokens) {
         if (with_token && t.name == "admin") {

@@ -18,6 +18,8 @@ namespace {
 
 /// A secret file is one line: a token or a password (issue 32: a bigger file is refused).
 constexpr std::size_t kMaxSecretFileSize = 4096;
+/// apiTokensFile: one line per named client (a few hundred clients at most).
+constexpr std::size_t kMaxTokensFileSize = 64 * 1024;
 
 core::Result<std::string> read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -41,7 +43,13 @@ core::Result<core::ParsedPreferences> load_preferences_file(const std::string& p
     return core::parse_preferences(*text, path);
 }
 
-core::Result<std::string> read_secret_file(const std::string& path, std::string_view key, const std::string& directory) {
+namespace {
+
+/// The secret files' rule (issue 32), for any file holding secrets: only from below
+/// `directory`, opened without following a link, a regular file of at most `max_size` bytes,
+/// not readable or writable by others nor by a group other than the daemon's own. Its text.
+core::Result<std::string> read_guarded_file(const std::string& path, std::string_view key, const std::string& directory,
+                                            std::size_t max_size) {
     const auto refuse = [&](const std::string& why) {
         return core::make_error(core::ErrorKind::Invalid, std::string(key) + ": " + why, path);
     };
@@ -71,10 +79,10 @@ core::Result<std::string> read_secret_file(const std::string& path, std::string_
         return refuse(std::string("mode ") + mode +
                       " lets others read or write it: chmod 0600 (or 0640 with the service's group)");
     }
-    if (info.st_size > static_cast<off_t>(kMaxSecretFileSize)) {
-        return refuse("is larger than " + std::to_string(kMaxSecretFileSize) + " bytes (a secret is one line)");
+    if (info.st_size > static_cast<off_t>(max_size)) {
+        return refuse("is larger than " + std::to_string(max_size) + " bytes");
     }
-    std::string text(kMaxSecretFileSize + 1, '\0');
+    std::string text(max_size + 1, '\0');
     std::size_t got = 0;
     while (got < text.size()) {
         const auto n = ::read(fd, text.data() + got, text.size() - got);
@@ -83,17 +91,27 @@ core::Result<std::string> read_secret_file(const std::string& path, std::string_
         if (n == 0) break;
         got += static_cast<std::size_t>(n);
     }
-    if (got > kMaxSecretFileSize) return refuse("is larger than " + std::to_string(kMaxSecretFileSize) + " bytes");
+    if (got > max_size) return refuse("is larger than " + std::to_string(max_size) + " bytes");
     text.resize(got);
+    return text;
+}
+
+}  // namespace
+
+core::Result<std::string> read_secret_file(const std::string& path, std::string_view key, const std::string& directory) {
+    // A secret is one line: a password or a token.
+    auto text = read_guarded_file(path, key, directory, kMaxSecretFileSize);
+    if (!text) return text.error();
     // One rule for every secret file, the CLI's --token-file included (core/secret.hpp).
-    auto secret = core::secret_from_text(text);
+    auto secret = core::secret_from_text(*text);
     if (!secret) return core::make_error(core::ErrorKind::Invalid, std::string(key) + ": " + secret.error().message, path);
     return secret;
 }
 
-core::Result<std::vector<core::ApiToken>> read_api_tokens_file(const std::string& path) {
-    auto text = read_file(path);
-    if (!text) return core::make_error(core::ErrorKind::Io, "apiTokensFile: " + text.error().message, path);
+core::Result<std::vector<core::ApiToken>> read_api_tokens_file(const std::string& path, const std::string& directory) {
+    // It holds every client's token: the secret files' rule, with room for many clients.
+    auto text = read_guarded_file(path, "apiTokensFile", directory, kMaxTokensFileSize);
+    if (!text) return text.error();
     return core::parse_api_tokens(*text, path);
 }
 

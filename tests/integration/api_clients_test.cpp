@@ -21,7 +21,9 @@ TEST(ApiClients, ReadClientsOnlyGetAdminsWriteAndTheSingleTokenIsAdmin) {
     const auto dir = make_temp_directory("kea-ha-clients");
     std::ofstream(dir + "/clients") << "# clients\nnoc read noc-token-0123456789\nalice admin alice-token-0123456789\n";
     std::ofstream(dir + "/token") << "single-token-0123456789\n";
-    std::filesystem::permissions(dir + "/token", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    for (const char* file : {"/token", "/clients"}) {
+        std::filesystem::permissions(dir + file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    }
     ControllerProcess controller(dir, {{"apiTokensFile", dir + "/clients"}, {"apiTokenFile", dir + "/token"}});
     ASSERT_TRUE(controller.start()) << controller.log();
     auto anonymous = controller.request("GET", "/v1/clusters");
@@ -53,11 +55,28 @@ TEST(ApiClients, ReadClientsOnlyGetAdminsWriteAndTheSingleTokenIsAdmin) {
 TEST(ApiClients, ABadClientsFileStopsTheStartNamingTheLineNeverTheToken) {
     const auto dir = make_temp_directory("kea-ha-clients");
     std::ofstream(dir + "/clients") << "noc read noc-token-0123456789\nbob root bob-token-0123456789\n";
+    std::filesystem::permissions(dir + "/clients", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     ControllerProcess controller(dir, {{"apiTokensFile", dir + "/clients"}});
     EXPECT_FALSE(controller.start(std::chrono::seconds(5)));
     const auto log = controller.log();
     EXPECT_NE(log.find(dir + "/clients:2: role must be read or admin (got 'root')"), std::string::npos) << log;
     EXPECT_EQ(log.find("bob-token"), std::string::npos) << "a token reached the log";
+    controller.stop();
+    std::filesystem::remove_all(dir);
+}
+
+TEST(ApiClients, AClientsFileOthersCanReadStopsTheStartNamingItsMode) {
+    // Issue 32: apiTokensFile holds every client's token: the secret files' rule applies.
+    const auto dir = make_temp_directory("kea-ha-clients");
+    std::ofstream(dir + "/clients") << "noc read noc-token-0123456789\n";
+    std::filesystem::permissions(dir + "/clients", std::filesystem::perms::owner_read |
+                                                       std::filesystem::perms::owner_write |
+                                                       std::filesystem::perms::others_read);
+    ControllerProcess controller(dir, {{"apiTokensFile", dir + "/clients"}});
+    EXPECT_FALSE(controller.start(std::chrono::seconds(5)));
+    const auto log = controller.log();
+    EXPECT_NE(log.find("apiTokensFile: mode 0604 lets others read or write it"), std::string::npos) << log;
+    EXPECT_EQ(log.find("noc-token"), std::string::npos) << "a token reached the log";
     controller.stop();
     std::filesystem::remove_all(dir);
 }

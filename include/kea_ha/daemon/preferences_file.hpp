@@ -22,6 +22,8 @@ core::Result<core::ParsedPreferences> load_preferences_file(const std::string& p
 core::Result<std::string> read_secret_file(const std::string& path, std::string_view key, const std::string& directory);
 
 /// apiTokensFile: the named clients (core/api_tokens.hpp); an error names the file and line.
-core::Result<std::vector<core::ApiToken>> read_api_tokens_file(const std::string& path);
+/// The file is held to read_secret_file()'s rule (below `directory`, no link, regular, mode),
+/// with a size cap of 64 KiB.
+core::Result<std::vector<core::ApiToken>> read_api_tokens_file(const std::string& path, const std::string& directory);
 
 }  // namespace kea_ha::daemon
