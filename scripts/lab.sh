@@ -8,6 +8,8 @@
 #   scripts/lab.sh --kea 3.2       real Kea 3.2 (no Control Agent: always direct, users and
 #                                  passwords from files); its root is built from ISC's source:
 #                                  KEA_HA_KEA_SOURCE=DIR scripts/lab.sh --kea 3.2 (docs/kea-versions.md)
+#   scripts/lab.sh --service dhcp6 a DHCPv6 pair (2 x kea-dhcp6, each with its own server-id);
+#                                  with any --kea
 # Only the lab's programs are built (kea-ha-controller, kea-ha-ctl), not the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +21,9 @@ while [ $# -gt 0 ]; do
     --kea) [ $# -ge 2 ] || { echo "lab.sh: --kea needs 2.2, 2.6, 3.0 or 3.2" >&2; exit 2; }
            args+=(--lab-kea "$2"); shift 2 ;;
     --kea=*) args+=(--lab-kea "${1#--kea=}"); shift ;;
+    --service) [ $# -ge 2 ] || { echo "lab.sh: --service needs dhcp4 or dhcp6" >&2; exit 2; }
+               args+=(--lab-service "$2"); shift 2 ;;
+    --service=*) args+=(--lab-service "${1#--service=}"); shift ;;
     *) args+=("$1"); shift ;;
   esac
 done
