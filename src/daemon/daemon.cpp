@@ -85,6 +85,8 @@ public:
 
     // api::ApiBackend
     nlohmann::json list_clusters() const override;
+    /// Issue 32: warnings about how this cluster's Kea credentials travel (detail, list, metrics).
+    nlohmann::json credential_warnings(const ClusterMonitor& monitor, const nlohmann::json& detail) const;
     std::optional<nlohmann::json> cluster_detail(const std::string& name) const override;
     std::optional<nlohmann::json> cluster_events(const std::string& name) const override;
     net::awaitable<std::optional<nlohmann::json>> wait_events(const std::string& name, std::uint64_t after,
@@ -509,16 +511,22 @@ void Daemon::reload() {
 
 nlohmann::json Daemon::list_clusters() const {
     nlohmann::json list = nlohmann::json::array();
-    for (const auto& [name, monitor] : clusters_) list.push_back(monitor->summary());
+    for (const auto& [name, monitor] : clusters_) {
+        auto summary = monitor->summary();
+        // The same count as the detail's list (credential warnings included) and the metric.
+        const auto extra = credential_warnings(*monitor, monitor->detail()).size();
+        if (extra && summary["warnings"].is_number_unsigned()) {
+            summary["warnings"] = summary["warnings"].get<std::size_t>() + extra;
+        }
+        list.push_back(std::move(summary));
+    }
     return list;
 }
 
-std::optional<nlohmann::json> Daemon::cluster_detail(const std::string& name) const {
-    auto found = clusters_.find(name);
-    if (found == clusters_.end()) return std::nullopt;
-    auto detail = found->second->detail();
+nlohmann::json Daemon::credential_warnings(const ClusterMonitor& monitor, const nlohmann::json& detail) const {
     // Issue 32: say where this cluster's credentials are not safe.
-    const auto& registration = found->second->registration();
+    nlohmann::json warnings = nlohmann::json::array();
+    const auto& registration = monitor.registration();
     const bool credentials = registration.auth_user.has_value() || kea_credentials_.has_value();
     auto urls = std::vector<std::string>{registration.url};
     for (const auto& [peer, url] : registration.control_urls) urls.push_back(url);
@@ -529,9 +537,8 @@ std::optional<nlohmann::json> Daemon::cluster_detail(const std::string& name) co
     }
     const bool plain = std::any_of(urls.begin(), urls.end(), [](const std::string& url) { return url.rfind("http://", 0) == 0; });
     const bool tls = std::any_of(urls.begin(), urls.end(), [](const std::string& url) { return url.rfind("https://", 0) == 0; });
-    if (!detail.contains("warnings") || !detail["warnings"].is_array()) detail["warnings"] = nlohmann::json::array();
     if (credentials && plain) {
-        detail["warnings"].push_back(
+        warnings.push_back(
             {{"code", "credentials-in-clear"},
              {"message", prefs_.allow_basic_auth_over_http
                              ? "Kea credentials go over plain http to this cluster's peers (keaAllowBasicAuthOverHttp=1)"
@@ -539,10 +546,19 @@ std::optional<nlohmann::json> Daemon::cluster_detail(const std::string& name) co
                                "http peers are asked without them"}});
     }
     if (tls && !prefs_.tls_verify) {
-        detail["warnings"].push_back({{"code", "tls-unverified"},
-                                      {"message", "keaTlsVerify=0: the certificates of this cluster's https peers "
-                                                  "are not checked"}});
+        warnings.push_back({{"code", "tls-unverified"},
+                            {"message", "keaTlsVerify=0: the certificates of this cluster's https peers "
+                                        "are not checked"}});
     }
+    return warnings;
+}
+
+std::optional<nlohmann::json> Daemon::cluster_detail(const std::string& name) const {
+    auto found = clusters_.find(name);
+    if (found == clusters_.end()) return std::nullopt;
+    auto detail = found->second->detail();
+    if (!detail.contains("warnings") || !detail["warnings"].is_array()) detail["warnings"] = nlohmann::json::array();
+    for (auto& warning : credential_warnings(*found->second, detail)) detail["warnings"].push_back(std::move(warning));
     return detail;
 }
 
@@ -730,7 +746,10 @@ std::string Daemon::metrics() const {
     // Prometheus text exposition format 0.0.4 (SPEC §8): one HELP and TYPE per family, then
     // every sample of that family, labelled by cluster and peer.
     std::vector<ClusterMetrics> all;
-    for (const auto& [name, monitor] : clusters_) all.push_back(monitor->metrics());
+    for (const auto& [name, monitor] : clusters_) {
+        all.push_back(monitor->metrics());
+        all.back().warnings += credential_warnings(*monitor, monitor->detail()).size();
+    }
     std::string text;
     auto family = [&](const char* name, const char* type, const char* help) {
         text += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";

@@ -144,10 +144,14 @@ void check_examples(const std::string& transport) {
     EXPECT_EQ(f.detail().value("transport", ""), transport) << f.explain();
 }
 
-TEST(KeaSetupE2E, AgentExamplesAreTheLabsConfigsAndTheControllerManagesThem) { check_examples("agent"); }
+TEST(KeaSetupE2E, AgentExamplesAreTheLabsConfigsAndTheControllerManagesThem) {
+    if (LabOptions{}.kea_version == "3.2") GTEST_SKIP() << "no CA on 3.2: its example is the direct one";
+    check_examples("agent");
+}
 
 TEST(KeaSetupE2E, DirectExamplesAreTheLabsConfigsAndTheControllerManagesThem_Kea30) {
-    if (LabOptions{}.kea_version != "3.0") GTEST_SKIP() << "a Kea daemon's own HTTP socket needs Kea 3.0";
+    const auto kea = LabOptions{}.kea_version;
+    if (kea != "3.0" && kea != "3.2") GTEST_SKIP() << "a Kea daemon's own HTTP socket needs Kea 3.0";
     check_examples("direct");
 }
 
