@@ -388,7 +388,9 @@ kea_ha::api::ApiResponse ask(const std::string& method, const std::string& targe
     boost::asio::io_context io;
     AnsweringBackend backend;
     kea_ha::api::ApiRequest request{method, target, {{"content-type", "application/json"}}, "{}", "127.0.0.1:40000"};
-    auto answer = boost::asio::co_spawn(io, kea_ha::api::handle(request, backend, kea_ha::api::ApiSettings{}),
+    // handle() is a lazy coroutine holding references: the settings must outlive io.run().
+    const kea_ha::api::ApiSettings settings;
+    auto answer = boost::asio::co_spawn(io, kea_ha::api::handle(request, backend, settings),
                                         boost::asio::use_future);
     io.run();
     return answer.get();
