@@ -555,6 +555,7 @@ boost::asio::awaitable<ApiResponse> route(const ApiRequest& request, ApiBackend&
             action.peer = p[4];
             action.action = p[5];
             action.who = who;
+            action.client = request.client;
             if (!trim(request.body).empty()) {
                 json body;
                 if (auto error = json_object_body(request, body)) co_return *error;
@@ -579,6 +580,7 @@ boost::asio::awaitable<ApiResponse> route(const ApiRequest& request, ApiBackend&
             ConfigRequest operation;
             operation.kind = rollback ? ConfigRequest::Kind::Rollback : ConfigRequest::Kind::History;
             operation.who = who;
+            operation.client = request.client;
             if (p.size() >= 5) {
                 operation.generation = whole_number(p[4], std::numeric_limits<std::uint64_t>::max());
                 if (!operation.generation) {
@@ -618,6 +620,7 @@ boost::asio::awaitable<ApiResponse> route(const ApiRequest& request, ApiBackend&
             if (!backend.cluster_events(name)) co_return not_found_cluster(name);
             ConfigRequest operation;
             operation.who = who;
+            operation.client = request.client;
             auto query = query_of(request.target);
             if (!query) co_return error_response(400, "bad-request", "malformed query in " + request.target);
             if (method == "PUT" || method == "PATCH") {

@@ -362,7 +362,10 @@ ClusterView evaluate(const Topology* topology, std::span<const std::optional<Pee
         const double tolerance = seconds_of(kPeerTimeResolution);
         const double skew_all = std::max(all.spread() - tolerance, reported);
         const double skew_main = std::max(mains.spread() - tolerance, reported);
-        if (any_clock) view.clock_skew_s = std::max(all.spread(), reported);
+        // Shown: a figure within the stamps' resolution (Kea 3.0's `clock-skew` of ±1 for a pair
+        // synced on one clock, a spread of 1 across a second boundary) cannot be told from 0.
+        const auto shown = [tolerance](double skew) { return skew <= tolerance ? 0.0 : skew; };
+        if (any_clock) view.clock_skew_s = std::max(shown(all.spread()), shown(reported));
 
         // ---- warnings riding along (SPEC §4)
         view.warnings = topology->warnings;
@@ -445,6 +448,12 @@ ClusterView evaluate(const Topology* topology, std::span<const std::optional<Pee
     if (view.state != before.state) {
         event(event_kind::kClusterState, std::nullopt, std::string(to_string(before.state)),
               std::string(to_string(view.state)), view.reason);
+    } else if (view.state == ClusterState::Down && before.cause && view.cause && *before.cause != *view.cause) {
+        // SPEC §4: the two Down causes are said apart; a move from one to the other is news
+        // (the network to the peers back, the daemons still stopped; or the reverse).
+        event(event_kind::kClusterState, std::nullopt, std::string(to_string(before.state)),
+              std::string(to_string(view.state)),
+              "cause " + *view.cause + " (was " + *before.cause + "): " + view.reason);
     }
     if (view.source_of_truth != before.source_of_truth) {
         event(event_kind::kSourceOfTruth, std::nullopt, before.source_of_truth.value_or(""),

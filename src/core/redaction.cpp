@@ -72,4 +72,85 @@ std::size_t redact_secrets(nlohmann::json& document) {
     return redacted;
 }
 
+namespace {
+
+std::string escaped_segment(std::string key) {
+    for (std::size_t at = key.find('~'); at != std::string::npos; at = key.find('~', at + 2)) key.replace(at, 1, "~0");
+    for (std::size_t at = key.find('/'); at != std::string::npos; at = key.find('/', at + 2)) key.replace(at, 1, "~1");
+    return key;
+}
+
+/// Visits every member that names a secret, with its JSON Pointer, without recursion.
+template <typename Visit>
+void for_each_secret(nlohmann::json& document, Visit&& visit) {
+    std::vector<std::pair<nlohmann::json*, std::string>> todo{{&document, ""}};
+    while (!todo.empty()) {
+        auto [value, pointer] = std::move(todo.back());
+        todo.pop_back();
+        if (value->is_object()) {
+            for (auto it = value->begin(); it != value->end(); ++it) {
+                auto at = pointer + "/" + escaped_segment(it.key());
+                if (names_a_secret(it.key())) {
+                    visit(*it, at);
+                } else if (it->is_structured()) {
+                    todo.emplace_back(&*it, std::move(at));
+                }
+            }
+        } else if (value->is_array()) {
+            for (std::size_t i = 0; i < value->size(); ++i) {
+                if ((*value)[i].is_structured()) todo.emplace_back(&(*value)[i], pointer + "/" + std::to_string(i));
+            }
+        }
+    }
+}
+
+bool sealed(const nlohmann::json& value) {
+    return value.is_string() && value.get_ref<const std::string&>().starts_with(kSealedPrefix);
+}
+
+}  // namespace
+
+std::size_t seal_secrets(nlohmann::json& config, std::string_view salt, const SecretDigest& digest) {
+    std::size_t count = 0;
+    for_each_secret(config, [&](nlohmann::json& value, const std::string&) {
+        if (sealed(value)) return;
+        value = std::string(kSealedPrefix) + std::string(salt) + ":" + digest(salt, value.dump()) + ">";
+        ++count;
+    });
+    return count;
+}
+
+Result<std::size_t> unseal_secrets(nlohmann::json& config, const nlohmann::json& current, const SecretDigest& digest) {
+    std::size_t count = 0;
+    std::string problem;
+    for_each_secret(config, [&](nlohmann::json& value, const std::string& pointer) {
+        if (!sealed(value) || !problem.empty()) return;
+        const auto& text = value.get_ref<const std::string&>();
+        const auto body = std::string_view(text).substr(kSealedPrefix.size());
+        const auto colon = body.find(':');
+        if (colon == std::string_view::npos || !body.ends_with('>')) {
+            problem = "the kept secret at " + pointer + " is not a sealed value this version reads";
+            return;
+        }
+        const auto salt = body.substr(0, colon);
+        const auto kept = body.substr(colon + 1, body.size() - colon - 2);
+        const nlohmann::json::json_pointer where(pointer);
+        if (!current.contains(where)) {
+            problem = "the secret at " + pointer + " is kept only as a digest, and the source of truth has none there now";
+            return;
+        }
+        const auto& now = current.at(where);
+        if (digest(salt, now.dump()) != kept) {
+            problem = "the secret at " + pointer + " is kept only as a digest, and the source of truth's differs now";
+            return;
+        }
+        value = now;
+        ++count;
+    });
+    if (!problem.empty()) {
+        return make_error(ErrorKind::Conflict, problem + ": roll back with a PUT of that config holding the secret");
+    }
+    return count;
+}
+
 }  // namespace kea_ha::core

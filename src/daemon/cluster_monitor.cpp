@@ -901,6 +901,16 @@ static nlohmann::json partner_json(const core::PartnerReport& report) {
             {"clock_skew_s", or_null(report.clock_skew_s)}};
 }
 
+std::vector<std::string> ClusterMonitor::peer_urls() const {
+    std::vector<std::string> urls;
+    if (!topology_) return urls;
+    for (const auto& peer : topology_->peers) {
+        urls.push_back(peer.url);
+        urls.push_back(peer.control_url);
+    }
+    return urls;
+}
+
 nlohmann::json ClusterMonitor::detail() const {
     nlohmann::json detail = summary();
     detail.erase("warnings");

@@ -11,6 +11,8 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "daemon/monitor_support.hpp"
 #include "kea_ha/core/exception_text.hpp"
@@ -30,6 +32,34 @@ using namespace std::chrono_literals;
 
 nlohmann::json error_body(std::string code, std::string message) {
     return {{"error", {{"code", std::move(code)}, {"message", std::move(message)}}}};
+}
+
+std::string hex_of(const unsigned char* bytes, std::size_t size) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string text;
+    for (std::size_t i = 0; i < size; ++i) {
+        text += kDigits[bytes[i] >> 4];
+        text += kDigits[bytes[i] & 0xf];
+    }
+    return text;
+}
+
+/// core::SecretDigest: SHA-256 of the salt and the secret's JSON text, in hex.
+std::string secret_digest(std::string_view salt, std::string_view value) {
+    std::string input(salt);
+    input += '\0';
+    input += value;
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    EVP_Digest(input.data(), input.size(), digest, &length, EVP_sha256(), nullptr);
+    return hex_of(digest, length);
+}
+
+/// A fresh salt per kept config: equal secrets of two configs give different digests.
+std::string random_salt() {
+    unsigned char bytes[12];
+    if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("OpenSSL RAND_bytes failed");
+    return hex_of(bytes, sizeof bytes);
 }
 
 /// What a fan-out task that threw (a bug) stands for: its result made from the exception's
@@ -721,9 +751,11 @@ net::awaitable<ConfigOutcome> ClusterMonitor::diff_config(std::optional<std::str
 }
 
 net::awaitable<ConfigOutcome> ClusterMonitor::ha_action(std::string action_name, std::string peer_name,
-                                                       std::optional<long> max_period_s, std::string who) {
+                                                       std::optional<long> max_period_s, std::string who,
+                                                       std::string client) {
     RunningGuard running(running_);
     auto log = logger("health");
+    const std::string client_field = client.empty() ? "-" : client;
     const auto action = core::parse_ha_action(action_name);
     if (!action) {
         co_return ConfigOutcome{404, error_body("not-found", "no HA action '" + action_name +
@@ -770,8 +802,8 @@ net::awaitable<ConfigOutcome> ClusterMonitor::ha_action(std::string action_name,
         const auto& e = plan.error();
         const unsigned status = e.kind == core::ErrorKind::NotFound ? 404u : e.kind == core::ErrorKind::Invalid ? 400u : 409u;
         if (status == 409u) {
-            log->warn("ha action refused cluster={} peer={} action={} by={} reason={}", registration_.name, peer_name,
-                      action_name, who, quote_field(e.message));
+            log->warn("ha action refused cluster={} peer={} action={} by={} client={} reason={}", registration_.name,
+                      peer_name, action_name, who, client_field, quote_field(e.message));
         }
         co_return ConfigOutcome{status,
                                 error_body(status == 404u ? "not-found" : status == 400u ? "bad-request" : "refused", e.message),
@@ -790,8 +822,8 @@ net::awaitable<ConfigOutcome> ClusterMonitor::ha_action(std::string action_name,
     event.to = action_name;
     if (!answer) {
         const auto why = answer.error().describe();
-        log->error("ha action failed cluster={} peer={} action={} sent_to={} by={} error={}", registration_.name,
-                   peer_name, action_name, plan->send_to, who, quote_field(why));
+        log->error("ha action failed cluster={} peer={} action={} sent_to={} by={} client={} error={}",
+                   registration_.name, peer_name, action_name, plan->send_to, who, client_field, quote_field(why));
         event.from = "failed";
         event.reason = plan->summary + ", asked by " + who + ": failed: " + why;
         record(event);
@@ -811,8 +843,8 @@ net::awaitable<ConfigOutcome> ClusterMonitor::ha_action(std::string action_name,
     } else if (*action == core::HaAction::DhcpEnable) {
         disabled_by_us_.erase(peer_name);
     }
-    log->info("ha action cluster={} peer={} action={} sent_to={} by={} kea={}", registration_.name, peer_name,
-              action_name, plan->send_to, who, quote_field(answer->text));
+    log->info("ha action cluster={} peer={} action={} sent_to={} by={} client={} kea={}", registration_.name,
+              peer_name, action_name, plan->send_to, who, client_field, quote_field(answer->text));
     event.reason = plan->summary + ", asked by " + who + (answer->text.empty() ? "" : ": " + answer->text);
     record(event);
     persist();
@@ -857,7 +889,10 @@ void ClusterMonitor::record_history(std::uint64_t generation, const ConfigChange
     bool kept = false;
     if (depth > 0 && context_.store) {
         const auto& store = context_.store->store();
-        if (auto written = store.save_history_config(registration_.name, generation, sot_document.dump(1) + "\n"); written) {
+        // Issue 32: no secret in clear on disk; a rollback restores each from the SoT's config.
+        auto kept_document = sot_document;
+        core::seal_secrets(kept_document, random_salt(), secret_digest);
+        if (auto written = store.save_history_config(registration_.name, generation, kept_document.dump(1) + "\n"); written) {
             kept = true;
             if (generation > depth) store.prune_history(registration_.name, generation - depth + 1);
         } else {
@@ -938,6 +973,21 @@ ConfigOutcome ClusterMonitor::history_entry(std::uint64_t generation) const {
     if (config.is_discarded() || !config.is_object()) return missing("its file is not a JSON document");
     return ConfigOutcome{200, {{"entry", std::move(*line)}, {"config", std::move(config)}},
                          std::nullopt};
+}
+
+net::awaitable<ConfigOutcome> ClusterMonitor::rollback_document(std::uint64_t generation) {
+    auto kept = history_entry(generation);
+    if (kept.status != 200) co_return kept;
+    auto config = std::move(kept.body["config"]);
+    auto now = co_await read_config();
+    if (now.status != 200) co_return now;
+    auto restored = core::unseal_secrets(config, now.body, secret_digest);
+    if (!restored) {
+        co_return ConfigOutcome{409, error_body("secret-changed", "generation " + std::to_string(generation) + ": " +
+                                                                      restored.error().describe()),
+                                std::nullopt};
+    }
+    co_return ConfigOutcome{200, {{"config", std::move(config)}}, std::nullopt};
 }
 
 net::awaitable<ConfigOutcome> ClusterMonitor::change_config(ConfigChange change) {
@@ -1431,9 +1481,9 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
     }
     all_applied ? ++replications_done_ : ++replications_failed_;
     // The phases' own times (Kea's commands, mostly) tell a slow peer from a slow controller.
-    log->info("config changed cluster={} generation={} by={} source_of_truth={} peers={} seconds={:.3f} read={:.3f} "
-              "test={:.3f} sot_set={:.3f} writes={:.3f}",
-              registration_.name, generation, change.who, sot.name, summary, took, seconds(started, read_done),
+    log->info("config changed cluster={} generation={} by={} client={} source_of_truth={} peers={} seconds={:.3f} "
+              "read={:.3f} test={:.3f} sot_set={:.3f} writes={:.3f}",
+              registration_.name, generation, change.who, change.client.empty() ? "-" : change.client, sot.name, summary, took, seconds(started, read_done),
               seconds(test_started, test_done), seconds(writes_started, sot_done), seconds(writes_started, writes_done));
     record_replication_event("config-change", "", "", std::to_string(generation),
                              "change through the API by " + change.who +

@@ -86,7 +86,7 @@ public:
     // api::ApiBackend
     nlohmann::json list_clusters() const override;
     /// Issue 32: warnings about how this cluster's Kea credentials travel (detail, list, metrics).
-    nlohmann::json credential_warnings(const ClusterMonitor& monitor, const nlohmann::json& detail) const;
+    nlohmann::json credential_warnings(const ClusterMonitor& monitor) const;
     std::optional<nlohmann::json> cluster_detail(const std::string& name) const override;
     std::optional<nlohmann::json> cluster_events(const std::string& name) const override;
     net::awaitable<std::optional<nlohmann::json>> wait_events(const std::string& name, std::uint64_t after,
@@ -514,7 +514,7 @@ nlohmann::json Daemon::list_clusters() const {
     for (const auto& [name, monitor] : clusters_) {
         auto summary = monitor->summary();
         // The same count as the detail's list (credential warnings included) and the metric.
-        const auto extra = credential_warnings(*monitor, monitor->detail()).size();
+        const auto extra = credential_warnings(*monitor).size();
         if (extra && summary["warnings"].is_number_unsigned()) {
             summary["warnings"] = summary["warnings"].get<std::size_t>() + extra;
         }
@@ -523,18 +523,14 @@ nlohmann::json Daemon::list_clusters() const {
     return list;
 }
 
-nlohmann::json Daemon::credential_warnings(const ClusterMonitor& monitor, const nlohmann::json& detail) const {
+nlohmann::json Daemon::credential_warnings(const ClusterMonitor& monitor) const {
     // Issue 32: say where this cluster's credentials are not safe.
     nlohmann::json warnings = nlohmann::json::array();
     const auto& registration = monitor.registration();
     const bool credentials = registration.auth_user.has_value() || kea_credentials_.has_value();
     auto urls = std::vector<std::string>{registration.url};
     for (const auto& [peer, url] : registration.control_urls) urls.push_back(url);
-    if (detail.contains("peers") && detail["peers"].is_array()) {
-        for (const auto& peer : detail["peers"]) {
-            if (peer.contains("url") && peer["url"].is_string()) urls.push_back(peer["url"].get<std::string>());
-        }
-    }
+    for (auto& url : monitor.peer_urls()) urls.push_back(std::move(url));
     const bool plain = std::any_of(urls.begin(), urls.end(), [](const std::string& url) { return url.rfind("http://", 0) == 0; });
     const bool tls = std::any_of(urls.begin(), urls.end(), [](const std::string& url) { return url.rfind("https://", 0) == 0; });
     if (credentials && plain) {
@@ -558,7 +554,7 @@ std::optional<nlohmann::json> Daemon::cluster_detail(const std::string& name) co
     if (found == clusters_.end()) return std::nullopt;
     auto detail = found->second->detail();
     if (!detail.contains("warnings") || !detail["warnings"].is_array()) detail["warnings"] = nlohmann::json::array();
-    for (auto& warning : credential_warnings(*found->second, detail)) detail["warnings"].push_back(std::move(warning));
+    for (auto& warning : credential_warnings(*found->second)) detail["warnings"].push_back(std::move(warning));
     return detail;
 }
 
@@ -677,7 +673,7 @@ net::awaitable<api::Outcome> Daemon::config_operation(const std::string& name, a
         }
     } else if (request.kind == api::ConfigRequest::Kind::Rollback) {
         // A normal change (SPEC §5 rule 1, If-Match honoured) whose document is the kept config.
-        auto kept = monitor->history_entry(*request.generation);
+        auto kept = co_await monitor->rollback_document(*request.generation);
         if (kept.status != 200) {
             outcome = std::move(kept);
         } else {
@@ -686,6 +682,8 @@ net::awaitable<api::Outcome> Daemon::config_operation(const std::string& name, a
             change.body = std::move(kept.body["config"]);
             change.if_match = std::move(request.if_match);
             change.who = request.who.empty() ? "anonymous" : request.who;
+        change.client = request.client;
+            change.client = request.client;
             change.rollback_of = request.generation;
             outcome = co_await monitor->change_config(std::move(change));
         }
@@ -701,6 +699,7 @@ net::awaitable<api::Outcome> Daemon::config_operation(const std::string& name, a
         change.if_match = std::move(request.if_match);
         change.dry_run = request.dry_run;
         change.who = request.who.empty() ? "anonymous" : request.who;
+        change.client = request.client;
         outcome = co_await monitor->change_config(std::move(change));
     }
     api::Outcome answer{outcome.status, std::move(outcome.body), {}};
@@ -715,7 +714,7 @@ net::awaitable<api::Outcome> Daemon::ha_action(const std::string& name, api::HaA
     }
     auto monitor = found->second;
     auto outcome = co_await monitor->ha_action(std::move(request.action), std::move(request.peer), request.max_period_s,
-                                               std::move(request.who));
+                                               std::move(request.who), std::move(request.client));
     co_return api::Outcome{outcome.status, std::move(outcome.body), {}};
 }
 
@@ -748,7 +747,7 @@ std::string Daemon::metrics() const {
     std::vector<ClusterMetrics> all;
     for (const auto& [name, monitor] : clusters_) {
         all.push_back(monitor->metrics());
-        all.back().warnings += credential_warnings(*monitor, monitor->detail()).size();
+        all.back().warnings += credential_warnings(*monitor).size();
     }
     std::string text;
     auto family = [&](const char* name, const char* type, const char* help) {

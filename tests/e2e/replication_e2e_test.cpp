@@ -112,7 +112,7 @@ TEST(ReplicationE2E, MergePatchReachesEveryPeerEachKeepingItsIdentity) {
     auto d = p.detail();
     for (const auto& peer : d["peers"]) EXPECT_EQ(peer["in_sync"], true) << peer.dump();
     // The log line names the outcome and each phase's time (docs/troubleshooting.md).
-    const std::regex logged(R"(info  \[replication\] config changed cluster=pair generation=1 by=anonymous source_of_truth=server1 )"
+    const std::regex logged(R"(info  \[replication\] config changed cluster=pair generation=1 by=anonymous client=127\.0\.0\.1:\d+ source_of_truth=server1 )"
                             R"(peers=server1:applied,server2:applied seconds=\d+\.\d{3} read=\d+\.\d{3} )"
                             R"(test=\d+\.\d{3} sot_set=\d+\.\d{3} writes=\d+\.\d{3}\n)");
     EXPECT_TRUE(wait_until([&] { return std::regex_search(p.controller->log(), logged); }, 5s, 100ms))

@@ -576,6 +576,35 @@ TEST(ClusterHealth, ClockSkew_Kea30StampWithinItsAgeIsNoControllerOffset_KeasOwn
 
 // ------------------------------------------------------------ busy peers (SPEC §4)
 
+TEST(ClusterHealth, ClockSkew_Kea30WholeSecondSkewOfOneForASyncedPairIsShownAsNone) {
+    // Real Kea 3.0 on one machine: its whole-second `clock-skew` is -1 now and then for a
+    // pair on one clock (system-time stamps straddle a second boundary).
+    for (const double one : {-1.0, 1.0}) {
+        Cluster cluster(hot_standby());
+        const auto view = cluster.poll("server1", Seen::Active)
+                              .poll("server2", Seen::Active)
+                              .kea30_stamp("server1", 0s, 500ms)
+                              .kea30_stamp("server2", 0s, 500ms)
+                              .kea30_clock_skew("server1", one)
+                              .kea30_clock_skew("server2", -one)
+                              .evaluate_now();
+        ASSERT_TRUE(view.clock_skew_s);
+        EXPECT_EQ(0.0, *view.clock_skew_s);
+        EXPECT_TRUE(view.warnings.empty());
+    }
+    // Two whole seconds are beyond the resolution: shown as they are.
+    Cluster cluster(hot_standby());
+    const auto view = cluster.poll("server1", Seen::Active)
+                          .poll("server2", Seen::Active)
+                          .kea30_stamp("server1", 0s, 500ms)
+                          .kea30_stamp("server2", 2s, 500ms)
+                          .kea30_clock_skew("server1", 2)
+                          .kea30_clock_skew("server2", -2)
+                          .evaluate_now();
+    ASSERT_TRUE(view.clock_skew_s);
+    EXPECT_EQ(2.0, *view.clock_skew_s);
+}
+
 TEST(ClusterHealth, BusyPeer_PollTimeoutsWhileOurConfigCommandRunsAreTransitional_TheSotStays) {
     Cluster cluster(hot_standby());
     cluster.poll("server1", Seen::Active).poll("server2", Seen::Active).evaluate_now();
@@ -714,6 +743,29 @@ TEST(ClusterHealth, DownCause_NoMainPeerAnswersTheController_VersusThePeersDoNot
     view = cluster.poll("server1", Seen::Active).evaluate_now();
     EXPECT_EQ(ClusterState::Impaired, view.state);
     EXPECT_FALSE(view.cause);
+}
+
+TEST(ClusterHealth, DownCause_AMoveFromOneCauseToTheOtherIsAnEventOnce) {
+    Cluster cluster(hot_standby());
+    auto view = cluster.poll("server1", Seen::Timeout).poll("server2", Seen::Timeout).evaluate_now();
+    ASSERT_EQ(ClusterState::Down, view.state);
+    // The controller's network back, the daemons still stopped: still Down, another cause.
+    view = cluster.poll("server1", Seen::Unreachable).poll("server2", Seen::Unreachable).evaluate_now();
+    ASSERT_EQ(ClusterState::Down, view.state);
+    ASSERT_EQ(std::string(down_cause::kNotServing), view.cause.value_or("none"));
+    std::size_t state_events = 0;
+    for (const auto& event : view.events) {
+        if (event.kind != "cluster-state") continue;
+        ++state_events;
+        EXPECT_EQ("Down", event.from);
+        EXPECT_EQ("Down", event.to);
+        EXPECT_EQ(0u, event.reason.find("cause not-serving (was unreachable): no main peer usable"))
+            << event.reason;
+    }
+    EXPECT_EQ(1u, state_events);
+    // The same cause again: nothing new.
+    view = cluster.poll("server1", Seen::Unreachable).poll("server2", Seen::Unreachable).evaluate_now();
+    for (const auto& event : view.events) EXPECT_NE("cluster-state", event.kind) << event.reason;
 }
 
 TEST(ClusterHealth, ClockSkew_Kea30ReportedSkewCountsAsIs) {

@@ -68,6 +68,7 @@ struct ConfigRequest {
     nlohmann::json body;                  ///< the document (Replace) or the patch
     std::optional<std::string> if_match;  ///< If-Match, verbatim
     std::string who;                      ///< the client's name (HaActionRequest::who)
+    std::string client{};                 ///< the client's address (ApiRequest::client), for the audit lines
     bool dry_run = false;                 ///< ?dry_run=true on PUT / PATCH: test and diff only
     std::optional<std::string> peer;      ///< Diff: ?peer=P, one peer only
     bool documents = false;               ///< Diff: ?documents=true, both documents as well
@@ -79,6 +80,7 @@ struct HaActionRequest {
     std::string action;                 ///< "maintenance-start", … (core/ha_action.hpp)
     std::optional<long> max_period_s;   ///< body {"max_period": N}: dhcp-disable, ha-sync
     std::string who;                    ///< who asked: the token's name ("admin": apiTokenFile, "anonymous": no token)
+    std::string client{};               ///< the client's address (ApiRequest::client), for the audit lines
 };
 
 /// What the routes need from the daemon. All calls run on the io_context thread.

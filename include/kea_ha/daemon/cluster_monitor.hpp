@@ -144,6 +144,7 @@ struct ConfigChange {
     bool dry_run = false;
     /// Who asked (the API client's name, issue 14 item 5): in the log line and the event.
     std::string who = "anonymous";
+    std::string client{};  ///< the API client's address, in the log line (issue 32: every audit line has it)
     /// A rollback (issue 14 item 4): the generation whose kept config `body` is.
     std::optional<std::uint64_t> rollback_of{};
 };
@@ -186,6 +187,9 @@ public:
     void set_fault(FaultHook fault) { fault_ = std::move(fault); }
 
     const Registration& registration() const { return registration_; }
+    /// Every peer's HA url and control URL as learned (none before the topology is known):
+    /// cheap, for the daemon's credential warnings on every list and scrape.
+    std::vector<std::string> peer_urls() const;
     core::ClusterState state() const;
     nlohmann::json summary() const;   ///< GET /v1/clusters element
     nlohmann::json detail() const;    ///< GET /v1/clusters/NAME (SPEC §6)
@@ -212,9 +216,13 @@ public:
     /// GET /v1/clusters/NAME/history/G: that change and the SoT config it set (404 when the
     /// change is unknown or its config no longer kept).
     ConfigOutcome history_entry(std::uint64_t generation) const;
+    /// POST /v1/clusters/NAME/history/G/rollback: the kept config of G with its sealed secrets
+    /// (core::seal_secrets) restored from the SoT's config now (409 `secret-changed` when one
+    /// differs); 200 with {"config": …} or history_entry()'s 404.
+    boost::asio::awaitable<ConfigOutcome> rollback_document(std::uint64_t generation);
     static constexpr std::size_t kHistoryEntries = 1000;
     boost::asio::awaitable<ConfigOutcome> ha_action(std::string action, std::string peer, std::optional<long> max_period_s,
-                                                    std::string who);
+                                                    std::string who, std::string client = {});
     /// The document saved in the state directory (JSON text; one event per line). Built on
     /// every state change, so it costs a few copies: each event is serialised once, when recorded.
     std::string document_text() const;
