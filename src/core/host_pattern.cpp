@@ -105,14 +105,55 @@ Result<HostPattern> parse_host_pattern(std::string_view text_in) {
     return pattern;
 }
 
-Result<std::vector<HostPattern>> parse_host_patterns(std::string_view list) {
+namespace {
+
+/// "ENTRY:PORT" or "[V6 ENTRY]:PORT" → the entry and its port; an entry without a port as it is.
+Result<HostPattern> parse_host_port_pattern(std::string_view text_in) {
+    const auto text = trim(text_in);
+    std::string_view entry = text;
+    std::string_view port;
+    if (!text.empty() && text.front() == '[') {
+        const auto close = text.find(']');
+        if (close == std::string_view::npos) return make_error(ErrorKind::Invalid, "'" + std::string(text) + "': no ']'");
+        entry = text.substr(1, close - 1);
+        const auto rest = text.substr(close + 1);
+        if (!rest.empty()) {
+            if (rest.front() != ':') {
+                return make_error(ErrorKind::Invalid, "'" + std::string(text) + "': after ']' only ':PORT' may follow");
+            }
+            port = rest.substr(1);
+            if (port.empty()) return make_error(ErrorKind::Invalid, "'" + std::string(text) + "': empty port after ':'");
+        }
+    } else if (std::count(text.begin(), text.end(), ':') == 1) {
+        const auto colon = text.find(':');
+        entry = text.substr(0, colon);
+        port = text.substr(colon + 1);
+        if (port.empty()) return make_error(ErrorKind::Invalid, "'" + std::string(text) + "': empty port after ':'");
+    }
+    auto pattern = parse_host_pattern(entry);
+    if (!pattern) return pattern;
+    pattern->text = std::string(text);
+    if (!port.empty()) {
+        if (port.size() > 5 ||
+            !std::all_of(port.begin(), port.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) ||
+            std::stoul(std::string(port)) < 1 || std::stoul(std::string(port)) > 65535) {
+            return make_error(ErrorKind::Invalid, "'" + std::string(text) + "': the port must be 1-65535");
+        }
+        pattern->port = static_cast<std::uint16_t>(std::stoul(std::string(port)));
+    }
+    return pattern;
+}
+
+}  // namespace
+
+Result<std::vector<HostPattern>> parse_host_patterns(std::string_view list, bool ports) {
     std::vector<HostPattern> out;
     std::size_t start = 0;
     while (start <= list.size()) {
         const auto comma = list.find(',', start);
         const auto item = trim(list.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
         if (!item.empty()) {
-            auto pattern = parse_host_pattern(item);
+            auto pattern = ports ? parse_host_port_pattern(item) : parse_host_pattern(item);
             if (!pattern) return pattern.error();
             out.push_back(std::move(*pattern));
         }
@@ -186,6 +227,41 @@ bool host_matches(const HostPattern& pattern, std::string_view host_in) {
 
 bool host_matches_any(const std::vector<HostPattern>& patterns, std::string_view host) {
     return std::any_of(patterns.begin(), patterns.end(), [&](const HostPattern& p) { return host_matches(p, host); });
+}
+
+std::optional<std::uint16_t> port_of_url(std::string_view url) {
+    const auto scheme = url.find("://");
+    if (scheme == std::string_view::npos) return std::nullopt;
+    const auto name = lower(url.substr(0, scheme));
+    auto authority = url.substr(scheme + 3);
+    authority = authority.substr(0, authority.find_first_of("/?#"));
+    if (auto at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
+    auto colon = authority.rfind(':');
+    if (colon != std::string_view::npos && authority.find(']', colon) != std::string_view::npos) colon = std::string_view::npos;
+    if (colon == std::string_view::npos || colon + 1 == authority.size()) {
+        if (name == "http") return 80;
+        if (name == "https") return 443;
+        return std::nullopt;
+    }
+    const auto port = authority.substr(colon + 1);
+    if (port.size() > 5 ||
+        !std::all_of(port.begin(), port.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+        return std::nullopt;
+    }
+    const auto number = std::stoul(std::string(port));
+    if (number == 0 || number > 65535) return std::nullopt;
+    return static_cast<std::uint16_t>(number);
+}
+
+bool host_port_matches_any(const std::vector<HostPattern>& patterns, std::string_view host, std::uint16_t port) {
+    return std::any_of(patterns.begin(), patterns.end(),
+                       [&](const HostPattern& p) { return host_matches(p, host) && (!p.port || *p.port == port); });
+}
+
+bool url_matches_any(const std::vector<HostPattern>& patterns, std::string_view url) {
+    const auto host = host_of_url(url);
+    const auto port = port_of_url(url);
+    return host && port && host_port_matches_any(patterns, *host, *port);
 }
 
 bool is_ip_literal(std::string_view host) {

@@ -212,12 +212,16 @@ std::vector<std::string> read_list(const std::string& value) {
     return items;
 }
 
-/// An allow-list of hosts (apiAllowedHosts, keaAllowedHosts): core/host_pattern.hpp.
-std::optional<Failure> read_hosts(std::string_view key, const std::string& value, std::vector<HostPattern>& out) {
-    auto hosts = parse_host_patterns(value);
+/// An allow-list of hosts (apiAllowedHosts, keaAllowedHosts): core/host_pattern.hpp. With
+/// `ports` (keaAllowedHosts), an entry may end in ":PORT".
+std::optional<Failure> read_hosts(std::string_view key, const std::string& value, std::vector<HostPattern>& out,
+                                  bool ports = false) {
+    auto hosts = parse_host_patterns(value, ports);
     if (!hosts) {
         return Failure{std::string(key) + " entry " + hosts.error().message +
-                       " (entries: names, *.suffix, addresses, CIDR networks, comma-separated)"};
+                       (ports ? " (entries: names, *.suffix, addresses, CIDR networks, each with an optional :PORT "
+                                "([IPv6]:PORT), comma-separated)"
+                              : " (entries: names, *.suffix, addresses, CIDR networks, comma-separated)")};
     }
     out = std::move(*hosts);
     return std::nullopt;
@@ -351,7 +355,7 @@ std::optional<Failure> Parser::apply(std::string_view key, const std::string& va
     if (key == "keaAllowBasicAuthOverHttp") return read_bool(key, value, p.allow_basic_auth_over_http);
     if (key == "keaAllowedHosts") {
         std::vector<HostPattern> hosts;
-        if (auto failure = read_hosts(key, value, hosts)) return failure;
+        if (auto failure = read_hosts(key, value, hosts, true)) return failure;
         p.kea_allowed_hosts = std::move(hosts);
         return std::nullopt;
     }

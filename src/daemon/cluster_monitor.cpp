@@ -103,8 +103,7 @@ core::Result<std::optional<kea::Credentials>> credentials_for(const Registration
                                                                const std::optional<kea::Credentials>& fallback,
                                                                std::string_view url, const CredentialRules& rules) {
     if (!registration.auth_user && !registration.auth_password_file) {
-        const auto host = core::host_of_url(url);
-        if (!fallback || !host || !core::host_matches_any(rules.hosts, *host)) return std::optional<kea::Credentials>();
+        if (!fallback || !core::url_matches_any(rules.hosts, url)) return std::optional<kea::Credentials>();
         return fallback;
     }
     if (!registration.auth_user || !registration.auth_password_file) {

@@ -618,11 +618,13 @@ net::awaitable<api::Outcome> Daemon::register_cluster(api::RegisterRequest reque
     auto urls = std::vector<std::pair<std::string, std::string>>{{"url", registration.url}};
     for (const auto& [peer, url] : registration.control_urls) urls.emplace_back("control_urls." + peer, url);
     for (const auto& [field, url] : urls) {
-        const auto host = core::host_of_url(url);
-        if (!host || !core::host_matches_any(allowed, *host)) {
+        if (!core::url_matches_any(allowed, url)) {
+            const auto host = core::host_of_url(url);
+            const auto port = core::port_of_url(url);
             co_return error(422, "host-not-allowed",
                             "field '" + field + "': host '" + host.value_or(url) +
-                                "' is not in keaAllowedHosts (default: the hosts of the declared keaServer URLs and "
+                                (port ? "' port " + std::to_string(*port) : std::string("'")) +
+                                " is not in keaAllowedHosts (default: the hosts of the declared keaServer URLs and "
                                 "keaControlAgentHost); the controller talks to, and sends Kea credentials to, those only");
         }
     }

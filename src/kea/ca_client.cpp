@@ -318,7 +318,8 @@ public:
         const std::string own = credentials ? "Basic " + base64(credentials->user + ":" + credentials->password)
                                             : std::string();
         // Issue 32: the global credentials only to the allowed hosts (keaAllowedHosts).
-        const bool global_allowed = !options_.auth_hosts || core::host_matches_any(*options_.auth_hosts, endpoint.host);
+        const bool global_allowed =
+            !options_.auth_hosts || core::host_port_matches_any(*options_.auth_hosts, endpoint.host, endpoint.port);
         const std::string& authorization = credentials ? own : global_allowed ? authorization_ : kNoAuthorization;
         if (!authorization.empty() && !endpoint.https && !options_.allow_basic_auth_over_http) {
             // Issue 32: the password would cross the network in clear; not sent at all.

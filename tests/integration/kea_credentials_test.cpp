@@ -10,6 +10,8 @@
 #include <string>
 
 #include <gtest/gtest.h>
+
+#include "kea_ha/core/host_pattern.hpp"
 #include <nlohmann/json.hpp>
 #include <boost/asio/io_context.hpp>
 
@@ -162,6 +164,31 @@ TEST(KeaCredentialsDaemon, RegistrationToAForeignHost_Is422AndTheHostReceivesNot
     EXPECT_EQ(refused_control->status, 422u) << refused_control->body;
     EXPECT_NE(refused_control->body.find("control_urls.server2"), std::string::npos) << refused_control->body;
     EXPECT_TRUE(foreign.requests().empty()) << "the foreign host heard from the controller";
+    EXPECT_EQ(controller.stop(), 0);
+    std::filesystem::remove_all(dir);
+}
+
+// An allowed host that runs other services too: its entry pins the Kea port, and a
+// registration to another port of that host is refused like a foreign host.
+TEST(KeaCredentialsDaemon, AllowedHostWithAPinnedPort_AnotherPortOfItIs422AndHearsNothing) {
+    FakeControlAgent other_service;
+    const auto dir = make_temp_directory("kea-ha-port");
+    std::ofstream(dir + "/password") << "kea-password\n";
+    ::chmod((dir + "/password").c_str(), 0600);
+    const auto port = kea_ha::core::port_of_url(other_service.url()).value();
+    const auto kea_port = std::to_string(port == 65535 ? 65534 : port + 1);
+    ControllerProcess controller(dir, {{"keaAuthUser", "kea"},
+                                       {"keaAuthPasswordFile", dir + "/password"},
+                                       {"secretsDirectory", dir},
+                                       {"keaAllowedHosts", "127.0.0.1:" + kea_port}});
+    ASSERT_TRUE(controller.start()) << controller.log();
+    const json body = {{"name", "mine"}, {"url", other_service.url()}};
+    auto refused = controller.request("POST", "/v1/clusters", body.dump());
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 422u) << refused->body;
+    EXPECT_NE(refused->body.find("host-not-allowed"), std::string::npos) << refused->body;
+    EXPECT_NE(refused->body.find("port " + std::to_string(port)), std::string::npos) << refused->body;
+    EXPECT_TRUE(other_service.requests().empty()) << "the other service heard from the controller";
     EXPECT_EQ(controller.stop(), 0);
     std::filesystem::remove_all(dir);
 }

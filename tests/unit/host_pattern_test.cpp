@@ -95,4 +95,40 @@ TEST(HostPattern, LoopbackAndWildcard) {
     EXPECT_FALSE(is_wildcard_address("localhost"));
 }
 
+TEST(HostPattern, KeaAllowedHostsEntriesMayPinAPort) {
+    auto list = parse_host_patterns("kea1.example.net:8000, [2001:db8::7]:8443, 192.0.2.0/24:8000, "
+                                    "[2001:db8:1::/64]:8001, *.lab.example.net, 2001:db8:2::5",
+                                    true);
+    ASSERT_TRUE(list.ok()) << list.error().message;
+    ASSERT_EQ(list->size(), 6u);
+    struct Row { const char* url; bool allowed; };
+    const Row rows[] = {
+        {"http://kea1.example.net:8000/", true},
+        {"http://kea1.example.net:6379/", false},   // the allowed host, another port
+        {"http://kea1.example.net/", false},        // port 80
+        {"https://[2001:db8::7]:8443/", true},
+        {"https://[2001:db8::7]/", false},          // port 443
+        {"http://192.0.2.9:8000/", true},
+        {"http://192.0.2.9:8001/", false},
+        {"http://[2001:db8:1::9]:8001/", true},
+        {"http://[2001:db8:1::9]:8000/", false},
+        {"http://a.lab.example.net:1234/", true},   // no port named: every port
+        {"http://[2001:db8:2::5]:9/", true},        // an IPv6 address without brackets: no port
+        {"http://kea2.example.net:8000/", false},
+    };
+    for (const auto& row : rows) EXPECT_EQ(url_matches_any(*list, row.url), row.allowed) << row.url;
+    EXPECT_TRUE(host_port_matches_any(*list, "kea1.example.net", 8000));
+    EXPECT_FALSE(host_port_matches_any(*list, "kea1.example.net", 8001));
+
+    for (const char* bad : {"kea1.example.net:", "kea1.example.net:0", "kea1.example.net:65536", "kea1:80x",
+                            "[2001:db8::7]8000", "[2001:db8::7"}) {
+        EXPECT_FALSE(parse_host_patterns(bad, true).ok()) << bad;
+    }
+    // apiAllowedHosts takes no port: a Host header's port is never what it allows.
+    EXPECT_FALSE(parse_host_patterns("kea1.example.net:8000").ok());
+    EXPECT_EQ(port_of_url("http://[::1]/").value(), 80);
+    EXPECT_EQ(port_of_url("https://user@h:8443/x").value(), 8443);
+    EXPECT_FALSE(port_of_url("ftp://h/"));
+}
+
 }  // namespace
