@@ -993,10 +993,17 @@ struct KeaLab::Impl {
         };
         if (direct()) {
             // Kea 3.x without a CA: the daemon serves HTTP itself, with basic auth (3.2 requires it).
-            nlohmann::json http = {{"socket-type", "http"},
+            nlohmann::json http = {{"socket-type", options.tls ? "https" : "http"},
                                    {"socket-address", peers[i].address},
                                    {"socket-port", kAgentPort},
                                    {"authentication", authentication()}};
+            if (options.tls) {
+                // Kea 3.x: the daemon's own socket serves HTTPS, as a CA would (server authentication only).
+                http["trust-anchor"] = tls_ca_file;
+                http["cert-file"] = dir + "/tls.pem";
+                http["key-file"] = dir + "/tls.key";
+                http["cert-required"] = false;
+            }
             cfg["control-sockets"] = nlohmann::json::array({unix_socket, http});
         } else {
             cfg["control-socket"] = unix_socket;
@@ -1177,10 +1184,12 @@ core::Status KeaLab::set_certificate(const std::string& peer, bool trusted) {
     const auto i = impl_->index(peer);
     if (i >= impl_->peers.size()) return make_error(ErrorKind::NotFound, "no lab peer named '" + peer + "'");
     if (!impl_->options.tls) return make_error(ErrorKind::Conflict, "the lab has no TLS");
-    const bool was_running = impl_->agent[i].running();
-    if (was_running) stop_processes({&impl_->agent[i]});
+    // The socket that serves HTTPS: the CA's, or on the direct transport the daemon's own.
+    auto& server = impl_->direct() ? impl_->dhcp[i] : impl_->agent[i];
+    const bool was_running = server.running();
+    if (was_running) stop_processes({&server});
     if (auto made = impl_->certificate(impl_->peers[i], trusted); !made) return made;
-    if (was_running) return spawn(impl_->agent[i]);
+    if (was_running) return spawn(server);
     return core::Done{};
 }
 
@@ -1272,8 +1281,6 @@ core::Result<std::unique_ptr<KeaLab>> KeaLab::start(LabOptions options) {
         return make_error(ErrorKind::Invalid, "hub-and-spoke and mutual-pair labs need Kea 2.6 or later (several HA relationships)");
     if (options.shape != LabShape::Pair && (options.mode != LabMode::HotStandby || options.with_backup))
         return make_error(ErrorKind::Invalid, "hub-and-spoke and mutual-pair labs are hot-standby without a backup (Kea's rule)");
-    if (options.tls && options.transport == LabTransport::Direct)
-        return make_error(ErrorKind::Invalid, "the lab's TLS is on its Control Agents; the direct transport has none");
     if (options.transport == LabTransport::Direct && !options.auth_user) {
         // The 3.2 shape: no daemon socket without authentication.
         options.auth_user = "kea-ha-lab";

@@ -361,6 +361,27 @@ TEST(KeaLab, DirectTransportWithBasicAuth_Kea30) {
         << "server2: " << state_of(*lab, "server2");
 }
 
+TEST(KeaLab, DirectTransportWithTls_Kea30) {
+    LabOptions options;
+    if (options.kea_version == "2.2" || options.kea_version == "2.6")
+        GTEST_SKIP() << "kea-dhcp4's own HTTP socket needs Kea 3.0 or later";
+    options.transport = LabTransport::Direct;
+    options.tls = true;
+    auto lab = start_lab(options);
+    ASSERT_TRUE(lab);
+    const auto& url = lab->peer("server1").url;
+    EXPECT_EQ(url.rfind("https://", 0), 0u) << url;
+    EXPECT_FALSE(lab->tls_ca_file().empty());
+    // The daemon's own socket speaks TLS only: a plain HTTP request gets no answer.
+    auto plain = post_json("http://" + url.substr(8), {{"command", "version-get"}}, 5s, lab->options().auth_user,
+                           lab->options().auth_password);
+    EXPECT_FALSE(plain) << plain->dump();
+    EXPECT_EQ(state_of(*lab, "server1"), "hot-standby");
+    EXPECT_TRUE(lab->set_certificate("server2", false)) << "the daemon restarted with an untrusted certificate";
+    EXPECT_TRUE(wait_until([&] { return state_is(*lab, "server2", "hot-standby"); }, 30s))
+        << "server2: " << state_of(*lab, "server2");
+}
+
 /// The child half of StaleMountOfAKilledLabIsRemoved: starts a lab, writes its directory to
 /// $KEA_HA_LAB_CHILD_OUT and dies without cleaning up.
 TEST(KeaLab, ChildThatDiesWithItsLab) {

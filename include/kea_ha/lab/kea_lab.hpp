@@ -59,8 +59,9 @@ struct LabOptions {
     LabShape shape = LabShape::Pair;
     LabMode mode = LabMode::HotStandby;
     bool with_backup = false;                  ///< adds server3 with role backup
-    /// The CAs serve HTTPS with certificates of a CA the lab makes (tls_ca_file()); the lab
-    /// itself then talks to each DHCP daemon over its unix socket. Not with the direct transport.
+    /// The CAs (on the direct transport: the daemons' own HTTP sockets) serve HTTPS with
+    /// certificates of a CA the lab makes (tls_ca_file()); the lab itself then talks to each
+    /// DHCP daemon over its unix socket.
     bool tls = false;
     /// Basic auth on every CA or daemon socket (and the HA peers' credentials); Kea reads the
     /// user and the password from files the lab writes (user_file(), password_file()).
