@@ -74,7 +74,6 @@ const LabKea* lab_kea(const std::string& version) {
     return nullptr;
 }
 
-constexpr std::uint16_t kAgentPort = 8000;
 /// From 2.4 the HA hook serves its peers on its own listener at the HA `url`: one port per
 /// relationship, after the CA's.
 constexpr std::uint16_t kHaPortBase = 8001;
@@ -881,7 +880,7 @@ struct KeaLab::Impl {
             LabPeer p;
             p.name = names[i];
             p.address = prefix + std::to_string(10 + i);
-            p.port = kAgentPort;
+            p.port = options.control_port;
             p.url = std::string(options.tls ? "https://" : "http://") + p.address + ":" + std::to_string(p.port) + "/";
             const std::string dir = directory + "/" + p.name;
             p.dhcp_config_path = dir + "/" + options.service + ".json";
@@ -902,7 +901,7 @@ struct KeaLab::Impl {
                 LabPeer& p = peers[i];
                 // 2.2: the HA peers talk through the CA. 2.4+: the HA hook's own listener, a port
                 // per relationship the peer takes part in.
-                const auto port = root.empty() ? kAgentPort
+                const auto port = root.empty() ? options.control_port
                                                : static_cast<std::uint16_t>(kHaPortBase + p.relationships.size());
                 const bool through_ca = root.empty();
                 const std::string ha_url = std::string(through_ca && options.tls ? "https://" : "http://") + p.address +
@@ -920,10 +919,10 @@ struct KeaLab::Impl {
 
     /// Every port a peer listens on: the CA's (or the daemon's HTTP socket) and its HA listeners.
     std::vector<std::uint16_t> ports(const LabPeer& p) const {
-        std::vector<std::uint16_t> out = {kAgentPort};
+        std::vector<std::uint16_t> out = {options.control_port};
         for (const auto& r : p.relationships) {
             const auto u = parse_url(r.ha_url);
-            const auto port = u ? static_cast<std::uint16_t>(std::stoi(u->port)) : kAgentPort;
+            const auto port = u ? static_cast<std::uint16_t>(std::stoi(u->port)) : options.control_port;
             if (std::find(out.begin(), out.end(), port) == out.end()) out.push_back(port);
         }
         return out;
@@ -995,7 +994,7 @@ struct KeaLab::Impl {
             // Kea 3.x without a CA: the daemon serves HTTP itself, with basic auth (3.2 requires it).
             nlohmann::json http = {{"socket-type", options.tls ? "https" : "http"},
                                    {"socket-address", peers[i].address},
-                                   {"socket-port", kAgentPort},
+                                   {"socket-port", options.control_port},
                                    {"authentication", authentication()}};
             if (options.tls) {
                 // Kea 3.x: the daemon's own socket serves HTTPS, as a CA would (server authentication only).
@@ -1281,6 +1280,9 @@ core::Result<std::unique_ptr<KeaLab>> KeaLab::start(LabOptions options) {
         return make_error(ErrorKind::Invalid, "hub-and-spoke and mutual-pair labs need Kea 2.6 or later (several HA relationships)");
     if (options.shape != LabShape::Pair && (options.mode != LabMode::HotStandby || options.with_backup))
         return make_error(ErrorKind::Invalid, "hub-and-spoke and mutual-pair labs are hot-standby without a backup (Kea's rule)");
+    if (options.control_port == 0 || (options.control_port >= kHaPortBase && options.control_port <= kHaPortBase + 1))
+        return make_error(ErrorKind::Invalid, "the lab's control port " + std::to_string(options.control_port) +
+                                                  " must be 1-65535 and not 8001-8002 (its HA listeners)");
     if (options.transport == LabTransport::Direct && !options.auth_user) {
         // The 3.2 shape: no daemon socket without authentication.
         options.auth_user = "kea-ha-lab";
@@ -1343,7 +1345,8 @@ core::Result<std::unique_ptr<KeaLab>> KeaLab::start(LabOptions options) {
     }
     if (prefix.empty()) {
         if (impl->own_directory) fs::remove_all(impl->directory);
-        return make_error(ErrorKind::Conflict, "no free 127.x.y.z block with ports 8000-8002 after 20 attempts");
+        return make_error(ErrorKind::Conflict, "no free 127.x.y.z block with ports " + std::to_string(options.control_port) +
+                                                   " and 8001-8002 after 20 attempts");
     }
     impl->plan(prefix);
     const std::size_t count = impl->peers.size();

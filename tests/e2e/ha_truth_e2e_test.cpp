@@ -246,6 +246,25 @@ TEST_P(HaTruthE2E, Replication_EachPeerKeepsItsIdentityAndLocalKeys_Dhcp6ItsOwnS
     EXPECT_TRUE(p.harness.wait_state("OK", "server1", 20s)) << p.explain();
 }
 
+// SPEC §2, the case: a pair registered at another control port than 8000 (a v6 pair
+// on its daemons' own sockets at 8010 on Kea 3.x; the CAs at 8010 before): every peer's
+// control URL takes the registered URL's scheme and port, and the cluster gets OK.
+TEST_P(HaTruthE2E, ControlUrl_RegisteredAtPort8010_EveryPeerIsAskedThere) {
+    auto options = lab_options(GetParam());
+    options.control_port = 8010;
+    const auto& version = options.kea_version;
+    if (version != "2.2" && version != "2.6") options.transport = kea_ha::lab::LabTransport::Direct;
+    Pair p(GetParam(), options);
+    ASSERT_TRUE(p.harness.lab) << "the lab did not start";
+    EXPECT_EQ(port_of(p.peer("server2").url), "8010");
+    ASSERT_TRUE(p.up()) << p.explain();
+    const auto d = p.detail();
+    for (const auto& peer : d["peers"]) {
+        EXPECT_EQ(port_of(peer["control_url"].get<std::string>()), "8010") << peer.dump();
+        EXPECT_EQ(peer["condition"], "active") << peer.dump();
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(Service, HaTruthE2E, ::testing::Values("dhcp4", "dhcp6"),
                          [](const auto& info) { return info.param; });
 

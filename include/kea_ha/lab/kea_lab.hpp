@@ -63,6 +63,10 @@ struct LabOptions {
     /// certificates of a CA the lab makes (tls_ca_file()); the lab itself then talks to each
     /// DHCP daemon over its unix socket.
     bool tls = false;
+    /// The port of each peer's CA (or, on the direct transport, its daemon's own HTTP socket);
+    /// the HA listeners (2.4+) stay at 8001-8002. Another than 8000 shows the control-URL rule
+    /// (SPEC §2: the port of the registered URL).
+    std::uint16_t control_port = 8000;
     /// Basic auth on every CA or daemon socket (and the HA peers' credentials); Kea reads the
     /// user and the password from files the lab writes (user_file(), password_file()).
     std::optional<std::string> auth_user;
