@@ -18,6 +18,8 @@
 #include <regex>
 #include <string>
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include "support/controller_process.hpp"
@@ -126,6 +128,26 @@ TEST(DashboardTest, WorksAsImportedOrProvisionedWithSeveralControllers) {
             }
         }
     }
+}
+
+// The suggested inhibitions as an operator pastes them into alertmanager.yml: Debian's amtool
+// (scripts/promtool.sh puts it beside promtool) accepts the result.
+TEST_F(PackagingTest, InhibitionsAreAValidAlertmanagerConfig) {
+    const auto amtool = std::filesystem::path(tool_).parent_path() / "amtool";
+    if (!std::filesystem::exists(amtool)) {
+        if (std::getenv("CI")) FAIL() << "amtool missing: run scripts/promtool.sh";
+        GTEST_SKIP() << "amtool missing (scripts/promtool.sh installs it)";
+    }
+    std::ifstream inhibit_in(kPackaging + "/prometheus/alertmanager-inhibit.yml");
+    ASSERT_TRUE(inhibit_in);
+    const std::string inhibit((std::istreambuf_iterator<char>(inhibit_in)), std::istreambuf_iterator<char>());
+    const auto config = std::filesystem::temp_directory_path() / ("kea-ha-alertmanager-" + std::to_string(::getpid()) + ".yml");
+    std::ofstream(config) << "route:\n  receiver: noc\nreceivers:\n  - name: noc\n" << inhibit;
+    const auto out = run_shell(amtool.string() + " check-config " + config.string());
+    std::filesystem::remove(config);
+    EXPECT_EQ(out.status, 0) << out.output;
+    EXPECT_NE(out.output.find("SUCCESS"), std::string::npos) << out.output;
+    EXPECT_NE(out.output.find(" - 2 inhibit rules"), std::string::npos) << out.output;
 }
 
 // The suggested Alertmanager inhibitions name only alerts of the rules file.
