@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -380,6 +382,46 @@ TEST(KeaLab, DirectTransportWithTls_Kea30) {
     EXPECT_TRUE(lab->set_certificate("server2", false)) << "the daemon restarted with an untrusted certificate";
     EXPECT_TRUE(wait_until([&] { return state_is(*lab, "server2", "hot-standby"); }, 30s))
         << "server2: " << state_of(*lab, "server2");
+}
+
+/// Records the several-relationship shapes of this lab version into $KEA_HA_RECORD_DIR
+/// (tests/data/README.md): run on demand, `KEA_HA_LAB_KEA=3.2 KEA_HA_RECORD_DIR=tests/data/kea-3.2
+/// build/tests/lab_test --gtest_also_run_disabled_tests --gtest_filter='*RecordShapes*'`.
+/// Each file is the whole body Kea sent (a list of one answer), as the other recordings.
+TEST(KeaLab, DISABLED_RecordShapes) {
+    const char* out = std::getenv("KEA_HA_RECORD_DIR");
+    if (!out || !*out) GTEST_SKIP() << "set KEA_HA_RECORD_DIR";
+    LabOptions options;
+    if (options.kea_version == "2.2") GTEST_SKIP() << "several HA relationships need Kea 2.6+";
+    const auto save = [&](const KeaLab& lab, const std::string& peer, const std::string& command,
+                          const std::string& file) {
+        auto body = post_json(lab.peer(peer).url, {{"command", command}}, 10s, lab.options().auth_user,
+                              lab.options().auth_password);
+        ASSERT_TRUE(body) << body.error().describe();
+        if (lab.options().transport == LabTransport::Agent) {
+            body = post_json(lab.peer(peer).url, {{"command", command}, {"service", {lab.options().service}}}, 10s,
+                             lab.options().auth_user, lab.options().auth_password);
+            ASSERT_TRUE(body) << body.error().describe();
+        }
+        std::ofstream(std::string(out) + "/" + file) << body->dump(2) << "\n";
+        std::printf("recorded %s/%s\n", out, file.c_str());
+    };
+    {
+        options.shape = LabShape::HubAndSpoke;
+        auto lab = start_lab(options);
+        ASSERT_TRUE(lab);
+        save(*lab, "hub", "config-get", "config-get-hub.json");
+        save(*lab, "hub", "status-get", "status-get-hub.json");
+        save(*lab, "branch1", "config-get", "config-get-branch1.json");
+    }
+    {
+        options.shape = LabShape::MutualPair;
+        auto lab = start_lab(options);
+        ASSERT_TRUE(lab);
+        save(*lab, "a", "config-get", "config-get-mutual-a.json");
+        save(*lab, "b", "config-get", "config-get-mutual-b.json");
+        save(*lab, "a", "status-get", "status-get-mutual-a.json");
+    }
 }
 
 /// The child half of StaleMountOfAKilledLabIsRemoved: starts a lab, writes its directory to
