@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -406,21 +407,25 @@ TEST(KeaLab, DISABLED_RecordShapes) {
         std::ofstream(std::string(out) + "/" + file) << body->dump(2) << "\n";
         std::printf("recorded %s/%s\n", out, file.c_str());
     };
-    {
-        options.shape = LabShape::HubAndSpoke;
+    struct Recording {
+        LabShape shape;
+        std::vector<std::array<const char*, 3>> answers;  // peer, command, file
+    };
+    const Recording recordings[] = {
+        {LabShape::HubAndSpoke,
+         {{"hub", "config-get", "config-get-hub.json"},
+          {"hub", "status-get", "status-get-hub.json"},
+          {"branch1", "config-get", "config-get-branch1.json"}}},
+        {LabShape::MutualPair,
+         {{"a", "config-get", "config-get-mutual-a.json"},
+          {"b", "config-get", "config-get-mutual-b.json"},
+          {"a", "status-get", "status-get-mutual-a.json"}}},
+    };
+    for (const auto& recording : recordings) {
+        options.shape = recording.shape;
         auto lab = start_lab(options);
         ASSERT_TRUE(lab);
-        save(*lab, "hub", "config-get", "config-get-hub.json");
-        save(*lab, "hub", "status-get", "status-get-hub.json");
-        save(*lab, "branch1", "config-get", "config-get-branch1.json");
-    }
-    {
-        options.shape = LabShape::MutualPair;
-        auto lab = start_lab(options);
-        ASSERT_TRUE(lab);
-        save(*lab, "a", "config-get", "config-get-mutual-a.json");
-        save(*lab, "b", "config-get", "config-get-mutual-b.json");
-        save(*lab, "a", "status-get", "status-get-mutual-a.json");
+        for (const auto& [peer, command, file] : recording.answers) save(*lab, peer, command, file);
     }
 }
 

@@ -140,24 +140,36 @@ TEST_F(SecretFileTest, EverythingElseIsRefusedSayingWhy) {
     std::filesystem::remove_all(outside_dir);
 }
 
+/// A controller with keaAuthUser's credentials (a password file in `dir`), sent only to
+/// `allowed_hosts` (keaAllowedHosts).
+std::unique_ptr<ControllerProcess> credentialed_controller(const std::string& dir, const std::string& allowed_hosts) {
+    std::ofstream(dir + "/password") << "kea-password\n";
+    ::chmod((dir + "/password").c_str(), 0600);
+    return std::make_unique<ControllerProcess>(dir, std::map<std::string, std::string>{
+                                                        {"keaAuthUser", "kea"},
+                                                        {"keaAuthPasswordFile", dir + "/password"},
+                                                        {"secretsDirectory", dir},
+                                                        {"keaAllowedHosts", allowed_hosts}});
+}
+
+/// Registering `body` is refused 422 host-not-allowed, the message naming `said`.
+void expect_host_not_allowed(ControllerProcess& controller, const json& body, const std::string& said) {
+    auto refused = controller.request("POST", "/v1/clusters", body.dump());
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 422u) << refused->body;
+    EXPECT_NE(refused->body.find("host-not-allowed"), std::string::npos) << refused->body;
+    EXPECT_NE(refused->body.find(said), std::string::npos) << refused->body;
+}
+
 // The review's case: a local user registers a cluster at their own port and waits for the
 // controller's Authorization header. The registration is refused; their listener hears nothing.
 TEST(KeaCredentialsDaemon, RegistrationToAForeignHost_Is422AndTheHostReceivesNothing) {
     FakeControlAgent foreign;
     const auto dir = make_temp_directory("kea-ha-foreign");
-    std::ofstream(dir + "/password") << "kea-password\n";
-    ::chmod((dir + "/password").c_str(), 0600);
-    ControllerProcess controller(dir, {{"keaAuthUser", "kea"},
-                                       {"keaAuthPasswordFile", dir + "/password"},
-                                       {"secretsDirectory", dir},
-                                       {"keaAllowedHosts", "127.0.0.2, kea1.example.net"}});
+    auto controller_ptr = credentialed_controller(dir, "127.0.0.2, kea1.example.net");
+    auto& controller = *controller_ptr;
     ASSERT_TRUE(controller.start()) << controller.log();
-    const json body = {{"name", "mine"}, {"url", foreign.url()}};
-    auto refused = controller.request("POST", "/v1/clusters", body.dump());
-    ASSERT_TRUE(refused);
-    EXPECT_EQ(refused->status, 422u) << refused->body;
-    EXPECT_NE(refused->body.find("keaAllowedHosts"), std::string::npos) << refused->body;
-    EXPECT_NE(refused->body.find("host-not-allowed"), std::string::npos) << refused->body;
+    expect_host_not_allowed(controller, {{"name", "mine"}, {"url", foreign.url()}}, "keaAllowedHosts");
     const json with_control = {{"name", "mine2"}, {"address", "127.0.0.2"}, {"control_urls", {{"server2", foreign.url()}}}};
     auto refused_control = controller.request("POST", "/v1/clusters", with_control.dump());
     ASSERT_TRUE(refused_control);
@@ -173,21 +185,11 @@ TEST(KeaCredentialsDaemon, RegistrationToAForeignHost_Is422AndTheHostReceivesNot
 TEST(KeaCredentialsDaemon, AllowedHostWithAPinnedPort_AnotherPortOfItIs422AndHearsNothing) {
     FakeControlAgent other_service;
     const auto dir = make_temp_directory("kea-ha-port");
-    std::ofstream(dir + "/password") << "kea-password\n";
-    ::chmod((dir + "/password").c_str(), 0600);
     const auto port = kea_ha::core::port_of_url(other_service.url()).value();
-    const auto kea_port = std::to_string(port == 65535 ? 65534 : port + 1);
-    ControllerProcess controller(dir, {{"keaAuthUser", "kea"},
-                                       {"keaAuthPasswordFile", dir + "/password"},
-                                       {"secretsDirectory", dir},
-                                       {"keaAllowedHosts", "127.0.0.1:" + kea_port}});
+    auto controller_ptr = credentialed_controller(dir, "127.0.0.1:" + std::to_string(port == 65535 ? 65534 : port + 1));
+    auto& controller = *controller_ptr;
     ASSERT_TRUE(controller.start()) << controller.log();
-    const json body = {{"name", "mine"}, {"url", other_service.url()}};
-    auto refused = controller.request("POST", "/v1/clusters", body.dump());
-    ASSERT_TRUE(refused);
-    EXPECT_EQ(refused->status, 422u) << refused->body;
-    EXPECT_NE(refused->body.find("host-not-allowed"), std::string::npos) << refused->body;
-    EXPECT_NE(refused->body.find("port " + std::to_string(port)), std::string::npos) << refused->body;
+    expect_host_not_allowed(controller, {{"name", "mine"}, {"url", other_service.url()}}, "port " + std::to_string(port));
     EXPECT_TRUE(other_service.requests().empty()) << "the other service heard from the controller";
     EXPECT_EQ(controller.stop(), 0);
     std::filesystem::remove_all(dir);

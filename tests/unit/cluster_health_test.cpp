@@ -576,31 +576,30 @@ TEST(ClusterHealth, ClockSkew_Kea30StampWithinItsAgeIsNoControllerOffset_KeasOwn
 
 // ------------------------------------------------------------ busy peers (SPEC §4)
 
+/// A Kea 3.0 pair on one machine's clock but for `offset` on the standby, each peer reporting
+/// `skew` (whole seconds) of its partner.
+ClusterView kea30_pair(Duration offset, double skew) {
+    Cluster cluster(hot_standby());
+    return cluster.poll("server1", Seen::Active)
+        .poll("server2", Seen::Active)
+        .kea30_stamp("server1", 0s, 500ms)
+        .kea30_stamp("server2", offset, 500ms)
+        .kea30_clock_skew("server1", skew)
+        .kea30_clock_skew("server2", -skew)
+        .evaluate_now();
+}
+
 TEST(ClusterHealth, ClockSkew_Kea30WholeSecondSkewOfOneForASyncedPairIsShownAsNone) {
     // Real Kea 3.0 on one machine: its whole-second `clock-skew` is -1 now and then for a
     // pair on one clock (system-time stamps straddle a second boundary).
     for (const double one : {-1.0, 1.0}) {
-        Cluster cluster(hot_standby());
-        const auto view = cluster.poll("server1", Seen::Active)
-                              .poll("server2", Seen::Active)
-                              .kea30_stamp("server1", 0s, 500ms)
-                              .kea30_stamp("server2", 0s, 500ms)
-                              .kea30_clock_skew("server1", one)
-                              .kea30_clock_skew("server2", -one)
-                              .evaluate_now();
+        const auto view = kea30_pair(0s, one);
         ASSERT_TRUE(view.clock_skew_s);
         EXPECT_EQ(0.0, *view.clock_skew_s);
         EXPECT_TRUE(view.warnings.empty());
     }
     // Two whole seconds are beyond the resolution: shown as they are.
-    Cluster cluster(hot_standby());
-    const auto view = cluster.poll("server1", Seen::Active)
-                          .poll("server2", Seen::Active)
-                          .kea30_stamp("server1", 0s, 500ms)
-                          .kea30_stamp("server2", 2s, 500ms)
-                          .kea30_clock_skew("server1", 2)
-                          .kea30_clock_skew("server2", -2)
-                          .evaluate_now();
+    const auto view = kea30_pair(2s, 2);
     ASSERT_TRUE(view.clock_skew_s);
     EXPECT_EQ(2.0, *view.clock_skew_s);
 }
