@@ -14,24 +14,9 @@ if [ $# -ne 4 ]; then
   exit 2
 fi
 lifetime=$1 service=$2 url1=$3 url2=$4
-case "$service" in
-  dhcp4) key=Dhcp4 ;;
-  dhcp6) key=Dhcp6 ;;
-  *) echo "careful_sync.sh: service must be dhcp4 or dhcp6" >&2; exit 2 ;;
-esac
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-kea() {  # kea URL BODY-FILE OUT-FILE: POST a command, fail unless Kea's result is 0
-  curl -sS --fail --max-time 120 -H 'Content-Type: application/json' --data-binary "@$2" -o "$3" "$1"
-  if ! jq -e '.[0].result == 0' "$3" >/dev/null; then
-    echo "careful_sync.sh: $1: $(head -c 300 "$3")" >&2
-    exit 1
-  fi
-}
-
-printf '{"command":"config-get","service":["%s"]}' "$service" >"$tmp/get.cmd"
-printf '{"command":"config-write","service":["%s"]}' "$service" >"$tmp/write.cmd"
+script=careful_sync.sh
+# shellcheck source=bench/sync_common.sh
+. "$(dirname "$0")/sync_common.sh"
 # Both configs at once.
 kea "$url1" "$tmp/get.cmd" "$tmp/get1.json" & one=$!
 kea "$url2" "$tmp/get.cmd" "$tmp/get2.json" & two=$!

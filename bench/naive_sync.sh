@@ -14,24 +14,9 @@ if [ $# -lt 3 ]; then
 fi
 lifetime=$1 service=$2
 shift 2
-case "$service" in
-  dhcp4) key=Dhcp4 ;;
-  dhcp6) key=Dhcp6 ;;
-  *) echo "naive_sync.sh: service must be dhcp4 or dhcp6" >&2; exit 2 ;;
-esac
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-kea() {  # kea URL BODY-FILE OUT-FILE: POST a command, fail unless Kea's result is 0
-  curl -sS --fail --max-time 120 -H 'Content-Type: application/json' --data-binary "@$2" -o "$3" "$1"
-  if ! jq -e '.[0].result == 0' "$3" >/dev/null; then
-    echo "naive_sync.sh: $1: $(head -c 300 "$3")" >&2
-    exit 1
-  fi
-}
-
-printf '{"command":"config-get","service":["%s"]}' "$service" >"$tmp/get.cmd"
-printf '{"command":"config-write","service":["%s"]}' "$service" >"$tmp/write.cmd"
+script=naive_sync.sh
+# shellcheck source=bench/sync_common.sh
+. "$(dirname "$0")/sync_common.sh"
 for url in "$@"; do
   kea "$url" "$tmp/get.cmd" "$tmp/get.json"
   jq -c --arg svc "$service" --arg key "$key" --argjson lt "$lifetime" \
