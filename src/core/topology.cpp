@@ -6,6 +6,8 @@
 #include <set>
 #include <utility>
 
+#include "kea_ha/core/ha_config_checks.hpp"
+
 namespace kea_ha::core {
 namespace {
 
@@ -700,6 +702,9 @@ std::vector<Warning> check_topology(const Topology& topology, const ControlUrlRu
                                 std::nullopt});
         }
     }
+
+    // Issue 27 point 6: max-ack-delay / max-unacked-clients advice (ha_config_checks.cpp).
+    for (auto& warning : check_failover_timers(topology)) warnings.push_back(std::move(warning));
 
     if (!topology.has_lease_cmds) {
         warnings.push_back({warning_code::kLeaseCmdsMissing,
