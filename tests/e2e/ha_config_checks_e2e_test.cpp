@@ -1,0 +1,188 @@
+// End-to-end, issue 27 point 6 (SPEC §4): real Kea accepts each HA config the controller warns
+// about. One hot-standby pair serves the checks that change one peer through Kea's own
+// config-set (the config is set back afterwards); a load-balancing pair serves the pools check.
+// Each check waits for the warning in the cluster's detail with a deadline: the controller reads
+// the peers' configs every keaConfigSyncInterval (10 s, its minimum).
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "kea_ha/lab/kea_lab.hpp"
+#include "support/lab_controller.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using kea_ha::lab::LabMode;
+using kea_ha::lab::LabOptions;
+using kea_ha::lab::wait_until;
+using nlohmann::json;
+
+const std::map<std::string, std::string> kSettings = {{"keaPollInterval", "0.5"},
+                                                      {"keaRequestTimeout", "1"},
+                                                      {"keaConfigTimeout", "10"},
+                                                      {"keaConfigSyncInterval", "10"}};
+// Two config re-reads and the HA restart a config-set causes.
+constexpr auto kWarningDeadline = 35s;
+
+/// The warning with `code` in the cluster's detail whose message contains `text`, if any.
+std::optional<json> warning_in(const json& detail, const std::string& code, const std::string& text) {
+    if (!detail.contains("warnings")) return std::nullopt;
+    for (const auto& w : detail["warnings"]) {
+        if (w.value("code", "") == code && w.value("message", "").find(text) != std::string::npos) return w;
+    }
+    return std::nullopt;
+}
+
+/// A running lab and controller with the pair registered and OK; shared by a suite's tests.
+class Lab {
+public:
+    explicit Lab(LabOptions options) : harness_("kea-ha-checks", kSettings, std::move(options)) {
+        ready_ = harness_.up(30s);
+    }
+    bool ready() const { return ready_; }
+    kea_ha::testing::LabController& harness() { return harness_; }
+
+    /// config-set of `peer`'s own config changed by `change`; the config before, or an error text.
+    template <class Change>
+    ::testing::AssertionResult change(const std::string& peer, Change&& change, json& before) {
+        before = harness_.kea_config(peer);
+        if (before.empty()) return ::testing::AssertionFailure() << peer << ": config-get failed";
+        auto changed = before;
+        change(changed);
+        return set(peer, changed);
+    }
+    ::testing::AssertionResult set(const std::string& peer, const json& config) {
+        auto answer = harness_.lab->command(peer, "config-set", {{"Dhcp4", config}});
+        if (!answer || answer->value("result", -1) != 0) {
+            return ::testing::AssertionFailure()
+                   << peer << ": Kea refused the config-set: " << (answer ? answer->dump() : answer.error().describe());
+        }
+        return ::testing::AssertionSuccess();
+    }
+    /// Waits for the warning; returns it (null when it did not come).
+    json wait_warning(const std::string& code, const std::string& text) {
+        std::optional<json> found;
+        wait_until([&] { return (found = warning_in(harness_.detail(), code, text)).has_value(); }, kWarningDeadline,
+                   200ms);
+        return found ? *found : json();
+    }
+    /// Kea serves with the changed config: the peer is back in an active HA state.
+    bool serving(const std::string& peer, const std::string& state) {
+        return wait_until(
+            [&] {
+                auto seen = harness_.lab->ha_state(peer);
+                return seen && *seen == state;
+            },
+            15s, 100ms);
+    }
+
+private:
+    kea_ha::testing::LabController harness_;
+    bool ready_ = false;
+};
+
+class HaConfigChecksE2E : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() { lab_ = std::make_unique<Lab>(LabOptions{}); }
+    static void TearDownTestSuite() { lab_.reset(); }
+    void SetUp() override { ASSERT_TRUE(lab_->ready()) << lab_->harness().explain(); }
+    static std::unique_ptr<Lab> lab_;
+};
+std::unique_ptr<Lab> HaConfigChecksE2E::lab_;
+
+TEST_F(HaConfigChecksE2E, SubnetIdDifferentOnTheStandby_KeaServesAndTheControllerWarns) {
+    json before;
+    std::string prefix;
+    ASSERT_TRUE(lab_->change(
+        "server2",
+        [&](json& config) {
+            prefix = config["subnet4"][0]["subnet"].get<std::string>();
+            config["subnet4"][0]["id"] = 77;
+        },
+        before));
+    EXPECT_TRUE(lab_->serving("server2", "hot-standby"));
+    const auto warning = lab_->wait_warning("subnet-id-mismatch", "subnet " + prefix + " has id 77 on 'server2'");
+    EXPECT_FALSE(warning.is_null()) << lab_->harness().explain();
+    if (!warning.is_null()) {
+        EXPECT_EQ(warning.value("peer", ""), "server2") << warning.dump();
+    }
+    ASSERT_TRUE(lab_->set("server2", before));
+}
+
+TEST_F(HaConfigChecksE2E, LeaseCmdsMissingOnTheStandby_KeaServesAndTheControllerWarnsNamingIt) {
+    json before;
+    ASSERT_TRUE(lab_->change(
+        "server2",
+        [](json& config) {
+            auto& hooks = config["hooks-libraries"];
+            for (std::size_t i = 0; i < hooks.size(); ++i) {
+                if (hooks[i]["library"].get<std::string>().ends_with("libdhcp_lease_cmds.so")) {
+                    hooks.erase(i);
+                    return;
+                }
+            }
+        },
+        before));
+    EXPECT_TRUE(lab_->serving("server2", "hot-standby"));
+    const auto warning = lab_->wait_warning("lease-cmds-missing", "not loaded on 'server2'");
+    EXPECT_FALSE(warning.is_null()) << lab_->harness().explain();
+    ASSERT_TRUE(lab_->set("server2", before));
+}
+
+TEST_F(HaConfigChecksE2E, MaxAckDelayNoClientReaches_KeaServesAndTheControllerAdvises) {
+    json before;
+    ASSERT_TRUE(lab_->change(
+        "server1",
+        [](json& config) {
+            for (auto& hook : config["hooks-libraries"]) {
+                if (!hook["library"].get<std::string>().ends_with("libdhcp_ha.so")) continue;
+                auto& ha = hook["parameters"]["high-availability"][0];
+                ha["max-ack-delay"] = 60000;
+                ha["max-unacked-clients"] = 5;
+            }
+        },
+        before));
+    EXPECT_TRUE(lab_->serving("server1", "hot-standby"));
+    const auto warning = lab_->wait_warning("failover-timers", "max-ack-delay is 60000 ms with max-unacked-clients 5");
+    EXPECT_FALSE(warning.is_null()) << lab_->harness().explain();
+    ASSERT_TRUE(lab_->set("server1", before));
+}
+
+TEST(HaConfigChecksLoadBalancingE2E, UnsplitPools_KeaServesAndTheControllerWarns_SplitByHaClassesItDoesNot) {
+    LabOptions options;
+    options.mode = LabMode::LoadBalancing;
+    Lab lab(options);
+    ASSERT_TRUE(lab.ready()) << lab.harness().explain();
+    const auto config = lab.harness().kea_config("server1");
+    const auto prefix = config["subnet4"][0]["subnet"].get<std::string>();
+    // The lab's pools carry no client class: Kea serves in load-balancing all the same.
+    EXPECT_TRUE(lab.serving("server1", "load-balancing"));
+    const auto warning = lab.wait_warning("pools-not-split", "subnet " + prefix + " (load-balancing)");
+    ASSERT_FALSE(warning.is_null()) << lab.harness().explain();
+
+    // Split as the Kea ARM shows (a /24 lab subnet: .100-.149 for server1, .150-.199 for server2).
+    for (const std::string peer : {"server1", "server2"}) {
+        json before;
+        ASSERT_TRUE(lab.change(
+            peer,
+            [&](json& c) {
+                for (auto& subnet : c["subnet4"]) {
+                    const auto own = subnet["subnet"].get<std::string>();
+                    const auto b = own.substr(0, own.rfind('.') + 1);
+                    subnet["pools"] = json::array({{{"pool", b + "100-" + b + "149"}, {"client-class", "HA_server1"}},
+                                                   {{"pool", b + "150-" + b + "199"}, {"client-class", "HA_server2"}}});
+                }
+            },
+            before));
+    }
+    EXPECT_TRUE(wait_until([&] { return !warning_in(lab.harness().detail(), "pools-not-split", "").has_value(); },
+                           kWarningDeadline, 200ms))
+        << lab.harness().explain();
+}
+
+}  // namespace
