@@ -395,8 +395,9 @@ void check_listeners(const Topology& topology, std::span<const PeerConfigDocumen
                          ") and " + quote(claims[b].peer) + " (relationship of " + quote(second.this_server_name) +
                          ") on " + quote(document.peer) + " share " + claims[b].endpoint.text() +
                          ": with multi-threading and http-dedicated-listener each relationship runs its own "
-                         "listener, so one of them cannot bind or receives the other's heartbeats and lease "
-                         "updates; give every relationship of a server its own port (e.g. 8001, 8002)");
+                         "listener, and the second cannot bind (Kea's config-test passes, its config-set fails "
+                         "with 'Address already in use'), or one relationship receives the other's heartbeats and "
+                         "lease updates; give every relationship of a server its own port (e.g. 8001, 8002)");
             }
         }
         const auto sockets = http_control_sockets(*config);

@@ -186,3 +186,66 @@ TEST(HaConfigChecksLoadBalancingE2E, UnsplitPools_KeaServesAndTheControllerWarns
 }
 
 }  // namespace
+
+namespace {
+
+/// The hub's config with hub2's HA url (its listener for branch2's relationship) set to hub1's.
+json with_one_listener_for_both(json config, std::string& shared_url) {
+    for (auto& hook : config["hooks-libraries"]) {
+        if (!hook["library"].get<std::string>().ends_with("libdhcp_ha.so")) continue;
+        for (auto& ha : hook["parameters"]["high-availability"])
+            for (auto& peer : ha["peers"])
+                if (peer["name"] == "hub1") shared_url = peer["url"];
+        for (auto& ha : hook["parameters"]["high-availability"])
+            for (auto& peer : ha["peers"])
+                if (peer["name"] == "hub2") peer["url"] = shared_url;
+    }
+    return config;
+}
+
+TEST(HaConfigChecksListenerE2E, TwoRelationshipsOfTheHubOnOneListener_KeaTestsItSaneAndTheControllerWarns_Kea26Plus) {
+    LabOptions options;
+    if (options.kea_version == "2.2") GTEST_SKIP() << "several HA relationships need Kea 2.6+";
+    options.shape = kea_ha::lab::LabShape::HubAndSpoke;
+    kea_ha::testing::LabController f("kea-ha-checks", kSettings, options);
+    ASSERT_TRUE(f.lab);
+    ASSERT_TRUE(f.controller->start()) << f.controller->log();
+    auto added = f.add("b1", "branch1");
+    ASSERT_TRUE(added && added->status == 201u);
+    ASSERT_TRUE(f.wait_state("OK", std::string("branch1"), 30s, "b1")) << f.explain("b1");
+
+    const auto before = f.kea_config("hub");
+    std::string shared_url;
+    const auto config = with_one_listener_for_both(before, shared_url);
+    ASSERT_FALSE(shared_url.empty());
+    // Kea's own check passes: the listeners are only bound when the config is applied.
+    auto tested = f.lab->command("hub", "config-test", {{"Dhcp4", config}});
+    ASSERT_TRUE(tested) << tested.error().describe();
+    EXPECT_EQ(tested->value("result", -1), 0) << tested->dump();
+    // Applied, the second listener cannot bind (2.6, 3.0: "Address already in use"), yet the hub
+    // reports that config from then on (config-get): the controller reads it and warns.
+    auto applied = f.lab->command("hub", "config-set", {{"Dhcp4", config}});
+    ASSERT_TRUE(applied) << applied.error().describe();
+    std::optional<json> found;
+    wait_until([&] { return (found = warning_in(f.detail("b1"), "listener-conflict", "'hub2'")).has_value(); },
+               kWarningDeadline, 200ms);
+    ASSERT_TRUE(found) << "config-set answered " << applied->dump() << "\n" << f.explain("b1");
+    EXPECT_EQ(found->value("peer", ""), "hub1") << found->dump();
+    const auto port = shared_url.substr(shared_url.rfind(':') + 1, 4);
+    EXPECT_NE(found->value("message", "").find(":" + port), std::string::npos) << found->dump();
+
+    // The hub's own config back: both relationships serve again.
+    auto restored = f.lab->command("hub", "config-set", {{"Dhcp4", before}});
+    ASSERT_TRUE(restored && restored->value("result", -1) == 0) << (restored ? restored->dump() : "");
+    for (const std::string self : {"hub1", "hub2"}) {
+        EXPECT_TRUE(wait_until(
+            [&] {
+                auto state = f.lab->ha_state("hub", self);
+                return state && *state == "hot-standby";
+            },
+            15s, 100ms))
+            << self;
+    }
+}
+
+}  // namespace
