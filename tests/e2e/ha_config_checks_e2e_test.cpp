@@ -41,23 +41,25 @@ std::optional<json> warning_in(const json& detail, const std::string& code, cons
 /// A running lab and controller with the pair registered and OK; shared by a suite's tests.
 class Lab {
 public:
-    explicit Lab(LabOptions options) : harness_("kea-ha-checks", kSettings, std::move(options)) {
+    explicit Lab(LabOptions options)
+        : key_(options.service == "dhcp6" ? "Dhcp6" : "Dhcp4"), harness_("kea-ha-checks", kSettings, std::move(options)) {
         ready_ = harness_.up(30s);
     }
+    const std::string& key() const { return key_; }
     bool ready() const { return ready_; }
     kea_ha::testing::LabController& harness() { return harness_; }
 
     /// config-set of `peer`'s own config changed by `change`; the config before, or an error text.
     template <class Change>
     ::testing::AssertionResult change(const std::string& peer, Change&& change, json& before) {
-        before = harness_.kea_config(peer);
+        before = harness_.kea_config(peer, key_);
         if (before.empty()) return ::testing::AssertionFailure() << peer << ": config-get failed";
         auto changed = before;
         change(changed);
         return set(peer, changed);
     }
     ::testing::AssertionResult set(const std::string& peer, const json& config) {
-        auto answer = harness_.lab->command(peer, "config-set", {{"Dhcp4", config}});
+        auto answer = harness_.lab->command(peer, "config-set", {{key_, config}});
         if (!answer || answer->value("result", -1) != 0) {
             return ::testing::AssertionFailure()
                    << peer << ": Kea refused the config-set: " << (answer ? answer->dump() : answer.error().describe());
@@ -82,6 +84,7 @@ public:
     }
 
 private:
+    std::string key_;
     kea_ha::testing::LabController harness_;
     bool ready_ = false;
 };
@@ -112,6 +115,25 @@ TEST_F(HaConfigChecksE2E, SubnetIdDifferentOnTheStandby_KeaServesAndTheControlle
         EXPECT_EQ(warning.value("peer", ""), "server2") << warning.dump();
     }
     ASSERT_TRUE(lab_->set("server2", before));
+}
+
+TEST(HaConfigChecksDhcp6E2E, SubnetIdDifferentOnTheStandby_KeaServesAndTheControllerWarns) {
+    LabOptions options;
+    options.service = "dhcp6";
+    Lab lab(options);
+    ASSERT_TRUE(lab.ready()) << lab.harness().explain();
+    json before;
+    std::string prefix;
+    ASSERT_TRUE(lab.change(
+        "server2",
+        [&](json& config) {
+            prefix = config["subnet6"][0]["subnet"].get<std::string>();
+            config["subnet6"][0]["id"] = 77;
+        },
+        before));
+    EXPECT_TRUE(lab.serving("server2", "hot-standby"));
+    const auto warning = lab.wait_warning("subnet-id-mismatch", "subnet " + prefix + " has id 77 on 'server2'");
+    EXPECT_FALSE(warning.is_null()) << lab.harness().explain();
 }
 
 TEST_F(HaConfigChecksE2E, LeaseCmdsMissingOnTheStandby_KeaServesAndTheControllerWarnsNamingIt) {
