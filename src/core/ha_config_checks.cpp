@@ -422,6 +422,49 @@ void check_listeners(const Topology& topology, std::span<const PeerConfigDocumen
 
 }  // namespace
 
+json ha_check_view(const json& arguments, std::string_view service) {
+    const auto* config = service_config(arguments, service);
+    if (!config) return json::object();
+    const auto key = subnets_key(service);
+    // A subnet without its reservations (copied member by member: never the whole subnet).
+    auto subnet_view = [](const json& subnet) {
+        if (!subnet.is_object()) return subnet;
+        json out = json::object();
+        for (const auto& [name, value] : subnet.items())
+            if (name != "reservations") out[name] = value;
+        return out;
+    };
+    json view = json::object();
+    for (const char* name : {"hooks-libraries", "multi-threading", "control-socket", "control-sockets", "client-classes"}) {
+        if (const auto found = config->find(name); found != config->end()) view[name] = *found;
+    }
+    if (const auto subnets = config->find(key); subnets != config->end() && subnets->is_array()) {
+        json list = json::array();
+        for (const auto& subnet : *subnets) list.push_back(subnet_view(subnet));
+        view[key] = std::move(list);
+    }
+    if (const auto networks = config->find("shared-networks"); networks != config->end() && networks->is_array()) {
+        json list = json::array();
+        for (const auto& network : *networks) {
+            if (!network.is_object()) continue;
+            json copy = json::object();
+            for (const auto& [name, value] : network.items()) {
+                if (name == "reservations") continue;
+                if (name != key || !value.is_array()) {
+                    copy[name] = value;
+                    continue;
+                }
+                json subnets = json::array();
+                for (const auto& subnet : value) subnets.push_back(subnet_view(subnet));
+                copy[name] = std::move(subnets);
+            }
+            list.push_back(std::move(copy));
+        }
+        view["shared-networks"] = std::move(list);
+    }
+    return json{{section_key(service), std::move(view)}};
+}
+
 std::vector<Warning> check_failover_timers(const Topology& topology) {
     std::vector<Warning> warnings;
     if (topology.mode != HaMode::LoadBalancing && topology.mode != HaMode::HotStandby) return warnings;

@@ -497,7 +497,8 @@ net::awaitable<void> ClusterMonitor::check_peer_configs() {
                 found.push_back(std::move(warning));
             }
         }
-        documents.emplace_back(peer.name, std::move(*document));
+        // Only what the checks read: a large config is mostly host reservations.
+        documents.emplace_back(peer.name, core::ha_check_view(*document, known.service));
     }
     std::vector<core::PeerConfigDocument> views;
     for (const auto& [name, document] : documents) views.push_back({name, &document});

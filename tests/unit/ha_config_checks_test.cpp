@@ -129,7 +129,14 @@ Checked check(Recorded& cluster) {
     if (!topology) return {};
     std::vector<PeerConfigDocument> documents;
     for (const auto& [name, arguments] : cluster.peers) documents.push_back({name, &arguments});
-    return {topology->warnings, check_ha_configs(*topology, documents, rules)};
+    auto across = check_ha_configs(*topology, documents, rules);
+    // The edge keeps only ha_check_view() of each peer's config: the same warnings.
+    std::vector<json> views;
+    for (const auto& [name, arguments] : cluster.peers) views.push_back(ha_check_view(arguments, cluster.service));
+    std::vector<PeerConfigDocument> viewed;
+    for (std::size_t i = 0; i < views.size(); ++i) viewed.push_back({cluster.peers[i].first, &views[i]});
+    EXPECT_EQ(across, check_ha_configs(*topology, viewed, rules)) << "on ha_check_view()";
+    return {topology->warnings, std::move(across)};
 }
 
 std::string describe(const Recorded& cluster) {
@@ -386,6 +393,20 @@ TEST(HaConfigChecks, ListenerOnTheDaemonsOwnHttpControlSocket_Warns) {
         EXPECT_EQ("server2", found[0].peer.value_or(""));
         EXPECT_TRUE(mentions(found[0], "on the daemon's own HTTP control socket " + host + ":8001")) << found[0].message;
     }
+}
+
+TEST(HaConfigChecks, CheckView_LeavesReservationsOut) {
+    auto cluster = pair("2.2", "dhcp4");
+    auto& config = cluster.config("server1");
+    config["subnet4"][0]["reservations"] = json::array({{{"hw-address", "aa:bb:cc:dd:ee:ff"}, {"ip-address", "192.0.2.9"}}});
+    config["shared-networks"] = json::array({{{"name", "lan"}, {"subnet4", json::array({config["subnet4"][0]})}}});
+    config["reservations"] = json::array({{{"hw-address", "aa:bb:cc:dd:ee:01"}}});
+    const auto view = ha_check_view(cluster.doc("server1"), "dhcp4");
+    EXPECT_FALSE(view["Dhcp4"]["subnet4"][0].contains("reservations"));
+    EXPECT_FALSE(view["Dhcp4"]["shared-networks"][0]["subnet4"][0].contains("reservations"));
+    EXPECT_FALSE(view["Dhcp4"].contains("reservations"));
+    EXPECT_EQ(view["Dhcp4"]["subnet4"][0]["id"], 1);
+    EXPECT_EQ(view["Dhcp4"]["hooks-libraries"], config["hooks-libraries"]);
 }
 
 TEST(HaConfigChecks, StandaloneServer_HasNoCrossPeerChecks) {

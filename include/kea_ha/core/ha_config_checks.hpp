@@ -14,6 +14,7 @@
 
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -28,6 +29,12 @@ struct PeerConfigDocument {
     std::string peer;                   ///< the peer's name in the cluster's relationship
     const nlohmann::json* arguments{};  ///< not owned; never null
 };
+
+/// The parts of config-get `arguments` the checks read ({"Dhcp4": {hooks-libraries,
+/// multi-threading, control-socket(s), client-classes, subnets and shared networks}}), without
+/// host reservations (most of a large config): what the edge keeps of each peer's config while
+/// it reads the next. check_ha_configs() gives the same warnings on it as on the whole document.
+nlohmann::json ha_check_view(const nlohmann::json& arguments, std::string_view service);
 
 /// failover-timers advice for the cluster's relationship (load-balancing and hot-standby):
 /// max-unacked-clients 0 with peers on different hosts (a cut HA channel alone sends a partner to
