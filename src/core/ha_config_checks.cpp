@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <map>
 #include <optional>
 #include <set>
@@ -50,33 +49,9 @@ struct Endpoint {
 };
 
 std::optional<Endpoint> endpoint_of_url(std::string_view url) {
-    const auto sep = url.find("://");
-    if (sep == std::string_view::npos) return std::nullopt;
-    const auto scheme = lower(url.substr(0, sep));
-    auto rest = url.substr(sep + 3);
-    const auto authority = rest.substr(0, rest.find('/'));
-    if (authority.empty()) return std::nullopt;
-    Endpoint out;
-    std::string_view port_text;
-    if (authority.front() == '[') {
-        const auto close = authority.find(']');
-        if (close == std::string_view::npos) return std::nullopt;
-        out.host = lower(authority.substr(0, close + 1));
-        if (close + 1 < authority.size() && authority[close + 1] == ':') port_text = authority.substr(close + 2);
-    } else {
-        const auto colon = authority.rfind(':');
-        out.host = lower(authority.substr(0, colon));
-        if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
-    }
-    out.port = scheme == "https" ? 443 : 80;
-    if (!port_text.empty()) {
-        unsigned value = 0;
-        const auto* end = port_text.data() + port_text.size();
-        const auto [ptr, ec] = std::from_chars(port_text.data(), end, value);
-        if (ec != std::errc() || ptr != end || value == 0 || value > 65535) return std::nullopt;
-        out.port = static_cast<std::uint16_t>(value);
-    }
-    return out;
+    const auto endpoint = url_endpoint(url);
+    if (!endpoint) return std::nullopt;
+    return Endpoint{endpoint->host, endpoint->port};
 }
 
 bool is_loopback(const std::string& host) {

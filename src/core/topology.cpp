@@ -494,6 +494,12 @@ const HaPeer* Topology::primary() const {
     return nullptr;
 }
 
+std::optional<UrlEndpoint> url_endpoint(std::string_view url) {
+    const auto parts = split_url(url);
+    if (!parts) return std::nullopt;
+    return UrlEndpoint{lower(parts->host), effective_port(*parts)};
+}
+
 // ---------------------------------------------------------------- learning
 
 Result<std::string> control_url_for(std::string_view peer_name, std::string_view ha_url, bool dedicated_listener,

@@ -83,6 +83,22 @@ public:
             15s, 100ms);
     }
 
+    /// Changes `peer`'s config with `change` through Kea's config-set, checks Kea serves with it
+    /// (HA `state` again), waits for the warning, then sets the config back. The warning, or null.
+    template <class Change>
+    json provoke(const std::string& peer, Change&& change, const std::string& state, const std::string& code,
+                 const std::string& text) {
+        json before;
+        const auto changed = this->change(peer, std::forward<Change>(change), before);
+        EXPECT_TRUE(changed);
+        if (!changed) return json();
+        EXPECT_TRUE(serving(peer, state)) << peer << " is not back in " << state;
+        auto warning = wait_warning(code, text);
+        EXPECT_FALSE(warning.is_null()) << "no " << code << " warning with '" << text << "'\n" << harness_.explain();
+        EXPECT_TRUE(set(peer, before));
+        return warning;
+    }
+
 private:
     std::string key_;
     kea_ha::testing::LabController harness_;
@@ -98,23 +114,20 @@ protected:
 };
 std::unique_ptr<Lab> HaConfigChecksE2E::lab_;
 
+/// Sets the first subnet's id to 77 on the standby; its prefix in `prefix`.
+auto other_subnet_id(const std::string& subnets_key, std::string& prefix) {
+    return [&prefix, subnets_key](json& config) {
+        prefix = config[subnets_key][0]["subnet"].get<std::string>();
+        config[subnets_key][0]["id"] = 77;
+    };
+}
+
 TEST_F(HaConfigChecksE2E, SubnetIdDifferentOnTheStandby_KeaServesAndTheControllerWarns) {
-    json before;
     std::string prefix;
-    ASSERT_TRUE(lab_->change(
-        "server2",
-        [&](json& config) {
-            prefix = config["subnet4"][0]["subnet"].get<std::string>();
-            config["subnet4"][0]["id"] = 77;
-        },
-        before));
-    EXPECT_TRUE(lab_->serving("server2", "hot-standby"));
-    const auto warning = lab_->wait_warning("subnet-id-mismatch", "subnet " + prefix + " has id 77 on 'server2'");
-    EXPECT_FALSE(warning.is_null()) << lab_->harness().explain();
-    if (!warning.is_null()) {
-        EXPECT_EQ(warning.value("peer", ""), "server2") << warning.dump();
-    }
-    ASSERT_TRUE(lab_->set("server2", before));
+    const auto warning = lab_->provoke("server2", other_subnet_id("subnet4", prefix), "hot-standby",
+                                       "subnet-id-mismatch", "has id 77 on 'server2' but id 1 on 'server1'");
+    EXPECT_EQ(warning.value("peer", ""), "server2") << warning.dump();
+    EXPECT_NE(warning.value("message", "").find("subnet " + prefix), std::string::npos) << warning.dump();
 }
 
 TEST(HaConfigChecksDhcp6E2E, SubnetIdDifferentOnTheStandby_KeaServesAndTheControllerWarns) {
@@ -122,57 +135,39 @@ TEST(HaConfigChecksDhcp6E2E, SubnetIdDifferentOnTheStandby_KeaServesAndTheContro
     options.service = "dhcp6";
     Lab lab(options);
     ASSERT_TRUE(lab.ready()) << lab.harness().explain();
-    json before;
     std::string prefix;
-    ASSERT_TRUE(lab.change(
-        "server2",
-        [&](json& config) {
-            prefix = config["subnet6"][0]["subnet"].get<std::string>();
-            config["subnet6"][0]["id"] = 77;
-        },
-        before));
-    EXPECT_TRUE(lab.serving("server2", "hot-standby"));
-    const auto warning = lab.wait_warning("subnet-id-mismatch", "subnet " + prefix + " has id 77 on 'server2'");
-    EXPECT_FALSE(warning.is_null()) << lab.harness().explain();
+    const auto warning = lab.provoke("server2", other_subnet_id("subnet6", prefix), "hot-standby",
+                                     "subnet-id-mismatch", "has id 77 on 'server2' but id 1 on 'server1'");
+    EXPECT_NE(warning.value("message", "").find("subnet " + prefix), std::string::npos) << warning.dump();
 }
 
 TEST_F(HaConfigChecksE2E, LeaseCmdsMissingOnTheStandby_KeaServesAndTheControllerWarnsNamingIt) {
-    json before;
-    ASSERT_TRUE(lab_->change(
-        "server2",
-        [](json& config) {
-            auto& hooks = config["hooks-libraries"];
-            for (std::size_t i = 0; i < hooks.size(); ++i) {
-                if (hooks[i]["library"].get<std::string>().ends_with("libdhcp_lease_cmds.so")) {
-                    hooks.erase(i);
-                    return;
-                }
+    const auto without_lease_cmds = [](json& config) {
+        auto& hooks = config["hooks-libraries"];
+        for (std::size_t i = 0; i < hooks.size(); ++i) {
+            if (hooks[i]["library"].get<std::string>().ends_with("libdhcp_lease_cmds.so")) {
+                hooks.erase(i);
+                return;
             }
-        },
-        before));
-    EXPECT_TRUE(lab_->serving("server2", "hot-standby"));
-    const auto warning = lab_->wait_warning("lease-cmds-missing", "not loaded on 'server2'");
-    EXPECT_FALSE(warning.is_null()) << lab_->harness().explain();
-    ASSERT_TRUE(lab_->set("server2", before));
+        }
+    };
+    const auto warning = lab_->provoke("server2", without_lease_cmds, "hot-standby", "lease-cmds-missing",
+                                       "libdhcp_lease_cmds.so is not loaded on 'server2'");
+    EXPECT_EQ(warning.value("peer", ""), "server2") << warning.dump();
 }
 
 TEST_F(HaConfigChecksE2E, MaxAckDelayNoClientReaches_KeaServesAndTheControllerAdvises) {
-    json before;
-    ASSERT_TRUE(lab_->change(
-        "server1",
-        [](json& config) {
-            for (auto& hook : config["hooks-libraries"]) {
-                if (!hook["library"].get<std::string>().ends_with("libdhcp_ha.so")) continue;
-                auto& ha = hook["parameters"]["high-availability"][0];
-                ha["max-ack-delay"] = 60000;
-                ha["max-unacked-clients"] = 5;
-            }
-        },
-        before));
-    EXPECT_TRUE(lab_->serving("server1", "hot-standby"));
-    const auto warning = lab_->wait_warning("failover-timers", "max-ack-delay is 60000 ms with max-unacked-clients 5");
-    EXPECT_FALSE(warning.is_null()) << lab_->harness().explain();
-    ASSERT_TRUE(lab_->set("server1", before));
+    const auto slow_ack = [](json& config) {
+        for (auto& hook : config["hooks-libraries"]) {
+            if (!hook["library"].get<std::string>().ends_with("libdhcp_ha.so")) continue;
+            auto& ha = hook["parameters"]["high-availability"][0];
+            ha["max-ack-delay"] = 60000;
+            ha["max-unacked-clients"] = 5;
+        }
+    };
+    const auto warning = lab_->provoke("server1", slow_ack, "hot-standby", "failover-timers",
+                                       "max-ack-delay is 60000 ms with max-unacked-clients 5");
+    EXPECT_FALSE(warning.is_null());
 }
 
 TEST(HaConfigChecksLoadBalancingE2E, UnsplitPools_KeaServesAndTheControllerWarns_SplitByHaClassesItDoesNot) {

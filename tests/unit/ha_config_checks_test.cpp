@@ -160,6 +160,17 @@ bool mentions(const Warning& warning, const std::string& text) {
     return warning.message.find(text) != std::string::npos;
 }
 
+/// Exactly one warning with `code` among `warnings`, about `peer` ("": the whole cluster), whose
+/// message contains `text`.
+::testing::AssertionResult one_warning(const std::vector<Warning>& warnings, const std::string& code,
+                                       const std::string& peer, const std::string& text) {
+    const auto found = with_code(warnings, code);
+    if (found.size() != 1) return ::testing::AssertionFailure() << "not one " << code << ":" << dump(warnings);
+    if (found[0].peer.value_or("") != peer) return ::testing::AssertionFailure() << "not about '" << peer << "':" << dump(found);
+    if (!mentions(found[0], text)) return ::testing::AssertionFailure() << "no '" << text << "' in:" << dump(found);
+    return ::testing::AssertionSuccess();
+}
+
 // ------------------------------------------------------------ the recordings as they are
 
 TEST(HaConfigChecks, EveryRecordedCluster_GivesNoneOfTheNewWarnings) {
@@ -180,11 +191,7 @@ TEST(HaConfigChecks, SubnetWithAnotherIdOnThePeer_WarnsNamingSubnetAndPeer) {
             auto& subnet = cluster.config("server2")[subnets_of(service)][0];
             const auto prefix = subnet["subnet"].get<std::string>();
             subnet["id"] = 77;
-            const auto found = with_code(check(cluster).across, warning_code::kSubnetIdMismatch);
-            ASSERT_EQ(1u, found.size()) << dump(found);
-            EXPECT_EQ("server2", found[0].peer.value_or(""));
-            EXPECT_TRUE(mentions(found[0], "subnet " + prefix + " has id 77 on 'server2' but id 1 on 'server1'"))
-                << found[0].message;
+            EXPECT_TRUE(one_warning(check(cluster).across, warning_code::kSubnetIdMismatch, "server2", "subnet " + prefix + " has id 77 on 'server2' but id 1 on 'server1'"));
         }
     }
 }
@@ -217,11 +224,7 @@ TEST(HaConfigChecks, HubAndSpoke_ComparesOnlyTheClusterRelationshipsSubnets) {
             // branch2's subnet is not this cluster's: another id there is not compared.
             subnet["id"] = subnet["user-context"]["ha-server-name"] == "branch1" ? 41 : 42;
         }
-        const auto found = with_code(check(cluster).across, warning_code::kSubnetIdMismatch);
-        ASSERT_EQ(1u, found.size()) << dump(found);
-        EXPECT_EQ("hub1", found[0].peer.value_or(""));
-        EXPECT_TRUE(mentions(found[0], "subnet 192.0.2.0/24 has id 41 on 'hub1' but id 1 on 'branch1'"))
-            << found[0].message;
+        EXPECT_TRUE(one_warning(check(cluster).across, warning_code::kSubnetIdMismatch, "hub1", "subnet 192.0.2.0/24 has id 41 on 'hub1' but id 1 on 'branch1'"));
     }
 }
 
@@ -241,10 +244,8 @@ TEST(HaConfigChecks, LeaseCmdsMissingOnTheStandby_WarnsNamingIt) {
             }
             const auto checked = check(cluster);
             EXPECT_TRUE(with_code(checked.topology, warning_code::kLeaseCmdsMissing).empty()) << dump(checked.topology);
-            const auto found = with_code(checked.across, warning_code::kLeaseCmdsMissing);
-            ASSERT_EQ(1u, found.size()) << dump(checked.across);
-            EXPECT_EQ("server2", found[0].peer.value_or(""));
-            EXPECT_TRUE(mentions(found[0], "libdhcp_lease_cmds.so is not loaded on 'server2'")) << found[0].message;
+            EXPECT_TRUE(one_warning(checked.across, warning_code::kLeaseCmdsMissing, "server2",
+                                    "libdhcp_lease_cmds.so is not loaded on 'server2'"));
         }
     }
 }
@@ -257,10 +258,9 @@ TEST(HaConfigChecks, NoUnackedClientsWithPeersOnTwoHosts_AdvisesAgainstSplitBrai
     ASSERT_EQ(0, ha["max-unacked-clients"]);
     peer_entry(ha, "server1")["url"] = "http://192.0.2.1:8001/";
     peer_entry(ha, "server2")["url"] = "http://192.0.2.2:8001/";
-    const auto found = with_code(check(cluster).topology, warning_code::kFailoverTimers);
-    ASSERT_EQ(1u, found.size()) << dump(found);
-    EXPECT_TRUE(mentions(found[0], "max-unacked-clients is 0")) << found[0].message;
-    EXPECT_TRUE(mentions(found[0], "split brain")) << found[0].message;
+    const auto warnings = check(cluster).topology;
+    EXPECT_TRUE(one_warning(warnings, warning_code::kFailoverTimers, "", "max-unacked-clients is 0"));
+    EXPECT_TRUE(one_warning(warnings, warning_code::kFailoverTimers, "", "split brain"));
 }
 
 TEST(HaConfigChecks, MaxAckDelayNoClientReaches_IsAdvice) {
@@ -270,16 +270,14 @@ TEST(HaConfigChecks, MaxAckDelayNoClientReaches_IsAdvice) {
         auto& ha = ha_entry(cluster.config("server1"));
         ha["max-unacked-clients"] = 5;
         ha["max-ack-delay"] = 60000;
-        auto found = with_code(check(cluster).topology, warning_code::kFailoverTimers);
         if (service == "dhcp4") {
-            ASSERT_EQ(1u, found.size());
-            EXPECT_TRUE(mentions(found[0], "max-ack-delay is 60000 ms with max-unacked-clients 5")) << found[0].message;
+            EXPECT_TRUE(one_warning(check(cluster).topology, warning_code::kFailoverTimers, "",
+                                    "max-ack-delay is 60000 ms with max-unacked-clients 5"));
         } else {
-            EXPECT_TRUE(found.empty()) << dump(found);  // DHCPv6 clients' elapsed time goes to 655.35 s
+            // DHCPv6 clients' elapsed time goes to 655.35 s.
+            EXPECT_TRUE(with_code(check(cluster).topology, warning_code::kFailoverTimers).empty());
             ha["max-ack-delay"] = 700000;
-            found = with_code(check(cluster).topology, warning_code::kFailoverTimers);
-            ASSERT_EQ(1u, found.size());
-            EXPECT_TRUE(mentions(found[0], "elapsed-time")) << found[0].message;
+            EXPECT_TRUE(one_warning(check(cluster).topology, warning_code::kFailoverTimers, "", "elapsed-time"));
         }
     }
 }
@@ -325,10 +323,10 @@ TEST(HaConfigChecks, LoadBalancingPoolsSplitByHaClasses_AreFine_OneServersClassO
     EXPECT_TRUE(with_code(check(cluster).across, warning_code::kPoolsNotSplit).empty());
 
     subnets[0]["pools"][1]["client-classes"] = json::array({"HA_server1"});
-    const auto found = with_code(check(cluster).across, warning_code::kPoolsNotSplit);
-    ASSERT_EQ(1u, found.size()) << dump(found);
-    EXPECT_TRUE(mentions(found[0], "subnet " + subnets[0]["subnet"].get<std::string>())) << found[0].message;
-    EXPECT_TRUE(mentions(found[0], "no pool is limited to HA_server2")) << found[0].message;
+    const auto warnings = check(cluster).across;
+    const auto prefix = subnets[0]["subnet"].get<std::string>();
+    EXPECT_TRUE(one_warning(warnings, warning_code::kPoolsNotSplit, "", "subnet " + prefix));
+    EXPECT_TRUE(one_warning(warnings, warning_code::kPoolsNotSplit, "", "no pool is limited to HA_server2"));
 }
 
 TEST(HaConfigChecks, LoadBalancingPdPoolsAreCheckedOnDhcp6) {
@@ -337,9 +335,8 @@ TEST(HaConfigChecks, LoadBalancingPdPoolsAreCheckedOnDhcp6) {
     subnet["pools"] = json::array({{{"pool", "2001:db8:1::100-2001:db8:1::1ff"}, {"client-class", "HA_server1"}},
                                    {{"pool", "2001:db8:1::200-2001:db8:1::2ff"}, {"client-class", "HA_server2"}}});
     subnet["pd-pools"] = json::array({{{"prefix", "2001:db8:8::"}, {"prefix-len", 48}, {"delegated-len", 64}}});
-    const auto found = with_code(check(cluster).across, warning_code::kPoolsNotSplit);
-    ASSERT_EQ(1u, found.size()) << dump(found);
-    EXPECT_TRUE(mentions(found[0], "pd-pool 2001:db8:8::/48 has no HA_server1 / HA_server2")) << found[0].message;
+    EXPECT_TRUE(one_warning(check(cluster).across, warning_code::kPoolsNotSplit, "",
+                            "pd-pool 2001:db8:8::/48 has no HA_server1 / HA_server2"));
 }
 
 TEST(HaConfigChecks, RecordedLoadBalancingLab_IsReportedUnsplit) {
@@ -371,11 +368,7 @@ TEST(HaConfigChecks, TwoRelationshipsOnOneListener_WarnNamingBoth) {
         auto& config = cluster.config("hub1");
         const auto hub1_url = peer_entry(ha_entry(config, "hub1"), "hub1")["url"];
         peer_entry(ha_entry(config, "hub2"), "hub2")["url"] = hub1_url;
-        const auto found = with_code(check(cluster).across, warning_code::kListenerConflict);
-        ASSERT_EQ(1u, found.size()) << dump(found);
-        EXPECT_EQ("hub1", found[0].peer.value_or(""));
-        EXPECT_TRUE(mentions(found[0], "'hub1' (relationship of 'hub1') and 'hub2' (relationship of 'hub2')"))
-            << found[0].message;
+        EXPECT_TRUE(one_warning(check(cluster).across, warning_code::kListenerConflict, "hub1", "'hub1' (relationship of 'hub1') and 'hub2' (relationship of 'hub2')"));
     }
 }
 
@@ -388,10 +381,7 @@ TEST(HaConfigChecks, ListenerOnTheDaemonsOwnHttpControlSocket_Warns) {
         const auto host = url.substr(7, url.rfind(':') - 7);
         config.erase("control-socket");
         config["control-sockets"] = json::array({{{"socket-type", "http"}, {"socket-address", host}, {"socket-port", 8001}}});
-        const auto found = with_code(check(cluster).across, warning_code::kListenerConflict);
-        ASSERT_EQ(1u, found.size()) << dump(found);
-        EXPECT_EQ("server2", found[0].peer.value_or(""));
-        EXPECT_TRUE(mentions(found[0], "on the daemon's own HTTP control socket " + host + ":8001")) << found[0].message;
+        EXPECT_TRUE(one_warning(check(cluster).across, warning_code::kListenerConflict, "server2", "on the daemon's own HTTP control socket " + host + ":8001"));
     }
 }
 
