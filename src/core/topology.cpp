@@ -6,6 +6,8 @@
 #include <set>
 #include <utility>
 
+#include "kea_ha/core/ha_config_checks.hpp"
+
 namespace kea_ha::core {
 namespace {
 
@@ -492,6 +494,12 @@ const HaPeer* Topology::primary() const {
     return nullptr;
 }
 
+std::optional<UrlEndpoint> url_endpoint(std::string_view url) {
+    const auto parts = split_url(url);
+    if (!parts) return std::nullopt;
+    return UrlEndpoint{lower(parts->host), effective_port(*parts)};
+}
+
 // ---------------------------------------------------------------- learning
 
 Result<std::string> control_url_for(std::string_view peer_name, std::string_view ha_url, bool dedicated_listener,
@@ -700,6 +708,9 @@ std::vector<Warning> check_topology(const Topology& topology, const ControlUrlRu
                                 std::nullopt});
         }
     }
+
+    // Issue 27 point 6: max-ack-delay / max-unacked-clients advice (ha_config_checks.cpp).
+    for (auto& warning : check_failover_timers(topology)) warnings.push_back(std::move(warning));
 
     if (!topology.has_lease_cmds) {
         warnings.push_back({warning_code::kLeaseCmdsMissing,

@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "kea_ha/core/ha_config_checks.hpp"
 #include "kea_ha/core/exception_text.hpp"
 #include "kea_ha/core/replication.hpp"
 #include "kea_ha/core/poll_schedule.hpp"
@@ -472,15 +473,17 @@ net::awaitable<void> ClusterMonitor::discover_loop() {
 }
 
 net::awaitable<void> ClusterMonitor::check_peer_configs() {
-    // SPEC §4: the HA config of a peer that disagrees with the primary's is a warning. Read
-    // each other peer's config (at keaConfigSyncInterval only: config-get is heavy on large
-    // configs) and compare; a peer that cannot be read now is simply not compared.
+    // SPEC §4: the HA config of a peer that disagrees with the primary's is a warning, and so are
+    // the HA config checks across the peers (issue 27 point 6: subnet ids, lease_cmds on every
+    // peer, load-balancing pools, HA listeners). Read each peer's config (at keaConfigSyncInterval
+    // only: config-get is heavy on large configs; the primary's is usually confirmed by its hash)
+    // and compare; a peer that cannot be read now is simply not compared.
     if (!topology_ || topology_->mode == core::HaMode::Standalone) co_return;
     const core::Topology known = *topology_;
     const auto epoch = topology_epoch_;
-    std::vector<core::Warning> mismatches;
+    std::vector<core::Warning> found;
+    std::vector<std::pair<std::string, nlohmann::json>> documents;
     for (const auto& peer : known.peers) {
-        if (peer.name == known.this_server_name) continue;
         auto document = co_await fetch_config(peer);
         if (stopped_) co_return;
         if (!document) {
@@ -488,14 +491,32 @@ net::awaitable<void> ClusterMonitor::check_peer_configs() {
                                     peer.name, quote_field(document.error().describe()));
             continue;
         }
-        for (auto& warning : core::compare_peer_topology(known, peer.name, *document)) {
-            mismatches.push_back(std::move(warning));
+        if (peer.name != known.this_server_name) {
+            for (auto& warning : core::compare_peer_topology(known, peer.name, *document)) {
+                found.push_back(std::move(warning));
+            }
         }
+        // Only what the checks read: a large config is mostly host reservations.
+        documents.emplace_back(peer.name, core::ha_check_view(*document, known.service));
     }
+    std::vector<core::PeerConfigDocument> views;
+    for (const auto& [name, document] : documents) views.push_back({name, &document});
+    auto rules = rules_for(registration_, *context_.preferences);
+    if (const auto* primary = known.primary()) {
+        rules.multi_threading_default = link_for(*primary)->capabilities().ha_multi_threading_default;
+    }
+    for (auto& warning : core::check_ha_configs(known, views, rules)) found.push_back(std::move(warning));
     if (!topology_ || epoch != topology_epoch_) co_return;  // the topology moved meanwhile
     auto& warnings = topology_->warnings;
-    std::erase_if(warnings, [](const core::Warning& w) { return w.code == core::warning_code::kPeerConfigMismatch; });
-    warnings.insert(warnings.end(), mismatches.begin(), mismatches.end());
+    // Replace what the last round found; check_topology()'s own warnings (the primary's
+    // lease-cmds-missing has no peer) stay.
+    std::erase_if(warnings, [](const core::Warning& w) {
+        namespace code = core::warning_code;
+        return w.code == code::kPeerConfigMismatch || w.code == code::kSubnetIdMismatch ||
+               w.code == code::kPoolsNotSplit || w.code == code::kListenerConflict ||
+               (w.code == code::kLeaseCmdsMissing && w.peer.has_value());
+    });
+    warnings.insert(warnings.end(), found.begin(), found.end());
     evaluate_and_apply();
 }
 

@@ -485,6 +485,24 @@ Names documented_error_codes() {
     return codes;
 }
 
+// --- warning codes ---------------------------------------------------------------------------
+
+TEST(DocsMatchCode, EveryWarningCode_HasARowInOperationsMdWithItsFix) {
+    // include/kea_ha/core/warning.hpp, namespace warning_code: `inline constexpr char kX[] = "code";`
+    static const std::regex constant(R"re(inline constexpr char k[A-Za-z]+\[\] = "([a-z-]+)";)re");
+    const Names codes = matches(read("include/kea_ha/core/warning.hpp"), constant);
+    ASSERT_GE(codes.size(), 10u) << "warning.hpp's codes were not found: did their spelling change?";
+    Names documented;
+    for (const auto& row : table_after(read("docs/operations.md"), "## Warnings and what to do")) {
+        if (row.size() < 3 || row[2].find_first_not_of(" -") == std::string::npos) continue;  // no fix given
+        for (const auto& code : backticked(row[0])) documented.insert(code);
+    }
+    for (const auto& code : codes) {
+        EXPECT_TRUE(documented.count(code)) << "warning code '" << code
+                                            << "' has no row (with what to do) in docs/operations.md's warnings table";
+    }
+}
+
 TEST(DocsMatchCode, EveryErrorCode_IsInTheApiErrorTable) {
     const auto codes = error_codes();
     ASSERT_GE(codes.size(), 20u) << "the error helpers were not found in src/: did their names change?";

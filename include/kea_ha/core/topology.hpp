@@ -118,6 +118,14 @@ struct Topology {
     bool operator==(const Topology&) const = default;
 };
 
+/// Where an http(s)://HOST[:PORT][/…] URL points: HOST in lower case (IPv6 in brackets) and
+/// PORT, else the scheme's default. Nullopt when the URL is not one.
+struct UrlEndpoint {
+    std::string host;
+    std::uint16_t port = 0;
+};
+std::optional<UrlEndpoint> url_endpoint(std::string_view url);
+
 /// SPEC §2 control URL of a peer: an override for `peer_name` wins; otherwise, with a
 /// dedicated HA listener, the HA url's scheme and host with `rules.control_agent_port`;
 /// otherwise the HA url. Invalid when `ha_url` is not http(s)://HOST[:PORT][/…].

@@ -18,6 +18,10 @@ inline constexpr char kListenerOnCaPort[] = "listener-on-ca-port";   ///< HA+MT 
 inline constexpr char kHaTerminated[] = "ha-terminated";             ///< a peer is in HA state terminated
 inline constexpr char kConfigBackend[] = "config-backend";           ///< config-control present: no replication
 inline constexpr char kSplitBrain[] = "split-brain";                 ///< both main peers serve alone: their HA channel is cut
+inline constexpr char kSubnetIdMismatch[] = "subnet-id-mismatch";    ///< a relationship's subnet has another id (or none) on a peer
+inline constexpr char kFailoverTimers[] = "failover-timers";         ///< max-ack-delay / max-unacked-clients advice
+inline constexpr char kPoolsNotSplit[] = "pools-not-split";          ///< load-balancing pools not split by HA_<server> classes
+inline constexpr char kListenerConflict[] = "listener-conflict";     ///< an HA listener on another relationship's or a control socket's port
 }  // namespace warning_code
 
 /// One warning. `message` is complete text for people ("what, where, what to do").
