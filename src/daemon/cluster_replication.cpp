@@ -17,6 +17,7 @@
 #include "daemon/monitor_support.hpp"
 #include "kea_ha/core/exception_text.hpp"
 #include "kea_ha/core/ha_action.hpp"
+#include "kea_ha/core/host_pattern.hpp"
 #include "kea_ha/core/relationship_scope.hpp"
 #include "kea_ha/core/redaction.hpp"
 #include "kea_ha/core/replication.hpp"
@@ -1147,6 +1148,39 @@ net::awaitable<ConfigOutcome> ClusterMonitor::change_config_locked(ConfigChange 
 
     // Phase 1: check and transform for every target read, and config-test everywhere.
     const auto relationship = relationship_of(topology);
+    // SPEC §5: a source of truth that also serves relationships beyond this cluster (a hub
+    // while its branch is away) may only be changed within the cluster's scope; the rest
+    // would reach its other relationships, whose peers this cluster does not replicate to.
+    std::set<std::string> cluster_hosts;
+    for (const auto& peer : topology.peers) {
+        if (auto host = core::host_of_url(peer.url)) cluster_hosts.insert(*host);
+    }
+    if (const auto beyond = core::relationships_beyond(current->document, registration_.service, relationship,
+                                                       cluster_hosts);
+        !beyond.empty()) {
+        auto left_out = core::out_of_scope_changes(current->document, *sot_document, registration_.service, relationship);
+        if (!left_out || !left_out->empty()) {
+            std::string reached;
+            for (const auto& other : beyond) reached += (reached.empty() ? "" : ", ") + core::describe(other);
+            std::string items;
+            if (left_out) {
+                for (const auto& item : *left_out) items += (items.empty() ? "" : ", ") + item;
+            } else {
+                items = left_out.error().describe();
+            }
+            const std::string reason =
+                "the source of truth " + sot.name + " also serves the HA relationship(s) " + reached +
+                ": this change reaches beyond relationship " + core::describe(relationship) + " (" +
+                items +
+                ") and would reach them too; change only this relationship's subnets and shared networks, or wait "
+                "until a peer that takes part only in this relationship is the source of truth again (SPEC §5)";
+            log->warn("config change refused cluster={} peer={} error={}", registration_.name, sot.name,
+                      quote_field(reason));
+            co_return ConfigOutcome{409,
+                                    {{"error", {{"code", "scope"}, {"message", reason}, {"peer", sot.name}}}},
+                                    std::nullopt};
+        }
+    }
     std::optional<core::Result<PeerConfig>> sot_as_read;  // read only for a scoped target, when needed
     for (auto& target : targets) {
         if (target.read == 0) continue;  // not read: pending already

@@ -1081,6 +1081,38 @@ TEST_F(ReplicationProtocolTest, ScopedPrimaryReturn_ChangeMadeOnTheHubReachesThe
     EXPECT_FALSE(has_event("config-refused", "server1"));
 }
 
+// SPEC §5: the hub as source of truth (the primary away) takes a change within the cluster's
+// scope only; a global one would reach its other relationship (branch2): 409 scope, nothing
+// tested or written anywhere.
+TEST_F(ReplicationProtocolTest, HubAsSourceOfTruth_GlobalChangeIs409ScopeNothingSent_InScopeChangeGoesThrough) {
+    start();
+    make_hub();
+    kea(1).set_dark(true);
+    ASSERT_TRUE(run_until([&] { return sot() == "server2"; })) << monitor_->detail().dump(1);
+    clear_requests();
+    const auto hub_before = kea(2).config();
+    auto refused = change({daemon::ConfigChange::Kind::JsonPatch, nlohmann::json::array({lifetime_change(7209)}),
+                           std::nullopt});
+    EXPECT_EQ(refused.status, 409u) << refused.body.dump(1);
+    EXPECT_EQ(refused.body["error"]["code"], "scope") << refused.body.dump(1);
+    EXPECT_EQ(refused.body["error"]["peer"], "server2");
+    const auto message = refused.body["error"]["message"].get<std::string>();
+    EXPECT_NE(message.find("branch2+hub2"), std::string::npos) << message;
+    EXPECT_NE(message.find("valid-lifetime (global)"), std::string::npos) << message;
+    EXPECT_TRUE(kea(2).requests("config-test").empty());
+    EXPECT_TRUE(kea(2).requests("config-set").empty());
+    EXPECT_EQ(kea(2).config(), hub_before);
+    // The same through a dry run: the answer says so, nothing is tested.
+    auto dry = change({daemon::ConfigChange::Kind::JsonPatch, nlohmann::json::array({lifetime_change(7209)}),
+                       std::nullopt, true});
+    EXPECT_EQ(dry.status, 409u) << dry.body.dump(1);
+    // Within the scope (the pair's own subnet): accepted.
+    auto scoped = change({daemon::ConfigChange::Kind::JsonPatch,
+                          nlohmann::json::array({pool_change(0, "192.0.2.140-192.0.2.150")}), std::nullopt});
+    EXPECT_EQ(scoped.status, 200u) << scoped.body.dump(1);
+    EXPECT_EQ(pool_of(kea(2).config(), "192.0.2.0/24"), "192.0.2.140-192.0.2.150");
+}
+
 TEST_F(ReplicationProtocolTest, ScopedConvergence_HubBackGetsTheChangeItMissedKeepingItsOwn) {
     start();
     make_hub();

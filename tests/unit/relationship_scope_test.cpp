@@ -25,6 +25,7 @@ using kea_ha::core::canonical_config;
 using kea_ha::core::ErrorKind;
 using kea_ha::core::out_of_scope_changes;
 using kea_ha::core::relationship_of_peer;
+using kea_ha::core::relationships_beyond;
 using kea_ha::core::RelationshipScope;
 using kea_ha::core::replication_is_scoped;
 using kea_ha::core::same_scope;
@@ -114,8 +115,12 @@ protected:
     json branch1() const { return recorded("branch1", GetParam()); }
 };
 
-INSTANTIATE_TEST_SUITE_P(RecordedKea, RelationshipScopeTest, ::testing::Values("2.6", "3.0"),
-                         [](const auto& info) { return "kea_" + std::string(info.param == "2.6" ? "2_6" : "3_0"); });
+INSTANTIATE_TEST_SUITE_P(RecordedKea, RelationshipScopeTest, ::testing::Values("2.6", "3.0", "3.2"),
+                         [](const auto& info) {
+                             std::string name = "kea_" + info.param;
+                             std::replace(name.begin(), name.end(), '.', '_');
+                             return name;
+                         });
 
 // ---------------------------------------------------------------------------------------------
 // Naming a cluster's relationship
@@ -567,6 +572,42 @@ TEST_P(RelationshipScopeTest, PlainPair_IsWholeConfigAsTransformFor) {
     ASSERT_TRUE(scoped) << scoped.error().describe();
     EXPECT_EQ(*scoped, *transform_for(changed, "dhcp4", "server2", standby, kLocal));
     EXPECT_EQ((*scoped)["Dhcp4"]["valid-lifetime"], 777);
+}
+
+// ---------------------------------------------------------------------------------------------
+// SPEC §5: what a source of truth's change would reach beyond the cluster
+
+/// The hosts of the HA urls of the peers of `document`'s relationship `scope`: the cluster's.
+std::set<std::string> cluster_hosts(const json& document, const RelationshipScope& scope) {
+    std::set<std::string> hosts;
+    for (const auto& entry : ha_entries(document)) {
+        for (const auto& peer : entry.at("peers")) {
+            if (!scope.peers.count(peer.at("name").get<std::string>())) continue;
+            const auto url = peer.at("url").get<std::string>();
+            const auto start = url.find("://") + 3;
+            hosts.insert(url.substr(start, url.find(':', start) - start));
+        }
+    }
+    return hosts;
+}
+
+TEST_P(RelationshipScopeTest, RelationshipsBeyond_AHubsOtherBranchNotAMutualPairsSecondRelationship) {
+    // The hub as branch1's source of truth: its relationship with branch2 reaches beyond.
+    const auto beyond = relationships_beyond(hub(), "dhcp4", kBranch1, cluster_hosts(hub(), kBranch1));
+    ASSERT_EQ(1u, beyond.size());
+    EXPECT_EQ(kBranch2, beyond.front());
+    // A branch serves one relationship: nothing beyond.
+    EXPECT_TRUE(relationships_beyond(branch1(), "dhcp4", kBranch1, cluster_hosts(branch1(), kBranch1)).empty());
+    // A mutual pair: the second relationship joins the same two servers.
+    const auto mutual = recorded("mutual-a", GetParam());
+    const RelationshipScope a1b1{{"a1", "b1"}};
+    EXPECT_TRUE(relationships_beyond(mutual, "dhcp4", a1b1, cluster_hosts(mutual, a1b1)).empty());
+    // And a global change through the hub is out of branch1's scope.
+    auto changed = hub();
+    changed["Dhcp4"]["valid-lifetime"] = 7777;
+    const auto left_out = out_of_scope_changes(hub(), changed, "dhcp4", kBranch1);
+    ASSERT_TRUE(left_out) << left_out.error().describe();
+    EXPECT_EQ(std::vector<std::string>{"valid-lifetime (global)"}, *left_out);
 }
 
 }  // namespace
