@@ -51,6 +51,8 @@ ask "$url2" "$config2" | save config-set-lfc-running.json
 rm -f "$dir/server2/leases4.csv.pid"
 ask "$url2" "$config2" | save config-set.json
 
+# The config-set restarted server2's HA service: back in hot-standby first.
+for _ in $(seq 150); do [ "$(state_of "$url2")" = hot-standby ] && break; sleep 0.2; done
 ask "$url2" '{"command": "dhcp-disable"}' >/dev/null
 ask "$url2" '{"command": "status-get"}' | save status-get-disabled-by-user.json
 ask "$url2" '{"command": "dhcp-enable"}' >/dev/null
