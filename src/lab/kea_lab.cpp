@@ -74,10 +74,10 @@ const LabKea* lab_kea(const std::string& version) {
     return nullptr;
 }
 
-constexpr std::uint16_t kAgentPort = 8000;
 /// From 2.4 the HA hook serves its peers on its own listener at the HA `url`: one port per
-/// relationship, after the CA's.
+/// relationship, after the CA's default 8000 (LabOptions::control_port).
 constexpr std::uint16_t kHaPortBase = 8001;
+constexpr std::uint16_t kHaPorts = 2;  // a peer takes part in at most two relationships
 constexpr const char* kOwnerFile = ".kea-ha-lab-owner";
 constexpr std::size_t kMaxAnswer = 256u * 1024u * 1024u;
 constexpr auto kCommandTimeout = std::chrono::seconds(10);
@@ -881,7 +881,7 @@ struct KeaLab::Impl {
             LabPeer p;
             p.name = names[i];
             p.address = prefix + std::to_string(10 + i);
-            p.port = kAgentPort;
+            p.port = options.control_port;
             p.url = std::string(options.tls ? "https://" : "http://") + p.address + ":" + std::to_string(p.port) + "/";
             const std::string dir = directory + "/" + p.name;
             p.dhcp_config_path = dir + "/" + options.service + ".json";
@@ -902,7 +902,7 @@ struct KeaLab::Impl {
                 LabPeer& p = peers[i];
                 // 2.2: the HA peers talk through the CA. 2.4+: the HA hook's own listener, a port
                 // per relationship the peer takes part in.
-                const auto port = root.empty() ? kAgentPort
+                const auto port = root.empty() ? options.control_port
                                                : static_cast<std::uint16_t>(kHaPortBase + p.relationships.size());
                 const bool through_ca = root.empty();
                 const std::string ha_url = std::string(through_ca && options.tls ? "https://" : "http://") + p.address +
@@ -920,10 +920,10 @@ struct KeaLab::Impl {
 
     /// Every port a peer listens on: the CA's (or the daemon's HTTP socket) and its HA listeners.
     std::vector<std::uint16_t> ports(const LabPeer& p) const {
-        std::vector<std::uint16_t> out = {kAgentPort};
+        std::vector<std::uint16_t> out = {options.control_port};
         for (const auto& r : p.relationships) {
             const auto u = parse_url(r.ha_url);
-            const auto port = u ? static_cast<std::uint16_t>(std::stoi(u->port)) : kAgentPort;
+            const auto port = u ? static_cast<std::uint16_t>(std::stoi(u->port)) : options.control_port;
             if (std::find(out.begin(), out.end(), port) == out.end()) out.push_back(port);
         }
         return out;
@@ -995,7 +995,7 @@ struct KeaLab::Impl {
             // Kea 3.x without a CA: the daemon serves HTTP itself, with basic auth (3.2 requires it).
             nlohmann::json http = {{"socket-type", "http"},
                                    {"socket-address", peers[i].address},
-                                   {"socket-port", kAgentPort},
+                                   {"socket-port", options.control_port},
                                    {"authentication", authentication()}};
             cfg["control-sockets"] = nlohmann::json::array({unix_socket, http});
         } else {
@@ -1272,6 +1272,10 @@ core::Result<std::unique_ptr<KeaLab>> KeaLab::start(LabOptions options) {
         return make_error(ErrorKind::Invalid, "hub-and-spoke and mutual-pair labs need Kea 2.6 or later (several HA relationships)");
     if (options.shape != LabShape::Pair && (options.mode != LabMode::HotStandby || options.with_backup))
         return make_error(ErrorKind::Invalid, "hub-and-spoke and mutual-pair labs are hot-standby without a backup (Kea's rule)");
+    if (options.control_port == 0 ||
+        (options.control_port >= kHaPortBase && options.control_port < kHaPortBase + kHaPorts))
+        return make_error(ErrorKind::Invalid, "lab control port " + std::to_string(options.control_port) +
+                                                  " is 0 or one of the HA listeners' (8001, 8002)");
     if (options.tls && options.transport == LabTransport::Direct)
         return make_error(ErrorKind::Invalid, "the lab's TLS is on its Control Agents; the direct transport has none");
     if (options.transport == LabTransport::Direct && !options.auth_user) {
@@ -1336,7 +1340,8 @@ core::Result<std::unique_ptr<KeaLab>> KeaLab::start(LabOptions options) {
     }
     if (prefix.empty()) {
         if (impl->own_directory) fs::remove_all(impl->directory);
-        return make_error(ErrorKind::Conflict, "no free 127.x.y.z block with ports 8000-8002 after 20 attempts");
+        return make_error(ErrorKind::Conflict, "no free 127.x.y.z block with ports " + std::to_string(options.control_port) +
+                                                   ", 8001-8002 after 20 attempts");
     }
     impl->plan(prefix);
     const std::size_t count = impl->peers.size();

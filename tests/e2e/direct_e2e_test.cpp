@@ -24,10 +24,14 @@ using kea_ha::lab::wait_until;
 const std::map<std::string, std::string> kSettings = {
     {"keaPollInterval", "0.5"}, {"keaRequestTimeout", "1"}, {"keaConfigTimeout", "10"}};
 
+/// The daemons' own HTTP sockets on 8010, not the CA's usual 8000 (issue 27: a v6 pair on
+/// 8010 got its standby commanded at 8000): every peer's control URL takes the registered
+/// URL's port (SPEC §2).
 LabOptions direct_lab(const std::string& service) {
     LabOptions options;
     options.transport = LabTransport::Direct;
     options.service = service;
+    options.control_port = 8010;
     return options;
 }
 
@@ -71,6 +75,7 @@ TEST_P(DirectE2E, NoControlAgentBasicAuthFromFiles_Kea30) {
     ASSERT_EQ(detail["peers"].size(), 2u) << detail.dump();
     for (const auto& peer : detail["peers"]) {
         EXPECT_EQ(peer["kea_version"].get<std::string>().rfind(kea + ".", 0), 0u) << peer.dump();
+        EXPECT_EQ(peer["control_url"], f.lab->peer(peer["name"]).url) << peer.dump();
     }
 
     // The primary's daemon gone (and with it its only socket): Impaired, the standby is SoT.
