@@ -39,7 +39,7 @@ class DirectE2E : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(DirectE2E, NoControlAgentBasicAuthFromFiles_Kea30) {
     const std::string kea = LabOptions{}.kea_version;
-    if (kea == "2.2" || kea == "2.6") GTEST_SKIP() << "kea-dhcp4's own HTTP socket needs Kea 3.0 or later";
+    if (kea == "2.2" || kea == "2.6") GTEST_SKIP() << "the DHCP daemon's own HTTP socket needs Kea 3.0 or later";
     kea_ha::testing::LabController f("kea-ha-direct", kSettings, direct_lab(GetParam()));
     ASSERT_TRUE(f.lab);
     ASSERT_TRUE(f.controller->start()) << f.explain();
