@@ -56,6 +56,13 @@ protected:
                 << f_->explain(cluster);
         }
         hub_lifetime_ = f_->kea_config("hub").value("valid-lifetime", -1);
+        // Dhcp6: each server its own DUID (null on Dhcp4), which no replication may touch.
+        for (const std::string peer : {"hub", "branch1", "branch2"})
+            server_ids_[peer] = f_->kea_config(peer).value("server-id", nlohmann::json());
+        if (GetParam() == "dhcp6") {
+            ASSERT_TRUE(server_ids_["hub"].is_object()) << "the lab gives each v6 peer its own DUID";
+            ASSERT_NE(server_ids_["hub"], server_ids_["branch1"]);
+        }
     }
 
     /// PATCH /v1/clusters/CLUSTER/config (JSON Patch): the first pool of the subnet `prefix`
@@ -83,6 +90,11 @@ protected:
         EXPECT_EQ(names_of(hub), (std::vector<std::string>{"hub1", "hub2"}));
         EXPECT_EQ(subnets_of(hub), (std::set<std::string>{subnet1(), subnet2()}));
         EXPECT_EQ(hub.value("valid-lifetime", -2), hub_lifetime_) << "the hub's globals are its own";
+        EXPECT_EQ(hub.value("server-id", nlohmann::json()), server_ids_["hub"]) << "the hub's DUID is its own";
+        if (hub1_active) {
+            EXPECT_EQ(f_->kea_config("branch1").value("server-id", nlohmann::json()), server_ids_["branch1"]);
+        }
+        EXPECT_EQ(f_->kea_config("branch2").value("server-id", nlohmann::json()), server_ids_["branch2"]);
         if (hub1_active) {
             EXPECT_EQ(subnets_of(f_->kea_config("branch1")), (std::set<std::string>{subnet1()}));
             EXPECT_EQ(names_of(f_->kea_config("branch1")), (std::vector<std::string>{"branch1"}));
@@ -114,6 +126,7 @@ protected:
 
     std::unique_ptr<LabController> f_;
     int hub_lifetime_ = -1;
+    std::map<std::string, nlohmann::json> server_ids_;  ///< each peer's own server-id (Dhcp6), from SetUp
 };
 
 TEST_P(HubE2E, TwoBranchesShareTheHub_EachReplicatesOnlyItsRelationship_Kea26Plus) {

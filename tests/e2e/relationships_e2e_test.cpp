@@ -173,6 +173,12 @@ TEST_P(RelationshipsE2E, MutualPairReplicatesKeepingBothNames_Kea26Plus) {
     ASSERT_TRUE(removed);
     ASSERT_LT(removed->status, 300u) << removed->body;
 
+    // Dhcp6: each server its own DUID (null on Dhcp4), kept through the change.
+    const auto server_id_a = f.kea_config("a").value("server-id", nlohmann::json());
+    const auto server_id_b = f.kea_config("b").value("server-id", nlohmann::json());
+    if (service == "dhcp6") {
+        ASSERT_NE(server_id_a, server_id_b) << "the lab gives each v6 peer its own DUID";
+    }
     auto changed = patch(f, "ab", 7411);
     ASSERT_TRUE(changed);
     ASSERT_EQ(changed->status, 200u) << changed->body << f.explain("ab");
@@ -181,6 +187,7 @@ TEST_P(RelationshipsE2E, MutualPairReplicatesKeepingBothNames_Kea26Plus) {
         EXPECT_EQ(config.value("valid-lifetime", 0), 7411) << peer;
         EXPECT_EQ(names_of(config), (std::vector<std::string>{peer + "1", peer + "2"})) << peer;
         EXPECT_EQ(subnets_of(config), (std::set<std::string>{lab_subnet(service, 0), lab_subnet(service, 1)})) << peer;
+        EXPECT_EQ(config.value("server-id", nlohmann::json()), peer == "a" ? server_id_a : server_id_b) << peer;
     }
     // Both relationships stay in hot-standby on both servers (they would not with one name twice).
     EXPECT_TRUE(wait_until(
