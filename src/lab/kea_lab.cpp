@@ -75,8 +75,9 @@ const LabKea* lab_kea(const std::string& version) {
 }
 
 /// From 2.4 the HA hook serves its peers on its own listener at the HA `url`: one port per
-/// relationship, after the CA's.
+/// relationship, after the CA's default 8000 (LabOptions::control_port).
 constexpr std::uint16_t kHaPortBase = 8001;
+constexpr std::uint16_t kHaPorts = 2;  // a peer takes part in at most two relationships
 constexpr const char* kOwnerFile = ".kea-ha-lab-owner";
 constexpr std::size_t kMaxAnswer = 256u * 1024u * 1024u;
 constexpr auto kCommandTimeout = std::chrono::seconds(10);
@@ -1280,9 +1281,10 @@ core::Result<std::unique_ptr<KeaLab>> KeaLab::start(LabOptions options) {
         return make_error(ErrorKind::Invalid, "hub-and-spoke and mutual-pair labs need Kea 2.6 or later (several HA relationships)");
     if (options.shape != LabShape::Pair && (options.mode != LabMode::HotStandby || options.with_backup))
         return make_error(ErrorKind::Invalid, "hub-and-spoke and mutual-pair labs are hot-standby without a backup (Kea's rule)");
-    if (options.control_port == 0 || (options.control_port >= kHaPortBase && options.control_port <= kHaPortBase + 1))
-        return make_error(ErrorKind::Invalid, "the lab's control port " + std::to_string(options.control_port) +
-                                                  " must be 1-65535 and not 8001-8002 (its HA listeners)");
+    if (options.control_port == 0 ||
+        (options.control_port >= kHaPortBase && options.control_port < kHaPortBase + kHaPorts))
+        return make_error(ErrorKind::Invalid, "lab control port " + std::to_string(options.control_port) +
+                                                  " is 0 or one of the HA listeners' (8001, 8002)");
     if (options.transport == LabTransport::Direct && !options.auth_user) {
         // The 3.2 shape: no daemon socket without authentication.
         options.auth_user = "kea-ha-lab";
@@ -1346,7 +1348,7 @@ core::Result<std::unique_ptr<KeaLab>> KeaLab::start(LabOptions options) {
     if (prefix.empty()) {
         if (impl->own_directory) fs::remove_all(impl->directory);
         return make_error(ErrorKind::Conflict, "no free 127.x.y.z block with ports " + std::to_string(options.control_port) +
-                                                   " and 8001-8002 after 20 attempts");
+                                                   ", 8001-8002 after 20 attempts");
     }
     impl->plan(prefix);
     const std::size_t count = impl->peers.size();

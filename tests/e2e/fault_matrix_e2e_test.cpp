@@ -1,6 +1,7 @@
 // End-to-end fault matrix (issue 13 item 4): the real kea-ha-controller binary against real Kea
-// daemons (every lab version) on loopback, with faults operators fear: a hung daemon, an unusable
-// state file at start, credentials rotated under a running controller, a full state directory.
+// daemons (every lab version, DHCPv4 and DHCPv6: each test runs once per service) on loopback, with
+// faults operators fear: a hung daemon, an unusable state file at start, credentials rotated under
+// a running controller, a full state directory.
 #include <signal.h>
 #include <sys/mount.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 
 #include "kea_ha/lab/kea_lab.hpp"
 #include "support/lab_controller.hpp"
+#include "support/service_config.hpp"
 
 namespace {
 
@@ -40,9 +42,16 @@ constexpr auto kRequestTimeout = 1000ms;
 // Scheduling and the test's own 50 ms polling of the detail.
 constexpr auto kMargin = 700ms;
 
+LabOptions for_service(LabOptions options, const std::string& service) {
+    options.service = service;
+    return options;
+}
+
+/// The lab of `service` ("dhcp4" or "dhcp6") and the controller.
 struct Fixture : kea_ha::testing::LabController {
-    explicit Fixture(LabOptions options = {}, std::map<std::string, std::string> settings = kFastPolling)
-        : LabController("kea-ha-fault", std::move(settings), std::move(options)) {}
+    explicit Fixture(const std::string& service, LabOptions options = {},
+                     std::map<std::string, std::string> settings = kFastPolling)
+        : LabController("kea-ha-fault", std::move(settings), for_service(std::move(options), service)) {}
 
     nlohmann::json peer(const std::string& name) {
         for (const auto& p : detail().value("peers", nlohmann::json::array())) {
@@ -122,11 +131,13 @@ std::vector<fs::path> set_aside(const std::string& file) {
     return found;
 }
 
+class FaultMatrixE2E : public ::testing::TestWithParam<std::string> {};
+
 // ---------------------------------------------------------------------------------------------
 // (a) A hung daemon: SIGSTOP keeps its socket open and answers nothing.
 
-TEST(FaultMatrixE2E, HungDhcpDaemonOrAgentIsUnreachableInTimeWithoutPilingUpAndRecovers) {
-    Fixture f;
+TEST_P(FaultMatrixE2E, HungDhcpDaemonOrAgentIsUnreachableInTimeWithoutPilingUpAndRecovers) {
+    Fixture f(GetParam());
     ASSERT_TRUE(f.lab);
     ASSERT_TRUE(f.up()) << f.explain();
     const pid_t controller = f.controller->pid();
@@ -206,8 +217,8 @@ const BadStateFile kBadStateFiles[] = {
      "replication generation is not a generation number"},
 };
 
-TEST(FaultMatrixE2E, UnusableStateFileOfARegisteredClusterIsSetAsideAndRegisteringAgainWorks) {
-    Fixture f;
+TEST_P(FaultMatrixE2E, UnusableStateFileOfARegisteredClusterIsSetAsideAndRegisteringAgainWorks) {
+    Fixture f(GetParam());
     ASSERT_TRUE(f.lab);
     ASSERT_TRUE(f.up()) << f.explain();
     ASSERT_EQ(f.controller->stop(), 0);
@@ -253,8 +264,8 @@ TEST(FaultMatrixE2E, UnusableStateFileOfARegisteredClusterIsSetAsideAndRegisteri
     }
 }
 
-TEST(FaultMatrixE2E, UnusableStateFileOfADeclaredClusterIsSetAsideAndTheClusterRediscovered) {
-    Fixture f;
+TEST_P(FaultMatrixE2E, UnusableStateFileOfADeclaredClusterIsSetAsideAndTheClusterRediscovered) {
+    Fixture f(GetParam());
     ASSERT_TRUE(f.lab);
     // The cluster declared in preferences.cfg (SPEC §2), so the state file is not its only record.
     auto settings = f.controller->settings();
@@ -325,7 +336,7 @@ TEST(FaultMatrixE2E, UnusableStateFileOfADeclaredClusterIsSetAsideAndTheClusterR
     return ::testing::AssertionSuccess();
 }
 
-TEST(FaultMatrixE2E, RotatedAgentPasswordIsAClearReasonAndSighupWithTheNewPasswordRecovers) {
+TEST_P(FaultMatrixE2E, RotatedAgentPasswordIsAClearReasonAndSighupWithTheNewPasswordRecovers) {
     if (!kea_ha::lab::lab_kea_has_control_agent(LabOptions{}.kea_version))
         GTEST_SKIP() << "no CA on 3.2: this rotation restarts the CAs";
     LabOptions options;
@@ -333,7 +344,7 @@ TEST(FaultMatrixE2E, RotatedAgentPasswordIsAClearReasonAndSighupWithTheNewPasswo
     options.auth_password = "before-rotation";
     auto settings = kFastPolling;
     settings["keaAuthUser"] = "kea-ha";
-    Fixture f(options, settings);
+    Fixture f(GetParam(), options, settings);
     ASSERT_TRUE(f.lab);
     const std::string password_file = f.directory + "/kea-password";
     write_file(password_file, "before-rotation\n");
@@ -398,10 +409,10 @@ std::size_t fill(const std::string& path) {
     return written;
 }
 
-TEST(FaultMatrixE2E, FullOrReadOnlyStateDirectoryRefusesChangesBeforeWritingToKeaAndRecovers) {
+TEST_P(FaultMatrixE2E, FullOrReadOnlyStateDirectoryRefusesChangesBeforeWritingToKeaAndRecovers) {
     // SPEC §10: the new generation is recorded before any config-set; a change whose record
     // cannot be written is refused (503 state-not-recorded) with nothing sent to Kea.
-    Fixture f;
+    Fixture f(GetParam());
     ASSERT_TRUE(f.lab);
     const std::string state = f.controller->settings().at("stateDirectory");
     TmpfsMount tmpfs(state, "256k");  // destroyed before the fixture removes the directory
@@ -463,18 +474,18 @@ TEST(FaultMatrixE2E, FullOrReadOnlyStateDirectoryRefusesChangesBeforeWritingToKe
 // (f) A CA's certificate replaced by one the controller does not trust: unreachable with the
 // TLS reason, never a fallback to plain HTTP; the trusted certificate back: OK.
 
-TEST(FaultMatrixE2E, UntrustedAgentCertificateIsUnreachableWithTheTlsReasonNeverPlainHttp) {
+TEST_P(FaultMatrixE2E, UntrustedAgentCertificateIsUnreachableWithTheTlsReasonNeverPlainHttp) {
     if (!kea_ha::lab::lab_kea_has_control_agent(LabOptions{}.kea_version))
         GTEST_SKIP() << "no CA on 3.2: the lab's TLS is on its CAs";
     LabOptions options;
     options.tls = true;
-    Fixture f(options);
+    Fixture f(GetParam(), options);
     ASSERT_TRUE(f.lab);
     f.controller->settings()["keaTlsCaFile"] = f.lab->tls_ca_file();
     ASSERT_TRUE(f.controller->start()) << f.explain();
     // SPEC §2: with a dedicated HA listener (2.4+) the control URL takes the HA url's scheme
     // (http); these CAs speak HTTPS only, so the standby's is given at registration.
-    nlohmann::json body = {{"name", "pair"}, {"url", f.lab->peer("server1").url}};
+    nlohmann::json body = {{"name", "pair"}, {"url", f.lab->peer("server1").url}, {"service", GetParam()}};
     if (f.lab->peer("server2").ha_url != f.lab->peer("server2").url)
         body["control_urls"] = {{"server2", f.lab->peer("server2").url}};
     auto added = f.controller->request("POST", "/v1/clusters", body.dump(), {{"Content-Type", "application/json"}});
@@ -500,10 +511,10 @@ TEST(FaultMatrixE2E, UntrustedAgentCertificateIsUnreachableWithTheTlsReasonNever
 // (g) The controller SIGKILLed at each phase of a change (pair + backup): after the restart
 // every peer converges to the newest accepted change, and nothing half-done is left.
 
-TEST(FaultMatrixE2E, ControllerKilledAtEachPhaseOfAChangeConvergesOnRestart) {
+TEST_P(FaultMatrixE2E, ControllerKilledAtEachPhaseOfAChangeConvergesOnRestart) {
     LabOptions options;
     options.with_backup = true;
-    Fixture f(options);
+    Fixture f(GetParam(), options);
     ASSERT_TRUE(f.lab);
     const std::string key = f.lab->options().service == "dhcp4" ? "Dhcp4" : "Dhcp6";
     const auto lifetime_of = [&](const std::string& peer) { return f.kea_config(peer, key).value("valid-lifetime", 0); };
@@ -575,3 +586,5 @@ TEST(FaultMatrixE2E, ControllerKilledAtEachPhaseOfAChangeConvergesOnRestart) {
         f.controller->kill9();  // the next phase starts it with its own hooks
     }
 }
+
+INSTANTIATE_TEST_SUITE_P(Service, FaultMatrixE2E, ::testing::Values("dhcp4", "dhcp6"), kea_ha::testing::service_name);

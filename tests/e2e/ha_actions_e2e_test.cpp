@@ -1,4 +1,4 @@
-// End-to-end (every lab version): HA actions through the API on a real Kea pair (issue 14
+// End-to-end (every lab version, DHCPv4 and DHCPv6): HA actions through the API on a real Kea pair (issue 14
 // item 1): maintenance start puts the partner in partner-in-maintenance and the peer in
 // in-maintenance (cluster Impaired, reason "maintenance"), the guard rails refuse taking the
 // other main peer out meanwhile, cancel brings the cluster back to OK; dhcp-disable / enable.
@@ -12,14 +12,23 @@
 
 #include "kea_ha/lab/kea_lab.hpp"
 #include "support/lab_controller.hpp"
+#include "support/service_config.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using kea_ha::lab::wait_until;
 
+kea_ha::lab::LabOptions lab_for(const std::string& service) {
+    kea_ha::lab::LabOptions options;
+    options.service = service;
+    return options;
+}
+
+/// A pair of `service` ("dhcp4" or "dhcp6") and the controller.
 struct Pair : kea_ha::testing::LabController {
-    Pair() : LabController("kea-ha-actions", {{"keaPollInterval", "0.5"}, {"keaRequestTimeout", "1"}}) {}
+    explicit Pair(const std::string& service)
+        : LabController("kea-ha-actions", {{"keaPollInterval", "0.5"}, {"keaRequestTimeout", "1"}}, lab_for(service)) {}
 
     kea_ha::core::Result<kea_ha::testing::HttpReply> act(const std::string& peer, const std::string& action,
                                                          const std::string& body = {}) {
@@ -55,8 +64,10 @@ std::string body_of(const kea_ha::core::Result<kea_ha::testing::HttpReply>& repl
     return reply ? reply->body : reply.error().describe();
 }
 
-TEST(HaActionsE2E, MaintenanceStartAndCancel_PartnerTakesOver_GuardRailsHoldMeanwhile) {
-    Pair p;
+class HaActionsE2E : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(HaActionsE2E, MaintenanceStartAndCancel_PartnerTakesOver_GuardRailsHoldMeanwhile) {
+    Pair p(GetParam());
     ASSERT_TRUE(p.up()) << p.explain();
 
     auto started = p.act("server1", "maintenance-start");
@@ -102,8 +113,8 @@ TEST(HaActionsE2E, MaintenanceStartAndCancel_PartnerTakesOver_GuardRailsHoldMean
     EXPECT_EQ(actions, 2) << events->dump(1);
 }
 
-TEST(HaActionsE2E, DhcpDisableThenEnable_TheStandbyIsDisabledThenActiveAgain) {
-    Pair p;
+TEST_P(HaActionsE2E, DhcpDisableThenEnable_TheStandbyIsDisabledThenActiveAgain) {
+    Pair p(GetParam());
     ASSERT_TRUE(p.up()) << p.explain();
     const auto count = [&](const char* peer, const char* command) { return commands_received(*p.lab, peer, command); };
     const auto disables1 = count("server1", "dhcp-disable");
@@ -139,8 +150,8 @@ TEST(HaActionsE2E, DhcpDisableThenEnable_TheStandbyIsDisabledThenActiveAgain) {
     EXPECT_TRUE(p.wait_state("OK", std::string("server1"), 30s)) << p.explain();
 }
 
-TEST(HaActionsE2E, BadRequestsAreRefusedBeforeKea) {
-    Pair p;
+TEST_P(HaActionsE2E, BadRequestsAreRefusedBeforeKea) {
+    Pair p(GetParam());
     ASSERT_TRUE(p.up()) << p.explain();
     std::map<std::string, std::size_t> before;
     for (const char* peer : {"server1", "server2"}) {
@@ -170,5 +181,7 @@ TEST(HaActionsE2E, BadRequestsAreRefusedBeforeKea) {
     }
     EXPECT_TRUE(p.wait_state("OK")) << p.explain();
 }
+
+INSTANTIATE_TEST_SUITE_P(Service, HaActionsE2E, ::testing::Values("dhcp4", "dhcp6"), kea_ha::testing::service_name);
 
 }  // namespace

@@ -1,4 +1,5 @@
-// End-to-end: the real kea-ha-controller binary managing real Kea HA pairs (every lab version) on loopback.
+// End-to-end: the real kea-ha-controller binary managing real Kea HA pairs (every lab version,
+// DHCPv4 and DHCPv6: each test runs once per service) on loopback: discovery and health.
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -8,6 +9,7 @@
 
 #include "kea_ha/lab/kea_lab.hpp"
 #include "support/lab_controller.hpp"
+#include "support/service_config.hpp"
 
 namespace {
 
@@ -23,9 +25,16 @@ constexpr auto kPoll = 500ms;
 constexpr auto kRequestTimeout = 1000ms;
 
 /// The lab and the controller (support/lab_controller.hpp), plus the time a state took.
+LabOptions for_service(LabOptions options, const std::string& service) {
+    options.service = service;
+    return options;
+}
+
 struct Fixture : kea_ha::testing::LabController {
-    explicit Fixture(LabOptions options = {}, std::map<std::string, std::string> settings = kFastPolling)
-        : LabController("kea-ha-e2e", std::move(settings), std::move(options)) {}
+    /// A lab of `service` ("dhcp4" or "dhcp6"), registered for it by add().
+    explicit Fixture(const std::string& service, LabOptions options = {},
+                     std::map<std::string, std::string> settings = kFastPolling)
+        : LabController("kea-ha-e2e", std::move(settings), for_service(std::move(options), service)) {}
 
     /// Polls the cluster detail until state (and SoT, when given) match; returns the time it took.
     std::optional<std::chrono::milliseconds> wait_for(const std::string& state,
@@ -47,8 +56,10 @@ int count_events(const nlohmann::json& events, const std::string& kind, const st
     return n;
 }
 
-TEST(HealthE2E, RegisteredPrimaryIsOkWithPrimaryAsSourceOfTruth) {
-    Fixture f;
+class HealthE2E : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(HealthE2E, RegisteredPrimaryIsOkWithPrimaryAsSourceOfTruth) {
+    Fixture f(GetParam());
     ASSERT_TRUE(f.lab);
     ASSERT_TRUE(f.controller->start()) << f.controller->log();
 
@@ -59,6 +70,7 @@ TEST(HealthE2E, RegisteredPrimaryIsOkWithPrimaryAsSourceOfTruth) {
     EXPECT_EQ(created["name"], "pair");
     EXPECT_EQ(created["mode"], "hot-standby");
     ASSERT_EQ(created["peers"].size(), 2u);
+    EXPECT_EQ(f.detail()["service"], GetParam());
 
     // SPEC/issue: OK with SoT server1 within 2 poll intervals (plus the HTTP round trips here).
     auto took = f.wait_for("OK", "server1", 2 * kPoll + 1s);
@@ -88,8 +100,8 @@ TEST(HealthE2E, RegisteredPrimaryIsOkWithPrimaryAsSourceOfTruth) {
     EXPECT_EQ(again->status, 409u);
 }
 
-TEST(HealthE2E, PrimaryAndStandbyOutagesMoveStateAndSourceOfTruth) {
-    Fixture f;
+TEST_P(HealthE2E, PrimaryAndStandbyOutagesMoveStateAndSourceOfTruth) {
+    Fixture f(GetParam());
     ASSERT_TRUE(f.lab);
     ASSERT_TRUE(f.controller->start()) << f.controller->log();
     ASSERT_EQ(f.add("pair", "server1")->status, 201u);
@@ -135,8 +147,8 @@ TEST(HealthE2E, PrimaryAndStandbyOutagesMoveStateAndSourceOfTruth) {
     EXPECT_EQ(count_events(*events, "source-of-truth", "server1", "server2"), outages - 1) << events->dump(1);
 }
 
-TEST(HealthE2E, BothMainPeersDownIsDownAndStandbyFirstBackBecomesSourceOfTruth) {
-    Fixture f;
+TEST_P(HealthE2E, BothMainPeersDownIsDownAndStandbyFirstBackBecomesSourceOfTruth) {
+    Fixture f(GetParam());
     ASSERT_TRUE(f.lab);
     ASSERT_TRUE(f.controller->start()) << f.controller->log();
     ASSERT_EQ(f.add("pair", "server1")->status, 201u);
@@ -154,8 +166,8 @@ TEST(HealthE2E, BothMainPeersDownIsDownAndStandbyFirstBackBecomesSourceOfTruth) 
     ASSERT_TRUE(f.wait_for("OK", "server1", 40s)) << f.explain();
 }
 
-TEST(HealthE2E, RestartWhilePrimaryDownShowsCachedTopologyAsImpaired) {
-    Fixture f;
+TEST_P(HealthE2E, RestartWhilePrimaryDownShowsCachedTopologyAsImpaired) {
+    Fixture f(GetParam());
     ASSERT_TRUE(f.lab);
     ASSERT_TRUE(f.controller->start()) << f.controller->log();
     ASSERT_EQ(f.add("pair", "server1")->status, 201u);
@@ -181,10 +193,10 @@ TEST(HealthE2E, RestartWhilePrimaryDownShowsCachedTopologyAsImpaired) {
     EXPECT_EQ(count_events(*events, "source-of-truth", "", "server2"), 1) << events->dump(1);
 }
 
-TEST(HealthE2E, PairWithBackupPeerIsOkAndBackupLossIsImpaired) {
+TEST_P(HealthE2E, PairWithBackupPeerIsOkAndBackupLossIsImpaired) {
     LabOptions options;
     options.with_backup = true;
-    Fixture f(options);
+    Fixture f(GetParam(), options);
     ASSERT_TRUE(f.lab);
     ASSERT_TRUE(f.controller->start()) << f.controller->log();
     ASSERT_EQ(f.add("pair", "server1")->status, 201u);
@@ -198,10 +210,10 @@ TEST(HealthE2E, PairWithBackupPeerIsOkAndBackupLossIsImpaired) {
     ASSERT_TRUE(f.wait_for("Impaired", "server1", 10s)) << f.explain();
 }
 
-TEST(HealthE2E, LoadBalancingPairIsOk) {
+TEST_P(HealthE2E, LoadBalancingPairIsOk) {
     LabOptions options;
     options.mode = LabMode::LoadBalancing;
-    Fixture f(options);
+    Fixture f(GetParam(), options);
     ASSERT_TRUE(f.lab);
     ASSERT_TRUE(f.controller->start()) << f.controller->log();
     ASSERT_EQ(f.add("pair", "server1")->status, 201u);
@@ -212,19 +224,6 @@ TEST(HealthE2E, LoadBalancingPairIsOk) {
     EXPECT_EQ(d["peers"][1]["ha_state"], "load-balancing");
 }
 
-TEST(HealthE2E, Dhcp6PairIsOkAndPrimaryLossIsImpaired) {
-    LabOptions options;
-    options.service = "dhcp6";
-    Fixture f(options);
-    ASSERT_TRUE(f.lab);
-    ASSERT_TRUE(f.controller->start()) << f.controller->log();
-    auto added = f.add("pair", "server1", "dhcp6");
-    ASSERT_TRUE(added);
-    ASSERT_EQ(added->status, 201u) << added->body;
-    ASSERT_TRUE(f.wait_for("OK", "server1", 5s)) << f.explain();
-    EXPECT_EQ(f.detail()["service"], "dhcp6");
-    ASSERT_TRUE(f.lab->stop_dhcp("server1"));
-    ASSERT_TRUE(f.wait_for("Impaired", "server2", 10s)) << f.explain();
-}
+INSTANTIATE_TEST_SUITE_P(Service, HealthE2E, ::testing::Values("dhcp4", "dhcp6"), kea_ha::testing::service_name);
 
 }  // namespace

@@ -3,7 +3,8 @@
 // is registered as its own cluster (b1, b2), and the two clusters share the hub. Replication
 // between a branch and the hub is scoped to the cluster's relationship: only that
 // relationship's subnets move, the hub keeps both relationships, the other branch's subnet and
-// its own globals, and each branch has exactly its own subnet. Checked after every step.
+// its own globals, and each branch has exactly its own subnet. Checked after every step. Once
+// per service (DHCPv4, DHCPv6: the v6 lab's subnets and pools, support/service_config.hpp).
 #include <future>
 #include <map>
 #include <set>
@@ -14,6 +15,7 @@
 #include "kea_ha/lab/kea_lab.hpp"
 #include "support/lab_controller.hpp"
 #include "support/relationship_checks.hpp"
+#include "support/service_config.hpp"
 
 namespace {
 
@@ -22,9 +24,10 @@ using namespace kea_ha::testing;  // LabController and relationship_checks.hpp
 using kea_ha::lab::LabOptions;
 using kea_ha::lab::LabShape;
 using kea_ha::lab::wait_until;
-
-const std::string kSubnet1 = "192.0.2.0/24";     // branch1's relationship
-const std::string kSubnet2 = "198.51.100.0/24";  // branch2's relationship
+using kea_ha::testing::lab_pool;
+using kea_ha::testing::lab_subnet;
+using kea_ha::testing::service_key;
+using kea_ha::testing::subnet_list_key;
 
 /// The outcome entry of `peer` in a 200 answer's `peers` (null when absent or not JSON).
 nlohmann::json outcome_of(const std::string& body, const std::string& peer) {
@@ -35,12 +38,12 @@ nlohmann::json outcome_of(const std::string& body, const std::string& peer) {
     return nullptr;
 }
 
-class HubE2E : public ::testing::Test {
+class HubE2E : public ::testing::TestWithParam<std::string> {
 protected:
     void SetUp() override {
         if (LabOptions{}.kea_version == "2.2") GTEST_SKIP() << "several HA relationships need Kea 2.6+";
         f_ = std::make_unique<LabController>("kea-ha-hub-spoke", kea_ha::testing::kRelationshipLabSettings,
-                                             kea_ha::testing::shaped(LabShape::HubAndSpoke));
+                                             kea_ha::testing::shaped(LabShape::HubAndSpoke, GetParam()));
         ASSERT_TRUE(f_->lab);
         ASSERT_TRUE(f_->controller->start());
         for (const auto& [cluster, branch] : {std::pair{"b1", "branch1"}, std::pair{"b2", "branch2"}}) {
@@ -53,6 +56,13 @@ protected:
                 << f_->explain(cluster);
         }
         hub_lifetime_ = f_->kea_config("hub").value("valid-lifetime", -1);
+        // Dhcp6: each server its own DUID (null on Dhcp4), which no replication may touch.
+        for (const std::string peer : {"hub", "branch1", "branch2"})
+            server_ids_[peer] = f_->kea_config(peer).value("server-id", nlohmann::json());
+        if (GetParam() == "dhcp6") {
+            ASSERT_TRUE(server_ids_["hub"].is_object()) << "the lab gives each v6 peer its own DUID";
+            ASSERT_NE(server_ids_["hub"], server_ids_["branch1"]);
+        }
     }
 
     /// PATCH /v1/clusters/CLUSTER/config (JSON Patch): the first pool of the subnet `prefix`
@@ -61,11 +71,12 @@ protected:
                                                                  const std::string& pool) {
         auto document = f_->controller->get_json("/v1/clusters/" + cluster + "/config");
         if (!document) return document.error();
-        const auto& subnets = (*document)["Dhcp4"]["subnet4"];
+        const std::string list = "/" + service_key(GetParam()) + "/" + subnet_list_key(GetParam());
+        const auto& subnets = (*document)[nlohmann::json::json_pointer(list)];
         std::size_t index = 0;
         while (index < subnets.size() && subnets[index].value("subnet", "") != prefix) ++index;
         const nlohmann::json patch = nlohmann::json::array(
-            {{{"op", "replace"}, {"path", "/Dhcp4/subnet4/" + std::to_string(index) + "/pools/0/pool"}, {"value", pool}}});
+            {{{"op", "replace"}, {"path", list + "/" + std::to_string(index) + "/pools/0/pool"}, {"value", pool}}});
         return f_->controller->request("PATCH", "/v1/clusters/" + cluster + "/config", patch.dump(),
                                        {{"Content-Type", "application/json-patch+json"}});
     }
@@ -77,13 +88,18 @@ protected:
         SCOPED_TRACE(step);
         const auto hub = f_->kea_config("hub");
         EXPECT_EQ(names_of(hub), (std::vector<std::string>{"hub1", "hub2"}));
-        EXPECT_EQ(subnets_of(hub), (std::set<std::string>{kSubnet1, kSubnet2}));
+        EXPECT_EQ(subnets_of(hub), (std::set<std::string>{subnet1(), subnet2()}));
         EXPECT_EQ(hub.value("valid-lifetime", -2), hub_lifetime_) << "the hub's globals are its own";
+        EXPECT_EQ(hub.value("server-id", nlohmann::json()), server_ids_["hub"]) << "the hub's DUID is its own";
         if (hub1_active) {
-            EXPECT_EQ(subnets_of(f_->kea_config("branch1")), (std::set<std::string>{kSubnet1}));
+            EXPECT_EQ(f_->kea_config("branch1").value("server-id", nlohmann::json()), server_ids_["branch1"]);
+        }
+        EXPECT_EQ(f_->kea_config("branch2").value("server-id", nlohmann::json()), server_ids_["branch2"]);
+        if (hub1_active) {
+            EXPECT_EQ(subnets_of(f_->kea_config("branch1")), (std::set<std::string>{subnet1()}));
             EXPECT_EQ(names_of(f_->kea_config("branch1")), (std::vector<std::string>{"branch1"}));
         }
-        EXPECT_EQ(subnets_of(f_->kea_config("branch2")), (std::set<std::string>{kSubnet2}));
+        EXPECT_EQ(subnets_of(f_->kea_config("branch2")), (std::set<std::string>{subnet2()}));
         EXPECT_EQ(names_of(f_->kea_config("branch2")), (std::vector<std::string>{"branch2"}));
         // A config-set restarts the hub's HA service: both relationships come back.
         EXPECT_TRUE(wait_until(
@@ -102,41 +118,48 @@ protected:
         return n;
     }
 
+    /// branch1's and branch2's subnet, and a pool inside one (lab_pool()).
+    std::string subnet1() const { return lab_subnet(GetParam(), 0); }
+    std::string subnet2() const { return lab_subnet(GetParam(), 1); }
+    std::string pool1(int first, int last) const { return lab_pool(GetParam(), 0, first, last); }
+    std::string pool2(int first, int last) const { return lab_pool(GetParam(), 1, first, last); }
+
     std::unique_ptr<LabController> f_;
     int hub_lifetime_ = -1;
+    std::map<std::string, nlohmann::json> server_ids_;  ///< each peer's own server-id (Dhcp6), from SetUp
 };
 
-TEST_F(HubE2E, TwoBranchesShareTheHub_EachReplicatesOnlyItsRelationship_Kea26Plus) {
+TEST_P(HubE2E, TwoBranchesShareTheHub_EachReplicatesOnlyItsRelationship_Kea26Plus) {
     check_shape("registered");
 
     // 1. branch1's subnet through b1: reaches the hub's copy of it, nothing else.
-    auto changed = change_pool("b1", kSubnet1, "192.0.2.110-192.0.2.190");
+    auto changed = change_pool("b1", subnet1(), pool1(110, 190));
     ASSERT_TRUE(changed);
     ASSERT_EQ(changed->status, 200u) << changed->body << f_->explain("b1");
     EXPECT_EQ(outcome_of(changed->body, "branch1").value("outcome", ""), "applied") << changed->body;
     EXPECT_EQ(outcome_of(changed->body, "hub1").value("outcome", ""), "applied") << changed->body;
     EXPECT_FALSE(outcome_of(changed->body, "hub1").contains("out_of_scope")) << changed->body;
-    EXPECT_EQ(pool_of(f_->kea_config("hub"), kSubnet1), "192.0.2.110-192.0.2.190");
-    EXPECT_EQ(pool_of(f_->kea_config("branch1"), kSubnet1), "192.0.2.110-192.0.2.190");
+    EXPECT_EQ(pool_of(f_->kea_config("hub"), subnet1()), pool1(110, 190));
+    EXPECT_EQ(pool_of(f_->kea_config("branch1"), subnet1()), pool1(110, 190));
     check_shape("after a change of branch1's subnet through b1");
 
     // 2. Each branch at the same moment: the clusters share the hub, neither undoes the other.
-    auto first = std::async(std::launch::async, [&] { return change_pool("b1", kSubnet1, "192.0.2.111-192.0.2.191"); });
-    auto second = std::async(std::launch::async, [&] { return change_pool("b2", kSubnet2, "198.51.100.111-198.51.100.191"); });
+    auto first = std::async(std::launch::async, [&] { return change_pool("b1", subnet1(), pool1(111, 191)); });
+    auto second = std::async(std::launch::async, [&] { return change_pool("b2", subnet2(), pool2(111, 191)); });
     for (auto* answer : {&first, &second}) {
         auto reply = answer->get();
         ASSERT_TRUE(reply);
         ASSERT_EQ(reply->status, 200u) << reply->body;
     }
-    EXPECT_EQ(pool_of(f_->kea_config("hub"), kSubnet1), "192.0.2.111-192.0.2.191");
-    EXPECT_EQ(pool_of(f_->kea_config("hub"), kSubnet2), "198.51.100.111-198.51.100.191");
-    EXPECT_EQ(pool_of(f_->kea_config("branch2"), kSubnet2), "198.51.100.111-198.51.100.191");
+    EXPECT_EQ(pool_of(f_->kea_config("hub"), subnet1()), pool1(111, 191));
+    EXPECT_EQ(pool_of(f_->kea_config("hub"), subnet2()), pool2(111, 191));
+    EXPECT_EQ(pool_of(f_->kea_config("branch2"), subnet2()), pool2(111, 191));
     check_shape("after both branches changed at once");
 
     // 3. A global through b1: applied on branch1 only; out of scope for the hub.
     const int lifetime = f_->kea_config("branch1").value("valid-lifetime", 0) + 17;
     const int branch2_lifetime = f_->kea_config("branch2").value("valid-lifetime", 0);
-    const nlohmann::json merge = {{"Dhcp4", {{"valid-lifetime", lifetime}}}};
+    const nlohmann::json merge = kea_ha::testing::lifetime_patch(GetParam(), lifetime);
     auto global = f_->controller->request("PATCH", "/v1/clusters/b1/config", merge.dump(),
                                           {{"Content-Type", "application/merge-patch+json"}});
     ASSERT_TRUE(global);
@@ -156,15 +179,15 @@ TEST_F(HubE2E, TwoBranchesShareTheHub_EachReplicatesOnlyItsRelationship_Kea26Plu
     ASSERT_TRUE(wait_until(
         [&] { return f_->detail("b1").value("source_of_truth", nlohmann::json()) == "hub1"; }, 30s))
         << f_->explain("b1");
-    const auto hub_subnet2 = subnet_of(f_->kea_config("hub"), kSubnet2);
+    const auto hub_subnet2 = subnet_of(f_->kea_config("hub"), subnet2());
     const auto branch2_before = f_->kea_config("branch2");
-    auto through_hub = change_pool("b1", kSubnet1, "192.0.2.120-192.0.2.180");
+    auto through_hub = change_pool("b1", subnet1(), pool1(120, 180));
     ASSERT_TRUE(through_hub);
     ASSERT_EQ(through_hub->status, 200u) << through_hub->body << f_->explain("b1");
     EXPECT_EQ(outcome_of(through_hub->body, "hub1").value("outcome", ""), "applied") << through_hub->body;
     EXPECT_EQ(outcome_of(through_hub->body, "branch1").value("outcome", ""), "pending") << through_hub->body;
-    EXPECT_EQ(pool_of(f_->kea_config("hub"), kSubnet1), "192.0.2.120-192.0.2.180");
-    EXPECT_EQ(subnet_of(f_->kea_config("hub"), kSubnet2), hub_subnet2);
+    EXPECT_EQ(pool_of(f_->kea_config("hub"), subnet1()), pool1(120, 180));
+    EXPECT_EQ(subnet_of(f_->kea_config("hub"), subnet2()), hub_subnet2);
     EXPECT_EQ(f_->kea_config("branch2"), branch2_before);
     check_shape("after a change through the hub, branch1 away", false);
 
@@ -172,7 +195,7 @@ TEST_F(HubE2E, TwoBranchesShareTheHub_EachReplicatesOnlyItsRelationship_Kea26Plu
     // scoped: its own subnet only, its own globals kept.
     ASSERT_TRUE(f_->lab->start_dhcp("branch1"));
     ASSERT_TRUE(f_->wait_state("OK", std::string("branch1"), 60s, "b1")) << f_->explain("b1");
-    EXPECT_TRUE(wait_until([&] { return pool_of(f_->kea_config("branch1"), kSubnet1) == "192.0.2.120-192.0.2.180"; },
+    EXPECT_TRUE(wait_until([&] { return pool_of(f_->kea_config("branch1"), subnet1()) == pool1(120, 180); },
                            30s))
         << f_->explain("b1");
     EXPECT_EQ(f_->kea_config("branch1").value("valid-lifetime", 0), lifetime);
@@ -190,5 +213,7 @@ TEST_F(HubE2E, TwoBranchesShareTheHub_EachReplicatesOnlyItsRelationship_Kea26Plu
     }
     check_shape("after sync");
 }
+
+INSTANTIATE_TEST_SUITE_P(Service, HubE2E, ::testing::Values("dhcp4", "dhcp6"), kea_ha::testing::service_name);
 
 }  // namespace

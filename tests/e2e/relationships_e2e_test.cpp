@@ -4,7 +4,8 @@
 // subnets and its own globals whatever is asked through its branch; a global change is out
 // of scope for it, and a subnet it cannot place is refused naming it, nothing written anywhere
 // (the whole hub-and-spoke flow: hub_e2e_test.cpp). A mutual pair (same relationships on both
-// sides) replicates, each server keeping its own name in both relationships.
+// sides) replicates, each server keeping its own name in both relationships. Once per service
+// (DHCPv4, DHCPv6: the v6 lab's subnets, support/service_config.hpp).
 #include <map>
 #include <set>
 #include <string>
@@ -14,6 +15,7 @@
 #include "kea_ha/lab/kea_lab.hpp"
 #include "support/lab_controller.hpp"
 #include "support/relationship_checks.hpp"
+#include "support/service_config.hpp"
 
 namespace {
 
@@ -22,7 +24,9 @@ using kea_ha::lab::LabOptions;
 using kea_ha::lab::LabShape;
 using kea_ha::lab::wait_until;
 using kea_ha::testing::ha_state;
+using kea_ha::testing::lab_subnet;
 using kea_ha::testing::LabController;
+using kea_ha::testing::other_subnet;
 using kea_ha::testing::names_of;
 using kea_ha::testing::shaped;
 using kea_ha::testing::subnets_of;
@@ -30,14 +34,19 @@ using kea_ha::testing::subnets_of;
 const auto& kSettings = kea_ha::testing::kRelationshipLabSettings;
 
 kea_ha::core::Result<kea_ha::testing::HttpReply> patch(LabController& f, const std::string& cluster, int lifetime) {
-    const nlohmann::json merge = {{"Dhcp4", {{"valid-lifetime", lifetime}}}};
+    const nlohmann::json merge = kea_ha::testing::lifetime_patch(f.lab->options().service, lifetime);
     return f.controller->request("PATCH", "/v1/clusters/" + cluster + "/config", merge.dump(),
                                  {{"Content-Type", "application/merge-patch+json"}});
 }
 
-TEST(RelationshipsE2E, HubKeepsItsOwnThroughABranch_GlobalsOutOfScopeUnplaceableRefused_Kea26Plus) {
+class RelationshipsE2E : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(RelationshipsE2E, HubKeepsItsOwnThroughABranch_GlobalsOutOfScopeUnplaceableRefused_Kea26Plus) {
     if (LabOptions{}.kea_version == "2.2") GTEST_SKIP() << "several HA relationships need Kea 2.6+";
-    LabController f("kea-ha-hub", kSettings, shaped(LabShape::HubAndSpoke));
+    const std::string service = GetParam();
+    const std::string subnet1 = lab_subnet(service, 0);
+    const std::string subnet2 = lab_subnet(service, 1);
+    LabController f("kea-ha-hub", kSettings, shaped(LabShape::HubAndSpoke, service));
     ASSERT_TRUE(f.lab);
     ASSERT_TRUE(f.controller->start());
     auto added = f.add("b1", "branch1");
@@ -65,9 +74,9 @@ TEST(RelationshipsE2E, HubKeepsItsOwnThroughABranch_GlobalsOutOfScopeUnplaceable
     auto check_untouched = [&](const std::string& step) {
         const auto hub = f.kea_config("hub");
         EXPECT_EQ(names_of(hub), (std::vector<std::string>{"hub1", "hub2"})) << step;
-        EXPECT_EQ(subnets_of(hub), (std::set<std::string>{"192.0.2.0/24", "198.51.100.0/24"})) << step;
+        EXPECT_EQ(subnets_of(hub), (std::set<std::string>{subnet1, subnet2})) << step;
         EXPECT_EQ(hub.value("valid-lifetime", 0), hub_before.value("valid-lifetime", 0)) << step;
-        EXPECT_EQ(subnets_of(f.kea_config("branch1")), (std::set<std::string>{"192.0.2.0/24"})) << step;
+        EXPECT_EQ(subnets_of(f.kea_config("branch1")), (std::set<std::string>{subnet1})) << step;
         EXPECT_EQ(ha_state(*f.lab, "hub", "hub2"), "hot-standby") << step;
     };
 
@@ -89,18 +98,19 @@ TEST(RelationshipsE2E, HubKeepsItsOwnThroughABranch_GlobalsOutOfScopeUnplaceable
 
     // A subnet the hub cannot place (bound to a name of none of its relationships): refused
     // naming it, before anything is written anywhere.
+    const std::string unplaced = other_subnet(service, 9);
     const nlohmann::json unplaceable = nlohmann::json::array(
         {{{"op", "add"},
-          {"path", "/Dhcp4/subnet4/-"},
-          {"value", {{"id", 77}, {"subnet", "203.0.113.0/24"}, {"user-context", {{"ha-server-name", "branch9"}}}}}}});
+          {"path", "/" + f.service_key() + "/" + kea_ha::testing::subnet_list_key(service) + "/-"},
+          {"value", {{"id", 77}, {"subnet", unplaced}, {"user-context", {{"ha-server-name", "branch9"}}}}}}});
     auto refused = f.controller->request("PATCH", "/v1/clusters/b1/config", unplaceable.dump(),
                                          {{"Content-Type", "application/json-patch+json"}});
     ASSERT_TRUE(refused);
     EXPECT_EQ(refused->status, 422u) << refused->body;
     EXPECT_NE(refused->body.find("relationships-differ"), std::string::npos) << refused->body;
-    EXPECT_NE(refused->body.find("203.0.113.0/24"), std::string::npos) << refused->body;
+    EXPECT_NE(refused->body.find(unplaced), std::string::npos) << refused->body;
     EXPECT_NE(refused->body.find("'branch9'"), std::string::npos) << refused->body;
-    EXPECT_EQ(subnets_of(f.kea_config("branch1")), (std::set<std::string>{"192.0.2.0/24"}))
+    EXPECT_EQ(subnets_of(f.kea_config("branch1")), (std::set<std::string>{subnet1}))
         << "nothing written on the source of truth either";
     check_untouched("after the refused change");
 
@@ -116,7 +126,7 @@ TEST(RelationshipsE2E, HubKeepsItsOwnThroughABranch_GlobalsOutOfScopeUnplaceable
     ASSERT_TRUE(external);
     auto document = (*external)["arguments"];
     document.erase("hash");
-    document["Dhcp4"]["valid-lifetime"] = lifetime + 1;
+    document[f.service_key()]["valid-lifetime"] = lifetime + 1;
     auto set = f.lab->command("branch1", "config-set", document);
     ASSERT_TRUE(set) << set.error().describe();
     ASSERT_EQ((*set)["result"], 0) << set->dump();
@@ -131,9 +141,10 @@ TEST(RelationshipsE2E, HubKeepsItsOwnThroughABranch_GlobalsOutOfScopeUnplaceable
     check_untouched("after an external change on the branch");
 }
 
-TEST(RelationshipsE2E, MutualPairReplicatesKeepingBothNames_Kea26Plus) {
+TEST_P(RelationshipsE2E, MutualPairReplicatesKeepingBothNames_Kea26Plus) {
     if (LabOptions{}.kea_version == "2.2") GTEST_SKIP() << "several HA relationships need Kea 2.6+";
-    LabController f("kea-ha-mutual", kSettings, shaped(LabShape::MutualPair));
+    const std::string service = GetParam();
+    LabController f("kea-ha-mutual", kSettings, shaped(LabShape::MutualPair, service));
     ASSERT_TRUE(f.lab);
     ASSERT_TRUE(f.controller->start());
     auto added = f.add("ab", "a");
@@ -143,7 +154,8 @@ TEST(RelationshipsE2E, MutualPairReplicatesKeepingBothNames_Kea26Plus) {
 
     // The other server, named by its relationship: standby in b1 (refused, naming a1), primary in b2.
     const auto register_b = [&](const std::string& name, const std::string& relationship) {
-        const nlohmann::json body = {{"name", name}, {"url", f.lab->peer("b").url}, {"relationship", relationship}};
+        const nlohmann::json body = {
+            {"name", name}, {"url", f.lab->peer("b").url}, {"service", service}, {"relationship", relationship}};
         return f.controller->request("POST", "/v1/clusters", body.dump(), {{"Content-Type", "application/json"}});
     };
     auto as_standby = register_b("ba", "b1");
@@ -161,6 +173,12 @@ TEST(RelationshipsE2E, MutualPairReplicatesKeepingBothNames_Kea26Plus) {
     ASSERT_TRUE(removed);
     ASSERT_LT(removed->status, 300u) << removed->body;
 
+    // Dhcp6: each server its own DUID (null on Dhcp4), kept through the change.
+    const auto server_id_a = f.kea_config("a").value("server-id", nlohmann::json());
+    const auto server_id_b = f.kea_config("b").value("server-id", nlohmann::json());
+    if (service == "dhcp6") {
+        ASSERT_NE(server_id_a, server_id_b) << "the lab gives each v6 peer its own DUID";
+    }
     auto changed = patch(f, "ab", 7411);
     ASSERT_TRUE(changed);
     ASSERT_EQ(changed->status, 200u) << changed->body << f.explain("ab");
@@ -168,7 +186,8 @@ TEST(RelationshipsE2E, MutualPairReplicatesKeepingBothNames_Kea26Plus) {
         const auto config = f.kea_config(peer);
         EXPECT_EQ(config.value("valid-lifetime", 0), 7411) << peer;
         EXPECT_EQ(names_of(config), (std::vector<std::string>{peer + "1", peer + "2"})) << peer;
-        EXPECT_EQ(subnets_of(config), (std::set<std::string>{"192.0.2.0/24", "198.51.100.0/24"})) << peer;
+        EXPECT_EQ(subnets_of(config), (std::set<std::string>{lab_subnet(service, 0), lab_subnet(service, 1)})) << peer;
+        EXPECT_EQ(config.value("server-id", nlohmann::json()), peer == "a" ? server_id_a : server_id_b) << peer;
     }
     // Both relationships stay in hot-standby on both servers (they would not with one name twice).
     EXPECT_TRUE(wait_until(
@@ -182,5 +201,7 @@ TEST(RelationshipsE2E, MutualPairReplicatesKeepingBothNames_Kea26Plus) {
         << "a1 " << ha_state(*f.lab, "a", "a1") << ", b2 " << ha_state(*f.lab, "b", "b2");
     EXPECT_TRUE(wait_until([&] { return f.detail("ab").value("state", "") == "OK"; }, 20s)) << f.explain("ab");
 }
+
+INSTANTIATE_TEST_SUITE_P(Service, RelationshipsE2E, ::testing::Values("dhcp4", "dhcp6"), kea_ha::testing::service_name);
 
 }  // namespace

@@ -1,4 +1,6 @@
-// End-to-end: config replication (SPEC §5, issue 4) by the real controller on real Kea pairs (every lab version).
+// End-to-end: config replication (SPEC §5, issue 4) by the real controller on real Kea pairs
+// (every lab version), DHCPv4 and DHCPv6 (issue 27 point 1): each test runs once per service,
+// the v6 variant with the v6 spelling of what it changes (support/service_config.hpp).
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -13,19 +15,37 @@
 
 #include "kea_ha/lab/kea_lab.hpp"
 #include "support/lab_controller.hpp"
+#include "support/service_config.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using kea_ha::lab::wait_until;
+using kea_ha::testing::lease_file;
+using kea_ha::testing::other_pool;
+using kea_ha::testing::other_subnet;
+using kea_ha::testing::service_key;
+using kea_ha::testing::subnet_list_key;
 
 const std::map<std::string, std::string> kSettings = {
     {"keaPollInterval", "0.5"}, {"keaRequestTimeout", "1"}, {"keaConfigTimeout", "10"}};
 
-/// The lab and the controller (support/lab_controller.hpp), plus a merge patch of the config.
+kea_ha::lab::LabOptions lab_for(const std::string& service) {
+    kea_ha::lab::LabOptions options;
+    options.service = service;
+    return options;
+}
+
+/// The lab (of the test's service) and the controller (support/lab_controller.hpp), plus a
+/// merge patch of the config.
 struct Pair : kea_ha::testing::LabController {
-    explicit Pair(std::map<std::string, std::string> settings = kSettings)
-        : LabController("kea-ha-repl", std::move(settings)) {}
+    explicit Pair(const std::string& service, std::map<std::string, std::string> settings = kSettings)
+        : LabController("kea-ha-repl", std::move(settings), lab_for(service)), service(service), key(kea_ha::testing::service_key(service)) {}
+
+    const std::string service;  ///< "dhcp4" or "dhcp6"
+    const std::string key;      ///< "Dhcp4" or "Dhcp6"
+
+    nlohmann::json lifetime_patch(int seconds) const { return kea_ha::testing::lifetime_patch(service, seconds); }
 
     kea_ha::core::Result<kea_ha::testing::HttpReply> patch(const nlohmann::json& merge,
                                                           std::map<std::string, std::string> headers = {}) {
@@ -34,10 +54,8 @@ struct Pair : kea_ha::testing::LabController {
     }
 };
 
-nlohmann::json lifetime_patch(int seconds) { return {{"Dhcp4", {{"valid-lifetime", seconds}}}}; }
-
-std::string this_server_name(const nlohmann::json& dhcp4) {
-    for (const auto& hook : dhcp4["hooks-libraries"]) {
+std::string this_server_name(const nlohmann::json& config) {
+    for (const auto& hook : config["hooks-libraries"]) {
         if (hook["library"].get<std::string>().find("libdhcp_ha.so") != std::string::npos) {
             return hook["parameters"]["high-availability"][0]["this-server-name"];
         }
@@ -59,19 +77,21 @@ bool has_event(const nlohmann::json& events, const std::string& kind, const std:
     return false;
 }
 
-TEST(ReplicationE2E, MergePatchReachesEveryPeerEachKeepingItsIdentity) {
-    Pair p;
+class ReplicationE2E : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ReplicationE2E, MergePatchReachesEveryPeerEachKeepingItsIdentity) {
+    Pair p(GetParam());
     ASSERT_TRUE(p.up()) << p.explain();
     auto read = p.controller->request("GET", "/v1/clusters/pair/config");
     ASSERT_TRUE(read);
     ASSERT_EQ(read->status, 200u) << read->body;
     ASSERT_TRUE(read->headers.count("etag")) << "no ETag";
     auto document = nlohmann::json::parse(read->body);
-    ASSERT_TRUE(document.contains("Dhcp4"));
-    EXPECT_FALSE(document["Dhcp4"].contains("hash"));
+    ASSERT_TRUE(document.contains(p.key));
+    EXPECT_FALSE(document[p.key].contains("hash"));
 
     const auto standby_before = p.kea_config("server2");
-    auto changed = p.patch(lifetime_patch(7201), {{"If-Match", read->headers["etag"]}});
+    auto changed = p.patch(p.lifetime_patch(7201), {{"If-Match", read->headers["etag"]}});
     ASSERT_TRUE(changed);
     ASSERT_EQ(changed->status, 200u) << changed->body << p.explain();
     auto answer = nlohmann::json::parse(changed->body);
@@ -84,10 +104,14 @@ TEST(ReplicationE2E, MergePatchReachesEveryPeerEachKeepingItsIdentity) {
         EXPECT_EQ(config["valid-lifetime"], 7201) << peer;
         EXPECT_EQ(this_server_name(config), peer);
     }
-    // Peer-local parameters stayed the standby's own.
+    // Peer-local parameters stayed the standby's own (on Dhcp6 its own DUID above all).
     const auto standby_after = p.kea_config("server2");
+    if (p.service == "dhcp6") {
+        ASSERT_TRUE(standby_after.contains("server-id")) << standby_after.dump();
+        EXPECT_NE(standby_after["server-id"], p.kea_config("server1")["server-id"]) << "two servers with one DUID";
+    }
     // (Kea 3.0 answers the singular control-socket as a control-sockets list.)
-    for (const std::string key : {"control-socket", "control-sockets", "lease-database", "loggers"}) {
+    for (const std::string key : {"control-socket", "control-sockets", "lease-database", "loggers", "server-id"}) {
         EXPECT_EQ(standby_after.value(key, nlohmann::json()).dump(), standby_before.value(key, nlohmann::json()).dump())
             << key;
     }
@@ -123,14 +147,14 @@ TEST(ReplicationE2E, MergePatchReachesEveryPeerEachKeepingItsIdentity) {
 // it again within keaConfigTimeout. A live process named in the standby's LFC pid file is, for
 // Kea, a running kea-lfc (Memfile_LeaseMgr::isLFCProcessRunning); the file goes once the
 // controller has said it waits.
-TEST(ReplicationE2E, ConfigSetWaitsForTheLeaseFileCleanup_Kea32) {
+TEST_P(ReplicationE2E, ConfigSetWaitsForTheLeaseFileCleanup_Kea32) {
     const std::string kea = kea_ha::lab::LabOptions{}.kea_version;
     if (kea != "3.2") GTEST_SKIP() << "config-set waits for the lease file cleanup from Kea 3.2 on";
-    Pair p;
+    Pair p(GetParam());
     ASSERT_TRUE(p.up()) << p.explain();
-    const std::string pid_file = p.lab->directory() + "/server2/leases4.csv.pid";
+    const std::string pid_file = p.lab->directory() + "/server2/" + lease_file(p.service) + ".pid";
     std::ofstream(pid_file) << ::getpid() << "\n";
-    auto refused = p.lab->command("server2", "config-set", {{"Dhcp4", p.kea_config("server2")}});
+    auto refused = p.lab->command("server2", "config-set", {{p.key, p.kea_config("server2")}});
     ASSERT_TRUE(refused) << refused.error().describe();
     ASSERT_NE((*refused)["text"].get<std::string>().find("lease file cleanup process is running"), std::string::npos)
         << refused->dump();
@@ -141,7 +165,7 @@ TEST(ReplicationE2E, ConfigSetWaitsForTheLeaseFileCleanup_Kea32) {
                    20s);
         std::filesystem::remove(pid_file);
     });
-    auto changed = p.patch(lifetime_patch(7209));
+    auto changed = p.patch(p.lifetime_patch(7209));
     cleanup_ends.join();
     ASSERT_TRUE(changed);
     ASSERT_EQ(changed->status, 200u) << changed->body << p.explain();
@@ -153,12 +177,12 @@ TEST(ReplicationE2E, ConfigSetWaitsForTheLeaseFileCleanup_Kea32) {
     EXPECT_EQ(p.kea_config("server2")["valid-lifetime"], 7209);
 }
 
-TEST(ReplicationE2E, InvalidChangeIsRefusedWithKeasTextAndNothingChanges) {
-    Pair p;
+TEST_P(ReplicationE2E, InvalidChangeIsRefusedWithKeasTextAndNothingChanges) {
+    Pair p(GetParam());
     ASSERT_TRUE(p.up()) << p.explain();
     const auto primary_before = p.kea_config("server1");
     const auto standby_before = p.kea_config("server2");
-    auto bad = p.patch({{"Dhcp4", {{"subnet4", {{{"id", 9}, {"subnet", "nope"}}}}}}});
+    auto bad = p.patch({{p.key, {{subnet_list_key(p.service), {{{"id", 9}, {"subnet", "nope"}}}}}}});
     ASSERT_TRUE(bad);
     EXPECT_EQ(bad->status, 422u) << bad->body;
     EXPECT_NE(bad->body.find("rejected"), std::string::npos) << bad->body;
@@ -173,16 +197,16 @@ TEST(ReplicationE2E, InvalidChangeIsRefusedWithKeasTextAndNothingChanges) {
     ASSERT_TRUE(not_json);
     EXPECT_EQ(not_json->status, 400u);
     auto bad_op = p.controller->request("PATCH", "/v1/clusters/pair/config",
-                                        R"([{"op":"replace","path":"/Dhcp4/nope/x","value":1}])",
+                                        R"([{"op":"replace","path":"/)" + p.key + R"(/nope/x","value":1}])",
                                         {{"Content-Type", "application/json-patch+json"}});
     ASSERT_TRUE(bad_op);
     EXPECT_EQ(bad_op->status, 400u) << bad_op->body;
 }
 
-TEST(ReplicationE2E, StaleIfMatchIs412AndExternalChangeWaitsForSync) {
+TEST_P(ReplicationE2E, StaleIfMatchIs412AndExternalChangeWaitsForSync) {
     auto settings = kSettings;
     settings["keaConfigSyncInterval"] = "10";
-    Pair p(settings);
+    Pair p(GetParam(), settings);
     ASSERT_TRUE(p.up()) << p.explain();
     auto read = p.controller->request("GET", "/v1/clusters/pair/config");
     ASSERT_TRUE(read && read->status == 200u);
@@ -191,10 +215,10 @@ TEST(ReplicationE2E, StaleIfMatchIs412AndExternalChangeWaitsForSync) {
     // An external config-set on the primary, behind the controller's back.
     auto external = p.kea_config("server1");
     external["valid-lifetime"] = 5555;
-    auto set = p.lab->command("server1", "config-set", {{"Dhcp4", external}});
+    auto set = p.lab->command("server1", "config-set", {{p.key, external}});
     ASSERT_TRUE(set && set->value("result", -1) == 0) << (set ? set->dump() : set.error().describe());
 
-    auto stale = p.patch(lifetime_patch(6000), {{"If-Match", etag}});
+    auto stale = p.patch(p.lifetime_patch(6000), {{"If-Match", etag}});
     ASSERT_TRUE(stale);
     EXPECT_EQ(stale->status, 412u) << stale->body;
     EXPECT_TRUE(stale->headers.count("etag"));
@@ -221,23 +245,23 @@ TEST(ReplicationE2E, StaleIfMatchIs412AndExternalChangeWaitsForSync) {
     EXPECT_EQ(this_server_name(p.kea_config("server2")), "server2");
 }
 
-TEST(ReplicationE2E, DriftOnStandbyIsReportedThenOverwrittenAndLocalKeysSurvive) {
+TEST_P(ReplicationE2E, DriftOnStandbyIsReportedThenOverwrittenAndLocalKeysSurvive) {
     auto settings = kSettings;
     settings["keaConfigSyncInterval"] = "10";
-    Pair p(settings);
+    Pair p(GetParam(), settings);
     ASSERT_TRUE(p.up()) << p.explain();
     // Drift on the standby: its own lifetime, and a peer-specific interfaces-config.
     auto drifted = p.kea_config("server2");
     drifted["valid-lifetime"] = 4321;
     drifted["interfaces-config"]["re-detect"] = false;
-    auto set = p.lab->command("server2", "config-set", {{"Dhcp4", drifted}});
+    auto set = p.lab->command("server2", "config-set", {{p.key, drifted}});
     ASSERT_TRUE(set && set->value("result", -1) == 0);
     EXPECT_TRUE(wait_until([&] { return p.detail()["peers"][1]["in_sync"] == false; }, 30s, 250ms)) << p.explain();
     auto events = p.controller->get_json("/v1/clusters/pair/events");
     ASSERT_TRUE(events);
     EXPECT_TRUE(has_event(*events, "config-drift", "server2")) << events->dump(1);
 
-    auto changed = p.patch(lifetime_patch(3600));
+    auto changed = p.patch(p.lifetime_patch(3600));
     ASSERT_TRUE(changed && changed->status == 200u) << (changed ? changed->body : "") << p.explain();
     const auto standby = p.kea_config("server2");
     EXPECT_EQ(standby["valid-lifetime"], 3600);
@@ -248,12 +272,12 @@ TEST(ReplicationE2E, DriftOnStandbyIsReportedThenOverwrittenAndLocalKeysSurvive)
 
 // Issue 14 items 2 and 3 on real Kea: a dry run is tested by each Kea and changes nothing; a
 // drifted standby's diff names what replication would change, and it is empty after a sync.
-TEST(ReplicationE2E, DryRunChangesNothingAndTheDiffShowsADriftedStandby) {
-    Pair p;
+TEST_P(ReplicationE2E, DryRunChangesNothingAndTheDiffShowsADriftedStandby) {
+    Pair p(GetParam());
     ASSERT_TRUE(p.up()) << p.explain();
     const auto primary_before = p.kea_config("server1");
     const auto standby_before = p.kea_config("server2");
-    auto dry = p.controller->request("PATCH", "/v1/clusters/pair/config?dry_run=true", lifetime_patch(5151).dump(),
+    auto dry = p.controller->request("PATCH", "/v1/clusters/pair/config?dry_run=true", p.lifetime_patch(5151).dump(),
                                      {{"Content-Type", "application/merge-patch+json"}});
     ASSERT_TRUE(dry && dry->status == 200u) << (dry ? dry->body : "") << p.explain();
     const auto answer = nlohmann::json::parse(dry->body);
@@ -263,7 +287,7 @@ TEST(ReplicationE2E, DryRunChangesNothingAndTheDiffShowsADriftedStandby) {
     }
     for (const auto& peer : answer["peers"]) {
         ASSERT_EQ(peer["patch"].size(), 1u) << peer.dump();
-        EXPECT_EQ(peer["patch"][0]["path"], "/Dhcp4/valid-lifetime");
+        EXPECT_EQ(peer["patch"][0]["path"], "/" + p.key + "/valid-lifetime");
         EXPECT_EQ(peer["patch"][0]["value"], 5151);
     }
     EXPECT_EQ(p.kea_config("server1"), primary_before) << "a dry run changed the primary";
@@ -271,14 +295,14 @@ TEST(ReplicationE2E, DryRunChangesNothingAndTheDiffShowsADriftedStandby) {
     EXPECT_EQ(p.detail()["replication"]["generation"], 0);
     // A bad change in a dry run: Kea's config-test refuses it, as for a real one.
     auto bad = p.controller->request("PATCH", "/v1/clusters/pair/config?dry_run=true",
-                                     R"({"Dhcp4": {"valid-lifetime": "not a number"}})",
+                                     R"({")" + p.key + R"(": {"valid-lifetime": "not a number"}})",
                                      {{"Content-Type", "application/merge-patch+json"}});
     ASSERT_TRUE(bad);
     EXPECT_EQ(bad->status, 422u) << bad->body;
 
     auto drifted = p.kea_config("server2");
     drifted["valid-lifetime"] = 4242;
-    auto set = p.lab->command("server2", "config-set", {{"Dhcp4", drifted}});
+    auto set = p.lab->command("server2", "config-set", {{p.key, drifted}});
     ASSERT_TRUE(set && set->value("result", -1) == 0);
     const int primary_lifetime = primary_before["valid-lifetime"];
     // The standby's HA service restarts after config-set: the diff reads it when it answers.
@@ -292,10 +316,10 @@ TEST(ReplicationE2E, DryRunChangesNothingAndTheDiffShowsADriftedStandby) {
     ASSERT_TRUE(diff);
     const auto& standby = (*diff)["peers"][0];
     ASSERT_EQ(standby["patch"].size(), 1u) << standby["patch"].dump();
-    EXPECT_EQ(standby["patch"][0]["path"], "/Dhcp4/valid-lifetime");
+    EXPECT_EQ(standby["patch"][0]["path"], "/" + p.key + "/valid-lifetime");
     EXPECT_EQ(standby["patch"][0]["value"], primary_lifetime);
-    EXPECT_EQ(standby["current"]["Dhcp4"]["valid-lifetime"], 4242);
-    EXPECT_EQ(this_server_name(standby["desired"]["Dhcp4"]), "server2");
+    EXPECT_EQ(standby["current"][p.key]["valid-lifetime"], 4242);
+    EXPECT_EQ(this_server_name(standby["desired"][p.key]), "server2");
 
     ASSERT_TRUE(wait_until([&] { return p.detail()["peers"][1]["condition"] == "active"; }, 20s, 250ms)) << p.explain();
     auto synced = p.controller->request("POST", "/v1/clusters/pair/sync");
@@ -310,14 +334,14 @@ TEST(ReplicationE2E, DryRunChangesNothingAndTheDiffShowsADriftedStandby) {
 // Issue 14 item 4 on real Kea: every change is in the history with who made it; a rollback
 // is a normal change (If-Match, every peer), kept configs are bounded by keaHistoryDepth, and
 // the history survives a restart.
-TEST(ReplicationE2E, HistoryKeepsEachChange_RollbackSetsAnOldConfigEverywhere_BoundedAndKeptAcrossRestart) {
+TEST_P(ReplicationE2E, HistoryKeepsEachChange_RollbackSetsAnOldConfigEverywhere_BoundedAndKeptAcrossRestart) {
     auto settings = kSettings;
     settings["keaHistoryDepth"] = "2";
-    Pair p(settings);
+    Pair p(GetParam(), settings);
     ASSERT_TRUE(p.up()) << p.explain();
     const int original = p.kea_config("server1")["valid-lifetime"];
     for (int seconds : {3001, 3002, 3003}) {
-        auto changed = p.patch(lifetime_patch(seconds));
+        auto changed = p.patch(p.lifetime_patch(seconds));
         ASSERT_TRUE(changed && changed->status == 200u) << (changed ? changed->body : "") << p.explain();
     }
     auto history = p.controller->get_json("/v1/clusters/pair/history");
@@ -328,7 +352,7 @@ TEST(ReplicationE2E, HistoryKeepsEachChange_RollbackSetsAnOldConfigEverywhere_Bo
     EXPECT_EQ(entries[0]["generation"], 1);
     EXPECT_EQ(entries[0]["kind"], "merge-patch");
     EXPECT_EQ(entries[0]["who"], "anonymous");
-    EXPECT_EQ(entries[0]["request"], lifetime_patch(3001));
+    EXPECT_EQ(entries[0]["request"], p.lifetime_patch(3001));
     EXPECT_EQ(entries[0]["config_kept"], false) << "only the last 2 are kept";
     EXPECT_EQ(entries[2]["config_kept"], true);
     auto gone = p.controller->request("GET", "/v1/clusters/pair/history/1");
@@ -336,7 +360,7 @@ TEST(ReplicationE2E, HistoryKeepsEachChange_RollbackSetsAnOldConfigEverywhere_Bo
     EXPECT_EQ(gone->status, 404u) << gone->body;
     auto kept = p.controller->get_json("/v1/clusters/pair/history/2");
     ASSERT_TRUE(kept) << kept.error().describe();
-    EXPECT_EQ((*kept)["config"]["Dhcp4"]["valid-lifetime"], 3002);
+    EXPECT_EQ((*kept)["config"][p.key]["valid-lifetime"], 3002);
 
     // A stale If-Match is refused like any change.
     auto stale = p.controller->request("POST", "/v1/clusters/pair/history/2/rollback", {}, {{"If-Match", "\"0000\""}});
@@ -363,18 +387,18 @@ TEST(ReplicationE2E, HistoryKeepsEachChange_RollbackSetsAnOldConfigEverywhere_Bo
     EXPECT_EQ((*after)["entries"][3]["rollback_of"], 2);
     auto fourth = p.controller->get_json("/v1/clusters/pair/history/4");
     ASSERT_TRUE(fourth) << fourth.error().describe();
-    EXPECT_EQ((*fourth)["config"]["Dhcp4"]["valid-lifetime"], 3002);
+    EXPECT_EQ((*fourth)["config"][p.key]["valid-lifetime"], 3002);
     const auto files = std::distance(std::filesystem::directory_iterator(p.directory + "/state/history/pair"),
                                      std::filesystem::directory_iterator());
     EXPECT_EQ(files, 2) << "bounded on disk by keaHistoryDepth";
 }
 
-TEST(ReplicationE2E, StandbyAwayDuringChangeIsSyncedWhenBack) {
-    Pair p;
+TEST_P(ReplicationE2E, StandbyAwayDuringChangeIsSyncedWhenBack) {
+    Pair p(GetParam());
     ASSERT_TRUE(p.up()) << p.explain();
     ASSERT_TRUE(p.lab->stop_dhcp("server2"));
     ASSERT_TRUE(p.wait_state("Impaired", "server1")) << p.explain();
-    auto changed = p.patch(lifetime_patch(4444));
+    auto changed = p.patch(p.lifetime_patch(4444));
     ASSERT_TRUE(changed);
     ASSERT_EQ(changed->status, 200u) << changed->body;
     EXPECT_EQ(outcome_of(nlohmann::json::parse(changed->body), "server2"), "pending") << changed->body;
@@ -386,12 +410,12 @@ TEST(ReplicationE2E, StandbyAwayDuringChangeIsSyncedWhenBack) {
     EXPECT_TRUE(p.wait_state("OK", "server1", 30s)) << p.explain();
 }
 
-TEST(ReplicationE2E, ChangeMadeWhilePrimaryAwayIsBroughtToThePrimary) {
-    Pair p;
+TEST_P(ReplicationE2E, ChangeMadeWhilePrimaryAwayIsBroughtToThePrimary) {
+    Pair p(GetParam());
     ASSERT_TRUE(p.up()) << p.explain();
     ASSERT_TRUE(p.lab->stop_dhcp("server1"));
     ASSERT_TRUE(p.wait_state("Impaired", "server2")) << p.explain();
-    auto changed = p.patch(lifetime_patch(9999));
+    auto changed = p.patch(p.lifetime_patch(9999));
     ASSERT_TRUE(changed);
     ASSERT_EQ(changed->status, 200u) << changed->body << p.explain();
     auto answer = nlohmann::json::parse(changed->body);
@@ -411,12 +435,12 @@ TEST(ReplicationE2E, ChangeMadeWhilePrimaryAwayIsBroughtToThePrimary) {
     EXPECT_TRUE(has_event(*events, "config-brought-to-sot", "server1")) << events->dump(1);
 }
 
-TEST(ReplicationE2E, ReplicationOffIs409AndMonitoringGoesOn) {
+TEST_P(ReplicationE2E, ReplicationOffIs409AndMonitoringGoesOn) {
     auto settings = kSettings;
     settings["keaReplicateConfig"] = "0";
-    Pair p(settings);
+    Pair p(GetParam(), settings);
     ASSERT_TRUE(p.up()) << p.explain();
-    auto changed = p.patch(lifetime_patch(1234));
+    auto changed = p.patch(p.lifetime_patch(1234));
     ASSERT_TRUE(changed);
     EXPECT_EQ(changed->status, 409u) << changed->body;
     EXPECT_NE(changed->body.find("keaReplicateConfig"), std::string::npos);
@@ -425,19 +449,19 @@ TEST(ReplicationE2E, ReplicationOffIs409AndMonitoringGoesOn) {
     EXPECT_TRUE(p.wait_state("Impaired", "server1")) << p.explain();
 }
 
-TEST(ReplicationE2E, DownClusterRefusesChangesWith503) {
-    Pair p;
+TEST_P(ReplicationE2E, DownClusterRefusesChangesWith503) {
+    Pair p(GetParam());
     ASSERT_TRUE(p.up()) << p.explain();
     ASSERT_TRUE(p.lab->stop_dhcp("server1"));
     ASSERT_TRUE(p.lab->stop_dhcp("server2"));
     ASSERT_TRUE(wait_until([&] { return p.detail().value("state", "") == "Down"; }, 20s, 100ms)) << p.explain();
-    auto changed = p.patch(lifetime_patch(1234));
+    auto changed = p.patch(p.lifetime_patch(1234));
     ASSERT_TRUE(changed);
     EXPECT_EQ(changed->status, 503u) << changed->body;
 }
 
-TEST(ReplicationE2E, KillMinusNineBetweenSotAndStandbyConvergesOnRestart) {
-    Pair p;
+TEST_P(ReplicationE2E, KillMinusNineBetweenSotAndStandbyConvergesOnRestart) {
+    Pair p(GetParam());
     ASSERT_TRUE(p.lab);
     // Test hook: the controller pauses after the SoT's config-set, before the rest of the writes.
     ::setenv("KEA_HA_TEST_PAUSE_AFTER_SOT_WRITE_MS", "60000", 1);
@@ -446,7 +470,7 @@ TEST(ReplicationE2E, KillMinusNineBetweenSotAndStandbyConvergesOnRestart) {
     ASSERT_TRUE(up) << p.explain();
 
     // The PATCH blocks in the pause; send it from a thread and kill the controller meanwhile.
-    std::thread client([&] { (void)p.patch(lifetime_patch(8888)); });
+    std::thread client([&] { (void)p.patch(p.lifetime_patch(8888)); });
     const bool sot_written = wait_until([&] { return p.kea_config("server1")["valid-lifetime"] == 8888; }, 20s, 100ms);
     p.controller->kill9();
     client.join();
@@ -475,24 +499,25 @@ std::size_t config_reads(const Pair& p, const std::string& peer) {
     return commands_received(p, peer, "config-get") + commands_received(p, peer, "config-hash-get");
 }
 
-TEST(ReplicationE2E, ChangeAfterAChange_ReadsOnlyTheHashFrom2_6_NoDriftNoExternalChangeAlsoAfterARestart) {
+TEST_P(ReplicationE2E, ChangeAfterAChange_ReadsOnlyTheHashFrom2_6_NoDriftNoExternalChangeAlsoAfterARestart) {
     auto settings = kSettings;
     settings["keaConfigSyncInterval"] = "10";  // rule 4: a drift check every 10 s (the least)
-    Pair p(settings);
+    Pair p(GetParam(), settings);
     ASSERT_TRUE(p.up()) << p.explain();
     const bool has_hash = p.lab->options().kea_version != "2.2";
     // A subnet given with only its pool: Kea runs (and gives back) it with every parameter.
     const nlohmann::json add_subnet = nlohmann::json::array(
         {{{"op", "add"},
-          {"path", "/Dhcp4/subnet4/-"},
-          {"value", {{"id", 77}, {"subnet", "10.77.0.0/24"}, {"pools", {{{"pool", "10.77.0.10-10.77.0.20"}}}}}}}});
+          {"path", "/" + p.key + "/" + subnet_list_key(p.service) + "/-"},
+          {"value",
+           {{"id", 77}, {"subnet", other_subnet(p.service, 77)}, {"pools", {{{"pool", other_pool(p.service, 77)}}}}}}}});
     auto added = p.controller->request("PATCH", "/v1/clusters/pair/config", add_subnet.dump(),
                                        {{"Content-Type", "application/json-patch+json"}});
     ASSERT_TRUE(added);
     ASSERT_EQ(added->status, 200u) << added->body << p.explain();
     const std::size_t gets1 = commands_received(p, "server1", "config-get");
     const std::size_t gets2 = commands_received(p, "server2", "config-get");
-    auto changed = p.patch(lifetime_patch(7300));
+    auto changed = p.patch(p.lifetime_patch(7300));
     ASSERT_TRUE(changed);
     ASSERT_EQ(changed->status, 200u) << changed->body << p.explain();
     EXPECT_EQ(outcome_of(nlohmann::json::parse(changed->body), "server2"), "applied") << changed->body;
@@ -518,8 +543,8 @@ TEST(ReplicationE2E, ChangeAfterAChange_ReadsOnlyTheHashFrom2_6_NoDriftNoExterna
     const auto standby = p.kea_config("server2");
     EXPECT_EQ(standby["valid-lifetime"], 7300);
     nlohmann::json subnet;
-    for (const auto& s : standby["subnet4"]) {
-        if (s["subnet"] == "10.77.0.0/24") subnet = s;
+    for (const auto& s : standby[subnet_list_key(p.service)]) {
+        if (s["subnet"] == other_subnet(p.service, 77)) subnet = s;
     }
     ASSERT_TRUE(subnet.is_object()) << standby.dump(1);
     EXPECT_GT(subnet.size(), 3u) << "Kea filled the subnet in: " << subnet.dump();
@@ -541,5 +566,7 @@ TEST(ReplicationE2E, ChangeAfterAChange_ReadsOnlyTheHashFrom2_6_NoDriftNoExterna
         EXPECT_EQ(etag->headers.at("etag").rfind("\"kea-", 0), 0u) << etag->headers.at("etag");
     }
 }
+
+INSTANTIATE_TEST_SUITE_P(Service, ReplicationE2E, ::testing::Values("dhcp4", "dhcp6"), kea_ha::testing::service_name);
 
 }  // namespace

@@ -42,7 +42,8 @@ LabController::~LabController() {
 
 core::Result<HttpReply> LabController::add(const std::string& name, const std::string& peer,
                                            const std::string& service) {
-    const nlohmann::json body = {{"name", name}, {"url", lab->peer(peer).url}, {"service", service}};
+    const nlohmann::json body = {
+        {"name", name}, {"url", lab->peer(peer).url}, {"service", service.empty() ? lab->options().service : service}};
     return controller->request("POST", "/v1/clusters", body.dump(), {{"Content-Type", "application/json"}});
 }
 
@@ -70,7 +71,12 @@ bool LabController::wait_state(const std::string& state, const std::optional<std
         timeout, 50ms);
 }
 
-nlohmann::json LabController::kea_config(const std::string& peer, const std::string& service_key) const {
+std::string LabController::service_key() const {
+    return lab && lab->options().service == "dhcp6" ? "Dhcp6" : "Dhcp4";
+}
+
+nlohmann::json LabController::kea_config(const std::string& peer, const std::string& key) const {
+    const std::string service_key = key.empty() ? this->service_key() : key;
     auto answer = lab->command(peer, "config-get");
     if (!answer || !answer->is_object() || answer->value("result", -1) != 0) return nlohmann::json::object();
     const auto& arguments = (*answer)["arguments"];

@@ -39,8 +39,9 @@ public:
     std::string directory;
     std::unique_ptr<ControllerProcess> controller;
 
-    /// POST /v1/clusters registering `peer`'s Control Agent as cluster `name`.
-    core::Result<HttpReply> add(const std::string& name, const std::string& peer, const std::string& service = "dhcp4");
+    /// POST /v1/clusters registering `peer`'s Control Agent as cluster `name`, for `service`
+    /// ("" : the lab's own, lab->options().service).
+    core::Result<HttpReply> add(const std::string& name, const std::string& peer, const std::string& service = "");
     /// Starts the controller, registers server1 as "pair" and waits until it is OK with SoT server1.
     bool up(std::chrono::milliseconds timeout = std::chrono::seconds(20));
     /// GET /v1/clusters/NAME; an empty object when it cannot be read.
@@ -49,9 +50,11 @@ public:
     bool wait_state(const std::string& state, const std::optional<std::string>& sot = std::nullopt,
                     std::chrono::milliseconds timeout = std::chrono::seconds(20),
                     const std::string& name = "pair") const;
-    /// A peer's own config, the "Dhcp4" (or `service_key`) part, straight from its Kea; an
-    /// empty object when it cannot be read.
-    nlohmann::json kea_config(const std::string& peer, const std::string& service_key = "Dhcp4") const;
+    /// A peer's own config, the `service_key` part ("": the lab's service, "Dhcp4" or "Dhcp6"),
+    /// straight from its Kea; an empty object when it cannot be read.
+    nlohmann::json kea_config(const std::string& peer, const std::string& service_key = "") const;
+    /// "Dhcp4" or "Dhcp6": the lab's service key.
+    std::string service_key() const;
     /// The cluster detail and the tail of the controller's log, for failure messages.
     std::string explain(const std::string& name = "pair") const;
 };

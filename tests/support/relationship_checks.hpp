@@ -1,7 +1,7 @@
 #pragma once
 // The end-to-end tests of several HA relationships (Kea 2.6+): the controller's settings and
 // the lab's shape they start, and what they read from a peer's own config (the "Dhcp4" part,
-// as LabController::kea_config() gives it): each relationship's this-server-name, the
+// or "Dhcp6" part, as LabController::kea_config() gives it): each relationship's this-server-name, the
 // subnets, a subnet's first pool; and a peer's HA state in one relationship as a string (an
 // error's text otherwise), for assertions.
 
@@ -20,10 +20,11 @@ namespace kea_ha::testing {
 inline const std::map<std::string, std::string> kRelationshipLabSettings = {
     {"keaPollInterval", "0.5"}, {"keaRequestTimeout", "1"}, {"keaConfigTimeout", "10"}};
 
-/// A lab of `shape` on the version $KEA_HA_LAB_KEA names.
-inline lab::LabOptions shaped(lab::LabShape shape) {
+/// A lab of `shape` for `service` on the version $KEA_HA_LAB_KEA names.
+inline lab::LabOptions shaped(lab::LabShape shape, const std::string& service = "dhcp4") {
     lab::LabOptions options;
     options.shape = shape;
+    options.service = service;
     return options;
 }
 
@@ -36,16 +37,22 @@ inline std::vector<std::string> names_of(const nlohmann::json& dhcp4) {
     return out;
 }
 
-/// The prefixes of the top-level subnet4 list.
+/// The config's subnet list key: "subnet6" in a Dhcp6 config, else "subnet4".
+inline std::string subnet_list_of(const nlohmann::json& config) {
+    return config.contains("subnet6") ? "subnet6" : "subnet4";
+}
+
+/// The prefixes of the top-level subnet4 (or subnet6) list.
 inline std::set<std::string> subnets_of(const nlohmann::json& dhcp4) {
     std::set<std::string> out;
-    for (const auto& s : dhcp4.value("subnet4", nlohmann::json::array())) out.insert(s["subnet"].get<std::string>());
+    for (const auto& s : dhcp4.value(subnet_list_of(dhcp4), nlohmann::json::array()))
+        out.insert(s["subnet"].get<std::string>());
     return out;
 }
 
 /// The subnet with `prefix` (null when there is none).
 inline nlohmann::json subnet_of(const nlohmann::json& dhcp4, const std::string& prefix) {
-    for (const auto& s : dhcp4.value("subnet4", nlohmann::json::array()))
+    for (const auto& s : dhcp4.value(subnet_list_of(dhcp4), nlohmann::json::array()))
         if (s.value("subnet", "") == prefix) return s;
     return nullptr;
 }

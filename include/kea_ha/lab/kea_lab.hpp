@@ -56,6 +56,10 @@ struct LabOptions {
     std::string kea_version = lab_kea_version_from_env();
     /// Agent where the version has a Control Agent, else Direct (3.2).
     LabTransport transport = lab_kea_has_control_agent(kea_version) ? LabTransport::Agent : LabTransport::Direct;
+    /// Port of every peer's control URL: its CA's http-port, or on the direct transport its
+    /// daemon's own HTTP control socket (8010 for a v6 pair as operators set it, SPEC §2: the
+    /// partners' control URLs take the registered URL's port). Not 8001 or 8002 (HA listeners).
+    std::uint16_t control_port = 8000;
     LabShape shape = LabShape::Pair;
     LabMode mode = LabMode::HotStandby;
     bool with_backup = false;                  ///< adds server3 with role backup
@@ -63,10 +67,6 @@ struct LabOptions {
     /// certificates of a CA the lab makes (tls_ca_file()); the lab itself then talks to each
     /// DHCP daemon over its unix socket.
     bool tls = false;
-    /// The port of each peer's CA (or, on the direct transport, its daemon's own HTTP socket);
-    /// the HA listeners (2.4+) stay at 8001-8002. Another than 8000 shows the control-URL rule
-    /// (SPEC §2: the port of the registered URL).
-    std::uint16_t control_port = 8000;
     /// Basic auth on every CA or daemon socket (and the HA peers' credentials); Kea reads the
     /// user and the password from files the lab writes (user_file(), password_file()).
     std::optional<std::string> auth_user;
@@ -98,7 +98,7 @@ struct LabPeer {
     std::string name;
     std::string role;          ///< role in its first relationship
     std::string address;       ///< 127.x.y.z, unique to this lab
-    std::uint16_t port = 8000; ///< port of `url` (the CA's http-port, or the daemon's HTTP socket)
+    std::uint16_t port = 8000; ///< port of `url` (the CA's http-port, or the daemon's HTTP socket): LabOptions::control_port
     std::string url;           ///< control URL "http://ADDRESS:8000/" (https with `tls`): the CA's, or the daemon's own
                                ///< HTTP socket on Direct; the URL the controller is registered with
     std::string ha_url;        ///< this peer's HA `url` in the Kea config: the CA's URL on 2.2,
