@@ -315,9 +315,20 @@ TEST_P(FaultMatrixE2E, UnusableStateFileOfADeclaredClusterIsSetAsideAndTheCluste
 /// The lab's password rotated: its password file (which every CA and HA peer reads, as
 /// `password-file` / `basic-auth-password-file`) gets `password`; then each peer's HA hook
 /// reads it again (a config-set of its own config, through its CA on the old password: Kea
-/// 2.2's HA peers talk through each other's CA), and each CA is restarted to read it.
+/// 2.2's HA peers talk through each other's CA), and each CA is restarted to read it. On the
+/// direct transport (3.2) each daemon is restarted instead.
 ::testing::AssertionResult rotate_lab_password(kea_ha::lab::KeaLab& lab, const std::string& password) {
     write_file(lab.password_file(), password);
+    if (lab.options().transport == kea_ha::lab::LabTransport::Direct) {
+        // No CA (3.2): each daemon's own socket and HA peers read the file when it starts.
+        for (const auto& p : lab.peers()) {
+            if (auto stopped = lab.stop_dhcp(p.name); !stopped)
+                return ::testing::AssertionFailure() << stopped.error().describe();
+            if (auto started = lab.start_dhcp(p.name); !started)
+                return ::testing::AssertionFailure() << started.error().describe();
+        }
+        return ::testing::AssertionSuccess();
+    }
     const std::string key = lab.options().service == "dhcp4" ? "Dhcp4" : "Dhcp6";
     for (const auto& p : lab.peers()) {
         auto read = lab.command(p.name, "config-get");
@@ -337,8 +348,6 @@ TEST_P(FaultMatrixE2E, UnusableStateFileOfADeclaredClusterIsSetAsideAndTheCluste
 }
 
 TEST_P(FaultMatrixE2E, RotatedAgentPasswordIsAClearReasonAndSighupWithTheNewPasswordRecovers) {
-    if (!kea_ha::lab::lab_kea_has_control_agent(LabOptions{}.kea_version))
-        GTEST_SKIP() << "no CA on 3.2: this rotation restarts the CAs";
     LabOptions options;
     options.auth_user = "kea-ha";
     options.auth_password = "before-rotation";
@@ -475,8 +484,7 @@ TEST_P(FaultMatrixE2E, FullOrReadOnlyStateDirectoryRefusesChangesBeforeWritingTo
 // TLS reason, never a fallback to plain HTTP; the trusted certificate back: OK.
 
 TEST_P(FaultMatrixE2E, UntrustedAgentCertificateIsUnreachableWithTheTlsReasonNeverPlainHttp) {
-    if (!kea_ha::lab::lab_kea_has_control_agent(LabOptions{}.kea_version))
-        GTEST_SKIP() << "no CA on 3.2: the lab's TLS is on its CAs";
+    // On 3.2 (no CA) the daemons' own sockets serve HTTPS, and a certificate change restarts them.
     LabOptions options;
     options.tls = true;
     Fixture f(GetParam(), options);

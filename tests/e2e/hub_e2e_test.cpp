@@ -190,6 +190,18 @@ TEST_P(HubE2E, TwoBranchesShareTheHub_EachReplicatesOnlyItsRelationship_Kea26Plu
     EXPECT_EQ(subnet_of(f_->kea_config("hub"), subnet2()), hub_subnet2);
     EXPECT_EQ(f_->kea_config("branch2"), branch2_before);
     check_shape("after a change through the hub, branch1 away", false);
+    // A global change through the hub would reach branch2's relationship too (SPEC §5): 409
+    // scope, naming the hub and that relationship; nothing written anywhere.
+    const auto hub_before_global = f_->kea_config("hub");
+    auto beyond = f_->controller->request("PATCH", "/v1/clusters/b1/config",
+                                          kea_ha::testing::lifetime_patch(GetParam(), lifetime + 5).dump(),
+                                          {{"Content-Type", "application/merge-patch+json"}});
+    ASSERT_TRUE(beyond);
+    EXPECT_EQ(beyond->status, 409u) << beyond->body;
+    EXPECT_NE(beyond->body.find("\"scope\""), std::string::npos) << beyond->body;
+    EXPECT_NE(beyond->body.find("branch2+hub2"), std::string::npos) << beyond->body;
+    EXPECT_EQ(f_->kea_config("hub"), hub_before_global);
+    EXPECT_EQ(f_->kea_config("branch2"), branch2_before);
 
     // 5. branch1 back: it is SoT again, and first gets the change made meanwhile (rule 3),
     // scoped: its own subnet only, its own globals kept.
