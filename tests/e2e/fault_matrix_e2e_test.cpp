@@ -319,16 +319,18 @@ TEST_P(FaultMatrixE2E, UnusableStateFileOfADeclaredClusterIsSetAsideAndTheCluste
 /// direct transport (3.2) each daemon is restarted instead.
 ::testing::AssertionResult rotate_lab_password(kea_ha::lab::KeaLab& lab, const std::string& password) {
     write_file(lab.password_file(), password);
-    if (lab.options().transport == kea_ha::lab::LabTransport::Direct) {
-        // No CA (3.2): each daemon's own socket and HA peers read the file when it starts.
+    // Each peer's DHCP daemon (`dhcp`) or CA stopped and started again.
+    const auto restart_each = [&lab](bool dhcp) -> ::testing::AssertionResult {
         for (const auto& p : lab.peers()) {
-            if (auto stopped = lab.stop_dhcp(p.name); !stopped)
+            if (auto stopped = dhcp ? lab.stop_dhcp(p.name) : lab.stop_agent(p.name); !stopped)
                 return ::testing::AssertionFailure() << stopped.error().describe();
-            if (auto started = lab.start_dhcp(p.name); !started)
+            if (auto started = dhcp ? lab.start_dhcp(p.name) : lab.start_agent(p.name); !started)
                 return ::testing::AssertionFailure() << started.error().describe();
         }
         return ::testing::AssertionSuccess();
-    }
+    };
+    // No CA (3.2): each daemon's own socket and HA peers read the file when it starts.
+    if (lab.options().transport == kea_ha::lab::LabTransport::Direct) return restart_each(true);
     const std::string key = lab.options().service == "dhcp4" ? "Dhcp4" : "Dhcp6";
     for (const auto& p : lab.peers()) {
         auto read = lab.command(p.name, "config-get");
@@ -338,13 +340,7 @@ TEST_P(FaultMatrixE2E, UnusableStateFileOfADeclaredClusterIsSetAsideAndTheCluste
             return ::testing::AssertionFailure() << p.name << ": config-set " << (set ? set->dump() : set.error().describe());
         }
     }
-    for (const auto& p : lab.peers()) {
-        if (auto stopped = lab.stop_agent(p.name); !stopped)
-            return ::testing::AssertionFailure() << stopped.error().describe();
-        if (auto started = lab.start_agent(p.name); !started)
-            return ::testing::AssertionFailure() << started.error().describe();
-    }
-    return ::testing::AssertionSuccess();
+    return restart_each(false);
 }
 
 TEST_P(FaultMatrixE2E, RotatedAgentPasswordIsAClearReasonAndSighupWithTheNewPasswordRecovers) {

@@ -99,19 +99,9 @@ const Recording kKea30{"3.0",
 
 // Kea 3.2.0 built from ISC's source (scripts/kea-roots.sh): no Control Agent, every peer on
 // its daemon's own HTTP socket at :8000 (the lab's direct transport), with authentication.
-const Recording kKea32{"3.2",
-                       {3, 2, 0},
-                       "127.147.195.10",
-                       "127.147.195.11",
-                       8001,
-                       true,
-                       "127.124.169.10",
-                       "127.124.169.11",
-                       "127.124.169.12",
-                       "127.115.11.10",
-                       "127.115.11.11",
-                       utc(2026, 12, 7, 18, 44, 35),
-                       utc(2026, 12, 7, 18, 44, 36)};
+const Recording kKea32{"3.2", {3, 2, 0}, "127.147.195.10", "127.147.195.11", 8001, true,
+                       "127.124.169.10", "127.124.169.11", "127.124.169.12", "127.115.11.10", "127.115.11.11",
+                       utc(2026, 12, 7, 18, 44, 35), utc(2026, 12, 7, 18, 44, 36)};
 
 /// gtest prints a failing row's parameter with this instead of its bytes.
 void PrintTo(const Recording& recording, std::ostream* out) { *out << "kea-" << recording.version; }
