@@ -228,5 +228,57 @@ TEST_F(PeerLinkTest, ClusterPasswordFileMustBeReadable) {
     EXPECT_FALSE(*foreign) << "no credentials for a host outside keaAllowedHosts";
 }
 
+// Kea 3.2 as recorded from a real 3.2.0 (tests/data/kea-3.2), served by the fake on a daemon's
+// own socket: what CI checks of 3.2 on a machine without ISC's source (issue 28 point 4).
+TEST_F(PeerLinkTest, Kea32RecordedAnswers_DirectNoServiceNoHeartbeatActive_AndItsBareMap401) {
+    FakeControlAgent fake;
+    const auto answer = [](const std::string& file) {
+        return FakeReply::json(testing::recorded_answer(file, "3.2"));
+    };
+    fake.on("version-get", answer("version-get.json"));
+    fake.on("config-get", answer("config-get-hot-standby-primary.json"));
+    fake.on("config-hash-get", answer("config-hash-get.json"));
+    fake.on("status-get", answer("status-get-hot-standby-primary.json"));
+    daemon::Registration registration;
+    registration.name = "dhcp-a";
+    registration.url = fake.url();
+    registration.control_urls = {{"server1", fake.url()}, {"server2", fake.url()}};
+    auto found = discover(registration, kea::Credentials{"ctl", "s3cret"});
+    ASSERT_TRUE(found) << found.error().describe();
+    EXPECT_EQ(found->transport, kea::Transport::Direct);
+    ASSERT_TRUE(found->capabilities.version);
+    EXPECT_EQ(kea::to_string(*found->capabilities.version), "3.2.0");
+    EXPECT_FALSE(found->capabilities.control_agent);
+    EXPECT_TRUE(found->capabilities.auth_required);
+    EXPECT_TRUE(found->capabilities.config_set_waits_for_lfc);
+    registration.transport = found->transport;
+    credentials_ = kea::Credentials{"ctl", "s3cret"};
+    prefs_.kea_allowed_hosts = core::parse_host_patterns("127.0.0.1").value();
+    auto monitor = monitor_for(registration, found->topology);
+    ASSERT_TRUE(run_until([&] {
+        return fake.request_count() >= 12 && monitor->detail()["peers"][0]["condition"] == "active";
+    })) << monitor->detail().dump(1);
+    stop(monitor);
+    for (const auto& request : fake.requests()) {
+        EXPECT_FALSE(request.service) << request.command << ": a daemon's own socket takes no service";
+        EXPECT_NE(request.command, "ha-heartbeat") << "3.x: the clock is in status-get";
+    }
+    EXPECT_EQ(monitor->detail()["peers"][0]["kea_version"], "3.2.0");
+
+    // Kea 3.2's own 401: a bare map, as recorded.
+    FakeControlAgent refusing;
+    refusing.set_default([](const nlohmann::json&) {
+        return FakeReply::json(testing::recorded_answer("direct-unauthorized.json", "3.2"), 401);
+    });
+    daemon::Registration other = registration;
+    other.url = refusing.url();
+    auto refused = discover(other, kea::Credentials{"ctl", "wrong"});
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().kind, core::ErrorKind::Auth) << refused.error().describe();
+    EXPECT_NE(refused.error().message.find("Kea refused the credentials for ctl at " + refusing.url()),
+              std::string::npos)
+        << refused.error().message;
+}
+
 }  // namespace
 }  // namespace kea_ha
