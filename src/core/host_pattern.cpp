@@ -51,6 +51,17 @@ bool parse_address(std::string_view text, std::array<std::uint8_t, 16>& out, boo
     return false;
 }
 
+/// A port written in a URL or an allow-list entry: 1-65535 in decimal digits.
+std::optional<std::uint16_t> port_number(std::string_view text) {
+    if (text.empty() || text.size() > 5 ||
+        !std::all_of(text.begin(), text.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+        return std::nullopt;
+    }
+    const auto number = std::stoul(std::string(text));
+    if (number == 0 || number > 65535) return std::nullopt;
+    return static_cast<std::uint16_t>(number);
+}
+
 bool same_prefix(const std::array<std::uint8_t, 16>& a, const std::array<std::uint8_t, 16>& b, unsigned bits) {
     const unsigned bytes = bits / 8;
     if (!std::equal(a.begin(), a.begin() + bytes, b.begin())) return false;
@@ -134,12 +145,8 @@ Result<HostPattern> parse_host_port_pattern(std::string_view text_in) {
     if (!pattern) return pattern;
     pattern->text = std::string(text);
     if (!port.empty()) {
-        if (port.size() > 5 ||
-            !std::all_of(port.begin(), port.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) ||
-            std::stoul(std::string(port)) < 1 || std::stoul(std::string(port)) > 65535) {
-            return make_error(ErrorKind::Invalid, "'" + std::string(text) + "': the port must be 1-65535");
-        }
-        pattern->port = static_cast<std::uint16_t>(std::stoul(std::string(port)));
+        pattern->port = port_number(port);
+        if (!pattern->port) return make_error(ErrorKind::Invalid, "'" + std::string(text) + "': the port must be 1-65535");
     }
     return pattern;
 }
@@ -193,12 +200,22 @@ std::optional<std::string> host_of_authority(std::string_view authority) {
     return out;
 }
 
-std::optional<std::string> host_of_url(std::string_view url) {
+namespace {
+
+/// The authority of a URL ("https://user@h:8443/x" → "user@h:8443"); nullopt without "://".
+std::optional<std::string_view> authority_of(std::string_view url) {
     const auto scheme = url.find("://");
     if (scheme == std::string_view::npos) return std::nullopt;
-    auto rest = url.substr(scheme + 3);
-    rest = rest.substr(0, rest.find_first_of("/?#"));
-    return host_of_authority(rest);
+    const auto rest = url.substr(scheme + 3);
+    return rest.substr(0, rest.find_first_of("/?#"));
+}
+
+}  // namespace
+
+std::optional<std::string> host_of_url(std::string_view url) {
+    const auto authority = authority_of(url);
+    if (!authority) return std::nullopt;
+    return host_of_authority(*authority);
 }
 
 bool host_matches(const HostPattern& pattern, std::string_view host_in) {
@@ -230,11 +247,10 @@ bool host_matches_any(const std::vector<HostPattern>& patterns, std::string_view
 }
 
 std::optional<std::uint16_t> port_of_url(std::string_view url) {
-    const auto scheme = url.find("://");
-    if (scheme == std::string_view::npos) return std::nullopt;
-    const auto name = lower(url.substr(0, scheme));
-    auto authority = url.substr(scheme + 3);
-    authority = authority.substr(0, authority.find_first_of("/?#"));
+    const auto found = authority_of(url);
+    if (!found) return std::nullopt;
+    const auto name = lower(url.substr(0, url.find("://")));
+    auto authority = *found;
     if (auto at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
     auto colon = authority.rfind(':');
     if (colon != std::string_view::npos && authority.find(']', colon) != std::string_view::npos) colon = std::string_view::npos;
@@ -243,14 +259,7 @@ std::optional<std::uint16_t> port_of_url(std::string_view url) {
         if (name == "https") return 443;
         return std::nullopt;
     }
-    const auto port = authority.substr(colon + 1);
-    if (port.size() > 5 ||
-        !std::all_of(port.begin(), port.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
-        return std::nullopt;
-    }
-    const auto number = std::stoul(std::string(port));
-    if (number == 0 || number > 65535) return std::nullopt;
-    return static_cast<std::uint16_t>(number);
+    return port_number(authority.substr(colon + 1));
 }
 
 bool host_port_matches_any(const std::vector<HostPattern>& patterns, std::string_view host, std::uint16_t port) {

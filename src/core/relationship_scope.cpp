@@ -1,7 +1,6 @@
 #include "kea_ha/core/relationship_scope.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <map>
 #include <optional>
 #include <set>
@@ -442,53 +441,6 @@ bool same_scope(const nlohmann::json& a, const nlohmann::json& b, std::string_vi
         });
     };
     return equal(layouts[0].subnets, layouts[1].subnets) && equal(layouts[0].networks, layouts[1].networks);
-}
-
-std::vector<RelationshipScope> relationships_beyond(const nlohmann::json& sot_document, std::string_view service,
-                                                    const RelationshipScope& relationship,
-                                                    const std::set<std::string>& cluster_hosts) {
-    std::vector<RelationshipScope> out;
-    const auto key = service_key(service);
-    if (!sot_document.is_object() || !sot_document.contains(key) || !sot_document[key].is_object()) return out;
-    const auto& config = sot_document[key];
-    if (!config.contains("hooks-libraries") || !config["hooks-libraries"].is_array()) return out;
-    // "http://HOST:PORT/" → "host" (lower case; IPv6 without brackets).
-    const auto host_of = [](std::string url) {
-        const auto scheme = url.find("://");
-        url = url.substr(scheme == std::string::npos ? 0 : scheme + 3);
-        url = url.substr(0, url.find_first_of("/?#"));
-        if (const auto at = url.rfind('@'); at != std::string::npos) url = url.substr(at + 1);
-        if (!url.empty() && url.front() == '[') {
-            url = url.substr(1, url.find(']') - 1);
-        } else {
-            url = url.substr(0, url.find(':'));
-        }
-        for (auto& c : url) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        return url;
-    };
-    for (const auto& hook : config["hooks-libraries"]) {
-        if (!hook.is_object() || !hook.contains("library") || !hook["library"].is_string() ||
-            hook["library"].get_ref<const std::string&>().find("libdhcp_ha") == std::string::npos)
-            continue;
-        const auto parameters = hook.value("parameters", nlohmann::json::object());
-        const auto entries = parameters.is_object() ? parameters.value("high-availability", nlohmann::json::array())
-                                                    : nlohmann::json::array();
-        if (!entries.is_array()) continue;
-        for (const auto& entry : entries) {
-            if (!entry.is_object() || !entry.contains("peers") || !entry["peers"].is_array()) continue;
-            RelationshipScope scope;
-            bool outside = false;
-            for (const auto& peer : entry["peers"]) {
-                if (!peer.is_object()) continue;
-                if (peer.contains("name") && peer["name"].is_string()) scope.peers.insert(peer["name"].get<std::string>());
-                if (peer.contains("url") && peer["url"].is_string() &&
-                    !cluster_hosts.count(host_of(peer["url"].get<std::string>())))
-                    outside = true;
-            }
-            if (outside && scope != relationship) out.push_back(std::move(scope));
-        }
-    }
-    return out;
 }
 
 }  // namespace kea_ha::core

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "kea_ha/core/config_keys.hpp"
+#include "kea_ha/core/host_pattern.hpp"
 
 namespace kea_ha::core {
 namespace {
@@ -104,6 +105,26 @@ std::vector<RelationshipScope> relationships_in(const nlohmann::json& document, 
     const auto key = service_key(service);
     if (!document.is_object() || !document.contains(key)) return out;
     for (const auto& relationship : relationships_of(document[key])) out.push_back({relationship.peers});
+    return out;
+}
+
+std::vector<RelationshipScope> relationships_beyond(const nlohmann::json& sot_document, std::string_view service,
+                                                    const RelationshipScope& relationship,
+                                                    const std::set<std::string>& cluster_hosts) {
+    std::vector<RelationshipScope> out;
+    const auto key = service_key(service);
+    if (!sot_document.is_object() || !sot_document.contains(key)) return out;
+    for (const auto& found : relationships_of(sot_document[key])) {
+        if (found.peers == relationship.peers) continue;
+        // The same reading of a URL's host as the daemon's of the cluster's peers (host_of_url).
+        const auto outside = [&](const nlohmann::json& peer) {
+            if (!peer.is_object() || !peer.contains("url") || !peer["url"].is_string()) return false;
+            const auto host = host_of_url(peer["url"].get_ref<const std::string&>());
+            return !host || !cluster_hosts.count(*host);
+        };
+        const auto& peers = (*found.entry)["peers"];
+        if (std::any_of(peers.begin(), peers.end(), outside)) out.push_back({found.peers});
+    }
     return out;
 }
 

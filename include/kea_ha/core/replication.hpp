@@ -45,6 +45,16 @@ std::string describe(const RelationshipScope& relationship);
 /// document is not one for `service`). Entries without a peers list are skipped.
 std::vector<RelationshipScope> relationships_in(const nlohmann::json& document, std::string_view service);
 
+/// SPEC §5, a hub as source of truth (its branch away): the relationships of `sot_document`
+/// other than `relationship` that reach a server outside the cluster, i.e. one of whose peers
+/// has an HA `url` host none of `cluster_hosts` (the hosts of the cluster's peers' HA urls)
+/// has: a hub's other branches. A mutual pair's second relationship joins the same two servers
+/// and is none of them. A change through such a source of truth may touch only the cluster's
+/// scope (out_of_scope_changes() empty); the rest would reach those relationships too.
+std::vector<RelationshipScope> relationships_beyond(const nlohmann::json& sot_document, std::string_view service,
+                                                    const RelationshipScope& relationship,
+                                                    const std::set<std::string>& cluster_hosts);
+
 /// The relationships of a document, each as its peer names joined by '+', sorted:
 /// "{branch1+hub1, branch2+hub2}"; "{}" without an HA hook.
 std::string describe_relationships(const nlohmann::json& document, std::string_view service);
